@@ -1,0 +1,13 @@
+import 'reflect-metadata';
+
+export * from './access';
+export * from './denials';
+export * from './errors';
+export * from './rights-state';
+export * from './events';
+export * from './domain';
+export * from './machine';
+export * from './config';
+export * from './cost-model';
+export * from './tokens';
+export * from './plugin';
