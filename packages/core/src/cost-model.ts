@@ -1,4 +1,4 @@
-import { MACHINE_EVENT_COUNT, MACHINE_EVENT_NAMES, MachineEvent, type EventCounters } from './events';
+import { MACHINE_EVENT_COUNT, MACHINE_EVENT_NAMES, type MachineEvent, type EventCounters } from './events';
 
 /**
  * Cycles charged per event. Defaults are published figures; every one can be overridden.
