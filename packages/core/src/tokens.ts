@@ -11,4 +11,9 @@ export const TOKENS = {
   MachineConfig: Symbol.for('pkeysim.MachineConfig') as InjectionToken<MachineConfig>,
   Machine: Symbol.for('pkeysim.Machine') as InjectionToken<Machine>,
   CostModel: Symbol.for('pkeysim.CostModel') as InjectionToken<CostModel>,
+  /**
+   * The kernel's configuration (its type lives in @pkeysim/kernel, which narrows this token), so a
+   * container can build the kernel: `container.register(TOKENS.KernelConfig, { useValue })`.
+   */
+  KernelConfig: Symbol.for('pkeysim.KernelConfig') as InjectionToken<unknown>,
 } as const;
