@@ -1,1 +1,37 @@
-export {};
+import 'reflect-metadata';
+
+export * from './config';
+export * from './errors';
+export * from './layout';
+export * from './prng';
+export * from './log';
+export * from './oops';
+export { Kernel, KERNEL_CONFIG } from './kernel';
+export { createKernel } from './create-kernel';
+export { Cpu, type AccessResult, type ReadResult } from './cpu';
+export { ExceptionFrame, type FrameKind, type PtRegsAuxiliary, describeFrame } from './entry/frame';
+export { type KeyFaultCallback, PKS_FLAG_EXCLUSIVE, rightsName } from './keys/key-table';
+export { type KeyListing, type KeyListingRow, formatKeyListing } from './keys/pks-keys';
+export { PKS_PROT_MASK } from './rights/protection';
+export { MAX_HANDLED_FAULTS } from './fault';
+export type { Thread, ThreadKind, ThreadState, KmapEntry } from './sched/thread';
+export { describeThread } from './sched/thread';
+export {
+  Scheduler,
+  type ThreadBody,
+  type ThreadContext,
+  type InterruptHandler,
+  type SchedEvent,
+  type SchedulerOptions,
+} from './sched/scheduler';
+export type { AllocPagesOptions, VmapOptions } from './mm/memory';
+export {
+  PKS_TESTS,
+  PksTestModule,
+  runPksSelftest,
+  formatTestResult,
+  type PksTestResult,
+  type PksTestStatus,
+} from './selftest/pks-test';
+export { runInterruptInWindow, type InterruptInWindowResult } from './scenarios/interrupt-in-window';
+export type * from './campaign';

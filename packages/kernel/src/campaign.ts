@@ -1,0 +1,66 @@
+/**
+ * The vocabulary every consumer's stray-write campaign reports in, so `pkeysim campaign` and the demo
+ * can print any consumer's result in one table. A campaign runs legitimate work on a kernel while
+ * injected stray writes come from unrelated code, and counts what the protection stopped.
+ */
+
+/** Where an injected stray write comes from. */
+export type StrayKind =
+  /** A write to a random address inside the protected object. */
+  | 'random-address'
+  /** A thread that never opened the window writes to the object. */
+  | 'wrong-thread'
+  /** Another thread writes through an address handed out by a global kmap(). */
+  | 'leaked-global-kmap'
+  /** The owner writes after it closed its window (kunmap, pgmap_set_noaccess). */
+  | 'write-after-kunmap'
+  /** A bit flip in a page-table entry that would grant U/S or R/W. */
+  | 'pte-bit-flip';
+
+/** How the consumer reacts to a key fault (the series' pks_fault_mode, pkstablessoft). */
+export type CampaignMode = 'relaxed' | 'strict' | 'soft';
+
+export interface CampaignOptions {
+  readonly seed: number;
+  /** false runs the same workload with the consumer's protection switched off, for comparison. */
+  readonly protection: boolean;
+  readonly mode: CampaignMode;
+  /** The architecture plugin to run on (the caller imports its package). Default 'x86'. */
+  readonly arch?: string;
+  readonly cpus?: number;
+}
+
+export interface StrayCount {
+  readonly attempted: number;
+  readonly blocked: number;
+  readonly landed: number;
+}
+
+/** A landed page-table write and the rights it would have granted (page-table campaign). */
+export interface GrantedRights {
+  readonly address: number;
+  readonly granted: string;
+}
+
+export interface CampaignResult {
+  readonly consumer: 'pmem' | 'pgtable' | 'ro-at-rest';
+  readonly seed: number;
+  readonly protection: boolean;
+  readonly mode: CampaignMode;
+  readonly arch: string;
+  readonly strays_attempted: number;
+  readonly strays_blocked: number;
+  readonly strays_landed: number;
+  /** PMEM only: bytes that differ from the intended contents after a simulated reboot. */
+  readonly bytes_corrupted_after_reboot?: number;
+  /** Page-table campaign only: what each landed write would have granted. */
+  readonly granted_rights?: readonly GrantedRights[];
+  /** Rights-register writes made to open and close windows (the cost of protection). */
+  readonly domain_switches: number;
+  /** Modeled cycles of the whole run, and per domain switch, from the core cost model. */
+  readonly modeled_cycles: number;
+  readonly cycles_per_switch: number;
+  readonly by_kind: Readonly<Partial<Record<StrayKind, StrayCount>>>;
+  /** Lines worth showing a user: the first warnings and oopses, the degradation notice. */
+  readonly notes: readonly string[];
+}

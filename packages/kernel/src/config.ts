@@ -1,0 +1,116 @@
+import { Deny, type Denials } from '@pkeysim/core';
+import { KernelError } from './errors';
+
+/**
+ * Which key design of the series the kernel runs.
+ * - dynamic (RFC..V6): keys are handed out at run time by `pks_key_alloc(owner, flags)`.
+ * - static (V7..V10): keys are assigned at build time to declared consumers, each with a default.
+ */
+export type KeyDesign = 'dynamic' | 'static';
+
+/** A consumer's default rights: read/write, access-disabled or write-disabled (V10 PKS_KEY_* defaults). */
+export type DefaultRights = 'rw' | 'ad' | 'wd';
+
+/** One statically configured key user (V10 include/linux/pks-keys.h). */
+export interface StaticConsumer {
+  /** The key's name, e.g. "PKS_KEY_TEST". */
+  readonly name: string;
+  /** The key number; assigned in declaration order from 1 when omitted. */
+  readonly key?: number;
+  readonly defaultRights: DefaultRights;
+}
+
+/**
+ * How the entry code treats the rights of an interrupted context.
+ * - aux-pt-regs (V9/V10): saved in `pt_regs_auxiliary`, default loaded on entry, restored on exit.
+ * - legacy-rfc-v1 (RFC V1, Jul 2020): saved on context switch but NOT across interrupts.
+ */
+export type EntryMode = 'aux-pt-regs' | 'legacy-rfc-v1';
+
+/** The full, explicit kernel configuration. Every field has a default in {@link DEFAULT_KERNEL_CONFIG}. */
+export interface KernelConfig {
+  /** The registered architecture plugin to build the machine with (the caller imports it). */
+  readonly arch: string;
+  readonly cpus: number;
+  /** Seeds the scheduler's generator: the same seed replays the same run. */
+  readonly seed: number;
+  readonly keyDesign: KeyDesign;
+  /** Consumers for the static design (ignored by the dynamic one). */
+  readonly consumers: readonly StaticConsumer[];
+  readonly entryMode: EntryMode;
+  /** Whether the CPUs enumerate supervisor keys (CPUID PKS) and user keys (PKU). */
+  readonly features: { readonly supervisorDomains: boolean; readonly userDomains: boolean };
+  /** Passed to the architecture plugin (x86: `{ pagingLevels: 4 | 5 }`). */
+  readonly machineOptions: Readonly<Record<string, unknown>>;
+}
+
+/** What callers may give: any field left out takes its default. */
+export type KernelConfigInput = Partial<Omit<KernelConfig, 'features'>> & {
+  readonly features?: Partial<KernelConfig['features']>;
+};
+
+/**
+ * V10's consumers: the test key and PMEM's PKS_KEY_PGMAP_PROTECTION (both access-disabled), plus the
+ * page-table key of Edgecombe's "PKS write protected page tables" (write-disabled by default).
+ */
+export const DEFAULT_STATIC_CONSUMERS: readonly StaticConsumer[] = Object.freeze([
+  { name: 'PKS_KEY_TEST', defaultRights: 'ad' },
+  { name: 'PKS_KEY_PGMAP_PROTECTION', defaultRights: 'ad' },
+  { name: 'PKS_KEY_PG_TABLES', defaultRights: 'wd' },
+]);
+
+export const DEFAULT_KERNEL_CONFIG: KernelConfig = Object.freeze({
+  arch: 'x86',
+  cpus: 2,
+  seed: 1,
+  keyDesign: 'dynamic',
+  consumers: DEFAULT_STATIC_CONSUMERS,
+  entryMode: 'aux-pt-regs',
+  features: Object.freeze({ supervisorDomains: true, userDomains: true }),
+  machineOptions: Object.freeze({}),
+});
+
+const RIGHTS_DENIALS: Record<DefaultRights, Denials> = { rw: Deny.None, ad: Deny.Access, wd: Deny.Write };
+
+export function denialsOfRights(rights: DefaultRights): Denials {
+  return RIGHTS_DENIALS[rights];
+}
+
+/** Fill in defaults and check every field; throws a KernelError (EINVAL) naming the bad field. */
+export function resolveKernelConfig(input: KernelConfigInput = {}): KernelConfig {
+  const config: KernelConfig = {
+    arch: input.arch ?? DEFAULT_KERNEL_CONFIG.arch,
+    cpus: input.cpus ?? DEFAULT_KERNEL_CONFIG.cpus,
+    seed: input.seed ?? DEFAULT_KERNEL_CONFIG.seed,
+    keyDesign: input.keyDesign ?? DEFAULT_KERNEL_CONFIG.keyDesign,
+    consumers: input.consumers ?? DEFAULT_KERNEL_CONFIG.consumers,
+    entryMode: input.entryMode ?? DEFAULT_KERNEL_CONFIG.entryMode,
+    features: {
+      supervisorDomains: input.features?.supervisorDomains ?? DEFAULT_KERNEL_CONFIG.features.supervisorDomains,
+      userDomains: input.features?.userDomains ?? DEFAULT_KERNEL_CONFIG.features.userDomains,
+    },
+    machineOptions: input.machineOptions ?? DEFAULT_KERNEL_CONFIG.machineOptions,
+  };
+  const bad = (field: string, message: string): never => {
+    throw new KernelError('EINVAL', `kernel config: ${field} ${message}`);
+  };
+  if (typeof config.arch !== 'string' || config.arch === '') bad('arch', 'must name a registered architecture plugin');
+  if (!Number.isInteger(config.cpus) || config.cpus < 1)
+    bad('cpus', `must be a whole number >= 1, got ${String(config.cpus)}`);
+  if (!Number.isInteger(config.seed)) bad('seed', `must be an integer, got ${String(config.seed)}`);
+  if (config.keyDesign !== 'dynamic' && config.keyDesign !== 'static') {
+    bad('keyDesign', `must be "dynamic" or "static", got ${JSON.stringify(config.keyDesign)}`);
+  }
+  if (config.entryMode !== 'aux-pt-regs' && config.entryMode !== 'legacy-rfc-v1') {
+    bad('entryMode', `must be "aux-pt-regs" or "legacy-rfc-v1", got ${JSON.stringify(config.entryMode)}`);
+  }
+  if (!Array.isArray(config.consumers)) bad('consumers', 'must be a list');
+  config.consumers.forEach((c, i) => {
+    if (typeof c?.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(c.name)) {
+      bad(`consumers[${i}].name`, 'must be an identifier such as PKS_KEY_TEST');
+    }
+    if (!(c.defaultRights in RIGHTS_DENIALS)) bad(`consumers[${i}].defaultRights`, 'must be "rw", "ad" or "wd"');
+    if (c.key !== undefined && !Number.isInteger(c.key)) bad(`consumers[${i}].key`, 'must be a whole number');
+  });
+  return Object.freeze(config);
+}

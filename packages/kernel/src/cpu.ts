@@ -1,0 +1,164 @@
+import { ACCESS_OK, type AccessKind, Deny, type RightsState } from '@pkeysim/core';
+import type { KernelContext } from './context';
+import type { EntryCode } from './entry/entry-code';
+import type { ExceptionFrame, FrameKind } from './entry/frame';
+import { KernelError } from './errors';
+import { type FaultHandler, MAX_HANDLED_FAULTS } from './fault';
+import type { AccessWindows } from './mm/kmap';
+import type { OopsReport } from './oops';
+import type { Protection } from './rights/protection';
+import type { Sched } from './sched/sched';
+import type { Thread } from './sched/thread';
+
+/** The outcome of a kernel access: done (after `handledFaults` faults its key's callback handled), or an oops. */
+export type AccessResult =
+  | { readonly ok: true; readonly handledFaults: number }
+  | { readonly ok: false; readonly handledFaults: number; readonly oops: OopsReport };
+
+export type ReadResult =
+  | { readonly ok: true; readonly handledFaults: number; readonly data: Uint8Array }
+  | { readonly ok: false; readonly handledFaults: number; readonly oops: OopsReport };
+
+/** Services a CPU view calls into (resolved once at boot). */
+export interface CpuServices {
+  readonly entry: EntryCode;
+  readonly faults: FaultHandler;
+  readonly protection: Protection;
+  readonly sched: Sched;
+  readonly windows: AccessWindows;
+}
+
+/**
+ * One CPU as kernel code running on it sees it: "current", this_cpu, and every API that acts on
+ * the current context (rights updates, entry, accesses, access windows).
+ */
+export class Cpu {
+  constructor(
+    readonly id: number,
+    private readonly k: KernelContext,
+    private readonly s: CpuServices,
+  ) {}
+
+  /** The thread running here (during a handler: the interrupted thread, as `current` in Linux). */
+  get current(): Thread {
+    return this.k.cpus[this.id].current;
+  }
+
+  /** The live rights register (RDMSR IA32_PKRS); empty without supervisor keys. */
+  rights(): RightsState {
+    return this.k.supported && this.k.space ? this.k.space.read(this.id) : [];
+  }
+
+  // --- rights updates (V10 include/linux/pks.h) -------------------------------------------------
+
+  /** pks_update_protection(key, prot): prot is 0, PKEY_DISABLE_ACCESS or PKEY_DISABLE_WRITE. 0 or -errno. */
+  pks_update_protection(key: number, prot: number): number {
+    return this.s.protection.update(this.id, key, prot);
+  }
+  pks_set_noaccess(key: number): number {
+    return this.pks_update_protection(key, Deny.Access);
+  }
+  pks_set_readwrite(key: number): number {
+    return this.pks_update_protection(key, Deny.None);
+  }
+  /** pks_mk_readonly (V3..V7). */
+  pks_set_readonly(key: number): number {
+    return this.pks_update_protection(key, Deny.Write);
+  }
+
+  // --- scheduling ---------------------------------------------------------------------------------
+
+  /** Context switch to `next` (which must be on this CPU's runqueue). */
+  switchTo(next: Thread): void {
+    this.s.sched.switchTo(this.id, next);
+  }
+
+  // --- entry code -----------------------------------------------------------------------------------
+
+  /** Enter an exception, interrupt or NMI handler on this CPU; returns its frame. */
+  enter(kind: FrameKind, vector?: string): ExceptionFrame {
+    return this.s.entry.enter(this.id, kind, vector);
+  }
+  /** Return from the innermost handler (`frame`, when given, must be it). */
+  exit(frame?: ExceptionFrame): void {
+    this.s.entry.exit(this.id, frame);
+  }
+  /** Run `handler` as an exception/interrupt/NMI: entry, handler, exit (also when it throws). */
+  handle<T>(kind: FrameKind, handler: (frame: ExceptionFrame) => T, vector?: string): T {
+    const frame = this.enter(kind, vector);
+    try {
+      return handler(frame);
+    } finally {
+      if (frame.live && !this.k.panic) this.exit(frame);
+    }
+  }
+  interrupt<T>(handler: (frame: ExceptionFrame) => T, vector = 'irq'): T {
+    return this.handle('interrupt', handler, vector);
+  }
+  nmi<T>(handler: (frame: ExceptionFrame) => T): T {
+    return this.handle('nmi', handler, 'NMI');
+  }
+
+  // --- accesses by kernel code running here -------------------------------------------------------
+
+  access(virtual: number, kind: AccessKind): AccessResult {
+    return withoutValue(
+      this.perform(() => (this.k.machine.access(this.id, virtual, kind) === ACCESS_OK ? true : undefined)),
+    );
+  }
+  write(virtual: number, bytes: Uint8Array): AccessResult {
+    return withoutValue(
+      this.perform(() => (this.k.machine.write(this.id, virtual, bytes) === ACCESS_OK ? true : undefined)),
+    );
+  }
+  read(virtual: number, length: number): ReadResult {
+    const result = this.perform(() => this.k.machine.read(this.id, virtual, length));
+    return result.ok ? { ok: true, handledFaults: result.handledFaults, data: result.value } : result;
+  }
+
+  // --- access windows ------------------------------------------------------------------------------
+
+  kmap_local_page(page: number): number {
+    return this.s.windows.kmapLocalPage(this.id, page);
+  }
+  kunmap_local(address: number): void {
+    this.s.windows.kunmapLocal(this.id, address);
+  }
+  kmap_atomic(page: number): number {
+    return this.s.windows.kmapAtomic(this.id, page);
+  }
+  kunmap_atomic(address: number): void {
+    this.s.windows.kunmapAtomic(this.id, address);
+  }
+  kmap_local_range(address: number, length: number): number {
+    return this.s.windows.kmapLocalRange(this.id, address, length);
+  }
+  kmap(page: number): number {
+    return this.s.windows.kmap(this.id, page);
+  }
+  kunmap(page: number): void {
+    this.s.windows.kunmap(this.id, page);
+  }
+
+  private perform<T>(
+    attempt: () => T | undefined,
+  ): { ok: true; handledFaults: number; value: T } | { ok: false; handledFaults: number; oops: OopsReport } {
+    if (this.k.panic) throw new KernelError('EINVAL', `the kernel has panicked: ${this.k.panic.reason}`);
+    for (let handled = 0; ; handled++) {
+      const value = attempt();
+      if (value !== undefined) return { ok: true, handledFaults: handled, value };
+      const fault = this.k.machine.lastFault(this.id);
+      if (!fault) throw new KernelError('EFAULT', `CPU ${this.id}: the access failed without a fault report`);
+      if (handled >= MAX_HANDLED_FAULTS)
+        return { ok: false, handledFaults: handled, oops: this.s.faults.persistent(this.id, fault) };
+      const outcome = this.s.faults.handle(this.id, fault);
+      if (!outcome.retry) return { ok: false, handledFaults: handled, oops: outcome.oops };
+    }
+  }
+}
+
+function withoutValue(
+  result: { ok: true; handledFaults: number } | { ok: false; handledFaults: number; oops: OopsReport },
+): AccessResult {
+  return result.ok ? { ok: true, handledFaults: result.handledFaults } : result;
+}

@@ -1,0 +1,73 @@
+import { MachineEvent } from '@pkeysim/core';
+import type { KernelContext } from '../context';
+import { KernelError } from '../errors';
+import { describeThread } from '../sched/thread';
+import { ExceptionFrame, type FrameKind, type PtRegsAuxiliary } from './frame';
+
+const DEFAULT_VECTOR: Record<FrameKind, string> = { exception: '#PF', interrupt: 'irq', nmi: 'NMI' };
+
+/**
+ * Kernel entry and exit for exceptions, interrupts and NMIs, nested to any depth. Frames live on the
+ * interrupted thread's stack, so a thread switched out in a (sleepable) exception handler resumes it
+ * on whichever CPU it next runs on.
+ */
+export class EntryCode {
+  constructor(private readonly k: KernelContext) {}
+
+  enter(cpu: number, kind: FrameKind, vector = DEFAULT_VECTOR[kind]): ExceptionFrame {
+    this.assertRunning();
+    const thread = this.k.cpus[cpu].current;
+    let aux: PtRegsAuxiliary | undefined;
+    if (this.k.config.entryMode === 'aux-pt-regs' && this.k.supported) {
+      // V9/V10 pkrs_save_irq(): save the thread's PKRS in pt_regs_auxiliary, then run the handler
+      // with PKS_INIT_VALUE. RFC V1 skipped this ("not saved/restored during irqs").
+      aux = { pkrs: thread.pkrs, windowCounts: thread.windowCounts.slice() };
+      thread.windowCounts.fill(0);
+      thread.pkrs = this.k.initValue;
+      this.k.writer.write(cpu, this.k.initValue);
+    }
+    const frame = new ExceptionFrame(kind, vector, cpu, thread, thread.frames.length + 1, aux, thread.kmaps.length);
+    thread.frames.push(frame);
+    this.k.machine.events.count(cpu, MachineEvent.ExceptionEntry);
+    return frame;
+  }
+
+  /** Return from the innermost frame on `cpu`. With `frame`, checks that it is that frame. */
+  exit(cpu: number, frame?: ExceptionFrame): void {
+    this.assertRunning();
+    const thread = this.k.cpus[cpu].current;
+    const top = thread.frames[thread.frames.length - 1];
+    if (!top) {
+      throw new KernelError(
+        'EINVAL',
+        `exit without entry: ${describeThread(thread)} on CPU ${cpu} has no open exception frame`,
+      );
+    }
+    if (frame && frame !== top) {
+      const why = frame.live
+        ? `is not the innermost frame of ${describeThread(thread)} on CPU ${cpu} (that is ${top.vector} at depth ${top.depth})`
+        : 'has already returned';
+      throw new KernelError('EINVAL', `unbalanced exit: frame ${frame.vector} at depth ${frame.depth} ${why}`);
+    }
+    if (thread.kmaps.length > top.kmapDepth) {
+      throw new KernelError(
+        'EINVAL',
+        `exit from ${top.vector} with ${thread.kmaps.length - top.kmapDepth} kmap_local mapping(s) still open: a handler must kunmap what it kmaps`,
+      );
+    }
+    thread.frames.pop();
+    top.live = false;
+    if (top.aux) {
+      // V9/V10 pkrs_restore_irq(): the interrupted context resumes with the saved (possibly
+      // pks_update_exception-updated) value, in the thread and in the MSR.
+      thread.pkrs = top.aux.pkrs;
+      thread.windowCounts.set(top.aux.windowCounts);
+      this.k.writer.write(cpu, thread.pkrs);
+    }
+    this.k.machine.events.count(cpu, MachineEvent.ExceptionExit);
+  }
+
+  private assertRunning(): void {
+    if (this.k.panic) throw new KernelError('EINVAL', `the kernel has panicked: ${this.k.panic.reason}`);
+  }
+}

@@ -1,0 +1,143 @@
+import { type AccessFault, AccessKind, formatRightsState } from '@pkeysim/core';
+import type { KernelContext } from './context';
+import type { EntryCode } from './entry/entry-code';
+import { formatAddress, isKernelAddress } from './layout';
+import type { AccessWindows } from './mm/kmap';
+import { accessName, faultHeadline, formatOops, type OopsReport, oopsFrame } from './oops';
+import type { Sched } from './sched/sched';
+import { describeThread, type TaskStruct } from './sched/thread';
+
+/** What the kernel did with a fault: retry the access, or an oops ended the faulting thread. */
+export type FaultOutcome = { readonly retry: true } | { readonly retry: false; readonly oops: OopsReport };
+
+/** How many times one access may fault and be "handled" before the kernel gives up (Linux would loop). */
+export const MAX_HANDLED_FAULTS = 8;
+
+/**
+ * The page-fault path for kernel accesses. A key fault on a kernel address goes to
+ * pks_handle_key_fault() (V7..V10 arch/x86/mm/fault.c): the hardware does not report the key, so it
+ * walks the page tables to find it, and calls that key's callback inside the #PF frame. Handled:
+ * the access is retried. Not handled, or any other fault: oops.
+ */
+export class FaultHandler {
+  constructor(
+    private readonly k: KernelContext,
+    private readonly entry: EntryCode,
+    private readonly sched: Sched,
+    private readonly windows: AccessWindows,
+  ) {}
+
+  handle(cpu: number, fault: AccessFault): FaultOutcome {
+    const thread = this.k.cpus[cpu].current;
+    const rightsAtFault = this.rightsOf(thread);
+    const write = fault.access === AccessKind.Write;
+    const keyFault = fault.cause === 'domain' && isKernelAddress(fault.address) && this.k.supported;
+    const key = this.keyOf(fault);
+    const notes: string[] = [];
+    const others = this.windows.otherGlobalHolders(fault.address, thread);
+    if (keyFault && others.length > 0) {
+      const note = `global kmap used across threads: ${formatAddress(fault.address)} was kmap()ed by ${others.map(describeThread).join(', ')}, accessed by ${describeThread(thread)}`;
+      notes.push(note);
+      this.k.log.warn(note);
+    }
+
+    const frame = this.entry.enter(cpu, 'exception', '#PF');
+    let reason: string;
+    if (!keyFault) {
+      reason = `${fault.cause} fault, not a supervisor key fault`;
+    } else {
+      const callback = key === undefined ? undefined : this.k.keys.callbackOf(key);
+      if (!callback) {
+        reason = `no fault callback for key ${key ?? '?'}`;
+      } else {
+        let handled: boolean;
+        try {
+          handled = callback(frame, fault.address, write);
+        } catch (error) {
+          if (frame.live && thread.frames[thread.frames.length - 1] === frame) this.entry.exit(cpu, frame);
+          throw error;
+        }
+        if (handled) {
+          this.entry.exit(cpu, frame);
+          return { retry: true };
+        }
+        reason = `the fault callback of key ${key} did not handle it`;
+      }
+    }
+    return { retry: false, oops: this.oops(cpu, thread, fault, key, rightsAtFault, reason, notes) };
+  }
+
+  /** An access that kept faulting although its callback said "handled". */
+  persistent(cpu: number, fault: AccessFault): OopsReport {
+    const thread = this.k.cpus[cpu].current;
+    const rightsAtFault = this.rightsOf(thread);
+    this.entry.enter(cpu, 'exception', '#PF');
+    const reason = `the fault persisted after ${MAX_HANDLED_FAULTS} handled faults (the CPU would retry forever)`;
+    return this.oops(cpu, thread, fault, this.keyOf(fault), rightsAtFault, reason, []);
+  }
+
+  /** The faulting context's rights, as the oops prints them (before the #PF entry replaces them). */
+  private rightsOf(thread: TaskStruct): string {
+    return this.k.supported ? formatRightsState(thread.pkrs) : '(no PKS)';
+  }
+
+  private keyOf(fault: AccessFault): number | undefined {
+    const space = this.k.space;
+    if (space?.info.faultReportsDomain && fault.domain !== undefined) return fault.domain;
+    // The hardware does not report the key (SDM 4.7): walk the page tables.
+    return this.k.machine.translate(this.k.machine.activeSpace(fault.cpu), fault.address)?.domain;
+  }
+
+  private oops(
+    cpu: number,
+    thread: TaskStruct,
+    fault: AccessFault,
+    key: number | undefined,
+    pkrs: string,
+    reason: string,
+    notes: string[],
+  ): OopsReport {
+    const inInterrupt = thread.frames.some((f) => f.kind !== 'exception');
+    const report: OopsReport = {
+      severity: inInterrupt || thread.idle ? 'panic' : 'oops',
+      headline: faultHeadline(fault.address),
+      reason: inInterrupt
+        ? `${reason}; Fatal exception in interrupt`
+        : thread.idle
+          ? `${reason}; Attempted to kill the idle task!`
+          : reason,
+      cpu,
+      thread: { tid: thread.tid, name: thread.name },
+      address: fault.address,
+      addressHex: formatAddress(fault.address),
+      access: accessName(fault.access),
+      cause: fault.cause,
+      key,
+      owner: key === undefined ? undefined : this.k.keys.ownerOf(key),
+      pkrs,
+      fault: fault.summary,
+      frames: thread.frames.map((f) => oopsFrame(f, formatRightsState)),
+      notes,
+    };
+    for (const line of formatOops(report)) this.k.log.info(line);
+    this.kill(cpu, thread, report);
+    return report;
+  }
+
+  /** make_task_dead(): the thread dies with its frames and windows; the CPU runs its idle thread. */
+  private kill(cpu: number, thread: TaskStruct, report: OopsReport): void {
+    if (report.severity === 'panic') {
+      this.k.panic = report;
+      return;
+    }
+    for (const f of thread.frames) f.live = false;
+    thread.frames = [];
+    thread.kmaps = [];
+    thread.atomicDepth = 0;
+    thread.windowCounts.fill(0);
+    thread.oops = report;
+    thread.state = 'dead';
+    this.windows.dropThread(thread);
+    this.sched.forceSwitch(cpu, this.k.cpus[cpu].idle);
+  }
+}

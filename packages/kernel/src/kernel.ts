@@ -1,0 +1,291 @@
+import { type DomainSpace, type Machine, Privilege, type RightsState, rightsState, TOKENS } from '@pkeysim/core';
+import { inject, injectable, type InjectionToken } from 'tsyringe';
+import type { KernelConfig } from './config';
+import type { CpuState, KernelContext } from './context';
+import { Cpu } from './cpu';
+import { EntryCode } from './entry/entry-code';
+import type { ExceptionFrame } from './entry/frame';
+import { Errno, errnoOf, KernelError } from './errors';
+import { FaultHandler } from './fault';
+import { assignStaticKeys, type KeyFaultCallback, KeyTable, type KeySpaceShape } from './keys/key-table';
+import { type KeyListing, PksKeys } from './keys/pks-keys';
+import { KernelLog } from './log';
+import { AccessWindows } from './mm/kmap';
+import { type AllocPagesOptions, KernelMemory, type VmapOptions } from './mm/memory';
+import type { OopsReport } from './oops';
+import { PkrsWriter } from './rights/pkrs-writer';
+import { Protection } from './rights/protection';
+import { Sched } from './sched/sched';
+import type { Thread } from './sched/thread';
+
+/** TOKENS.KernelConfig narrowed to the kernel's config type. */
+export const KERNEL_CONFIG = TOKENS.KernelConfig as InjectionToken<KernelConfig>;
+
+/** Every CPU enumerates the space's feature (CPUID.(EAX=7,ECX=0):ECX[31] PKS, ECX[3] PKU). */
+function availableEverywhere(space: DomainSpace | undefined, cpus: number): space is DomainSpace {
+  if (!space) return false;
+  for (let cpu = 0; cpu < cpus; cpu++) if (!space.available(cpu)) return false;
+  return true;
+}
+
+function keyShape(space: DomainSpace | undefined): KeySpaceShape {
+  if (!space) return { domains: 1, defaultDomain: 0, reserved: [] };
+  return {
+    domains: space.info.domains,
+    defaultDomain: space.info.defaultDomain,
+    reserved: space.info.reserved.map((r) => r.domain),
+  };
+}
+
+/**
+ * The pkeysim kernel: supervisor keys after the Linux PKS series, on any architecture that provides
+ * a supervisor DomainSpace. It boots in the constructor; everything else is its API.
+ */
+@injectable()
+export class Kernel {
+  readonly config: KernelConfig;
+  /** PKS_INIT_VALUE: the rights every CPU boots with and every handler starts with. */
+  readonly initValue: RightsState;
+  private readonly k: KernelContext;
+  private readonly cpuViews: readonly Cpu[];
+  private readonly sched: Sched;
+  private readonly keyApi: PksKeys;
+  private readonly memory: KernelMemory;
+  private readonly protection: Protection;
+
+  constructor(
+    @inject(TOKENS.Machine) readonly machine: Machine,
+    @inject(KERNEL_CONFIG) config: KernelConfig,
+  ) {
+    this.config = config;
+    const cpuCount = machine.cpuCount;
+    const candidate = machine.domainSpace(Privilege.Supervisor);
+    const space = candidate && candidate.info.governs !== Privilege.User ? candidate : undefined;
+    const supported = availableEverywhere(space, cpuCount);
+    const userCandidate = machine.domainSpace(Privilege.User);
+    const userSpace =
+      availableEverywhere(userCandidate, cpuCount) && userCandidate !== space ? userCandidate : undefined;
+
+    const keys = new KeyTable(config.keyDesign, keyShape(space));
+    if (config.keyDesign === 'static' && space) assignStaticKeys(keys, config.consumers);
+    const initValue = supported ? keys.initialState(space) : rightsState();
+    this.initValue = initValue;
+    const log = new KernelLog();
+    const kernelSpace = machine.createAddressSpace();
+    const cpus: CpuState[] = [];
+    const context: KernelContext = {
+      machine,
+      config,
+      space,
+      userSpace,
+      supported,
+      keys,
+      initValue,
+      writer: new PkrsWriter(supported ? space : undefined, machine.events, cpuCount),
+      kernelSpace,
+      cpus,
+      threads: [],
+      log,
+      panic: undefined,
+    };
+    this.k = context;
+    this.sched = new Sched(context);
+    this.protection = new Protection(context);
+    const entry = new EntryCode(context);
+    this.memory = new KernelMemory(context);
+    const windows = new AccessWindows(context, this.protection, this.memory);
+    const faults = new FaultHandler(context, entry, this.sched, windows);
+    this.keyApi = new PksKeys(context, this.protection);
+    for (let cpu = 0; cpu < cpuCount; cpu++) {
+      const idle = this.sched.createIdle(cpu);
+      idle.state = 'running';
+      cpus.push({ id: cpu, current: idle, idle });
+    }
+    const services = { entry, faults, protection: this.protection, sched: this.sched, windows };
+    this.cpuViews = cpus.map((c) => new Cpu(c.id, context, services));
+    this.boot();
+  }
+
+  /**
+   * setup_pks() (V10 arch/x86/mm/pkeys.c): write PKS_INIT_VALUE to the MSR on every CPU, then set
+   * CR4.PKS. Without the feature boot goes on and the key API reports -EOPNOTSUPP.
+   */
+  private boot(): void {
+    const { machine, space, userSpace, supported, log } = this.k;
+    for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
+      machine.activate(cpu, this.k.kernelSpace);
+      machine.setMode(cpu, Privilege.Supervisor);
+      if (supported && space) {
+        this.k.writer.write(cpu, this.initValue);
+        space.enable(cpu);
+      }
+      if (userSpace) {
+        // CR4.PKE first: WRPKRU is #UD until it is set (SDM WRPKRU); then init_pkru_value.
+        userSpace.enable(cpu);
+        userSpace.load(cpu, userSpace.initialState());
+      }
+    }
+    if (supported && space)
+      log.info(
+        `x86/pks: ${space.info.register} enabled on ${machine.cpuCount} CPU(s), PKS_INIT_VALUE ${space.format(this.initValue)}`,
+      );
+    else
+      log.info(
+        space
+          ? `${space.info.register}: not enumerated by every CPU; supervisor keys disabled`
+          : `${machine.arch}: no supervisor key space; supervisor keys disabled`,
+      );
+  }
+
+  /** True when supervisor keys work; otherwise every key API returns -EOPNOTSUPP. */
+  get supported(): boolean {
+    return this.k.supported;
+  }
+  /** The supervisor key space (for formatting and denialsOf), when there is one. */
+  get space(): DomainSpace | undefined {
+    return this.k.space;
+  }
+  get log(): KernelLog {
+    return this.k.log;
+  }
+  /** The oops that panicked the kernel, if one did. */
+  get panic(): OopsReport | undefined {
+    return this.k.panic;
+  }
+  get cpuCount(): number {
+    return this.cpuViews.length;
+  }
+
+  cpu(id: number): Cpu {
+    this.sched.checkCpu(id);
+    return this.cpuViews[id];
+  }
+  get cpus(): readonly Cpu[] {
+    return this.cpuViews;
+  }
+
+  /** The per-CPU cache of the last PKRS value written (pkrs_cache). */
+  cachedRights(cpu: number): RightsState | undefined {
+    this.sched.checkCpu(cpu);
+    return this.k.writer.cached(cpu);
+  }
+
+  // --- threads --------------------------------------------------------------------------------------
+
+  threads(): readonly Thread[] {
+    return this.k.threads;
+  }
+  kthread_create(name: string, cpu = 0): Thread {
+    return this.sched.kthreadCreate(name, cpu);
+  }
+  /** A user task (with an XSAVE PKRU slot when the machine has user keys). */
+  task_create(name: string, cpu = 0): Thread {
+    return this.sched.taskCreate(name, cpu);
+  }
+  fork(parent: Thread, name: string, cpu?: number): Thread {
+    return this.sched.fork(parent, name, cpu);
+  }
+  migrate(thread: Thread, cpu: number): void {
+    this.sched.migrate(thread, cpu);
+  }
+  /** The CPU's idle thread (swapper/N). */
+  idle(cpu: number): Thread {
+    this.sched.checkCpu(cpu);
+    return this.k.cpus[cpu].idle;
+  }
+  /** do_exit() of the thread running on `cpu`: it dies and the CPU runs its idle thread. */
+  exitCurrent(cpu: number): void {
+    this.sched.checkCpu(cpu);
+    const t = this.k.cpus[cpu].current;
+    if (t.idle) throw new KernelError('EINVAL', `${t.name}: the idle thread cannot exit`);
+    if (t.frames.length > 0 || t.kmaps.length > 0) {
+      throw new KernelError(
+        'EINVAL',
+        `${t.name} (tid ${t.tid}) cannot exit with ${t.frames.length} open frame(s) and ${t.kmaps.length} kmap(s)`,
+      );
+    }
+    t.state = 'dead';
+    this.sched.forceSwitch(cpu, this.k.cpus[cpu].idle);
+  }
+
+  // --- keys -----------------------------------------------------------------------------------------
+
+  /** pks_key_alloc(owner, flags): 1..15, -ENOSPC, -EOPNOTSUPP (dynamic design). */
+  pks_key_alloc(owner: string, flags = 0): number {
+    return this.keyApi.alloc(owner, flags);
+  }
+  /** pks_key_free(key): resets the key to AD in the current context of `cpu`, then frees it. */
+  pks_key_free(key: number, cpu = 0): number {
+    this.sched.checkCpu(cpu);
+    return this.keyApi.free(cpu, key);
+  }
+  pks_set_fault_callback(key: number, callback: KeyFaultCallback | undefined): number {
+    return this.keyApi.setFaultCallback(key, callback);
+  }
+  /** The key a static consumer was assigned ("PKS_KEY_TEST"), or an owner's dynamic key. */
+  keyOf(owner: string): number | undefined {
+    return this.k.keys.keyNamed(owner);
+  }
+  /** The debugfs listing pks_keys_allocated. */
+  pks_keys_allocated(): KeyListing {
+    return this.keyApi.listing();
+  }
+  /** The key's default rights (what closing a window restores). */
+  keyDefault(key: number): number | undefined {
+    return this.k.keys.isInRange(key) ? this.k.keys.defaultOf(key) : undefined;
+  }
+
+  /**
+   * pks_update_exception(regs, key, prot) (V10): change what the interrupted context resumes with.
+   * 0 or -errno; -EOPNOTSUPP in legacy RFC V1 mode, whose frames have no auxiliary area.
+   */
+  pks_update_exception(frame: ExceptionFrame, key: number, prot: number): number {
+    if (!this.k.supported) return -Errno.EOPNOTSUPP;
+    const bad = this.protection.checkKey(key) || this.protection.checkProt(prot);
+    if (bad !== 0) return bad;
+    if (!frame.live) {
+      this.k.log.warn(`pks_update_exception: frame ${frame.vector} has already returned`);
+      return -Errno.EINVAL;
+    }
+    if (!frame.aux) {
+      this.k.log.warn('pks_update_exception: no pt_regs auxiliary area (legacy RFC V1 entry)');
+      return -Errno.EOPNOTSUPP;
+    }
+    try {
+      frame.aux.pkrs = this.k.space!.withDenials(frame.aux.pkrs, key, prot);
+    } catch (error) {
+      return errnoOf(error);
+    }
+    return 0;
+  }
+
+  // --- memory ---------------------------------------------------------------------------------------
+
+  alloc_pages(count = 1, options: AllocPagesOptions = {}): number {
+    return this.memory.allocPages(count, options);
+  }
+  alloc_page(options: AllocPagesOptions = {}): number {
+    return this.memory.allocPages(1, options);
+  }
+  page_address(page: number): number {
+    return this.memory.pageAddress(page);
+  }
+  set_memory_pks(address: number, numpages: number, key: number): number {
+    return this.memory.setMemoryPks(address, numpages, key);
+  }
+  vmap(pages: readonly number[], options?: VmapOptions): number {
+    return this.memory.vmap(pages, options);
+  }
+  vunmap(address: number): void {
+    this.memory.vunmap(address);
+  }
+  /** The key of the page mapping `address` in the kernel page tables (a walk), or undefined. */
+  keyAt(address: number): number | undefined {
+    return this.machine.translate(this.k.kernelSpace, address)?.domain;
+  }
+
+  /** Event counts summed over CPUs ({ rights_write, rights_write_skipped, context_switch, ... }). */
+  stats(): Record<string, number> {
+    return this.machine.events.summary();
+  }
+}

@@ -1,0 +1,133 @@
+import { Deny, formatRightsState } from '@pkeysim/core';
+import type { KernelContext } from '../context';
+import { Errno } from '../errors';
+import type { Protection } from '../rights/protection';
+import { type KeyFaultCallback, PKS_FLAG_EXCLUSIVE, rightsName } from './key-table';
+
+/** One row of the key listing. */
+export interface KeyListingRow {
+  readonly key: number;
+  readonly owner: string;
+  /** "rw", "ad" or "wd". */
+  readonly defaultRights: string;
+  readonly exclusive: boolean;
+  readonly callback: boolean;
+}
+
+/** The series' debugfs file /sys/kernel/debug/x86/pks_keys_allocated, as data. */
+export interface KeyListing {
+  readonly supported: boolean;
+  readonly design: 'dynamic' | 'static';
+  /** The register the keys' rights live in ("PKRS"), or undefined without a supervisor space. */
+  readonly register: string | undefined;
+  readonly keys: number;
+  /** PKS_INIT_VALUE, formatted. */
+  readonly initValue: string | undefined;
+  readonly rows: readonly KeyListingRow[];
+}
+
+/** Key management: the dynamic allocator (RFC..V6) and the static table (V7..V10) behind one API. */
+export class PksKeys {
+  constructor(
+    private readonly k: KernelContext,
+    private readonly protection: Protection,
+  ) {}
+
+  /** pks_key_alloc(owner, flags): 1..15, -ENOSPC when exhausted, -EOPNOTSUPP without PKS or with static keys. */
+  alloc(owner: string, flags = 0): number {
+    if (!this.k.supported) return -Errno.EOPNOTSUPP;
+    if (this.k.keys.design === 'static') {
+      this.k.log.warn(
+        `pks_key_alloc(${String(owner)}): keys are assigned statically (PKS_KEY_*); there is no allocator`,
+      );
+      return -Errno.EOPNOTSUPP;
+    }
+    if (typeof owner !== 'string' || owner === '') {
+      this.k.log.warn('pks_key_alloc: owner name missing');
+      return -Errno.EINVAL;
+    }
+    if (!Number.isInteger(flags) || (flags & ~PKS_FLAG_EXCLUSIVE) !== 0) {
+      this.k.log.warn(`pks_key_alloc(${owner}): unknown flags ${String(flags)}`);
+      return -Errno.EINVAL;
+    }
+    const key = this.k.keys.firstFree();
+    if (key === undefined) {
+      // V6 arch/x86/mm/pkeys.c pks_key_alloc.
+      this.k.log.info(`Cannot allocate supervisor key for ${owner}`);
+      return -Errno.ENOSPC;
+    }
+    // Unallocated keys are access-disabled, and stay so when allocated, until the owner opens them.
+    this.k.keys.claim(key, owner, flags, Deny.Access);
+    return key;
+  }
+
+  /**
+   * pks_key_free(key): sets the key back to access-disabled in the calling context, then frees it
+   * (V6). Key 0, out-of-range and unallocated keys are -EINVAL and change nothing.
+   */
+  free(cpu: number, key: number): number {
+    if (!this.k.supported) return -Errno.EOPNOTSUPP;
+    if (this.k.keys.design === 'static') {
+      this.k.log.warn(`pks_key_free(${String(key)}): keys are assigned statically; nothing to free`);
+      return -Errno.EOPNOTSUPP;
+    }
+    if (!this.k.keys.isInRange(key) || key === this.k.keys.shape.defaultDomain) {
+      // V6: "if (pkey >= PKS_NUM_PKEYS || pkey <= PKS_KERN_DEFAULT_KEY) return;".
+      this.k.log.warn(`pks_key_free: invalid key ${String(key)}`);
+      return -Errno.EINVAL;
+    }
+    if (!this.k.keys.isAllocated(key)) {
+      this.k.log.warn(`pks_key_free: key ${key} is not allocated`);
+      return -Errno.EINVAL;
+    }
+    this.protection.apply(cpu, key, Deny.Access);
+    this.k.keys.release(key);
+    return 0;
+  }
+
+  /** Register the key's fault callback (V10's static pks_key_callbacks[] array, filled at run time here). */
+  setFaultCallback(key: number, callback: KeyFaultCallback | undefined): number {
+    if (!this.k.supported) return -Errno.EOPNOTSUPP;
+    if (!this.k.keys.isAllocated(key)) {
+      this.k.log.warn(`pks: cannot set a fault callback for key ${String(key)}: not allocated`);
+      return -Errno.EINVAL;
+    }
+    if (callback !== undefined && typeof callback !== 'function') return -Errno.EINVAL;
+    this.k.keys.setCallback(key, callback);
+    return 0;
+  }
+
+  listing(): KeyListing {
+    const space = this.k.space;
+    return {
+      supported: this.k.supported,
+      design: this.k.keys.design,
+      register: space?.info.register,
+      keys: this.k.keys.domains,
+      initValue: this.k.supported ? formatRightsState(this.k.initValue) : undefined,
+      rows: this.k.keys.entries().map((e) => ({
+        key: e.key,
+        owner: e.owner,
+        defaultRights: rightsName(e.defaultDenials),
+        exclusive: (e.flags & PKS_FLAG_EXCLUSIVE) !== 0,
+        callback: e.hasCallback,
+      })),
+    };
+  }
+}
+
+/** The listing as the debugfs file printed it: one "%3d  %s" line per key in use. */
+export function formatKeyListing(listing: KeyListing): string[] {
+  if (!listing.supported)
+    return [`${listing.register ?? 'supervisor keys'}: not supported on this machine (-EOPNOTSUPP)`];
+  const lines = [
+    `# ${listing.design} keys, ${listing.register} PKS_INIT_VALUE ${listing.initValue}`,
+    '# key  default  owner',
+  ];
+  for (const row of listing.rows) {
+    lines.push(
+      `${String(row.key).padStart(3)}  ${row.defaultRights.padEnd(7)}  ${row.owner}${row.exclusive ? ' (exclusive)' : ''}`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,18 @@
+/** The kernel log (dmesg): what the series printed with pr_*, WARN and oops, in order. */
+export class KernelLog {
+  private readonly entries: string[] = [];
+  info(message: string): void {
+    this.entries.push(message);
+  }
+  /** A WARN splat's first line. */
+  warn(message: string): void {
+    this.entries.push(`WARNING: ${message}`);
+  }
+  lines(): readonly string[] {
+    return this.entries;
+  }
+  /** Lines logged since `mark` (a previous `lines().length`). */
+  since(mark: number): string[] {
+    return this.entries.slice(mark);
+  }
+}

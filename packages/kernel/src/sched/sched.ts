@@ -1,0 +1,129 @@
+import { MachineEvent } from '@pkeysim/core';
+import type { KernelContext } from '../context';
+import { KernelError } from '../errors';
+import { describeThread, type Thread, type ThreadKind, TaskStruct } from './thread';
+
+/**
+ * Threads and the context switch. Rights travel with threads: `thread.pkrs` is always current (every
+ * update writes it), so a switch only loads the next thread's value.
+ */
+export class Sched {
+  private nextTid = 1;
+  constructor(private readonly k: KernelContext) {}
+
+  /** The per-CPU idle thread, created at boot (swapper/N). */
+  createIdle(cpu: number): TaskStruct {
+    return this.create(`swapper/${cpu}`, 'kthread', cpu, undefined, true);
+  }
+
+  /**
+   * kthread_create(): a kernel thread starts at PKS_INIT_VALUE (V6..V10 pks_init_task(), called
+   * from copy_thread for every new thread) and has no user state.
+   */
+  kthreadCreate(name: string, cpu: number): TaskStruct {
+    this.checkNewThread(name, cpu);
+    return this.create(name, 'kthread', cpu, undefined);
+  }
+
+  /** A new user task (as exec leaves one): PKRS at PKS_INIT_VALUE, PKRU at init_pkru_value. */
+  taskCreate(name: string, cpu: number): TaskStruct {
+    this.checkNewThread(name, cpu);
+    return this.create(name, 'task', cpu, this.k.userSpace?.initialState());
+  }
+
+  /**
+   * fork(): PKRS is NOT inherited, the child starts at PKS_INIT_VALUE (pks_init_task in copy_thread);
+   * PKRU IS inherited, because the XSAVE area is copied (arch/x86/kernel/fpu/core.c fpu_clone; the
+   * pkeys selftest checks it after fork()). A running parent's live PKRU is saved first.
+   */
+  fork(parent: Thread, name: string, cpu = parent.cpu): TaskStruct {
+    const p = this.own(parent);
+    if (p.state === 'dead') throw new KernelError('EINVAL', `fork: ${describeThread(p)} is dead`);
+    this.checkNewThread(name, cpu);
+    let pkru = p.pkru;
+    if (pkru !== undefined && p.state === 'running' && this.k.userSpace) pkru = this.k.userSpace.read(p.cpu);
+    return this.create(name, p.kind === 'kthread' ? 'kthread' : 'task', cpu, p.kind === 'kthread' ? undefined : pkru);
+  }
+
+  /** Move a thread that is not running to another CPU's runqueue. */
+  migrate(thread: Thread, cpu: number): void {
+    const t = this.own(thread);
+    this.checkCpu(cpu);
+    if (t.idle) throw new KernelError('EINVAL', `migrate: ${describeThread(t)} is a per-CPU idle thread`);
+    if (t.state === 'dead') throw new KernelError('EINVAL', `migrate: ${describeThread(t)} is dead`);
+    if (t.state === 'running') {
+      throw new KernelError('EBUSY', `migrate: ${describeThread(t)} is running on CPU ${t.cpu}; switch it out first`);
+    }
+    t.cpu = cpu;
+  }
+
+  /** __switch_to(): run `next` on `cpu`. */
+  switchTo(cpu: number, next: Thread): void {
+    this.checkCpu(cpu);
+    if (this.k.panic) throw new KernelError('EINVAL', `the kernel has panicked: ${this.k.panic.reason}`);
+    const n = this.own(next);
+    const prev = this.k.cpus[cpu].current;
+    if (n === prev) return;
+    if (n.state === 'dead') throw new KernelError('EINVAL', `switch: ${describeThread(n)} is dead`);
+    if (n.state === 'running')
+      throw new KernelError('EBUSY', `switch: ${describeThread(n)} is already running on CPU ${n.cpu}`);
+    if (n.cpu !== cpu) {
+      throw new KernelError(
+        'EINVAL',
+        `switch: ${describeThread(n)} is on CPU ${n.cpu}'s runqueue, not CPU ${cpu}'s; migrate it first`,
+      );
+    }
+    if (prev.atomic) {
+      throw new KernelError(
+        'EINVAL',
+        `BUG: scheduling while atomic: ${describeThread(prev)} on CPU ${cpu} is in an interrupt/NMI handler or kmap_atomic section`,
+      );
+    }
+    this.load(cpu, prev, n);
+  }
+
+  /** Switch without the sleep checks: the CPU abandons `prev` (it died in an oops). */
+  forceSwitch(cpu: number, next: TaskStruct): void {
+    this.load(cpu, this.k.cpus[cpu].current, next);
+  }
+
+  own(thread: Thread): TaskStruct {
+    const t = this.k.threads[thread.tid - 1];
+    if (t === undefined || t !== thread)
+      throw new KernelError('EINVAL', `thread ${String(thread?.tid)} does not belong to this kernel`);
+    return t;
+  }
+
+  checkCpu(cpu: number): void {
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.k.cpus.length) {
+      throw new KernelError('EINVAL', `CPU ${String(cpu)} does not exist (0..${this.k.cpus.length - 1})`);
+    }
+  }
+
+  private load(cpu: number, prev: TaskStruct, next: TaskStruct): void {
+    const user = this.k.userSpace;
+    if (user) {
+      // PKRU is XSAVE component 9: saved with prev's extended state, restored with next's.
+      if (prev.pkru !== undefined) prev.pkru = user.read(cpu);
+      if (next.pkru !== undefined) user.load(cpu, next.pkru);
+    }
+    // V10 __switch_to: pkrs_write_current() right after the PKRU switch.
+    this.k.writer.write(cpu, next.pkrs);
+    if (prev.state === 'running') prev.state = 'runnable';
+    next.state = 'running';
+    next.cpu = cpu;
+    this.k.cpus[cpu].current = next;
+    this.k.machine.events.count(cpu, MachineEvent.ContextSwitch);
+  }
+
+  private checkNewThread(name: string, cpu: number): void {
+    if (typeof name !== 'string' || name === '') throw new KernelError('EINVAL', 'a thread needs a name');
+    this.checkCpu(cpu);
+  }
+
+  private create(name: string, kind: ThreadKind, cpu: number, pkru: TaskStruct['pkru'], idle = false): TaskStruct {
+    const t = new TaskStruct(this.nextTid++, name, kind, cpu, this.k.initValue, pkru, this.k.keys.domains, idle);
+    this.k.threads.push(t);
+    return t;
+  }
+}
