@@ -1,1 +1,10 @@
-export {};
+import 'reflect-metadata';
+
+export { main } from './main';
+export { ExitCode, worstExitCode } from './exit-codes';
+export { UsageError } from './errors';
+export { type Io, type MemoryIo, type OutputStream, createMemoryIo, processIo } from './io';
+export { type Colors, colorEnabled } from './color';
+export type { CliCommand, CommandContext } from './command';
+export { COMMANDS } from './commands';
+export { LineWriter } from './output';

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../test/run-cli';
+
+describe('pkeysim keys', () => {
+  it('lists the default key of the dynamic design at boot', async () => {
+    const run = await runCli(['keys']);
+    expect(run.code).toBe(0);
+    expect(run.lines).toEqual([
+      '# dynamic keys, PKRS PKS_INIT_VALUE 0x55555554',
+      '# key  default  owner',
+      '  0  rw       DEFAULT',
+    ]);
+  });
+
+  it('--design static lists the consumers with their defaults', async () => {
+    const run = await runCli(['keys', '--design', 'static']);
+    expect(run.code).toBe(0);
+    expect(run.lines).toEqual([
+      '# static keys, PKRS PKS_INIT_VALUE 0x55555594',
+      '# key  default  owner',
+      '  0  rw       DEFAULT',
+      '  1  ad       PKS_KEY_TEST',
+      '  2  ad       PKS_KEY_PGMAP_PROTECTION',
+      '  3  wd       PKS_KEY_PG_TABLES',
+    ]);
+  });
+
+  it('--json prints the listing as one object', async () => {
+    const run = await runCli(['keys', '--json', '--design', 'static']);
+    const listing = JSON.parse(run.stdout) as { supported: boolean; rows: { key: number; owner: string }[] };
+    expect(listing.supported).toBe(true);
+    expect(listing.rows.map((r) => r.owner)).toContain('PKS_KEY_PGMAP_PROTECTION');
+  });
+
+  it('--no-pks says unsupported', async () => {
+    const run = await runCli(['keys', '--no-pks']);
+    expect(run.code).toBe(0);
+    expect(run.lines).toEqual(['PKRS: not supported on this machine (-EOPNOTSUPP)']);
+  });
+
+  it('refuses an unknown design in one line, exit 2', async () => {
+    const run = await runCli(['keys', '--design', 'mixed']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^pkeysim: .*--design/);
+  });
+});

@@ -1,0 +1,45 @@
+import '@pkeysim/x86';
+import { createKernel, formatKeyListing } from '@pkeysim/kernel';
+import { Option } from 'commander';
+import type { CliCommand } from '../command';
+import { ExitCode } from '../exit-codes';
+import { LineWriter } from '../output';
+
+interface KeysFlags {
+  design: 'dynamic' | 'static';
+  pks: boolean;
+  json?: boolean;
+}
+
+const EXAMPLES = `
+Boots a kernel and prints its supervisor keys as the series' debugfs file
+/sys/kernel/debug/x86/pks_keys_allocated did: key, default rights, owner.
+
+Examples:
+  pkeysim keys                   the dynamic design at boot: only the default key 0
+  pkeysim keys --design static   V10's statically assigned consumers and PKS_INIT_VALUE
+  pkeysim keys --json            the listing as one JSON object`;
+
+/** `pkeysim keys`: the key listing (debugfs pks_keys_allocated). */
+export const keysCommand: CliCommand = {
+  register(program, context) {
+    program
+      .command('keys')
+      .description('list the supervisor keys with owners and default rights (debugfs pks_keys_allocated)')
+      .addOption(new Option('--design <design>', 'key design').choices(['dynamic', 'static']).default('dynamic'))
+      .option('--no-pks', 'boot CPUs that do not enumerate PKS (supervisor keys)')
+      .option('--json', 'print the listing as one JSON object')
+      .addHelpText('after', EXAMPLES)
+      .action(
+        context.action(async (flags: KeysFlags) => {
+          const kernel = createKernel({ keyDesign: flags.design, features: { supervisorDomains: flags.pks } });
+          const listing = kernel.pks_keys_allocated();
+          const out = new LineWriter(context.io.stdout);
+          if (flags.json) await out.line(JSON.stringify(listing));
+          else for (const line of formatKeyListing(listing)) await out.line(line);
+          out.release();
+          return ExitCode.Success;
+        }),
+      );
+  },
+};

@@ -1,0 +1,102 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import {
+  formatReplayReport,
+  parsePolicy,
+  PolicyError,
+  replayTrace,
+  TraceFormatError,
+  type Policy,
+} from '@pkeysim/trace';
+import type { CliCommand } from '../command';
+import { fileReadError, systemErrorCode, UsageError } from '../errors';
+import { ExitCode } from '../exit-codes';
+import { LineWriter } from '../output';
+
+interface ReplayFlags {
+  policy: string;
+  json?: boolean;
+  first: string;
+  failOnFault?: boolean;
+  skipMalformed?: boolean;
+}
+
+const EXAMPLES = `
+Input: a trace from valgrind's lackey tool (--trace-mem=yes): "I  addr,size" fetches and " L",
+" S", " M" loads, stores and modifies, in hex; valgrind's ==pid== lines are skipped. The policy
+(JSON) assigns address ranges to domains with rights ("rwx", "rw", "r", "none", ...) and says
+where rights change. See docs/replay.md.
+
+Examples:
+  valgrind --tool=lackey --trace-mem=yes --log-file=ls.lackey ls
+  pkeysim replay ls.lackey --policy stack-closed.json
+  pkeysim replay ls.lackey --policy p.json --json --first 100
+  valgrind --tool=lackey --trace-mem=yes --log-fd=3 ./app 3>&1 >/dev/null | pkeysim replay - --policy p.json`;
+
+function readPolicy(path: string): Policy {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw fileReadError(path, error);
+  }
+  try {
+    return parsePolicy(text, path);
+  } catch (error) {
+    if (error instanceof PolicyError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function parseFirst(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n))
+    throw new UsageError(`--first must be a whole number >= 0, got "${text}"`);
+  return n;
+}
+
+/** `pkeysim replay TRACE|- --policy FILE`: replay a lackey trace against a key policy. */
+export const replayCommand: CliCommand = {
+  register(program, context) {
+    program
+      .command('replay')
+      .description('replay a valgrind lackey memory trace against a key policy: accesses and faults per domain')
+      .argument('<trace>', 'a lackey trace file, or "-" for stdin')
+      .requiredOption('--policy <file>', 'the key policy (JSON): ranges to domains, rights, rights changes')
+      .option('--json', 'print the report as one JSON object')
+      .option('--first <n>', 'how many faulting accesses to list', '10')
+      .option('--fail-on-fault', 'exit 1 when any access would fault')
+      .option('--skip-malformed', 'count and skip malformed trace lines instead of stopping at the first')
+      .addHelpText('after', EXAMPLES)
+      .action(
+        context.action(async (trace: string, flags: ReplayFlags) => {
+          const firstFaults = parseFirst(flags.first);
+          const policy = readPolicy(flags.policy);
+          const fromStdin = trace === '-';
+          const label = fromStdin ? '<stdin>' : trace;
+          if (fromStdin && (context.io.stdin as { isTTY?: boolean }).isTTY) {
+            context.report('reading a lackey trace from stdin; end with Ctrl-D');
+          }
+          const source = fromStdin ? context.io.stdin : createReadStream(trace, { highWaterMark: 1 << 20 });
+          let report;
+          try {
+            report = await replayTrace(source as AsyncIterable<Uint8Array | string>, policy, {
+              firstFaults,
+              malformed: flags.skipMalformed ? 'skip' : 'error',
+            });
+          } catch (error) {
+            if (error instanceof TraceFormatError) throw new UsageError(`${label}:${error.line}: ${error.reason}`);
+            // A file that cannot be opened or read is the user's problem; anything else is a bug.
+            if (systemErrorCode(error) !== undefined) throw fileReadError(label, error);
+            throw error;
+          } finally {
+            if (!fromStdin) (source as NodeJS.ReadableStream & { destroy(): void }).destroy();
+          }
+          const out = new LineWriter(context.io.stdout);
+          if (flags.json) await out.line(JSON.stringify(report));
+          else for (const line of formatReplayReport(report).trimEnd().split('\n')) await out.line(line);
+          out.release();
+          return flags.failOnFault && report.faults > 0 ? ExitCode.Failed : ExitCode.Success;
+        }),
+      );
+  },
+};

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../test/run-cli';
+
+describe('pkeysim selftest pks', () => {
+  it('prints [OK] for every test on the default machine and exits 0', async () => {
+    const run = await runCli(['selftest', 'pks']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.lines.slice(0, -1).map((l) => l.split(':')[0])).toEqual([
+      '[OK] 0 CHECK_DEFAULTS',
+      '[OK] 1 RUN_SINGLE',
+      '[OK] 2 ARM_CTX_SWITCH',
+      '[OK] 3 CHECK_CTX_SWITCH',
+      '[OK] 4 RUN_EXCEPTION',
+      '[OK] 5 RUN_EXCEPTION_UPDATE',
+      '[OK] 6 RUN_ALL_KEYS',
+      '[OK] 7 KEY_EXHAUSTION',
+      '[OK] 9 RUN_CRASH_TEST',
+    ]);
+    expect(run.lines.at(-1)).toBe('9 tests: 9 OK, 0 FAIL, 0 SKIP');
+  });
+
+  it('--no-pks reports every test [SKIP] as unsupported and exits 0', async () => {
+    const run = await runCli(['selftest', 'pks', '--no-pks', '--cpus', '4']);
+    expect(run.code).toBe(0);
+    for (const line of run.lines.slice(0, -1)) expect(line).toMatch(/^\[SKIP\] \d .*-EOPNOTSUPP/);
+    expect(run.lines.at(-1)).toBe('9 tests: 0 OK, 0 FAIL, 9 SKIP');
+  });
+
+  it('exits 1 when a test fails (legacy RFC V1 entry code)', async () => {
+    const run = await runCli(['selftest', 'pks', '--entry', 'legacy-rfc-v1']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^\[FAIL\] 4 RUN_EXCEPTION: /m);
+  });
+
+  it('--json prints one object with the machine, every result and the counts', async () => {
+    const run = await runCli(['selftest', 'pks', '--json', '--cpus', '3', '--design', 'static']);
+    expect(run.code).toBe(0);
+    expect(run.lines).toHaveLength(1);
+    const report = JSON.parse(run.lines[0]) as {
+      machine: Record<string, unknown>;
+      results: { status: string }[];
+      ok: number;
+      skipped: number;
+    };
+    expect(report.machine).toEqual({ arch: 'x86', cpus: 3, pks: true, design: 'static', entry: 'aux-pt-regs' });
+    expect(report.results).toHaveLength(9);
+    expect(report.ok).toBe(8);
+    expect(report.skipped).toBe(1);
+  });
+
+  it.each([
+    [['--cpus', '0'], /--cpus.*must be a whole number from 1 to 64/],
+    [['--design', 'random'], /--design.*dynamic, static/],
+  ])('refuses bad options %j in one line, exit 2', async (args, message) => {
+    const run = await runCli(['selftest', 'pks', ...args]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,50 @@
+import { Writable, Readable } from 'node:stream';
+
+/** A stream the CLI writes to; `isTTY` decides whether colour is used. */
+export type OutputStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+/**
+ * Everything the CLI touches outside itself, injectable so tests run `main` in-process with fake
+ * streams and a fake environment.
+ */
+export interface Io {
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: OutputStream;
+  readonly stderr: OutputStream;
+  /** Environment variables (NO_COLOR). Defaults to `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export function processIo(): Io {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+}
+
+/** An in-memory {@link Io} for tests: feed `stdin`, read back what was written. */
+export interface MemoryIo {
+  readonly io: Io;
+  stdout(): string;
+  stderr(): string;
+}
+
+export function createMemoryIo(
+  options: { stdin?: string; env?: Record<string, string | undefined>; isTTY?: boolean } = {},
+): MemoryIo {
+  const sink = () => {
+    const chunks: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        chunks.push(chunk.toString());
+        done();
+      },
+    }) as Writable & { isTTY?: boolean };
+    stream.isTTY = options.isTTY ?? false;
+    return { stream, text: () => chunks.join('') };
+  };
+  const out = sink();
+  const err = sink();
+  return {
+    io: { stdin: Readable.from([options.stdin ?? '']), stdout: out.stream, stderr: err.stream, env: options.env ?? {} },
+    stdout: out.text,
+    stderr: err.text,
+  };
+}

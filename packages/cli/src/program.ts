@@ -1,0 +1,99 @@
+import { Command } from 'commander';
+import pc from 'picocolors';
+import { colorEnabled } from './color';
+import { UsageError } from './errors';
+import { ExitCode } from './exit-codes';
+import type { CliCommand, CommandContext } from './command';
+import type { OutputStream } from './io';
+import { COMMANDS } from './commands';
+import { cliVersion } from './version';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  success
+  1  a check or assertion failed
+  2  bad input: usage error, unreadable file, malformed lines
+  3  internal error (a bug in pkeysim)`;
+
+/** Help styling; commander strips it again when the stream has no colour. */
+const helpStyle = pc.createColors(true);
+
+/**
+ * The commander program with every registered command. `onCommandError` learns which command a
+ * usage error belongs to, so the one-line message can point at that command's --help.
+ */
+export function createProgram(
+  context: CommandContext,
+  onCommandError: (command: Command) => void,
+  commands: readonly CliCommand[] = COMMANDS,
+): Command {
+  const program = new Command('pkeysim')
+    .description('Executable memory protection keys: check x86 access vectors against the hardware model.')
+    .version(cliVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .addHelpText('after', EXIT_CODES_HELP);
+  for (const command of commands) command.register(program, context);
+  addHelpCommand(program, context);
+  configureTree(program, context, onCommandError);
+  return program;
+}
+
+/**
+ * `pkeysim help [command]`. Replaces commander's own, which answers an unknown name with the whole
+ * help text on stderr instead of one line.
+ */
+function addHelpCommand(program: Command, context: CommandContext): void {
+  program.helpCommand(false);
+  program
+    .command('help')
+    .description('show help for a command')
+    .argument('[command]', 'the command to describe')
+    .action(
+      context.action((name: string | undefined) => {
+        if (name === undefined) {
+          program.outputHelp();
+          return ExitCode.Success;
+        }
+        const command = program.commands.find((c) => c.name() === name || c.aliases().includes(name));
+        if (!command) throw new UsageError(`unknown command '${name}' (try 'pkeysim --help')`);
+        command.outputHelp();
+        return ExitCode.Success;
+      }),
+    );
+}
+
+/** Applied to every command after registration, so a command module cannot forget any of it. */
+function configureTree(command: Command, context: CommandContext, onCommandError: (command: Command) => void): void {
+  const { io } = context;
+  command
+    // Commander must throw instead of calling process.exit: main turns errors into exit codes.
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // main prints the one-line message; commander only tells us whose error it was.
+      outputError: () => onCommandError(command),
+      getOutHelpWidth: () => helpWidth(io.stdout),
+      getErrHelpWidth: () => helpWidth(io.stderr),
+      getOutHasColors: () => colorEnabled(io.stdout, io.env),
+      getErrHasColors: () => colorEnabled(io.stderr, io.env),
+    })
+    .configureHelp({
+      styleTitle: (text) => helpStyle.bold(text),
+      styleCommandText: (text) => helpStyle.cyan(text),
+      styleOptionText: (text) => helpStyle.green(text),
+    });
+  for (const sub of command.commands) configureTree(sub, context, onCommandError);
+}
+
+/** Wrap help to the terminal; 80 columns when writing to a file or pipe (commander's default). */
+function helpWidth(stream: OutputStream): number {
+  return (stream.isTTY && stream.columns) || 80;
+}
+
+/** "pkeysim check", for messages. */
+export function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
