@@ -35,3 +35,8 @@ export {
 } from './selftest/pks-test';
 export { runInterruptInWindow, type InterruptInWindowResult } from './scenarios/interrupt-in-window';
 export type * from './campaign';
+export { acquireConsumerKey, relaxReadFault, type ConsumerKey, type KeyUnavailableReason } from './consumer-key';
+export { kmapHooks, type KmapHook, type KmapHookPoints, type KmapKind } from './mm/kmap';
+export { campaignCost, snapshotEvents, type CampaignCost } from './campaign-cost';
+export * from './user';
+export { type ContextSwitchHook } from './sched/sched';

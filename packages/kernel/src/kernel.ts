@@ -8,6 +8,7 @@ import type { ExceptionFrame } from './entry/frame';
 import { Errno, errnoOf, KernelError } from './errors';
 import { FaultHandler } from './fault';
 import { assignStaticKeys, type KeyFaultCallback, KeyTable, type KeySpaceShape } from './keys/key-table';
+import { keyTableSize } from './keys/key-limit';
 import { type KeyListing, PksKeys } from './keys/pks-keys';
 import { KernelLog } from './log';
 import { AccessWindows } from './mm/kmap';
@@ -15,7 +16,7 @@ import { type AllocPagesOptions, KernelMemory, type VmapOptions } from './mm/mem
 import type { OopsReport } from './oops';
 import { PkrsWriter } from './rights/pkrs-writer';
 import { Protection } from './rights/protection';
-import { Sched } from './sched/sched';
+import { type ContextSwitchHook, Sched } from './sched/sched';
 import type { Thread } from './sched/thread';
 
 /** TOKENS.KernelConfig narrowed to the kernel's config type. */
@@ -31,7 +32,7 @@ function availableEverywhere(space: DomainSpace | undefined, cpus: number): spac
 function keyShape(space: DomainSpace | undefined): KeySpaceShape {
   if (!space) return { domains: 1, defaultDomain: 0, reserved: [] };
   return {
-    domains: space.info.domains,
+    domains: keyTableSize(space.info.domains),
     defaultDomain: space.info.defaultDomain,
     reserved: space.info.reserved.map((r) => r.domain),
   };
@@ -187,6 +188,14 @@ export class Kernel {
   }
   migrate(thread: Thread, cpu: number): void {
     this.sched.migrate(thread, cpu);
+  }
+  /**
+   * Run `hook(cpu, prev, next)` after every context switch, once `next` is current: the place for
+   * work context_switch() does beside the register switch (switch_mm for user processes).
+   */
+  onContextSwitch(hook: ContextSwitchHook): void {
+    if (typeof hook !== 'function') throw new KernelError('EINVAL', 'onContextSwitch needs a function');
+    this.sched.switchHooks.push(hook);
   }
   /** The CPU's idle thread (swapper/N). */
   idle(cpu: number): Thread {

@@ -59,3 +59,49 @@ describe('pkeysim selftest pks', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('pkeysim selftest pkeys', () => {
+  it('prints [OK] for every case on the default machine (the unsupported-CPU case [SKIP]) and exits 0', async () => {
+    const run = await runCli(['selftest', 'pkeys']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const cases = run.lines.slice(0, -1);
+    expect(cases).toHaveLength(28);
+    expect(cases[0]).toMatch(/^\[OK\] 1 test_read_of_write_disabled_region: /);
+    expect(cases.filter((l) => l.startsWith('[SKIP]'))).toEqual([
+      expect.stringMatching(/^\[SKIP\] 21 test_mprotect_pkey_on_unsupported_cpu: /),
+    ]);
+    expect(run.lines.at(-1)).toBe('28 tests: 27 OK, 0 FAIL, 1 SKIP');
+  });
+
+  it('--signal-policy pre-2024 fails the protected-sigaltstack cases and exits 1', async () => {
+    const run = await runCli(['selftest', 'pkeys', '--signal-policy', 'pre-2024']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^\[FAIL\] 24 test_sigsegv_handler_with_different_pkey_for_stack: .*killed by SIGSEGV/m);
+    expect(run.lines.at(-1)).toBe('28 tests: 22 OK, 5 FAIL, 1 SKIP');
+  });
+
+  it('--no-pku: pkey_alloc fails as on real kernels, only the unsupported-CPU case runs, exit 0', async () => {
+    const run = await runCli(['selftest', 'pkeys', '--no-pku']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^\[OK\] 21 test_mprotect_pkey_on_unsupported_cpu: pkey_alloc: -ENOSPC/m);
+    expect(run.lines.at(-1)).toBe('28 tests: 1 OK, 0 FAIL, 27 SKIP');
+  });
+
+  it('--json prints one object with the machine, the policy and every result', async () => {
+    const run = await runCli(['selftest', 'pkeys', '--json', '--signal-policy', 'lockdown', '--cpus', '1']);
+    expect(run.code).toBe(1);
+    expect(run.lines).toHaveLength(1);
+    const report = JSON.parse(run.lines[0]) as { machine: Record<string, unknown>; results: unknown[]; failed: number };
+    expect(report.machine).toEqual({ arch: 'x86', cpus: 1, pku: true, signalPolicy: 'lockdown' });
+    expect(report.results).toHaveLength(28);
+    expect(report.failed).toBe(5);
+  });
+
+  it('refuses an unknown --signal-policy in one line, exit 2', async () => {
+    const run = await runCli(['selftest', 'pkeys', '--signal-policy', 'never']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--signal-policy.*mainline, pre-2024, inherit, lockdown/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -1,5 +1,14 @@
-import '@pkeysim/x86';
-import { createKernel, formatTestResult, type PksTestResult, runPksSelftest } from '@pkeysim/kernel';
+import { archOption } from '../arch';
+import {
+  createKernel,
+  formatTestResult,
+  type PkeysTestResult,
+  type PksTestResult,
+  runPkeysSelftest,
+  runPksSelftest,
+  SIGNAL_POLICIES,
+  type SignalPolicyName,
+} from '@pkeysim/kernel';
 import { InvalidArgumentError, Option } from 'commander';
 import type { CliCommand } from '../command';
 import { ExitCode } from '../exit-codes';
@@ -7,6 +16,7 @@ import { LineWriter } from '../output';
 
 interface SelftestFlags {
   pks: boolean;
+  arch: string;
   cpus: number;
   design: 'dynamic' | 'static';
   entry: 'aux-pt-regs' | 'legacy-rfc-v1';
@@ -22,20 +32,66 @@ Examples:
   pkeysim selftest pks --no-pks             a CPU without PKS: every test SKIP (-EOPNOTSUPP)
   pkeysim selftest pks --entry legacy-rfc-v1  RFC V1 entry code: the exception tests fail`;
 
+interface PkeysFlags {
+  pku: boolean;
+  cpus: number;
+  signalPolicy: SignalPolicyName;
+  json?: boolean;
+}
+
+const PKEYS_EXAMPLES = `
+Runs the Linux user-space protection-keys selftests (tools/testing/selftests/mm/protection_keys.c and
+pkey_sighandler_tests.c) against pkeysim's processes, pkey syscalls and signal delivery. One [OK],
+[FAIL] or [SKIP] line per case. Exit 1 when any case fails.
+
+Examples:
+  pkeysim selftest pkeys                             mainline Linux (2024 signal fix): every case OK
+  pkeysim selftest pkeys --signal-policy pre-2024    kernels before 70044df250d0: sigaltstack cases FAIL
+  pkeysim selftest pkeys --signal-policy inherit     the 2016 "inherit PKRU" proposal
+  pkeysim selftest pkeys --no-pku                    a CPU without PKU: pkey_alloc -ENOSPC, cases SKIP`;
+
 function parseCpus(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 64) throw new InvalidArgumentError('must be a whole number from 1 to 64');
   return n;
 }
 
-/** `pkeysim selftest pks`: the series' PKS test module, runnable. */
+/** Print results as [OK]/[FAIL]/[SKIP] lines and the summary; the exit code says whether any failed. */
+async function printResults(
+  context: Parameters<CliCommand['register']>[1],
+  results: readonly (PksTestResult | PkeysTestResult)[],
+  json: Record<string, unknown> | undefined,
+): Promise<ExitCode> {
+  const count = (status: PksTestResult['status']) => results.filter((r) => r.status === status).length;
+  const summary = { ok: count('OK'), failed: count('FAIL'), skipped: count('SKIP') };
+  const out = new LineWriter(context.io.stdout);
+  if (json) {
+    await out.line(JSON.stringify({ machine: json, results, ...summary }));
+  } else {
+    const c = context.colors.stdout;
+    const paint = { OK: c.green, FAIL: c.red, SKIP: c.yellow } as const;
+    for (const r of results) {
+      const line = formatTestResult(r);
+      const tag = `[${r.status}]`;
+      await out.line(paint[r.status](tag) + line.slice(tag.length));
+    }
+    await out.line(`${results.length} tests: ${summary.ok} OK, ${summary.failed} FAIL, ${summary.skipped} SKIP`);
+  }
+  out.release();
+  return summary.failed > 0 ? ExitCode.Failed : ExitCode.Success;
+}
+
+/** `pkeysim selftest pks` and `pkeysim selftest pkeys`: the kernel test suites, runnable. */
 export const selftestCommand: CliCommand = {
   register(program, context) {
-    const selftest = program.command('selftest').description("run a kernel test module (the PKS series' tests)");
+    const selftest = program
+      .command('selftest')
+      .description("run a kernel test suite (the PKS series' tests, the user-space pkeys selftests)");
     selftest
       .command('pks')
       .description('run every PKS test (CHECK_DEFAULTS .. RUN_CRASH_TEST) and print [OK]/[FAIL]/[SKIP] per test')
       .option('--no-pks', 'boot CPUs that do not enumerate PKS (supervisor keys)')
+      .addOption(archOption())
       .addOption(new Option('--cpus <n>', 'number of CPUs').argParser(parseCpus).default(2))
       .addOption(new Option('--design <design>', 'key design').choices(['dynamic', 'static']).default('dynamic'))
       .addOption(
@@ -46,38 +102,40 @@ export const selftestCommand: CliCommand = {
       .action(
         context.action(async (flags: SelftestFlags) => {
           const kernel = createKernel({
+            arch: flags.arch,
             cpus: flags.cpus,
             keyDesign: flags.design,
             entryMode: flags.entry,
             features: { supervisorDomains: flags.pks },
           });
           const results = runPksSelftest(kernel);
-          const count = (status: PksTestResult['status']) => results.filter((r) => r.status === status).length;
-          const summary = { ok: count('OK'), failed: count('FAIL'), skipped: count('SKIP') };
-          const out = new LineWriter(context.io.stdout);
-          if (flags.json) {
-            const machine = {
-              arch: kernel.machine.arch,
-              cpus: kernel.cpuCount,
-              pks: kernel.supported,
-              design: flags.design,
-              entry: flags.entry,
-            };
-            await out.line(JSON.stringify({ machine, results, ...summary }));
-          } else {
-            const c = context.colors.stdout;
-            const paint = { OK: c.green, FAIL: c.red, SKIP: c.yellow } as const;
-            for (const r of results) {
-              const line = formatTestResult(r);
-              const tag = `[${r.status}]`;
-              await out.line(paint[r.status](tag) + line.slice(tag.length));
-            }
-            await out.line(
-              `${results.length} tests: ${summary.ok} OK, ${summary.failed} FAIL, ${summary.skipped} SKIP`,
-            );
-          }
-          out.release();
-          return summary.failed > 0 ? ExitCode.Failed : ExitCode.Success;
+          const machine = {
+            arch: kernel.machine.arch,
+            cpus: kernel.cpuCount,
+            pks: kernel.supported,
+            design: flags.design,
+            entry: flags.entry,
+          };
+          return printResults(context, results, flags.json ? machine : undefined);
+        }),
+      );
+    selftest
+      .command('pkeys')
+      .description('run the user-space protection-keys selftests (protection_keys.c, pkey_sighandler_tests.c)')
+      .option('--no-pku', 'boot CPUs that do not enumerate PKU (user protection keys)')
+      .addOption(new Option('--cpus <n>', 'number of CPUs').argParser(parseCpus).default(2))
+      .addOption(
+        new Option('--signal-policy <policy>', 'how signal delivery treats PKRU')
+          .choices([...SIGNAL_POLICIES])
+          .default('mainline'),
+      )
+      .option('--json', 'print one JSON object with the machine and every result')
+      .addHelpText('after', PKEYS_EXAMPLES)
+      .action(
+        context.action(async (flags: PkeysFlags) => {
+          const results = runPkeysSelftest({ cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy });
+          const machine = { arch: 'x86', cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy };
+          return printResults(context, results, flags.json ? machine : undefined);
         }),
       );
   },

@@ -1,6 +1,7 @@
 import { Deny, type Denials } from '@pkeysim/core';
 import type { KernelContext } from '../context';
 import { Errno, errnoOf } from '../errors';
+import { rightsAreGlobal } from './scope';
 
 /** The protections pks_update_protection accepts: 0, PKEY_DISABLE_ACCESS, PKEY_DISABLE_WRITE (V10 PKEY_ACCESS_MASK). */
 export const PKS_PROT_MASK: Denials = Deny.Access | Deny.Write;
@@ -60,7 +61,8 @@ export class Protection {
     const { space } = this.k;
     if (!space || !this.k.supported) return;
     const thread = this.k.cpus[cpu].current;
-    const next = space.withDenials(thread.pkrs, key, denials);
+    // Address-space-scoped rights are shared: change the live value, so another thread's open key stays open.
+    const next = space.withDenials(rightsAreGlobal(space) ? space.read(cpu) : thread.pkrs, key, denials);
     thread.pkrs = next;
     this.k.writer.write(cpu, next);
   }

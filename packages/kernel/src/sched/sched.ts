@@ -1,7 +1,11 @@
 import { MachineEvent } from '@pkeysim/core';
 import type { KernelContext } from '../context';
 import { KernelError } from '../errors';
+import { rightsSavedPerThread } from '../rights/scope';
 import { describeThread, type Thread, type ThreadKind, TaskStruct } from './thread';
+
+/** Called after every context switch on `cpu`, once `next` is current (e.g. switch_mm for user processes). */
+export type ContextSwitchHook = (cpu: number, prev: Thread, next: Thread) => void;
 
 /**
  * Threads and the context switch. Rights travel with threads: `thread.pkrs` is always current (every
@@ -9,6 +13,8 @@ import { describeThread, type Thread, type ThreadKind, TaskStruct } from './thre
  */
 export class Sched {
   private nextTid = 1;
+  /** Consumers' context-switch hooks, in registration order (see Kernel.onContextSwitch). */
+  readonly switchHooks: ContextSwitchHook[] = [];
   constructor(private readonly k: KernelContext) {}
 
   /** The per-CPU idle thread, created at boot (swapper/N). */
@@ -107,13 +113,15 @@ export class Sched {
       if (prev.pkru !== undefined) prev.pkru = user.read(cpu);
       if (next.pkru !== undefined) user.load(cpu, next.pkru);
     }
-    // V10 __switch_to: pkrs_write_current() right after the PKRU switch.
-    this.k.writer.write(cpu, next.pkrs);
+    // V10 __switch_to: pkrs_write_current() right after the PKRU switch. Rights global to the
+    // address space (contextSave 'none') are not per thread: there is nothing to restore.
+    if (rightsSavedPerThread(this.k.space)) this.k.writer.write(cpu, next.pkrs);
     if (prev.state === 'running') prev.state = 'runnable';
     next.state = 'running';
     next.cpu = cpu;
     this.k.cpus[cpu].current = next;
     this.k.machine.events.count(cpu, MachineEvent.ContextSwitch);
+    for (const hook of this.switchHooks) hook(cpu, prev, next);
   }
 
   private checkNewThread(name: string, cpu: number): void {

@@ -1,0 +1,85 @@
+import { Errno } from '../errors';
+
+/**
+ * The user-space ABI the pkey syscalls speak, with Linux's values: mman-common.h (PROT_*, MAP_*,
+ * PKEY_*), asm-generic/signal.h and siginfo.h (signals, si_code), errno-base.h (errnos).
+ */
+export const PROT_NONE = 0x0;
+export const PROT_READ = 0x1;
+export const PROT_WRITE = 0x2;
+export const PROT_EXEC = 0x4;
+/** arch_validate_prot() (include/linux/mman.h): any other bit -> EINVAL. PROT_SEM is accepted and ignored. */
+export const PROT_SEM = 0x8;
+export const PROT_VALID_MASK = PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM;
+
+export const MAP_SHARED = 0x01;
+export const MAP_PRIVATE = 0x02;
+export const MAP_FIXED = 0x10;
+export const MAP_ANONYMOUS = 0x20;
+
+export const PKEY_UNRESTRICTED = 0x0;
+export const PKEY_DISABLE_ACCESS = 0x1;
+export const PKEY_DISABLE_WRITE = 0x2;
+/** init_rights outside this mask -> EINVAL (mm/mprotect.c pkey_alloc). */
+export const PKEY_ACCESS_MASK = PKEY_DISABLE_ACCESS | PKEY_DISABLE_WRITE;
+
+export const SIGUSR1 = 10;
+export const SIGSEGV = 11;
+export const SIGUSR2 = 12;
+/** The signals the model delivers; every one terminates the process by default (signal(7)). */
+export const MODELLED_SIGNALS: readonly number[] = [SIGUSR1, SIGSEGV, SIGUSR2];
+
+export const SA_SIGINFO = 0x4;
+export const SA_ONSTACK = 0x08000000;
+export const SA_NODEFER = 0x40000000;
+
+/** si_code values (include/uapi/asm-generic/siginfo.h). */
+export const SEGV_MAPERR = 1;
+export const SEGV_ACCERR = 2;
+export const SEGV_PKUERR = 4;
+export const SI_USER = 0;
+export const SI_KERNEL = 0x80;
+export const SI_TKILL = -6;
+
+/** MINSIGSTKSZ on x86-64 (arch/x86/include/uapi/asm/signal.h): a smaller sigaltstack -> ENOMEM. */
+export const MINSIGSTKSZ = 2048;
+export const SS_ONSTACK = 1;
+export const SS_DISABLE = 2;
+
+/** The errnos the user API returns, negated as syscalls return them (errno-base.h). */
+export const UserErrno = {
+  EPERM: 1,
+  ESRCH: 3,
+  EIO: 5,
+  EBADF: 9,
+  ENOMEM: 12,
+  ENODEV: 19,
+  EFAULT: Errno.EFAULT,
+  EINVAL: Errno.EINVAL,
+  ENOSPC: Errno.ENOSPC,
+} as const;
+export type UserErrnoName = keyof typeof UserErrno;
+
+/** "-EINVAL" for -22 (also for errnos only the user API returns). */
+export function userErrnoName(negated: number): string {
+  for (const [name, value] of Object.entries(UserErrno)) if (-value === negated) return `-${name}`;
+  return String(negated);
+}
+
+export function signalName(signo: number): string {
+  return signo === SIGSEGV ? 'SIGSEGV' : signo === SIGUSR1 ? 'SIGUSR1' : signo === SIGUSR2 ? 'SIGUSR2' : `signal ${signo}`;
+}
+
+export function segvCodeName(code: number): string {
+  return code === SEGV_MAPERR
+    ? 'SEGV_MAPERR'
+    : code === SEGV_ACCERR
+      ? 'SEGV_ACCERR'
+      : code === SEGV_PKUERR
+        ? 'SEGV_PKUERR'
+        : code === SI_KERNEL
+          ? 'SI_KERNEL'
+          : code === SI_TKILL
+            ? 'SI_TKILL'
+            : String(code);
+}

@@ -1,0 +1,21 @@
+export * from './abi';
+export { USER_PAGE_SIZE, MMAP_BASE, MMAP_END, USER_STACK_TOP, USER_STACK_SIZE, TASK_SIZE } from './layout';
+export type { Vma } from './vma';
+export { PkeyMap } from './pkey-map';
+export type { PkeyHazard, PkeyFreeWarning } from './hazards';
+export { UserMm, type CallerRights, type FaultDecision } from './mm';
+export { SIGNAL_POLICIES, signalPolicy, type SignalPolicy, type SignalPolicyName } from './signal-policy';
+export type { SigInfo, AltStack } from './sigframe';
+export { MAX_SIGNAL_NESTING, type SigAction, type SignalContext, type SignalHandler } from './signals';
+export { UserThread, MAX_FAULT_RETRIES, type UserResult, type CloneOptions } from './thread';
+export { UserProcess } from './process';
+export { Ptrace, PTRACE_WORD } from './ptrace';
+export { UserKernel, type UserKernelOptions } from './user-kernel';
+export {
+  PKEYS_TESTS,
+  runPkeysSelftest,
+  runPkeysTest,
+  type PkeysSelftestOptions,
+  type PkeysTestResult,
+  type PkeysTestStatus,
+} from './selftest';

@@ -1,0 +1,148 @@
+import { Deny, type DomainSpace, type RightsState } from '@pkeysim/core';
+import { createKernel } from '../create-kernel';
+import { type Prng } from '../prng';
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, SA_SIGINFO, SIGSEGV, userErrnoName } from './abi';
+import { USER_PAGE_SIZE } from './layout';
+import { allOpen } from './rights';
+import type { SignalPolicyName } from './signal-policy';
+import type { SigInfo } from './sigframe';
+import { describe } from './signals';
+import type { UserProcess } from './process';
+import type { UserResult, UserThread } from './thread';
+import { UserKernel } from './user-kernel';
+
+export type PkeysTestStatus = 'OK' | 'FAIL' | 'SKIP';
+
+/** One case's outcome, in the shape formatTestResult() prints ("[OK] 3 name: detail"). */
+export interface PkeysTestResult {
+  readonly number: number;
+  readonly name: string;
+  readonly source: 'protection_keys.c' | 'pkey_sighandler_tests.c';
+  readonly status: PkeysTestStatus;
+  readonly detail: string;
+}
+
+export interface PkeysSelftestOptions {
+  /** The registered architecture plugin (the caller imports it); default 'x86'. */
+  readonly arch?: string;
+  readonly cpus?: number;
+  /** Whether the CPUs enumerate user keys (false: a CPU without PKU). */
+  readonly pku?: boolean;
+  readonly signalPolicy?: SignalPolicyName;
+  /** Seeds the random key each protection_keys.c case runs with. */
+  readonly seed?: number;
+}
+
+export class TestFailure extends Error {}
+export class TestSkip extends Error {}
+
+export function check(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new TestFailure(message);
+}
+
+/** A fresh machine, kernel and user layer for one case (each case is its own program run). */
+export interface CaseEnv {
+  readonly options: Required<PkeysSelftestOptions>;
+  readonly prng: Prng;
+}
+
+export function bootUser(env: CaseEnv): UserKernel {
+  const kernel = createKernel({
+    arch: env.options.arch,
+    cpus: env.options.cpus,
+    features: { userDomains: env.options.pku },
+    seed: env.options.seed,
+  });
+  return new UserKernel(kernel, { signalPolicy: env.options.signalPolicy });
+}
+
+export function requireKeys(u: UserKernel): DomainSpace {
+  if (!u.keys) throw new TestSkip('the CPU has no protection keys (pkey_alloc fails with -ENOSPC)');
+  return u.keys;
+}
+
+/** Start a program on CPU `cpu`: a process whose main thread is running. */
+export function startProgram(u: UserKernel, name: string, cpu = 0): { process: UserProcess; thread: UserThread } {
+  const process = u.spawn(name, cpu);
+  u.switchTo(process.main);
+  return { process, thread: process.main };
+}
+
+export function mapAnon(t: UserThread, length: number, prot = PROT_READ | PROT_WRITE): number {
+  const address = t.mmap(0, length, prot, MAP_PRIVATE | MAP_ANONYMOUS);
+  check(address > 0, `mmap failed: ${userErrnoName(address)}`);
+  return address;
+}
+
+/** Records protection_keys.c's signal_handler: count faults, note si_pkey, open every key in the frame. */
+export interface FaultRecorder {
+  readonly faults: SigInfo[];
+}
+
+/**
+ * protection_keys.c signal_handler(): record the siginfo and set the PKRU in the frame to 0 so the
+ * faulting instruction succeeds when sigreturn restores it ("set PKEY_REG=0 to allow faulting
+ * instruction to continue").
+ */
+export function installFaultRecorder(t: UserThread, keys: DomainSpace): FaultRecorder {
+  const faults: SigInfo[] = [];
+  t.sigaction(SIGSEGV, {
+    flags: SA_SIGINFO,
+    handler: (ctx) => {
+      faults.push(ctx.info);
+      const w = ctx.setSavedPkru(allOpen(keys));
+      check(w.ok, `the handler could not write the frame: ${w.ok ? '' : w.detail}`);
+    },
+  });
+  return { faults };
+}
+
+/** alloc_random_pkey(): allocate every key, keep a random one, free the others. */
+export function allocRandomPkey(t: UserThread, prng: Prng): number {
+  const got: number[] = [];
+  for (;;) {
+    const k = t.pkey_alloc(0, 0);
+    if (k < 0) break;
+    got.push(k);
+  }
+  check(got.length > 0, 'pkey_alloc returned no key at all');
+  const key = prng.pick(got);
+  for (const k of got) if (k !== key) check(t.pkey_free(k) === 0, `pkey_free(${k}) failed`);
+  return key;
+}
+
+/** malloc_pkey(): a fresh page, pkey_mprotect()ed RW with `pkey` (not touched, so not yet mapped). */
+export function mallocPkey(t: UserThread, pkey: number): number {
+  const ptr = mapAnon(t, USER_PAGE_SIZE);
+  const r = t.pkey_mprotect(ptr, USER_PAGE_SIZE, PROT_READ | PROT_WRITE, pkey);
+  check(r === 0, `pkey_mprotect(${pkey}) failed: ${userErrnoName(r)}`);
+  return ptr;
+}
+
+/** expected_pkey_fault(): the access completed after exactly one SEGV_PKUERR for `pkey` (any key when undefined). */
+export function expectPkeyFault<T>(rec: FaultRecorder, before: number, r: UserResult<T>, pkey: number | undefined, what: string): SigInfo {
+  check(r.ok, `${what}: ${r.ok ? '' : r.detail}`);
+  const got = rec.faults.slice(before);
+  check(got.length === 1, `${what}: expected one pkey fault, got ${got.length}`);
+  const info = got[0];
+  check(info.code === 4, `${what}: si_code ${info.code}, expected SEGV_PKUERR (4)`);
+  if (pkey !== undefined) check(info.pkey === pkey, `${what}: si_pkey ${String(info.pkey)}, expected ${pkey}`);
+  return info;
+}
+
+/** do_not_expect_pkey_fault(). */
+export function expectNoFault<T>(rec: FaultRecorder, before: number, r: UserResult<T>, what: string): void {
+  check(r.ok, `${what}: ${r.ok ? '' : r.detail}`);
+  check(rec.faults.length === before, `${what}: unexpected fault ${rec.faults.slice(before).map(describe).join(', ')}`);
+}
+
+/** pkey_reg_restrictive_default(): every key access-disabled, key 0 included. */
+export function restrictive(keys: DomainSpace): RightsState {
+  let state = keys.initialState();
+  for (let k = 0; k < keys.info.domains; k++) state = keys.withDenials(state, k, Deny.Access);
+  return state;
+}
+
+export function openKeys(keys: DomainSpace, state: RightsState, ...open: number[]): RightsState {
+  return open.reduce((s, k) => keys.withDenials(s, k, Deny.None), state);
+}

@@ -1,0 +1,71 @@
+import type { DomainSpace, RightsState } from '@pkeysim/core';
+import { KernelError } from '../errors';
+import { allOpen, lockedDown } from './rights';
+
+/**
+ * What the kernel does with a thread's user-key rights (PKRU) when it delivers a signal.
+ * - mainline: Linux since 2024 (70044df250d0 "x86/pkeys: Update PKRU to enable all pkeys before
+ *   XSAVE"): every key open while the frame is written, so a key-protected sigaltstack works; the
+ *   handler runs with init_pkru; sigreturn restores the PKRU saved in the frame, after the altstack
+ *   ("x86/pkeys: Restore altstack access in sigreturn()").
+ * - pre-2024: Linux 4.x..6.11: the frame is written with the interrupted PKRU, so a frame on a
+ *   stack whose key that PKRU denies cannot be written and the process is killed (force_sigsegv).
+ * - inherit: the 2016 "most permissive" scheme (Hansen): the handler runs with the interrupted PKRU.
+ * - lockdown: the 2016 alternative (Lutomirski; Molnar): the handler runs with every key
+ *   access-disabled except chosen 'global' keys (and the execute-only key), saved and restored.
+ */
+export type SignalPolicyName = 'mainline' | 'pre-2024' | 'inherit' | 'lockdown';
+
+export const SIGNAL_POLICIES: readonly SignalPolicyName[] = ['mainline', 'pre-2024', 'inherit', 'lockdown'];
+
+/** The rights the three moments of a delivery use; one object per policy, chosen once. */
+export interface SignalPolicy {
+  readonly name: SignalPolicyName;
+  /** The live rights while the kernel writes the frame (undefined: leave the interrupted rights). */
+  frameWriteRights(space: DomainSpace): RightsState | undefined;
+  /** The rights the handler starts with. */
+  handlerRights(space: DomainSpace, interrupted: RightsState, init: RightsState, executeOnlyKey: number): RightsState;
+  /** sigreturn reads the altstack settings before restoring PKRU (the 2024 fix) or after (before it). */
+  readonly altstackBeforePkru: boolean;
+}
+
+export function signalPolicy(name: SignalPolicyName, lockdownGlobalKeys: readonly number[] = [0]): SignalPolicy {
+  switch (name) {
+    case 'mainline':
+      return {
+        name,
+        // sig_prepare_pkru(): write_pkru(0) before XSAVE into the frame (70044df250d0).
+        frameWriteRights: (space) => allOpen(space),
+        // fpu__clear_user_states(): the handler starts from init_fpstate, whose PKRU is init_pkru.
+        handlerRights: (_space, _interrupted, init) => init,
+        altstackBeforePkru: true,
+      };
+    case 'pre-2024':
+      return {
+        name,
+        frameWriteRights: () => undefined,
+        handlerRights: (_space, _interrupted, init) => init,
+        altstackBeforePkru: false,
+      };
+    case 'inherit':
+      return {
+        name,
+        frameWriteRights: () => undefined,
+        handlerRights: (_space, interrupted) => interrupted,
+        altstackBeforePkru: false,
+      };
+    case 'lockdown':
+      return {
+        name,
+        frameWriteRights: () => undefined,
+        handlerRights: (space, interrupted, _init, executeOnlyKey) =>
+          lockedDown(space, interrupted, lockdownGlobalKeys, executeOnlyKey),
+        altstackBeforePkru: false,
+      };
+    default:
+      throw new KernelError(
+        'EINVAL',
+        `signal policy must be one of ${SIGNAL_POLICIES.join(', ')}, got ${JSON.stringify(name as unknown)}`,
+      );
+  }
+}

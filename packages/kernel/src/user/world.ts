@@ -1,0 +1,21 @@
+import type { DomainSpace, Machine, RightsState } from '@pkeysim/core';
+import type { Kernel } from '../kernel';
+import type { SignalPolicy } from './signal-policy';
+import type { SignalDelivery } from './signals';
+import type { UserProcess } from './process';
+import type { UserThread } from './thread';
+
+/** What every user-space module shares: plain references resolved once (see UserKernel). */
+export interface UserWorld {
+  readonly kernel: Kernel;
+  readonly machine: Machine;
+  /** The user-key space when switched on everywhere (OSPKE), else undefined. */
+  readonly keys: DomainSpace | undefined;
+  readonly policy: SignalPolicy;
+  readonly signals: SignalDelivery;
+  /** init_pkru_value now (changeable at run time, as the debugfs file allows). */
+  initPkru(): RightsState | undefined;
+  readonly threads: Map<number, UserThread>;
+  readonly processes: UserProcess[];
+  nextPid(): number;
+}
