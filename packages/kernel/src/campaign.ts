@@ -64,3 +64,17 @@ export interface CampaignResult {
   /** Lines worth showing a user: the first warnings and oopses, the degradation notice. */
   readonly notes: readonly string[];
 }
+
+/**
+ * One consumer's campaign, as `pkeysim campaign <consumer>` finds it in its registry: the CLI checks
+ * the mode against `modes` (the first is the default, the consumer's boot default) and prints the result.
+ */
+export interface CampaignRunner {
+  readonly consumer: CampaignResult['consumer'];
+  /** One line for `pkeysim campaign --help`. */
+  readonly description: string;
+  /** The fault modes this consumer has; the first is its default. */
+  readonly modes: readonly CampaignMode[];
+  /** Run one campaign. Deterministic for a seed; throws a clear error for options it cannot honour. */
+  run(options: CampaignOptions): CampaignResult;
+}

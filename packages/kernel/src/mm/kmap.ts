@@ -1,10 +1,49 @@
-import { Deny } from '@pkeysim/core';
+import { Deny, type Machine } from '@pkeysim/core';
 import type { KernelContext } from '../context';
 import { KernelError } from '../errors';
 import { formatAddress, isKernelAddress, pageStart, PAGE_SIZE } from '../layout';
 import type { Protection } from '../rights/protection';
 import { describeThread, type KmapEntry, type TaskStruct } from '../sched/thread';
 import type { KernelMemory } from './memory';
+
+/** Which primitive opened a window: kmap_local_page/kmap_local_range ('local'), kmap_atomic, or global kmap(). */
+export type KmapKind = KmapEntry['kind'] | 'global';
+
+/**
+ * A consumer's hook on the access windows of its key. V10 hooked PMEM into kmap
+ * (include/linux/highmem-internal.h: kmap_local_page()/kmap_atomic() call pgmap_set_readwrite(page),
+ * kunmap_local()/kunmap_atomic() call pgmap_set_noaccess(page)). A window over pages of `key` calls
+ * the hook instead of opening the key itself; every other key keeps the generic behaviour.
+ */
+export interface KmapHook {
+  readonly key: number;
+  /** A window over `[address, address + length)` opened on `cpu` (once per window, before it is recorded). */
+  map(cpu: number, address: number, length: number, kind: KmapKind): void;
+  /** The window is closing (once per window, after it was removed). */
+  unmap(cpu: number, address: number, length: number, kind: KmapKind): void;
+}
+
+/** What a consumer gets from {@link kmapHooks}: hook registration and the nesting count windows use. */
+export interface KmapHookPoints {
+  /** Let `hook` handle windows over its key; returns a function that removes it. One hook per key. */
+  add(hook: KmapHook): () => void;
+  /** Open `key` for the current context of `cpu`: the per-context nesting count; rights change on 0->1. */
+  openKey(cpu: number, key: number): void;
+  /** Close `key` again: the key's default rights return on 1->0. Unbalanced: EINVAL, nothing changes. */
+  closeKey(cpu: number, key: number): void;
+  /** The current context's nesting count for `key` on `cpu`. */
+  openCount(cpu: number, key: number): number;
+}
+
+/** Each kernel's windows, found by its machine (the Kernel keeps AccessWindows private). */
+const windowsByMachine = new WeakMap<Machine, AccessWindows>();
+
+/** The kmap hook points of `kernel` (anything with the kernel's `machine`). */
+export function kmapHooks(kernel: { readonly machine: Machine }): KmapHookPoints {
+  const windows = windowsByMachine.get(kernel.machine);
+  if (!windows) throw new KernelError('EINVAL', 'kmapHooks: no kernel is booted on this machine');
+  return windows;
+}
 
 /** One thread's global kmap() of a page. */
 interface GlobalKmap {
@@ -18,15 +57,48 @@ interface GlobalKmap {
  * Add PKS support to kmap"): pgmap_set_readwrite()/pgmap_set_noaccess() keep a per-thread nesting
  * count per key and change the rights only on 0<->1 transitions.
  */
-export class AccessWindows {
+export class AccessWindows implements KmapHookPoints {
   /** Global kmaps by page address: the series could not support them, since PKS rights are per thread. */
   private readonly globalKmaps = new Map<number, GlobalKmap[]>();
+  /** Hooks indexed by key (a plain array: looked up on every window). */
+  private readonly hooks: (KmapHook | undefined)[];
 
   constructor(
     private readonly k: KernelContext,
     private readonly protection: Protection,
     private readonly memory: KernelMemory,
-  ) {}
+  ) {
+    this.hooks = new Array<KmapHook | undefined>(k.keys.domains).fill(undefined);
+    windowsByMachine.set(k.machine, this);
+  }
+
+  add(hook: KmapHook): () => void {
+    this.checkKeyWindow(hook.key, 'kmap hook');
+    if (this.hooks[hook.key]) throw new KernelError('EBUSY', `kmap hook: key ${hook.key} already has a hook`);
+    this.hooks[hook.key] = hook;
+    return () => {
+      if (this.hooks[hook.key] === hook) this.hooks[hook.key] = undefined;
+    };
+  }
+
+  openKey(cpu: number, key: number): void {
+    const thread = this.current(cpu);
+    this.checkKeyWindow(key, 'openKey');
+    this.openGeneric(cpu, thread, key);
+  }
+
+  closeKey(cpu: number, key: number): void {
+    const thread = this.current(cpu);
+    this.checkKeyWindow(key, 'closeKey');
+    if (thread.windowCounts[key] === 0)
+      throw new KernelError('EINVAL', `unbalanced close of key ${key}: ${describeThread(thread)} has it open 0 times`);
+    this.closeGeneric(cpu, thread, key);
+  }
+
+  openCount(cpu: number, key: number): number {
+    this.checkKeyWindow(key, 'openCount');
+    return this.current(cpu).windowCounts[key];
+  }
 
   kmapLocalPage(cpu: number, physical: number): number {
     return this.push(cpu, 'local', this.memory.pageAddress(physical), PAGE_SIZE, 'kmap_local_page');
@@ -58,7 +130,7 @@ export class AccessWindows {
     const thread = this.current(cpu);
     const address = this.memory.pageAddress(physical);
     const keys = this.keysOf(address, PAGE_SIZE, 'kmap');
-    this.open(cpu, thread, keys);
+    this.open(cpu, thread, keys, address, PAGE_SIZE, 'global');
     const holders = this.globalKmaps.get(address) ?? [];
     holders.push({ holder: thread, keys });
     this.globalKmaps.set(address, holders);
@@ -81,7 +153,7 @@ export class AccessWindows {
     }
     const [entry] = holders.splice(index, 1);
     if (holders.length === 0) this.globalKmaps.delete(address);
-    this.close(cpu, thread, entry.keys);
+    this.close(cpu, thread, entry.keys, address, PAGE_SIZE, 'global');
   }
 
   /** Threads other than `thread` that hold a global kmap of the page containing `address`. */
@@ -102,7 +174,7 @@ export class AccessWindows {
   private push(cpu: number, kind: KmapEntry['kind'], address: number, length: number, op: string): number {
     const thread = this.current(cpu);
     const keys = this.keysOf(address, length, op);
-    this.open(cpu, thread, keys);
+    this.open(cpu, thread, keys, address, length, kind);
     thread.kmaps.push({ kind, address, length, keys });
     if (kind === 'atomic') thread.atomicDepth++;
     return address;
@@ -126,20 +198,51 @@ export class AccessWindows {
     }
     thread.kmaps.pop();
     if (kind === 'atomic') thread.atomicDepth--;
-    this.close(cpu, thread, top.keys);
+    this.close(cpu, thread, top.keys, top.address, top.length, kind);
   }
 
-  private open(cpu: number, thread: TaskStruct, keys: readonly number[]): void {
+  private open(
+    cpu: number,
+    thread: TaskStruct,
+    keys: readonly number[],
+    address: number,
+    length: number,
+    kind: KmapKind,
+  ): void {
     for (const key of keys) {
-      if (thread.windowCounts[key]++ === 0) this.protection.apply(cpu, key, Deny.None);
+      const hook = this.hooks[key];
+      if (hook) hook.map(cpu, address, length, kind);
+      else this.openGeneric(cpu, thread, key);
     }
   }
 
-  private close(cpu: number, thread: TaskStruct, keys: readonly number[]): void {
+  private close(
+    cpu: number,
+    thread: TaskStruct,
+    keys: readonly number[],
+    address: number,
+    length: number,
+    kind: KmapKind,
+  ): void {
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i];
-      if (--thread.windowCounts[key] === 0) this.protection.apply(cpu, key, this.k.keys.defaultOf(key));
+      const hook = this.hooks[key];
+      if (hook) hook.unmap(cpu, address, length, kind);
+      else this.closeGeneric(cpu, thread, key);
     }
+  }
+
+  private openGeneric(cpu: number, thread: TaskStruct, key: number): void {
+    if (thread.windowCounts[key]++ === 0) this.protection.apply(cpu, key, Deny.None);
+  }
+
+  private closeGeneric(cpu: number, thread: TaskStruct, key: number): void {
+    if (--thread.windowCounts[key] === 0) this.protection.apply(cpu, key, this.k.keys.defaultOf(key));
+  }
+
+  private checkKeyWindow(key: number, op: string): void {
+    if (!this.k.supported) throw new KernelError('EOPNOTSUPP', `${op}: supervisor keys are not supported`);
+    if (!this.k.keys.isAllocated(key)) throw new KernelError('EINVAL', `${op}: key ${String(key)} is not allocated`);
   }
 
   /** The distinct non-default keys of the pages in a range, found by walking the page tables. */

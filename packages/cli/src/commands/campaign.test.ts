@@ -1,0 +1,93 @@
+import type { CampaignResult } from '@pkeysim/kernel';
+import { describe, expect, it } from 'vitest';
+import { ANSI_ESCAPE, runCli } from '../../test/run-cli';
+import { CAMPAIGN_RUNNERS } from './campaign';
+
+function lastJson(lines: string[]): CampaignResult {
+  return JSON.parse(lines.at(-1)!) as CampaignResult;
+}
+
+describe('pkeysim campaign', () => {
+  it('pmem, protection on, strict: an aligned table with every stray blocked and nothing corrupted, exit 0', async () => {
+    const run = await runCli(['campaign', 'pmem', '--seed', '1', '--mode', 'strict']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.lines[0]).toBe('pmem campaign: seed 1, protection on, mode strict, arch x86');
+    const header = run.lines.indexOf('stray kind          attempted  blocked  landed');
+    expect(header).toBeGreaterThan(0);
+    expect(run.lines.slice(header + 1, header + 5).map((l) => l.split(/\s+/)[0])).toEqual([
+      'random-address',
+      'wrong-thread',
+      'leaked-global-kmap',
+      'write-after-kunmap',
+    ]);
+    expect(run.lines[header + 5]).toMatch(/^total\s+24\s+24\s+0$/);
+    // Every row of the table has its columns at the same positions.
+    const widths = run.lines.slice(header, header + 6).map((l) => l.length);
+    expect(new Set(widths).size).toBe(1);
+    expect(run.stdout).toMatch(/^bytes corrupted after reboot +0$/m);
+    expect(run.stdout).toMatch(/^domain switches +[1-9]\d*$/m);
+    expect(run.stdout).toMatch(/^cycles per switch +100$/m);
+    expect(run.stdout).not.toMatch(ANSI_ESCAPE);
+  });
+
+  it('--json ends with one JSON object holding the CampaignResult fields', async () => {
+    const run = await runCli(['campaign', 'pmem', '--seed', '2', '--protection', 'off', '--json']);
+    expect(run.code).toBe(0);
+    const result = lastJson(run.lines);
+    expect(result).toMatchObject({ consumer: 'pmem', seed: 2, protection: false, mode: 'relaxed', arch: 'x86' });
+    for (const field of [
+      'strays_attempted',
+      'strays_blocked',
+      'strays_landed',
+      'bytes_corrupted_after_reboot',
+      'domain_switches',
+      'modeled_cycles',
+      'cycles_per_switch',
+    ] as const)
+      expect(typeof result[field]).toBe('number');
+    expect(result.strays_landed).toBe(result.strays_attempted);
+    expect(result.bytes_corrupted_after_reboot).toBeGreaterThan(0);
+    expect(Object.keys(result.by_kind)).toHaveLength(4);
+  });
+
+  it('the same seed prints the same run; protection off corrupts what strict protection kept', async () => {
+    const on = await runCli(['campaign', 'pmem', '--seed', '3', '--mode', 'strict', '--json']);
+    const again = await runCli(['campaign', 'pmem', '--seed', '3', '--mode', 'strict', '--json']);
+    const off = await runCli(['campaign', 'pmem', '--seed', '3', '--mode', 'strict', '--protection', 'off', '--json']);
+    expect(again.stdout).toBe(on.stdout);
+    expect(lastJson(on.lines)).toMatchObject({ strays_landed: 0, bytes_corrupted_after_reboot: 0 });
+    expect(lastJson(off.lines).bytes_corrupted_after_reboot).toBeGreaterThan(0);
+    expect(lastJson(off.lines).domain_switches).toBe(0);
+  });
+
+  it('colours landed strays red on a terminal', async () => {
+    const run = await runCli(['campaign', 'pmem', '--seed', '1', '--protection', 'off'], { isTTY: true });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(ANSI_ESCAPE);
+  });
+
+  it.each([
+    [['campaign', 'nosuch', '--seed', '1'], /no campaign for consumer 'nosuch' \(known: pmem/],
+    [['campaign', 'pmem'], /--seed/],
+    [['campaign', 'pmem', '--seed', 'x'], /--seed.*whole number/],
+    [['campaign', 'pmem', '--seed', '-1'], /--seed/],
+    [['campaign', 'pmem', '--seed', '1', '--mode', 'soft'], /pmem campaigns have modes relaxed, strict; got 'soft'/],
+    [['campaign', 'pmem', '--seed', '1', '--mode', 'silent'], /--mode.*relaxed, strict, soft/],
+    [['campaign', 'pmem', '--seed', '1', '--protection', 'maybe'], /--protection.*on, off/],
+    [['campaign', 'pmem', '--seed', '1', '--arch', 'mips'], /no architecture or scheme plugin named 'mips' \(registered: .*x86/],
+    [['campaign', 'pmem', '--seed', '1', '--cpus', '0'], /--cpus.*1 to 64/],
+  ])('refuses %j in one line, exit 2', async (args, message) => {
+    const run = await runCli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stdout).toBe('');
+  });
+
+  it('has one registry entry per consumer, each with a default mode', () => {
+    const names = CAMPAIGN_RUNNERS.map((r) => r.consumer);
+    expect(new Set(names).size).toBe(names.length);
+    for (const runner of CAMPAIGN_RUNNERS) expect(runner.modes.length).toBeGreaterThan(0);
+  });
+});

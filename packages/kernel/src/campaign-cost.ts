@@ -1,0 +1,36 @@
+import { CostModel, EventCounters, MachineEvent } from '@pkeysim/core';
+
+/** What a campaign run cost, in the CampaignResult's terms. */
+export interface CampaignCost {
+  /** Rights-register writes (opening and closing windows, context switches, entries). */
+  readonly domain_switches: number;
+  /** Modeled cycles of every event counted during the run. */
+  readonly modeled_cycles: number;
+  /** Cycles of the rights-register traffic (writes, reads, skipped writes) per switch. */
+  readonly cycles_per_switch: number;
+}
+
+/** A copy of the machine's counters, taken when a campaign's measured run starts. */
+export function snapshotEvents(events: EventCounters): Float64Array {
+  return events.counts.slice();
+}
+
+/** The events counted since `before` (a {@link snapshotEvents} copy), priced by the core cost model. */
+export function campaignCost(
+  events: EventCounters,
+  before: Float64Array,
+  cost: CostModel = new CostModel(),
+): CampaignCost {
+  if (before.length !== events.counts.length)
+    throw new RangeError('campaignCost: the snapshot is from another machine');
+  const spent = new EventCounters(events.cpus);
+  for (let i = 0; i < spent.counts.length; i++) spent.counts[i] = events.counts[i] - before[i];
+  const switches = spent.total(MachineEvent.RightsWrite);
+  const b = cost.breakdown(spent);
+  const rights = (b.rights_write ?? 0) + (b.rights_read ?? 0) + (b.rights_write_skipped ?? 0);
+  return {
+    domain_switches: switches,
+    modeled_cycles: cost.total(spent),
+    cycles_per_switch: switches === 0 ? 0 : rights / switches,
+  };
+}

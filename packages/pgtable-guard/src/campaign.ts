@@ -1,0 +1,340 @@
+import {
+  campaignCost,
+  type CampaignOptions,
+  type CampaignResult,
+  type CampaignRunner,
+  type Cpu,
+  createKernel,
+  formatAddress,
+  type GrantedRights,
+  KernelError,
+  PAGE_SIZE,
+  Prng,
+  Scheduler,
+  snapshotEvents,
+  type StrayCount,
+  type StrayKind,
+  type ThreadContext,
+} from '@pkeysim/kernel';
+import type { PgtableMode } from './boot-params';
+import { type GuardedMm, PgtableGuard } from './guard';
+import { grantedBy } from './mirror';
+import {
+  ENTRY_BYTES,
+  type EntryValue,
+  entryBytes,
+  isPresent,
+  PAGE_PRESENT,
+  PAGE_RW,
+  PAGE_USER,
+  type PageProt,
+} from './pte';
+
+/** The page-table fault modes: strict (the boot default) and soft (`pkstablessoft`). */
+export const PGTABLE_MODES: readonly PgtableMode[] = ['strict', 'soft'];
+
+/** The stray writes a page-table campaign injects, dealt out in this order. */
+export const PGTABLE_STRAY_KINDS: readonly StrayKind[] = [
+  'random-address',
+  'wrong-thread',
+  'write-after-kunmap',
+  'pte-bit-flip',
+];
+
+/** The workload's size: fixed, so a seed alone decides a run. */
+export const PGTABLE_CAMPAIGN_SHAPE = Object.freeze({
+  /** Guarded address spaces (processes). */
+  addressSpaces: 2,
+  /** User pages each address space may map (spread over two PMDs so several tables exist). */
+  pagesPerSpace: 24,
+  workers: 3,
+  opsPerWorker: 20,
+  strays: 24,
+});
+
+const MAX_STEPS = 200_000;
+const MAX_WAIT = 30;
+/** Where the workload maps: 0x400000 upwards, across a PMD boundary at 0x600000. */
+const USER_BASE = 0x500000;
+
+/** One page a legitimate setter meant to map. */
+interface Intended {
+  readonly physical: number;
+  readonly prot: PageProt;
+}
+
+interface Tally {
+  attempted: number;
+  blocked: number;
+  landed: number;
+}
+
+/**
+ * A page-table stray-write campaign: worker threads map, unmap, write-protect and age pages of
+ * guarded address spaces through the setters on the seeded scheduler, some holding a page-table
+ * window across a preemption point, while unrelated code stores to page-table pages: at random
+ * addresses, from the wrong thread while a window is open, through a stale pointer after a setter
+ * closed its window, and as a bit flip that would grant U/S or R/W. Every landed store is followed
+ * by a walk of the tables (what the MMU would see next) and the rights it granted are reported.
+ */
+export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
+  const mode = options.mode as PgtableMode;
+  if (!PGTABLE_MODES.includes(mode)) {
+    throw new KernelError(
+      'EINVAL',
+      `pgtable campaign: mode ${JSON.stringify(options.mode)} is not a page-table mode (${PGTABLE_MODES.join(', ')})`,
+    );
+  }
+  const arch = options.arch ?? 'x86';
+  const shape = PGTABLE_CAMPAIGN_SHAPE;
+  const kernel = createKernel({ arch, cpus: options.cpus ?? 2, seed: options.seed, keyDesign: 'static' });
+  const cmdline = [options.protection ? '' : 'nopkstables', mode === 'soft' ? 'pkstablessoft' : ''].join(' ');
+  const guard = new PgtableGuard(kernel, { cmdline });
+  const prng = new Prng((options.seed ^ 0x5bd1e995) >>> 0);
+  const scheduler = new Scheduler(kernel, options.seed);
+
+  // Setup (not measured): the address spaces and the frames their pages map.
+  const mms: GuardedMm[] = [];
+  for (let i = 0; i < shape.addressSpaces; i++) mms.push(guard.pgd_alloc(0));
+  const frames = kernel.alloc_pages(shape.pagesPerSpace);
+  const intended = mms.map(() => new Map<number, Intended>());
+  const vaOf = (slot: number) => USER_BASE + slot * PAGE_SIZE * 11; // spread over two PMDs
+  const randomProt = (): PageProt => {
+    switch (prng.below(3)) {
+      case 0:
+        return { user: true, writable: true, executable: false };
+      case 1:
+        return { user: true, writable: false, executable: true }; // text
+      default:
+        return { user: false, writable: true, executable: false }; // kernel-only (e.g. an LDT page)
+    }
+  };
+
+  const tallies = new Map<StrayKind, Tally>();
+  const granted: GrantedRights[] = [];
+  const openWindows: { tid: number; ptep: number }[] = [];
+
+  function* worker(self: ThreadContext) {
+    for (let op = 0; op < shape.opsPerWorker; op++) {
+      const m = prng.below(mms.length);
+      const mm = mms[m];
+      const slot = prng.below(shape.pagesPerSpace);
+      const va = vaOf(slot);
+      const cpu = self.cpu.id;
+      const mapped = intended[m].get(va);
+      switch (mapped ? prng.below(4) : 0) {
+        case 0: {
+          const page = { physical: frames + slot * PAGE_SIZE, prot: randomProt() };
+          if (mapped) guard.unmap_page(cpu, mm, va);
+          guard.map_page(cpu, mm, va, page.physical, page.prot);
+          intended[m].set(va, page);
+          break;
+        }
+        case 1:
+          guard.unmap_page(cpu, mm, va);
+          intended[m].delete(va);
+          break;
+        case 2: {
+          guard.ptep_set_wrprotect(cpu, guard.pte_offset(mm, va)!);
+          intended[m].set(va, { physical: mapped!.physical, prot: { ...mapped!.prot, writable: false } });
+          break;
+        }
+        default: {
+          // A window held across a preemption point (other threads run while it is open), then the setter.
+          const ptep = guard.pte_offset(mm, va)!;
+          const window = { tid: self.thread.tid, ptep };
+          guard.enable_pgtable_write(cpu);
+          openWindows.push(window);
+          yield;
+          guard.ptep_test_and_clear_young(self.cpu.id, ptep);
+          openWindows.splice(openWindows.indexOf(window), 1);
+          guard.disable_pgtable_write(self.cpu.id);
+        }
+      }
+      yield;
+    }
+  }
+
+  /** A store by unrelated code; a landed one is followed by the walk that makes it take effect. */
+  function strayStore(cpu: Cpu, kind: StrayKind, address: number, bytes: Uint8Array): void {
+    const tally = tallies.get(kind) ?? { attempted: 0, blocked: 0, landed: 0 };
+    tallies.set(kind, tally);
+    tally.attempted++;
+    // The thread dies here when an oops blocks the store: it must be the body's last kernel call.
+    if (!cpu.write(address, bytes).ok) {
+      tally.blocked++;
+      return;
+    }
+    tally.landed++;
+    for (const { change } of guard.sync()) {
+      const rights = grantedBy(change);
+      if (rights) granted.push({ address: change.virtual, granted: `${rights} (${kind})` });
+    }
+  }
+
+  /** A present leaf PTE lacking U/S or R/W, and the bit that would grant it. */
+  function flipTarget(): { m: number; va: number; ptep: number; bit: number } | undefined {
+    const candidates: { m: number; va: number; ptep: number; bit: number }[] = [];
+    intended.forEach((pages, m) => {
+      for (const [va, page] of pages) {
+        const ptep = guard.pte_offset(mms[m], va);
+        if (ptep === undefined) continue;
+        if (!page.prot.user) candidates.push({ m, va, ptep, bit: PAGE_USER });
+        else if (!page.prot.writable) candidates.push({ m, va, ptep, bit: PAGE_RW });
+      }
+    });
+    return candidates.length > 0 ? prng.pick(candidates) : undefined;
+  }
+
+  function randomTableEntry(): number {
+    const tables = mms.flatMap((mm) => guard.tablePages(mm));
+    return kernel.page_address(prng.pick(tables)) + prng.below(512) * ENTRY_BYTES;
+  }
+
+  const randomBytes = (n: number) => {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = prng.below(256);
+    return out;
+  };
+  const granting = (entry: EntryValue): Uint8Array =>
+    entryBytes(
+      isPresent(entry)
+        ? { lo: (entry.lo | PAGE_USER | PAGE_RW) >>> 0, hi: entry.hi }
+        : { lo: entry.lo | PAGE_PRESENT, hi: entry.hi },
+    );
+
+  function* stray(self: ThreadContext, kind: StrayKind, delay: number) {
+    for (let i = 0; i < delay; i++) yield;
+    switch (kind) {
+      case 'random-address':
+        strayStore(self.cpu, kind, randomTableEntry(), randomBytes(ENTRY_BYTES));
+        return;
+      case 'wrong-thread': {
+        // Aim at the entry another thread's open window is about to change: its rights are not ours.
+        for (let i = 0; i < MAX_WAIT && openWindows.length === 0; i++) yield;
+        const ptep = openWindows.length > 0 ? prng.pick(openWindows).ptep : randomTableEntry();
+        strayStore(self.cpu, kind, ptep, granting(guard.readEntry(ptep)));
+        return;
+      }
+      case 'write-after-kunmap': {
+        // A legitimate setter (write-protect a page), then a store through the stale pointer that undoes it.
+        const target = flipTarget();
+        const ptep = target?.ptep ?? randomTableEntry();
+        const before = guard.readEntry(ptep);
+        if (target) {
+          guard.ptep_set_wrprotect(self.cpu.id, ptep);
+          const page = intended[target.m].get(target.va)!;
+          intended[target.m].set(target.va, { physical: page.physical, prot: { ...page.prot, writable: false } });
+        }
+        yield;
+        strayStore(self.cpu, kind, ptep, entryBytes({ lo: (before.lo | PAGE_RW) >>> 0, hi: before.hi }));
+        return;
+      }
+      default: {
+        // One bit of the entry's low byte flipped: U/S on a kernel-only page, R/W on a read-only one.
+        const target = flipTarget();
+        const ptep = target?.ptep ?? randomTableEntry();
+        const low = guard.readEntry(ptep).lo & 0xff;
+        strayStore(self.cpu, kind, ptep, new Uint8Array([low ^ (target?.bit ?? PAGE_USER)]));
+      }
+    }
+  }
+
+  const cpus = kernel.cpuCount;
+  let threadNo = 0;
+  const spawn = (name: string, body: (self: ThreadContext) => Generator<unknown, void, unknown>) =>
+    scheduler.start(kernel.kthread_create(name, threadNo++ % cpus), body);
+  for (let w = 0; w < shape.workers; w++) spawn(`mm-worker/${w}`, worker);
+  for (let s = 0; s < shape.strays; s++) {
+    const kind = PGTABLE_STRAY_KINDS[s % PGTABLE_STRAY_KINDS.length];
+    const delay = 4 + prng.below(60);
+    spawn(`stray/${s}-${kind}`, (self) => stray(self, kind, delay));
+  }
+
+  const before = snapshotEvents(kernel.machine.events);
+  const logMark = kernel.log.lines().length;
+  scheduler.run(MAX_STEPS);
+  if (scheduler.busy) throw new Error(`pgtable campaign: seed ${options.seed} did not finish in ${MAX_STEPS} steps`);
+  if (kernel.panic) throw new Error(`pgtable campaign: the kernel panicked: ${kernel.panic.reason}`);
+  const cost = campaignCost(kernel.machine.events, before);
+  guard.sync();
+  const corrupted = entriesCorrupted(mms, intended);
+
+  const byKind: Partial<Record<StrayKind, StrayCount>> = {};
+  let attempted = 0;
+  let blocked = 0;
+  let landed = 0;
+  for (const kind of PGTABLE_STRAY_KINDS) {
+    const t = tallies.get(kind);
+    if (!t) continue;
+    byKind[kind] = { ...t };
+    attempted += t.attempted;
+    blocked += t.blocked;
+    landed += t.landed;
+  }
+  const log = kernel.log.since(logMark);
+  return {
+    consumer: 'pgtable',
+    seed: options.seed,
+    protection: options.protection,
+    mode,
+    arch,
+    strays_attempted: attempted,
+    strays_blocked: blocked,
+    strays_landed: landed,
+    granted_rights: granted,
+    ...cost,
+    by_kind: byKind,
+    notes: campaignNotes(guard, log, corrupted, granted),
+  };
+}
+
+/** Leaves whose effective translation differs from what the legitimate setters meant. */
+function entriesCorrupted(mms: readonly GuardedMm[], intended: readonly Map<number, Intended>[]): number {
+  let differing = 0;
+  mms.forEach((mm, m) => {
+    const actual = mm.mirror.walk();
+    for (const [va, page] of intended[m]) {
+      const leaf = actual.get(va);
+      const same =
+        leaf !== undefined &&
+        leaf.physical === page.physical &&
+        leaf.user === page.prot.user &&
+        leaf.writable === page.prot.writable &&
+        leaf.executable === page.prot.executable;
+      if (!same) differing++;
+    }
+    for (const va of actual.keys()) if (!intended[m].has(va)) differing++;
+  });
+  return differing;
+}
+
+function campaignNotes(
+  guard: PgtableGuard,
+  log: readonly string[],
+  corrupted: number,
+  granted: readonly GrantedRights[],
+): string[] {
+  const notes: string[] = [];
+  const stats = guard.cache.stats();
+  notes.push(
+    guard.protected || guard.state === 'abandoned'
+      ? `page tables: ${stats.usedPages} pages from ${stats.blocks} grouped 2 MiB block(s), key ${guard.pgtableKey}, ${guard.mode} mode${guard.state === 'abandoned' ? ' (protection abandoned)' : ''}`
+      : `page tables not write-protected (${guard.state})`,
+  );
+  const warnings = [...new Set(log.filter((l) => l.startsWith('WARNING: ')))];
+  notes.push(...warnings.slice(0, 3));
+  const oopses = log.filter((l) => l.startsWith('BUG: unable to handle page fault'));
+  if (oopses.length > 0) notes.push(`${oopses.length} oops(es); first: ${oopses[0]}`);
+  if (granted.length > 0) notes.push(`first grant: ${formatAddress(granted[0].address)} ${granted[0].granted}`);
+  notes.push(`page-table entries differing from the setters' intent: ${corrupted}`);
+  return notes;
+}
+
+/** The page-table entry of `pkeysim campaign`'s registry. */
+export const pgtableCampaign: CampaignRunner = {
+  consumer: 'pgtable',
+  description: 'PKS write-protected page tables: grouped page cache, setters-only windows, soft/strict modes',
+  modes: PGTABLE_MODES,
+  run: runPgtableCampaign,
+};

@@ -1,0 +1,97 @@
+import { AccessKind, Privilege } from '@pkeysim/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PgtableGuard, pgtableCampaign, runPgtableCampaign } from '../src';
+import { boot, runThread } from './helpers';
+
+const SEEDS = [1, 2, 3, 4];
+
+describe('page-table campaign', () => {
+  it.each(SEEDS)('seed %i: protection on + strict blocks every stray and nothing is granted', (seed) => {
+    const r = runPgtableCampaign({ seed, protection: true, mode: 'strict' });
+    expect(r.strays_attempted).toBeGreaterThan(0);
+    expect(r.strays_landed).toBe(0);
+    expect(r.strays_blocked).toBe(r.strays_attempted);
+    expect(r.granted_rights).toEqual([]);
+    expect(r.domain_switches).toBeGreaterThan(0);
+    expect(r.notes).toContain("page-table entries differing from the setters' intent: 0");
+  });
+
+  it.each(SEEDS)('seed %i: the same run with protection off lands strays that grant U/S or R/W', (seed) => {
+    const r = runPgtableCampaign({ seed, protection: false, mode: 'strict' });
+    expect(r.strays_landed).toBe(r.strays_attempted);
+    expect(r.granted_rights!.some((g) => /U\/S|R\/W/.test(g.granted))).toBe(true);
+    expect(r.domain_switches).toBe(0);
+    expect(r.notes.at(-1)).not.toMatch(/intent: 0$/);
+  });
+
+  it('soft mode warns once and then lets every stray land', () => {
+    const r = runPgtableCampaign({ seed: 1, protection: true, mode: 'soft' });
+    expect(r.strays_landed).toBe(r.strays_attempted);
+    expect(r.notes.filter((n) => n.startsWith('WARNING:'))).toHaveLength(1);
+    expect(r.notes[0]).toMatch(/protection abandoned/);
+  });
+
+  it('is deterministic for a seed', () => {
+    expect(runPgtableCampaign({ seed: 7, protection: true, mode: 'strict' })).toEqual(
+      runPgtableCampaign({ seed: 7, protection: true, mode: 'strict' }),
+    );
+  });
+
+  it('refuses a mode page tables do not have, and registers strict as its default', () => {
+    expect(() => runPgtableCampaign({ seed: 1, protection: true, mode: 'relaxed' })).toThrow(/not a page-table mode/);
+    expect(pgtableCampaign.modes[0]).toBe('strict');
+    expect(pgtableCampaign.consumer).toBe('pgtable');
+  });
+});
+
+describe('invariant: the machine translates exactly what the setters wrote', () => {
+  it('for any sequence of map/unmap/wrprotect, translations equal the model', () => {
+    const op = fc.record({
+      kind: fc.constantFrom('map', 'unmap', 'wrprotect'),
+      slot: fc.nat(15),
+      user: fc.boolean(),
+      writable: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 25 }), (ops) => {
+        const kernel = boot();
+        const guard = new PgtableGuard(kernel);
+        runThread(kernel, 'mm', 0);
+        const mm = guard.pgd_alloc(0);
+        const frames = kernel.alloc_pages(16);
+        const model = new Map<number, { user: boolean; writable: boolean }>();
+        for (const o of ops) {
+          const va = 0x600000 - 8 * 0x1000 + o.slot * 0x1000; // straddles a PMD boundary
+          if (o.kind === 'map') {
+            guard.unmap_page(0, mm, va);
+            guard.map_page(0, mm, va, frames + o.slot * 0x1000, {
+              user: o.user,
+              writable: o.writable,
+              executable: false,
+            });
+            model.set(va, { user: o.user, writable: o.writable });
+          } else if (o.kind === 'unmap') {
+            guard.unmap_page(0, mm, va);
+            model.delete(va);
+          } else if (model.has(va)) {
+            guard.ptep_set_wrprotect(0, guard.pte_offset(mm, va)!);
+            model.set(va, { ...model.get(va)!, writable: false });
+          }
+        }
+        for (let slot = 0; slot < 16; slot++) {
+          const va = 0x600000 - 8 * 0x1000 + slot * 0x1000;
+          const t = kernel.machine.translate(mm.space, va);
+          const want = model.get(va);
+          if (!want) expect(t).toBeUndefined();
+          else expect(t).toMatchObject({ physical: frames + slot * 0x1000, ...want });
+        }
+        // A user access agrees with the PTE (the machine really walks these rights).
+        kernel.machine.activate(1, mm.space);
+        kernel.machine.setMode(1, Privilege.User);
+        for (const [va, want] of model) expect(kernel.machine.access(1, va, AccessKind.Read) === 0).toBe(want.user);
+      }),
+      { numRuns: 15 },
+    );
+  });
+});

@@ -1,0 +1,237 @@
+import { AccessKind, PageSize, Privilege } from '@pkeysim/core';
+import { describe, expect, it } from 'vitest';
+import { entryBytes, leafEntry, PAGE_ACCESSED, PAGE_RW, PAGE_USER, PGTABLE_WARNING, PgtableGuard } from '../src';
+import { boot, bootExhausted, runThread } from './helpers';
+
+const VA = 0x400000;
+const USER_RO = { user: true, writable: false, executable: false } as const;
+const KERNEL_RW = { user: false, writable: true, executable: false } as const;
+
+/** A guard with one address space mapping one page at VA, set up by a worker thread on CPU 0. */
+function setup(
+  cmdline = '',
+  prot: { user: boolean; writable: boolean; executable: boolean } = USER_RO,
+  kernel = boot(),
+) {
+  const guard = new PgtableGuard(kernel, { cmdline });
+  runThread(kernel, 'mm-worker', 0);
+  const mm = guard.pgd_alloc(0);
+  const frame = kernel.alloc_page();
+  guard.map_page(0, mm, VA, frame, prot);
+  const ptep = guard.pte_offset(mm, VA)!;
+  return { kernel, guard, mm, frame, ptep };
+}
+
+/** A user-mode access on CPU 1 through the guarded address space: 0 or a fault code. */
+function userAccess(kernel: ReturnType<typeof boot>, space: number, kind: AccessKind): number {
+  const m = kernel.machine;
+  const saved = m.activeSpace(1);
+  m.activate(1, space);
+  m.setMode(1, Privilege.User);
+  const code = m.access(1, VA, kind);
+  m.setMode(1, Privilege.Supervisor);
+  m.activate(1, saved);
+  return code;
+}
+
+/** The low byte of an entry with `bit` flipped, as a one-byte stray store. */
+function flipped(guard: PgtableGuard, ptep: number, bit: number): Uint8Array {
+  return new Uint8Array([(guard.readEntry(ptep).lo & 0xff) ^ bit]);
+}
+
+describe('guarded page tables are the tables the machine walks', () => {
+  it('a page mapped by the setters is translated with the rights the PTE gives', () => {
+    const { kernel, mm, frame } = setup();
+    expect(kernel.machine.translate(mm.space, VA)).toMatchObject({
+      physical: frame,
+      user: true,
+      writable: false,
+      pageSize: PageSize.Size4K,
+    });
+    expect(userAccess(kernel, mm.space, AccessKind.Read)).toBe(0);
+    expect(userAccess(kernel, mm.space, AccessKind.Write)).not.toBe(0);
+  });
+
+  it('setters open the key only around their own stores: the thread is write-disabled before and after', () => {
+    const { kernel, guard } = setup();
+    const key = guard.pgtableKey!;
+    const pkrs = kernel.cpu(0).current.pkrs;
+    expect(kernel.space!.denialsOf(pkrs, key)).toBe(0x2);
+    expect(kernel.stats().rights_write).toBeGreaterThan(0);
+  });
+});
+
+describe('strict mode (the default)', () => {
+  it('a stray store to a PTE oopses with the RFC warning and leaves the entry and translation as they were', () => {
+    const { kernel, guard, mm, ptep } = setup();
+    const before = guard.readEntry(ptep);
+    const { cpu } = runThread(kernel, 'stray', 1);
+    const result = cpu.write(ptep, flipped(guard, ptep, PAGE_RW));
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.oops.key).toBe(guard.pgtableKey);
+      expect(result.oops.owner).toBe('PKS_KEY_PG_TABLES');
+    }
+    expect(kernel.log.lines()).toContain(`WARNING: ${PGTABLE_WARNING}`);
+    expect(guard.readEntry(ptep)).toEqual(before);
+    guard.sync();
+    expect(userAccess(kernel, mm.space, AccessKind.Write)).not.toBe(0);
+    expect(guard.faults).toHaveLength(1);
+    expect(guard.faults[0]).toMatchObject({ mode: 'strict', outcome: 'oops', address: ptep });
+    expect(guard.state).toBe('enabled');
+  });
+
+  it("the window is the opener's alone: another thread's store faults while it is open", () => {
+    const { kernel, guard, ptep } = setup();
+    guard.enable_pgtable_write(0);
+    const { cpu } = runThread(kernel, 'other', 1);
+    expect(cpu.write(ptep, flipped(guard, ptep, PAGE_USER)).ok).toBe(false);
+    expect(kernel.cpu(0).write(ptep, flipped(guard, ptep, PAGE_ACCESSED)).ok).toBe(true);
+    guard.disable_pgtable_write(0);
+  });
+
+  it('a store through a stale pointer after the setter closed its window faults', () => {
+    const { kernel, guard, ptep } = setup();
+    guard.ptep_set_wrprotect(0, ptep);
+    const result = kernel.cpu(0).write(ptep, flipped(guard, ptep, PAGE_RW));
+    expect(result.ok).toBe(false);
+    expect(kernel.cpu(0).current.name).toBe('swapper/0'); // the oops killed the writer
+  });
+
+  it('windows nest per thread and an unbalanced close is refused', () => {
+    const { kernel, guard, ptep } = setup();
+    guard.enable_pgtable_write(0);
+    guard.enable_pgtable_write(0);
+    guard.disable_pgtable_write(0);
+    expect(kernel.cpu(0).write(ptep, flipped(guard, ptep, PAGE_ACCESSED)).ok).toBe(true);
+    guard.disable_pgtable_write(0);
+    expect(() => guard.disable_pgtable_write(0)).toThrow(/no open page-table window/);
+  });
+});
+
+describe('soft mode (pkstablessoft)', () => {
+  it('warns once, abandons protection, and lets this and every later stray store through', () => {
+    const { kernel, guard, mm, ptep } = setup('pkstablessoft', KERNEL_RW);
+    const { cpu } = runThread(kernel, 'stray', 1);
+    expect(cpu.write(ptep, flipped(guard, ptep, PAGE_USER)).ok).toBe(true);
+    expect(guard.state).toBe('abandoned');
+    expect(guard.protected).toBe(false);
+    const [change] = guard.sync();
+    expect(change.change.after).toMatchObject({ user: true });
+    expect(userAccess(kernel, mm.space, AccessKind.Write)).toBe(0); // the flip granted U/S: user code owns the page
+    expect(cpu.write(ptep, flipped(guard, ptep, PAGE_RW)).ok).toBe(true);
+    expect(kernel.log.lines().filter((l) => l.includes(PGTABLE_WARNING))).toHaveLength(1);
+    expect(guard.faults).toEqual([expect.objectContaining({ mode: 'soft', outcome: 'abandoned' })]);
+    for (const t of guard.tablePages(mm)) expect(kernel.keyAt(kernel.page_address(t))).toBe(0);
+  });
+
+  it('setters keep working after protection is abandoned', () => {
+    const { kernel, guard, mm, ptep } = setup('pkstablessoft');
+    runThread(kernel, 'stray', 1);
+    kernel.cpu(1).write(ptep, flipped(guard, ptep, PAGE_ACCESSED));
+    guard.map_page(0, mm, VA + 0x1000, kernel.alloc_page(), USER_RO);
+    expect(kernel.machine.translate(mm.space, VA + 0x1000)).toBeDefined();
+  });
+});
+
+describe('nopkstables and key unavailability', () => {
+  it('nopkstables: no key is used and a bit flip lands and grants U/S', () => {
+    const { kernel, guard, mm, ptep } = setup('nopkstables', KERNEL_RW);
+    expect(guard.state).toBe('disabled');
+    expect(guard.pgtableKey).toBeUndefined();
+    const { cpu } = runThread(kernel, 'stray', 1);
+    expect(cpu.write(ptep, flipped(guard, ptep, PAGE_USER)).ok).toBe(true);
+    guard.sync();
+    expect(userAccess(kernel, mm.space, AccessKind.Read)).toBe(0);
+    expect(kernel.log.lines().some((l) => l.includes('nopkstables'))).toBe(true);
+  });
+
+  it('a CPU without PKS: the guard says so and the tables still work, unprotected', () => {
+    const kernel = boot({ features: { supervisorDomains: false } });
+    const { guard, mm, ptep } = setup('', USER_RO, kernel);
+    expect(guard.state).toBe('unsupported');
+    expect(kernel.log.lines().some((l) => l.includes('-EOPNOTSUPP'))).toBe(true);
+    expect(kernel.machine.translate(mm.space, VA)).toBeDefined();
+    runThread(kernel, 'stray', 1);
+    expect(kernel.cpu(1).write(ptep, flipped(guard, ptep, PAGE_RW)).ok).toBe(true);
+  });
+
+  it('no key to be had (every dynamic key taken): -ENOSPC, tables unprotected', () => {
+    const kernel = bootExhausted();
+    const { guard, mm } = setup('', USER_RO, kernel);
+    expect(guard.state).toBe('no-key');
+    expect(kernel.log.lines().some((l) => l.includes('-ENOSPC'))).toBe(true);
+    expect(kernel.machine.translate(mm.space, VA)).toBeDefined();
+  });
+
+  it('a static design without PKS_KEY_PG_TABLES has no key either', () => {
+    const kernel = boot({ consumers: [{ name: 'PKS_KEY_TEST', defaultRights: 'ad' }] });
+    const guard = new PgtableGuard(kernel);
+    expect(guard.state).toBe('no-key');
+  });
+
+  it('with a dynamically allocated key (access-disabled at rest) setters work and strays still fault', () => {
+    const kernel = boot({ keyDesign: 'dynamic' });
+    const { guard, ptep } = setup('', USER_RO, kernel);
+    expect(guard.state).toBe('enabled');
+    guard.ptep_set_wrprotect(0, ptep);
+    const { cpu } = runThread(kernel, 'reader', 1);
+    expect(cpu.read(ptep, 8).ok).toBe(true); // the read fault is relaxed to write-disabled
+    expect(cpu.write(ptep, flipped(guard, ptep, PAGE_RW)).ok).toBe(false);
+  });
+});
+
+describe('the setters', () => {
+  it('ptep_get_and_clear returns the old entry and unmaps the page', () => {
+    const { kernel, guard, mm, frame, ptep } = setup();
+    const old = guard.ptep_get_and_clear(0, ptep);
+    expect(old).toEqual(leafEntry(frame, USER_RO));
+    expect(kernel.machine.translate(mm.space, VA)).toBeUndefined();
+    expect(guard.unmap_page(0, mm, VA)).toEqual({ lo: 0, hi: 0 });
+  });
+
+  it('ptep_set_wrprotect clears R/W; ptep_test_and_clear_young reports and clears Accessed', () => {
+    const { kernel, guard, mm, frame, ptep } = setup('', { user: true, writable: true, executable: false });
+    guard.ptep_set_wrprotect(0, ptep);
+    expect(kernel.machine.translate(mm.space, VA)!.writable).toBe(false);
+    guard.set_pte(0, ptep, { ...leafEntry(frame, USER_RO), lo: leafEntry(frame, USER_RO).lo | PAGE_ACCESSED });
+    expect(guard.ptep_test_and_clear_young(0, ptep)).toBe(true);
+    expect(guard.ptep_test_and_clear_young(0, ptep)).toBe(false);
+  });
+
+  it('clone_pgd_range shares the template subtrees; pgd_free returns only the pages it owned', () => {
+    const { kernel, guard, mm } = setup();
+    const clone = guard.pgd_alloc(0, { mm, shared: 1 });
+    expect(kernel.machine.translate(clone.space, VA)).toMatchObject({ user: true });
+    const used = guard.cache.stats().usedPages;
+    guard.pgd_free(clone);
+    expect(guard.cache.stats().usedPages).toBe(used - 1); // its PGD only
+    expect(kernel.machine.translate(mm.space, VA)).toBeDefined();
+    guard.pgd_free(mm);
+    expect(guard.cache.stats().usedPages).toBe(0);
+    expect(kernel.machine.translate(mm.space, VA)).toBeUndefined();
+    expect(() => guard.pgd_free(mm)).toThrow(/not live/);
+  });
+
+  it('set_pgd/set_p4d/set_pud/set_pmd write through the window; bad pointers are refused', () => {
+    const { kernel, guard, mm } = setup();
+    const pmdp = guard.pte_offset(mm, VA, 2)!;
+    const pudp = guard.pte_offset(mm, VA, 3)!;
+    const pgdp = guard.pte_offset(mm, VA, 4)!;
+    for (const [setter, at] of [
+      [guard.set_pmd, pmdp],
+      [guard.set_pud, pudp],
+      [guard.set_p4d, pgdp],
+      [guard.set_pgd, pgdp],
+    ] as const) {
+      const entry = guard.readEntry(at);
+      setter.call(guard, 0, at, entry);
+      expect(guard.readEntry(at)).toEqual(entry);
+    }
+    expect(() => guard.set_pte(0, kernel.page_address(kernel.alloc_page()), leafEntry(0, USER_RO))).toThrow(
+      /not an entry of a page-table page/,
+    );
+    expect(() => guard.map_page(0, mm, 0x400001, 0, USER_RO)).toThrow(/page-aligned user address/);
+    expect(entryBytes(leafEntry(0x1234000, KERNEL_RW))).toHaveLength(8);
+  });
+});

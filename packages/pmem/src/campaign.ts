@@ -1,0 +1,267 @@
+import {
+  type CampaignOptions,
+  type CampaignResult,
+  type CampaignRunner,
+  campaignCost,
+  type Cpu,
+  createKernel,
+  KernelError,
+  PAGE_SIZE,
+  Prng,
+  Scheduler,
+  snapshotEvents,
+  type StrayCount,
+  type StrayKind,
+  type ThreadContext,
+} from '@pkeysim/kernel';
+import { PmemNamespace } from './namespace';
+import { PKS_FAULT_MODES, type PksFaultMode } from './pgmap';
+
+/** The stray writes a PMEM campaign injects, in the order they are dealt out. */
+export const PMEM_STRAY_KINDS: readonly StrayKind[] = [
+  'random-address',
+  'wrong-thread',
+  'leaked-global-kmap',
+  'write-after-kunmap',
+];
+
+/** The workload's size: fixed, so a seed alone decides a run. */
+export const PMEM_CAMPAIGN_SHAPE = Object.freeze({
+  /** Namespace size in 4 KiB pages. */
+  pages: 16,
+  workers: 3,
+  /** Legitimate operations per worker (driver write, DAX store, kmap_local window, kmap_atomic store). */
+  opsPerWorker: 20,
+  strays: 24,
+  /** Bytes per legitimate record and per stray write. */
+  recordBytes: 32,
+  strayBytes: 8,
+});
+
+/** How many scheduling decisions a run may take before it is declared stuck (a bug). */
+const MAX_STEPS = 200_000;
+/** How long a stray waits for a window or a leaked kmap to aim at before it falls back. */
+const MAX_WAIT = 30;
+
+interface Tally {
+  attempted: number;
+  blocked: number;
+  landed: number;
+}
+
+/** Where the completion interrupt keeps its counter: the first 8 bytes of namespace page 0. */
+const COMPLETION_SLOT = 0;
+
+/**
+ * A PMEM stray-write campaign: worker threads write records through the driver path, the DAX path
+ * and kmap_local/kmap_atomic windows on the seeded scheduler, a completion interrupt writes through
+ * kmap_atomic, and unrelated code injects stray writes (random addresses, the wrong thread, a leaked
+ * global kmap, a write after kunmap). Then the machine reboots and the namespace is compared with
+ * what the legitimate writes meant it to hold.
+ */
+export function runPmemCampaign(options: CampaignOptions): CampaignResult {
+  const mode = options.mode as PksFaultMode;
+  if (!PKS_FAULT_MODES.includes(mode))
+    throw new KernelError(
+      'EINVAL',
+      `pmem campaign: mode ${JSON.stringify(options.mode)} is not a PMEM fault mode (${PKS_FAULT_MODES.join(', ')})`,
+    );
+  const arch = options.arch ?? 'x86';
+  const shape = PMEM_CAMPAIGN_SHAPE;
+  const kernel = createKernel({ arch, cpus: options.cpus ?? 2, seed: options.seed, keyDesign: 'static' });
+  const ns = PmemNamespace.create(kernel, { pages: shape.pages, faultMode: mode, protection: options.protection });
+  // The workload has its own stream, so the scheduler's decisions and the workload's choices stay independent.
+  const prng = new Prng((options.seed ^ 0x9e3779b9) >>> 0);
+  const scheduler = new Scheduler(kernel, options.seed);
+
+  const tallies = new Map<StrayKind, Tally>();
+  const openWindows: { tid: number; address: number }[] = [];
+  const leaked: number[] = [];
+  const bytes = (n: number) => {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = 1 + prng.below(255);
+    return out;
+  };
+  const pageOffset = (room: number) => prng.below(PAGE_SIZE - room);
+
+  function* worker(self: ThreadContext) {
+    for (let op = 0; op < shape.opsPerWorker; op++) {
+      const index = prng.below(shape.pages);
+      const record = bytes(shape.recordBytes);
+      const offset = pageOffset(shape.recordBytes);
+      switch (prng.below(4)) {
+        case 0: // the block driver: pmem_do_write
+          ns.write(self.cpu, index * PAGE_SIZE + offset, record);
+          break;
+        case 1: {
+          // DAX: dax_read_lock, dax_direct_access, store, dax_read_unlock
+          const id = ns.dax_read_lock(self.cpu);
+          const { kaddr } = ns.dax_direct_access(self.cpu, index, 1);
+          ns.store(self.cpu, kaddr + offset, record);
+          ns.dax_read_unlock(self.cpu, id);
+          break;
+        }
+        case 2: {
+          // A kmap_local window held across a preemption point: other threads run meanwhile.
+          const address = self.cpu.kmap_local_page(ns.page(index));
+          const window = { tid: self.thread.tid, address };
+          openWindows.push(window);
+          ns.store(self.cpu, address + offset, record);
+          yield;
+          ns.store(self.cpu, address + pageOffset(shape.recordBytes), bytes(shape.recordBytes));
+          openWindows.splice(openWindows.indexOf(window), 1);
+          self.cpu.kunmap_local(address);
+          break;
+        }
+        default: {
+          const address = self.cpu.kmap_atomic(ns.page(index));
+          ns.store(self.cpu, address + offset, record);
+          self.cpu.kunmap_atomic(address);
+        }
+      }
+      yield;
+    }
+  }
+
+  /** Legacy code that kmap()s a page and leaves the address where another thread finds it. */
+  function* leaker(self: ThreadContext, index: number, delay: number) {
+    for (let i = 0; i < delay; i++) yield;
+    const page = ns.page(index);
+    leaked.push(self.cpu.kmap(page));
+    for (let i = 0; i < MAX_WAIT; i++) yield;
+    self.cpu.kunmap(page);
+  }
+
+  function strayWrite(cpu: Cpu, kind: StrayKind, address: number): void {
+    const tally = tallies.get(kind) ?? { attempted: 0, blocked: 0, landed: 0 };
+    tallies.set(kind, tally);
+    tally.attempted++;
+    // The thread dies here when an oops blocks the write: it must be the body's last kernel call.
+    if (cpu.write(address, bytes(shape.strayBytes)).ok) tally.landed++;
+    else tally.blocked++;
+  }
+
+  function* stray(self: ThreadContext, kind: StrayKind, delay: number) {
+    for (let i = 0; i < delay; i++) yield;
+    const offset = pageOffset(shape.strayBytes);
+    switch (kind) {
+      case 'random-address':
+        strayWrite(self.cpu, kind, ns.address + prng.below(ns.size - shape.strayBytes));
+        return;
+      case 'wrong-thread': {
+        // Aim at a window another thread holds open right now (its rights are not ours).
+        for (let i = 0; i < MAX_WAIT && openWindows.length === 0; i++) yield;
+        const target = openWindows.length > 0 ? prng.pick(openWindows).address : ns.address;
+        strayWrite(self.cpu, kind, target + offset);
+        return;
+      }
+      case 'leaked-global-kmap': {
+        for (let i = 0; i < MAX_WAIT && leaked.length === 0; i++) yield;
+        const target = leaked.length > 0 ? prng.pick(leaked) : ns.address;
+        strayWrite(self.cpu, kind, target + offset);
+        return;
+      }
+      default: {
+        // A legitimate window and store, then a store through the stale address after kunmap.
+        const address = self.cpu.kmap_local_page(ns.page(prng.below(shape.pages)));
+        ns.store(self.cpu, address + pageOffset(shape.recordBytes), bytes(shape.recordBytes));
+        self.cpu.kunmap_local(address);
+        yield;
+        strayWrite(self.cpu, kind, address + offset);
+      }
+    }
+  }
+
+  const cpus = kernel.cpuCount;
+  let threadNo = 0;
+  const spawn = (name: string, body: (self: ThreadContext) => Generator<unknown, void, unknown>) =>
+    scheduler.start(kernel.kthread_create(name, threadNo++ % cpus), body);
+  for (let w = 0; w < shape.workers; w++) spawn(`pmem-worker/${w}`, worker);
+  for (let s = 0; s < shape.strays; s++) {
+    const kind = PMEM_STRAY_KINDS[s % PMEM_STRAY_KINDS.length];
+    const delay = prng.below(40);
+    if (kind === 'leaked-global-kmap') {
+      const index = prng.below(shape.pages);
+      const leakDelay = prng.below(20);
+      spawn(`legacy-kmap/${s}`, (self) => leaker(self, index, leakDelay));
+    }
+    spawn(`stray/${s}-${kind}`, (self) => stray(self, kind, delay));
+  }
+  // The completion interrupt: a handler's own kmap_atomic window, with its own nesting count.
+  let completions = 0;
+  scheduler.onInterrupt((cpu) => {
+    const address = cpu.kmap_atomic(ns.page(0));
+    const counter = new Uint8Array(8);
+    new DataView(counter.buffer).setFloat64(0, ++completions, true);
+    ns.store(cpu, address + COMPLETION_SLOT, counter);
+    cpu.kunmap_atomic(address);
+  });
+
+  const events = kernel.machine.events;
+  const before = snapshotEvents(events);
+  const logMark = kernel.log.lines().length;
+  scheduler.run(MAX_STEPS);
+  if (scheduler.busy) throw new Error(`pmem campaign: seed ${options.seed} did not finish in ${MAX_STEPS} steps`);
+  if (kernel.panic) throw new Error(`pmem campaign: the kernel panicked: ${kernel.panic.reason}`);
+  const cost = campaignCost(events, before);
+  const log = kernel.log.since(logMark);
+  const check = ns.rebootAndVerify();
+
+  const byKind: Partial<Record<StrayKind, StrayCount>> = {};
+  let attempted = 0;
+  let blocked = 0;
+  let landed = 0;
+  for (const kind of PMEM_STRAY_KINDS) {
+    const t = tallies.get(kind);
+    if (!t) continue;
+    byKind[kind] = { ...t };
+    attempted += t.attempted;
+    blocked += t.blocked;
+    landed += t.landed;
+  }
+  return {
+    consumer: 'pmem',
+    seed: options.seed,
+    protection: options.protection,
+    mode,
+    arch,
+    strays_attempted: attempted,
+    strays_blocked: blocked,
+    strays_landed: landed,
+    bytes_corrupted_after_reboot: check.bytesCorrupted,
+    ...cost,
+    by_kind: byKind,
+    notes: campaignNotes(ns, log, check.pagesCorrupted),
+  };
+}
+
+/** The lines worth showing: the degradation notice, the first warnings, the oops count and the first oops. */
+function campaignNotes(ns: PmemNamespace, log: readonly string[], pagesCorrupted: number): string[] {
+  const notes: string[] = [];
+  if (ns.protection.notice) notes.push(ns.protection.notice);
+  else
+    notes.push(
+      `namespace: ${ns.pages} pages behind a dev_pagemap with key ${ns.protection.key} (${ns.protection.faultMode} mode)`,
+    );
+  const warnings = [...new Set(log.filter((l) => l.startsWith('WARNING: ')))];
+  notes.push(...warnings.slice(0, 3));
+  const oopses = log.filter((l) => l.startsWith('BUG: unable to handle page fault'));
+  const relaxed = ns.protection.stats.relaxed;
+  if (relaxed > 0)
+    notes.push(`relaxed mode: ${relaxed} key fault(s) warned about once, then let through (pks_update_exception)`);
+  if (oopses.length > 0) {
+    const reason = log.find((l) => l.startsWith('key: '));
+    notes.push(`${oopses.length} oops(es); first: ${oopses[0]}${reason ? ` (${reason})` : ''}`);
+  }
+  if (pagesCorrupted > 0)
+    notes.push(`after reboot: ${pagesCorrupted} of ${ns.pages} namespace pages differ from the intended contents`);
+  return notes;
+}
+
+/** The PMEM entry of `pkeysim campaign`'s registry. */
+export const pmemCampaign: CampaignRunner = {
+  consumer: 'pmem',
+  description: 'PMEM stray-write protection: a persistent namespace behind a PKS-protected dev_pagemap',
+  modes: PKS_FAULT_MODES,
+  run: runPmemCampaign,
+};

@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+
+export * from './pgmap';
+export * from './namespace';
+export * from './campaign';

@@ -1,0 +1,242 @@
+import {
+  campaignCost,
+  type CampaignOptions,
+  type CampaignResult,
+  type CampaignRunner,
+  type Cpu,
+  createKernel,
+  DEFAULT_STATIC_CONSUMERS,
+  KernelError,
+  Prng,
+  Scheduler,
+  snapshotEvents,
+  type StaticConsumer,
+  type StrayCount,
+  type StrayKind,
+  type ThreadContext,
+} from '@pkeysim/kernel';
+import { RO_KEY_NAME, RO_MODES, RoAllocator, type RoCache, type RoMode, type RoObject } from './allocator';
+import { createCredCache, createPolicyTable, type Cred, type CredField, userCred } from './examples';
+
+/** V10's static consumers plus the read-only-at-rest key, write-disabled by default. */
+export const roKernelConsumers: readonly StaticConsumer[] = Object.freeze([
+  ...DEFAULT_STATIC_CONSUMERS,
+  { name: RO_KEY_NAME, defaultRights: 'wd' },
+]);
+
+export const RO_STRAY_KINDS: readonly StrayKind[] = ['random-address', 'wrong-thread', 'write-after-kunmap'];
+
+export const RO_CAMPAIGN_SHAPE = Object.freeze({
+  tasks: 8,
+  rules: 16,
+  workers: 3,
+  opsPerWorker: 20,
+  strays: 24,
+});
+
+const MAX_STEPS = 200_000;
+const MAX_WAIT = 30;
+
+interface Tally {
+  attempted: number;
+  blocked: number;
+  landed: number;
+}
+
+/**
+ * A read-only-at-rest campaign: worker threads change credentials through commit_creds, reload
+ * policy rules through policy_load (some holding the window across a preemption point) and read
+ * both, while unrelated code stores into the objects: at random addresses, from the wrong thread
+ * while a writer's window is open, and through a stale pointer after the writer returned. At the
+ * end every object is compared with what its writers meant it to hold.
+ */
+export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
+  const mode = options.mode as RoMode;
+  if (!RO_MODES.includes(mode)) {
+    throw new KernelError(
+      'EINVAL',
+      `ro-at-rest campaign: mode ${JSON.stringify(options.mode)} is not a ro-at-rest mode (${RO_MODES.join(', ')})`,
+    );
+  }
+  const arch = options.arch ?? 'x86';
+  const shape = RO_CAMPAIGN_SHAPE;
+  const kernel = createKernel({
+    arch,
+    cpus: options.cpus ?? 2,
+    seed: options.seed,
+    keyDesign: 'static',
+    consumers: roKernelConsumers,
+  });
+  const ro = new RoAllocator(kernel, { protection: options.protection, mode });
+  const prng = new Prng((options.seed ^ 0x27d4eb2f) >>> 0);
+  const scheduler = new Scheduler(kernel, options.seed);
+
+  const creds = createCredCache(ro);
+  const taskCreds = Array.from({ length: shape.tasks }, (_, i) => creds.cache.alloc(0, userCred(1000 + i)));
+  const policy = createPolicyTable(
+    ro,
+    0,
+    Array.from({ length: shape.rules }, (_, i) => ({
+      rule: i,
+      subject: 1000 + (i % shape.tasks),
+      object: i * 7,
+      allow: 0x4,
+    })),
+  );
+  const intended = new Map<RoObject<string>, Record<string, number>>();
+  taskCreds.forEach((o) => intended.set(o, { ...creds.cache.peek(o) }));
+  policy.rules.forEach((o) => intended.set(o, { ...policy.cache.peek(o) }));
+  const objects = [...intended.keys()];
+
+  const tallies = new Map<StrayKind, Tally>();
+  const openWindows: RoObject<string>[] = [];
+
+  function* worker(self: ThreadContext) {
+    for (let op = 0; op < shape.opsPerWorker; op++) {
+      switch (prng.below(4)) {
+        case 0: {
+          // setresuid(): a new euid, committed by the declared writer.
+          const task = prng.pick(taskCreds);
+          const next: Cred = {
+            ...creds.cache.read(self.cpu.id, task),
+            euid: prng.below(2) === 0 ? 0 : 1000 + prng.below(shape.tasks),
+          };
+          ro.roWrite(self.cpu.id, task, creds.commit_creds, next);
+          intended.set(task, { ...next });
+          break;
+        }
+        case 1: {
+          // A policy reload that sleeps with its window open (other threads run meanwhile).
+          const rule = prng.pick(policy.rules);
+          const next = { ...policy.cache.read(self.cpu.id, rule), allow: prng.below(8) };
+          const window = ro.roWriteBegin(self.cpu.id, rule, policy.policy_load);
+          openWindows.push(rule);
+          yield;
+          window.context.set(next);
+          openWindows.splice(openWindows.indexOf(rule), 1);
+          ro.roWriteEnd(window);
+          intended.set(rule, { ...next });
+          break;
+        }
+        default:
+          creds.cache.read(self.cpu.id, prng.pick(taskCreds));
+      }
+      yield;
+    }
+  }
+
+  function strayStore(cpu: Cpu, kind: StrayKind, address: number, bytes: Uint8Array): void {
+    const tally = tallies.get(kind) ?? { attempted: 0, blocked: 0, landed: 0 };
+    tallies.set(kind, tally);
+    tally.attempted++;
+    // The thread dies here when an oops blocks the store: it must be the body's last kernel call.
+    if (cpu.write(address, bytes).ok) tally.landed++;
+    else tally.blocked++;
+  }
+
+  /** euid = 0: the store an exploit wants. */
+  const rootEuid = (object: RoObject<string>) => object.address + CRED_EUID_OFFSET;
+  const zero = () => new Uint8Array(4);
+  const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => 1 + prng.below(255));
+  const randomAddress = () => {
+    const cache: RoCache<string> =
+      prng.below(2) === 0 ? (creds.cache as unknown as RoCache<string>) : (policy.cache as unknown as RoCache<string>);
+    const slab = prng.pick(cache.slabAddresses());
+    return slab + prng.below(ro.slabBytes / 8) * 8;
+  };
+
+  function* stray(self: ThreadContext, kind: StrayKind, delay: number) {
+    for (let i = 0; i < delay; i++) yield;
+    switch (kind) {
+      case 'random-address':
+        strayStore(self.cpu, kind, randomAddress(), randomBytes(8));
+        return;
+      case 'wrong-thread': {
+        for (let i = 0; i < MAX_WAIT && openWindows.length === 0; i++) yield;
+        const target = openWindows.length > 0 ? prng.pick(openWindows) : prng.pick(objects);
+        strayStore(self.cpu, kind, target.address + 4 * prng.below(4), randomBytes(4));
+        return;
+      }
+      default: {
+        // commit_creds as it should be, then a store through the pointer it kept: euid 0 after the window closed.
+        const task = prng.pick(taskCreds);
+        const next = creds.cache.read(self.cpu.id, task);
+        ro.roWrite(self.cpu.id, task, creds.commit_creds, next);
+        yield;
+        strayStore(self.cpu, kind, rootEuid(task), zero());
+      }
+    }
+  }
+
+  const cpus = kernel.cpuCount;
+  let threadNo = 0;
+  const spawn = (name: string, body: (self: ThreadContext) => Generator<unknown, void, unknown>) =>
+    scheduler.start(kernel.kthread_create(name, threadNo++ % cpus), body);
+  for (let w = 0; w < shape.workers; w++) spawn(`cred-worker/${w}`, worker);
+  for (let s = 0; s < shape.strays; s++) {
+    const kind = RO_STRAY_KINDS[s % RO_STRAY_KINDS.length];
+    const delay = 4 + prng.below(60);
+    spawn(`stray/${s}-${kind}`, (self) => stray(self, kind, delay));
+  }
+
+  const before = snapshotEvents(kernel.machine.events);
+  const logMark = kernel.log.lines().length;
+  scheduler.run(MAX_STEPS);
+  if (scheduler.busy) throw new Error(`ro-at-rest campaign: seed ${options.seed} did not finish in ${MAX_STEPS} steps`);
+  if (kernel.panic) throw new Error(`ro-at-rest campaign: the kernel panicked: ${kernel.panic.reason}`);
+  const cost = campaignCost(kernel.machine.events, before);
+
+  let corruptedObjects = 0;
+  let corruptedFields = 0;
+  for (const [object, value] of intended) {
+    const actual = object.cache.peek(object) as Record<string, number>;
+    const bad = Object.keys(value).filter((f) => actual[f] !== value[f]).length;
+    corruptedFields += bad;
+    if (bad > 0) corruptedObjects++;
+  }
+  const byKind: Partial<Record<StrayKind, StrayCount>> = {};
+  let attempted = 0;
+  let blocked = 0;
+  let landed = 0;
+  for (const kind of RO_STRAY_KINDS) {
+    const t = tallies.get(kind);
+    if (!t) continue;
+    byKind[kind] = { ...t };
+    attempted += t.attempted;
+    blocked += t.blocked;
+    landed += t.landed;
+  }
+  const log = kernel.log.since(logMark);
+  const notes: string[] = [
+    ro.protected
+      ? `objects: ${intended.size} (cred, policy_rule) in slabs keyed with key ${ro.roKey}, ${mode} mode`
+      : `objects not write-protected (${ro.state})`,
+  ];
+  if (ro.reports.length > 0) notes.push(ro.reports[0].message);
+  const oopses = log.filter((l) => l.startsWith('BUG: unable to handle page fault'));
+  if (oopses.length > 0) notes.push(`${oopses.length} oops(es); first: ${oopses[0]}`);
+  notes.push(`objects differing from their writers' intent: ${corruptedObjects} (${corruptedFields} fields)`);
+  return {
+    consumer: 'ro-at-rest',
+    seed: options.seed,
+    protection: options.protection,
+    mode,
+    arch,
+    strays_attempted: attempted,
+    strays_blocked: blocked,
+    strays_landed: landed,
+    ...cost,
+    by_kind: byKind,
+    notes,
+  };
+}
+
+const CRED_EUID_OFFSET = 4 * (['uid', 'gid', 'suid', 'sgid', 'euid'] satisfies CredField[]).indexOf('euid');
+
+/** The read-only-at-rest entry of `pkeysim campaign`'s registry. */
+export const roAtRestCampaign: CampaignRunner = {
+  consumer: 'ro-at-rest',
+  description: 'read-only-at-rest data: credentials and a policy table written only by declared writers',
+  modes: RO_MODES,
+  run: runRoAtRestCampaign,
+};
