@@ -2,11 +2,15 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const layer = (files, forbidden, why) => ({
+// `allowed` lists the sibling packages a layer may import; every other @pkeysim package is an error.
+const layer = (files, allowed, why) => ({
   files,
   ignores: ['**/*.test.ts', '**/test/**', '**/bench/**'],
   rules: {
-    'no-restricted-imports': ['error', { patterns: forbidden.map((group) => ({ group: [group], message: why })) }],
+    'no-restricted-imports': [
+      'error',
+      { patterns: [{ regex: `^@pkeysim/(?!(${allowed.join('|') || '$^'})(/|$))`, message: why }] },
+    ],
   },
 });
 
@@ -21,11 +25,21 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
-  layer(['packages/core/src/**'], ['@pkeysim/*'], 'core depends on no other pkeysim package.'),
+  layer(['packages/core/src/**'], [], 'core depends on no other pkeysim package.'),
+  layer(['packages/machine-kit/src/**'], ['core'], 'machine-kit builds on core only.'),
+  layer(
+    ['packages/{x86,arm64-poe,power}/src/**'],
+    ['core', 'machine-kit'],
+    'Architectures depend only on core (and machine-kit): the kernel and tools build on them, not the reverse.',
+  ),
   layer(
     ['packages/kernel/src/**'],
-    ['@pkeysim/x86', '@pkeysim/x86/*', '@pkeysim/cli', '@pkeysim/cli/*'],
+    ['core'],
     'The kernel programs against @pkeysim/core only; the architecture is injected.',
   ),
-  layer(['packages/x86/src/**'], ['@pkeysim/kernel', '@pkeysim/kernel/*', '@pkeysim/cli'], 'Architectures depend only on core.'),
+  layer(
+    ['packages/{pmem,pgtable-guard,ro-at-rest}/src/**'],
+    ['core', 'kernel'],
+    'Consumers use the kernel and core, never an architecture or a tool.',
+  ),
 );

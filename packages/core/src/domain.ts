@@ -2,7 +2,12 @@ import type { Privilege } from './access';
 import type { Denials } from './denials';
 import type { RightsState } from './rights-state';
 
-/** A domain that software may not allocate, and why (x86 key 0, POWER keys 0..3, POE index 0). */
+/**
+ * A domain an allocator must never hand out, and why (x86 key 0, POWER keys 1..3, POE index 0).
+ * Reserved is a rule for allocation, not for the register: its rights stay representable, so
+ * `withDenials` accepts it (user code may WRPKRU key 0 off, as pkey_sighandler_tests.c does), and
+ * keeping a reserved domain open is the kernel's policy.
+ */
 export interface ReservedDomain {
   readonly domain: number;
   readonly reason: string;
@@ -72,7 +77,10 @@ export interface DomainSpace {
   initialState(): RightsState;
   /** The denials `state` gives `domain`. */
   denialsOf(state: RightsState, domain: number): Denials;
-  /** A copy of `state` with `domain`'s denials replaced. Throws `invalid` or `unsupported`. */
+  /**
+   * A copy of `state` with `domain`'s denials replaced. Throws `invalid` for a domain out of range
+   * or unknown flags, `unsupported` for a denial outside `info.deniable`. Reserved domains are accepted.
+   */
   withDenials(state: RightsState, domain: number, denials: Denials): RightsState;
   /** Human-readable, e.g. "0x55555554". */
   format(state: RightsState): string;

@@ -1,0 +1,40 @@
+/**
+ * Virtual addresses are JS numbers holding the SIGNED (sign-extended) value, exact for |a| < 2^53
+ * (team rule). Shifts use Math.floor(a / 2^s), an exact arithmetic shift; `& mask` gives low bits.
+ */
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 0x1000;
+export const TWO_32 = 0x100000000;
+
+const EXACT_LIMIT = 2 ** 53;
+
+/** Convert a public-API address (number, or bigint signed or unsigned 64-bit) to the signed number form. */
+export function toAddress(address: number | bigint, what = 'address'): number {
+  if (typeof address === 'bigint') {
+    let signed = address;
+    if (signed >= 1n << 63n && signed < 1n << 64n) signed -= 1n << 64n; // unsigned spelling of a negative address
+    if (signed <= -BigInt(EXACT_LIMIT) || signed >= BigInt(EXACT_LIMIT)) {
+      throw new RangeError(`${what} 0x${address.toString(16)} cannot be represented exactly (|address| must be < 2^53)`);
+    }
+    return Number(signed);
+  }
+  if (typeof address !== 'number' || !Number.isInteger(address)) throw new RangeError(`${what} ${String(address)} is not an integer`);
+  if (Math.abs(address) >= EXACT_LIMIT) throw new RangeError(`${what} ${address} cannot be represented exactly (|address| must be < 2^53)`);
+  return address;
+}
+
+/** "0xffff888000000000" for a signed address. */
+export function formatAddress(address: number): string {
+  if (address >= 0) return '0x' + address.toString(16);
+  return '0x' + BigInt.asUintN(64, BigInt(address)).toString(16);
+}
+
+/** "0x0000000012345678" for a u32 word. */
+export function hex32(word: number): string {
+  return '0x' + (word >>> 0).toString(16).padStart(8, '0');
+}
+
+/** "0x3cffffffffffffff" for a 64-bit register held as two u32 words. */
+export function hex64(hi: number, lo: number): string {
+  return '0x' + (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
+}

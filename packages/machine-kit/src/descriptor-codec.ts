@@ -1,0 +1,64 @@
+/**
+ * What an architecture tells the radix page-table engine about its descriptors. Entries are 8 bytes,
+ * handled as two u32 words (lo = bits 31:0, hi = bits 63:32) so nothing on the walk needs BigInt.
+ * Levels are numbered from the leaf table up: level 0 maps base pages, level `levels - 1` is the root.
+ */
+
+/** The two words of a descriptor. */
+export interface EntryWords {
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/** What a new leaf must say. */
+export interface LeafRequest {
+  readonly user: boolean;
+  readonly writable: boolean;
+  readonly executable: boolean;
+  readonly global: boolean;
+  readonly domain: number;
+}
+
+export interface DescriptorCodec {
+  /** For messages and docs, e.g. "VMSAv8-64 stage 1, 4 KiB granule". */
+  readonly name: string;
+  /** Number of table levels of a walk (4 for a 48-bit space with 4 KiB pages and 9-bit indices). */
+  readonly levels: number;
+  /** Address bits each level resolves (9 for 512-entry tables of 8-byte entries). */
+  readonly bitsPerLevel: number;
+  /** log2 of the base page size (12). */
+  readonly pageShift: number;
+  /** Levels at which a leaf may sit; always includes 0. */
+  readonly leafLevels: readonly number[];
+  /** How many distinct domain tags the descriptor can hold (2^bits of its tag field, <= 256). */
+  readonly domainCount: number;
+  /** Where the tag lives, for reports: "descriptor bits 62:60". */
+  readonly domainField: string;
+
+  /** The entry translates (or points to a table): not an invalid/absent entry. */
+  isValid(lo: number, hi: number, level: number): boolean;
+  /** A valid entry that maps memory (a page or block) rather than pointing to a table. */
+  isLeaf(lo: number, hi: number, level: number): boolean;
+  /** The next table's address (non-leaf), or the page/block base (leaf, aligned to its size). */
+  outputAddress(lo: number, hi: number, level: number): number;
+  /**
+   * Base permissions of a leaf as TF_* bits (translation-flags.ts): the six permission bits, TF_USER,
+   * TF_GLOBAL and any TF_ARCH bits. The engine adds the level and the domain.
+   */
+  leafFlags(lo: number, hi: number, level: number): number;
+  domainOf(lo: number, hi: number, level: number): number;
+
+  encodeTable(table: number): EntryWords;
+  encodeLeaf(physical: number, level: number, request: LeafRequest): EntryWords;
+  withDomain(lo: number, hi: number, level: number, domain: number): EntryWords;
+  /**
+   * One of the leaves that replace a large leaf at `level`: at `level - 1`, mapping `physical`, with
+   * every attribute of the parent (so translations of untouched pages do not change).
+   */
+  splitLeaf(lo: number, hi: number, level: number, physical: number): EntryWords;
+}
+
+/** Bytes mapped by a leaf at `level`. */
+export function levelSpan(codec: DescriptorCodec, level: number): number {
+  return 2 ** (codec.pageShift + codec.bitsPerLevel * level);
+}

@@ -1,0 +1,8 @@
+export { PAGE_SHIFT, PAGE_SIZE, TWO_32, toAddress, formatAddress, hex32, hex64 } from './address';
+export { PhysicalMemory, type PhysicalRegion, type PhysicalMemoryOptions } from './physical-memory';
+export * from './translation-flags';
+export { FaultKind, FAULT_KIND_MASK, FAULT_ARCH_SHIFT, faultCauseOf } from './fault-codes';
+export { type DescriptorCodec, type EntryWords, type LeafRequest, levelSpan } from './descriptor-codec';
+export { RadixPageTable, type LeafLocation, type PageTableHooks } from './page-table';
+export { Tlb } from './tlb';
+export { KitMachine, type KitMachineOptions, type KitFaultRecord, type FaultReport } from './kit-machine';

@@ -1,0 +1,267 @@
+/**
+ * A radix page-table engine over simulated physical memory, driven by a {@link DescriptorCodec}:
+ * the hardware walk (allocation-free, results left in fields) and software's edits (map, unmap,
+ * re-tag, large-page splitting), each validated by the caller before anything is written. The
+ * walk's own reads are physical: domains never apply to them.
+ */
+import { PAGE_SIZE } from './address';
+import { type DescriptorCodec, type EntryWords, type LeafRequest, levelSpan } from './descriptor-codec';
+import type { PhysicalMemory } from './physical-memory';
+import { TF_DOMAIN_SHIFT, TF_LEVEL_SHIFT } from './translation-flags';
+
+/** A present leaf found by a software walk. */
+export interface LeafLocation {
+  /** Physical address of the descriptor. */
+  readonly entryAt: number;
+  readonly level: number;
+  readonly lo: number;
+  readonly hi: number;
+  /** The virtual address where the leaf's page or block starts. */
+  readonly start: number;
+}
+
+export interface PageTableHooks {
+  /** Called once per descriptor written (MachineEvent.PteWrite). */
+  readonly entryWritten: () => void;
+}
+
+export class RadixPageTable {
+  /** After a successful walk: the 4 KiB frame holding the address (inside a block if need be). */
+  frame = 0;
+  /** After a successful walk: the TF_* flags of the translation. */
+  flags = 0;
+  /** The level of the leaf found, or of the invalid entry that stopped the walk. */
+  level = 0;
+  /** Physical address of the leaf descriptor (after a successful walk). */
+  leafEntry = 0;
+
+  private readonly words = new Int32Array(2);
+  private readonly indexMask: number;
+  /** 2^(pageShift + bitsPerLevel * level), per level. */
+  private readonly spans: Float64Array;
+  private readonly leafAllowed: Uint8Array;
+
+  constructor(
+    private readonly memory: PhysicalMemory,
+    readonly codec: DescriptorCodec,
+    private readonly hooks: PageTableHooks,
+  ) {
+    if (codec.pageShift !== 12) throw new RangeError(`codec ${codec.name}: base pages must be 4 KiB (pageShift 12)`);
+    if (codec.bitsPerLevel < 1 || codec.bitsPerLevel > 9) throw new RangeError(`codec ${codec.name}: bitsPerLevel must be 1..9 (8-byte entries in 4 KiB tables)`);
+    if (!codec.leafLevels.includes(0)) throw new RangeError(`codec ${codec.name}: level 0 must hold leaves`);
+    if (codec.leafLevels.some((l) => l < 0 || l >= codec.levels || l > 3)) throw new RangeError(`codec ${codec.name}: leaf levels must be 0..min(3, levels - 1)`);
+    if (codec.domainCount < 1 || codec.domainCount > 256) throw new RangeError(`codec ${codec.name}: domainCount must be 1..256`);
+    this.indexMask = 2 ** codec.bitsPerLevel - 1;
+    this.spans = new Float64Array(codec.levels + 1);
+    for (let level = 0; level <= codec.levels; level++) this.spans[level] = levelSpan(codec, level);
+    this.leafAllowed = new Uint8Array(codec.levels);
+    for (const level of codec.leafLevels) this.leafAllowed[level] = 1;
+  }
+
+  /** Bytes covered by the whole tree of one root. */
+  get coverage(): number {
+    return this.spans[this.codec.levels];
+  }
+
+  /** Bytes mapped by a leaf at `level`. */
+  span(level: number): number {
+    return this.spans[level];
+  }
+
+  /** Whether a leaf may sit at `level`. */
+  leafLevelAllowed(level: number): boolean {
+    return this.leafAllowed[level] === 1;
+  }
+
+  /** A new, zeroed table page from RAM. */
+  allocateTable(): number {
+    return this.memory.allocate(PAGE_SIZE);
+  }
+
+  index(address: number, level: number): number {
+    return Math.floor(address / this.spans[level]) & this.indexMask;
+  }
+
+  // ---- the hardware walk (TLB miss) ---------------------------------------------------------------
+
+  /** Walk `address` from `root`. True with frame/flags/level/leafEntry set, or false with `level` set. */
+  walk(root: number, address: number): boolean {
+    const codec = this.codec;
+    const memory = this.memory;
+    const words = this.words;
+    let table = root;
+    for (let level = codec.levels - 1; level >= 0; level--) {
+      const entryAt = table + (Math.floor(address / this.spans[level]) & this.indexMask) * 8;
+      memory.readEntry(entryAt, words);
+      const lo = words[0];
+      const hi = words[1];
+      if (!codec.isValid(lo, hi, level)) {
+        this.level = level;
+        return false;
+      }
+      if (codec.isLeaf(lo, hi, level)) {
+        const pages = this.spans[level] / PAGE_SIZE;
+        const vpn = Math.floor(address / PAGE_SIZE);
+        // The page's index inside the block (exact for negative addresses too).
+        this.frame = codec.outputAddress(lo, hi, level) + (vpn - Math.floor(vpn / pages) * pages) * PAGE_SIZE;
+        this.flags = codec.leafFlags(lo, hi, level) | (level << TF_LEVEL_SHIFT) | (codec.domainOf(lo, hi, level) << TF_DOMAIN_SHIFT);
+        this.level = level;
+        this.leafEntry = entryAt;
+        return true;
+      }
+      table = codec.outputAddress(lo, hi, level);
+    }
+    this.level = 0;
+    return false;
+  }
+
+  // ---- software's view ----------------------------------------------------------------------------
+
+  private read(entryAt: number): EntryWords {
+    this.memory.readEntry(entryAt, this.words);
+    return { lo: this.words[0] >>> 0, hi: this.words[1] >>> 0 };
+  }
+
+  private write(entryAt: number, entry: EntryWords): void {
+    this.memory.writeEntry(entryAt, entry.lo >>> 0, entry.hi >>> 0);
+    this.hooks.entryWritten();
+  }
+
+  /** The present leaf mapping `address`, or undefined. Reads only. */
+  findLeaf(root: number, address: number): LeafLocation | undefined {
+    let table = root;
+    for (let level = this.codec.levels - 1; level >= 0; level--) {
+      const entryAt = table + this.index(address, level) * 8;
+      const { lo, hi } = this.read(entryAt);
+      if (!this.codec.isValid(lo, hi, level)) return undefined;
+      if (this.codec.isLeaf(lo, hi, level)) {
+        const size = this.spans[level];
+        return { entryAt, level, lo, hi, start: Math.floor(address / size) * size };
+      }
+      table = this.codec.outputAddress(lo, hi, level);
+    }
+    return undefined;
+  }
+
+  /**
+   * Visit [start, end) as segments, each inside one present leaf or a hole, skipping absent subtrees
+   * whole. `visit` returns true to stop.
+   */
+  private segments(root: number, start: number, end: number, visit: (from: number, to: number, leaf: LeafLocation | undefined) => boolean): void {
+    let at = start;
+    while (at < end) {
+      let table = root;
+      let next = end;
+      let leaf: LeafLocation | undefined;
+      for (let level = this.codec.levels - 1; level >= 0; level--) {
+        const entryAt = table + this.index(at, level) * 8;
+        const { lo, hi } = this.read(entryAt);
+        const size = this.spans[level];
+        const boundary = (Math.floor(at / size) + 1) * size;
+        if (!this.codec.isValid(lo, hi, level)) {
+          next = Math.min(end, boundary);
+          break;
+        }
+        if (this.codec.isLeaf(lo, hi, level)) {
+          leaf = { entryAt, level, lo, hi, start: boundary - size };
+          next = Math.min(end, boundary);
+          break;
+        }
+        table = this.codec.outputAddress(lo, hi, level);
+      }
+      if (visit(at, next, leaf)) return;
+      at = next;
+    }
+  }
+
+  /** The first address of [start, end) some leaf maps, or undefined. */
+  firstMapped(root: number, start: number, end: number): number | undefined {
+    let found: number | undefined;
+    this.segments(root, start, end, (from, _to, leaf) => {
+      if (leaf) found = from;
+      return leaf !== undefined;
+    });
+    return found;
+  }
+
+  /** The first address of [start, end) no leaf maps, or undefined. */
+  firstUnmapped(root: number, start: number, end: number): number | undefined {
+    let found: number | undefined;
+    this.segments(root, start, end, (from, _to, leaf) => {
+      if (!leaf) found = from;
+      return leaf === undefined;
+    });
+    return found;
+  }
+
+  /** Map [virtual, virtual+length) to [physical, ...) with leaves at `level`. Validated by the caller. */
+  map(root: number, virtual: number, physical: number, length: number, level: number, request: LeafRequest): void {
+    const size = this.spans[level];
+    for (let offset = 0; offset < length; offset += size) {
+      const entryAt = this.ensureTables(root, virtual + offset, level);
+      this.write(entryAt, this.codec.encodeLeaf(physical + offset, level, request));
+    }
+  }
+
+  /** Walk down to `leafLevel`, creating missing tables; the leaf descriptor's physical address. */
+  private ensureTables(root: number, address: number, leafLevel: number): number {
+    let table = root;
+    for (let level = this.codec.levels - 1; level > leafLevel; level--) {
+      const entryAt = table + this.index(address, level) * 8;
+      const { lo, hi } = this.read(entryAt);
+      if (this.codec.isValid(lo, hi, level) && !this.codec.isLeaf(lo, hi, level)) {
+        table = this.codec.outputAddress(lo, hi, level);
+        continue;
+      }
+      const next = this.allocateTable();
+      this.write(entryAt, this.codec.encodeTable(next));
+      table = next;
+    }
+    return table + this.index(address, leafLevel) * 8;
+  }
+
+  /**
+   * Make `boundary` a leaf boundary: split the large leaf straddling it, down to base pages if need
+   * be (Linux split_large_page, arch/x86/mm/pat/set_memory.c; arm64 split_pmd/split_pud in
+   * arch/arm64/mm/mmu.c). Children keep every attribute of the parent.
+   */
+  splitAt(root: number, boundary: number): void {
+    for (;;) {
+      const leaf = this.findLeaf(root, boundary);
+      if (!leaf || leaf.level === 0 || leaf.start === boundary) return;
+      this.splitLeaf(leaf);
+    }
+  }
+
+  private splitLeaf(leaf: LeafLocation): void {
+    const childLevel = leaf.level - 1;
+    const childSize = this.spans[childLevel];
+    const table = this.allocateTable();
+    const base = this.codec.outputAddress(leaf.lo, leaf.hi, leaf.level);
+    const children = 2 ** this.codec.bitsPerLevel;
+    for (let i = 0; i < children; i++) {
+      this.write(table + i * 8, this.codec.splitLeaf(leaf.lo, leaf.hi, leaf.level, base + i * childSize));
+    }
+    this.write(leaf.entryAt, this.codec.encodeTable(table));
+  }
+
+  /** Apply `change` to every leaf of [start, end) after splitting the leaves straddling the ends. */
+  private editLeaves(root: number, start: number, end: number, change: (leaf: LeafLocation) => EntryWords): void {
+    this.splitAt(root, start);
+    this.splitAt(root, end);
+    this.segments(root, start, end, (_from, _to, leaf) => {
+      if (leaf) this.write(leaf.entryAt, change(leaf));
+      return false;
+    });
+  }
+
+  /** Clear every leaf of [virtual, virtual+length) (validated as mapped by the caller). */
+  unmap(root: number, virtual: number, length: number): void {
+    this.editLeaves(root, virtual, virtual + length, () => ({ lo: 0, hi: 0 }));
+  }
+
+  /** Write `domain` into the tag field of every leaf of the range (validated by the caller). */
+  setDomain(root: number, virtual: number, length: number, domain: number): void {
+    this.editLeaves(root, virtual, virtual + length, (leaf) => this.codec.withDomain(leaf.lo, leaf.hi, leaf.level, domain));
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The cached form of a translation: one Int32 per TLB entry, the same layout for every architecture.
+ * A codec turns a leaf descriptor into base permissions for both privileges; the engine adds the
+ * leaf size and the domain tag. Rights are NEVER part of it: they are read from the architecture's
+ * rights register at every access, which is why a rights write needs no TLB flush.
+ */
+
+/** Privileged (EL1, supervisor, kernel) read/write/execute allowed by the base permissions. */
+export const TF_PRIV_READ = 1 << 0;
+export const TF_PRIV_WRITE = 1 << 1;
+export const TF_PRIV_EXEC = 1 << 2;
+/** Unprivileged (EL0, problem state, user) read/write/execute allowed by the base permissions. */
+export const TF_USER_READ = 1 << 3;
+export const TF_USER_WRITE = 1 << 4;
+export const TF_USER_EXEC = 1 << 5;
+/** The page is a user page (core Translation.user). */
+export const TF_USER = 1 << 6;
+/** Survives an address-space switch (not flushed by activate). */
+export const TF_GLOBAL = 1 << 7;
+/** Leaf level: 0 = base page, 1 = one level up (2 MiB with 9-bit levels), ... */
+export const TF_LEVEL_SHIFT = 8;
+export const TF_LEVEL_MASK = 3 << TF_LEVEL_SHIFT;
+/** Six bits a codec may use for its own purposes. */
+export const TF_ARCH_SHIFT = 10;
+export const TF_ARCH_MASK = 0x3f << TF_ARCH_SHIFT;
+/** The domain tag (up to 8 bits). */
+export const TF_DOMAIN_SHIFT = 16;
+export const TF_DOMAIN_MASK = 0xff << TF_DOMAIN_SHIFT;
+
+/** Every base-permission bit. */
+export const TF_PERMISSIONS = TF_PRIV_READ | TF_PRIV_WRITE | TF_PRIV_EXEC | TF_USER_READ | TF_USER_WRITE | TF_USER_EXEC;
+
+export function translationDomain(flags: number): number {
+  return (flags >>> TF_DOMAIN_SHIFT) & 0xff;
+}
+
+export function translationLevel(flags: number): number {
+  return (flags & TF_LEVEL_MASK) >>> TF_LEVEL_SHIFT;
+}

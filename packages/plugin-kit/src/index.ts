@@ -1,0 +1,20 @@
+import 'reflect-metadata';
+
+// The contract a plugin implements, re-exported so a plugin can depend on the kit alone.
+export {
+  ACCESS_OK, AccessKind, Privilege, Deny, DENY_ALL_FLAGS, DomainError, isDomainError, EventCounters, MachineEvent,
+  PageSize, TOKENS, registerPlugin, getPlugin, listPlugins, createMachine, rightsState, rightsStateEqual,
+  formatRightsState, denialsSupported, formatDenials,
+} from '@pkeysim/core';
+export type {
+  AccessFault, AddressSpaceId, ContextSave, Denials, DomainErrorCode, DomainSpace, DomainSpaceInfo, FaultCause, Machine,
+  MachineConfig, MappingAttributes, ProtectionPlugin, ReservedDomain, RightsScope, RightsState, SwitchCost, Translation,
+} from '@pkeysim/core';
+
+export { ForwardingMachine } from './forwarding-machine';
+export { SparseRights, SPARSE_MAX_DOMAIN } from './sparse-rights';
+export { PageMap } from './page-map';
+export { CONFORMANCE_CHECKS, type ConformanceCheck } from './conformance/checks';
+export type { ConformanceFailure, ConformanceOptions, MakeMachine } from './conformance/options';
+export { checkConformance, formatConformanceFailures, runCheck } from './conformance/run';
+export { describeConformance } from './conformance/describe';

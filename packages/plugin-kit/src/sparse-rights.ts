@@ -1,0 +1,81 @@
+import { DENY_ALL_FLAGS, DomainError, formatDenials, rightsState, type Denials, type RightsState } from '@pkeysim/core';
+
+/** The largest domain a sparse state can name: domains are stored as unsigned 32-bit words. */
+export const SPARSE_MAX_DOMAIN = 0xffffffff;
+
+/**
+ * Rights states for schemes with unbounded domains (`info.domains === Infinity`): a register-free
+ * scheme cannot keep one bit field per domain, so the state lists only the domains whose denials
+ * differ from an implicit default, as `[domain, denials]` word pairs sorted by domain. Equal rights
+ * always give equal words (no default-valued pair is stored), so `rightsStateEqual` stays exact.
+ */
+export class SparseRights {
+  constructor(
+    /** Used in error messages, e.g. "page-table rights". */
+    readonly label: string,
+    /** The denials of a domain that has no pair (x86-like: the default domain open, others AD). */
+    readonly implicit: (domain: number) => Denials,
+  ) {}
+
+  /** Throw `invalid` unless `state` is a well-formed, canonical sparse state. */
+  check(state: RightsState): void {
+    const bad = (why: string): never => {
+      throw new DomainError('invalid', `${this.label}: state [${String(state)}] ${why}`);
+    };
+    if (!Array.isArray(state)) bad('is not a list of words');
+    if (state.length % 2 !== 0) bad('must hold [domain, denials] pairs');
+    let previous = -1;
+    for (let i = 0; i < state.length; i += 2) {
+      const domain = state[i];
+      const denials = state[i + 1];
+      if (!Number.isInteger(domain) || domain < 0 || domain > SPARSE_MAX_DOMAIN) bad(`names domain ${String(domain)}`);
+      if (domain <= previous) bad('is not sorted by domain');
+      if (!Number.isInteger(denials) || (denials & ~DENY_ALL_FLAGS) !== 0 || denials < 0) bad(`has denials ${String(denials)}`);
+      if (denials === this.implicit(domain)) bad(`stores domain ${domain}'s default denials`);
+      previous = domain;
+    }
+  }
+
+  denialsOf(state: RightsState, domain: number): Denials {
+    const at = this.indexOf(state, domain);
+    return at >= 0 ? state[at + 1] : this.implicit(domain);
+  }
+
+  /** A new state with `domain`'s denials replaced; the caller has validated domain and denials. */
+  withDenials(state: RightsState, domain: number, denials: Denials): RightsState {
+    const words = [...state];
+    const at = this.indexOf(state, domain);
+    const isDefault = denials === this.implicit(domain);
+    if (at >= 0) {
+      if (isDefault) words.splice(at, 2);
+      else words[at + 1] = denials;
+    } else if (!isDefault) {
+      let insert = 0;
+      while (insert < words.length && words[insert] < domain) insert += 2;
+      words.splice(insert, 0, domain, denials);
+    }
+    return rightsState(...words);
+  }
+
+  /** The domains a state names explicitly. */
+  domains(state: RightsState): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < state.length; i += 2) out.push(state[i]);
+    return out;
+  }
+
+  /** `{}` for the implicit state, else `{1:--, 7:r-}` (rights as formatDenials shows them). */
+  format(state: RightsState, withExecute = false): string {
+    const parts: string[] = [];
+    for (let i = 0; i < state.length; i += 2) parts.push(`${state[i]}:${formatDenials(state[i + 1], withExecute)}`);
+    return `{${parts.join(', ')}}`;
+  }
+
+  private indexOf(state: RightsState, domain: number): number {
+    for (let i = 0; i < state.length; i += 2) {
+      if (state[i] === domain) return i;
+      if (state[i] > domain) return -1;
+    }
+    return -1;
+  }
+}

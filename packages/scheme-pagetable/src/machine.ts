@@ -1,0 +1,284 @@
+import {
+  AccessKind, type AccessFault, type AddressSpaceId, type Denials, Deny, type DomainSpace, type MachineConfig,
+  MachineEvent, type MappingAttributes, PageSize, Privilege, type RightsState, rightsState, type Translation,
+} from '@pkeysim/core';
+import { ForwardingMachine, PageMap } from '@pkeysim/plugin-kit';
+import { E_P, E_RW, E_XD_HI, formatAddress, PAGE_SIZE, TLB_SINGLE_PAGE_FLUSH_CEILING, X86Machine } from '@pkeysim/x86';
+import { ExposureLog, type ExposureWindow } from './exposure';
+import { checkDomainNumber, PAGETABLE_RIGHTS, PageTableDomainSpace, type PageTableRightsHost } from './space';
+
+/** A 4 KiB page of a non-default domain: where its PTE is and what the mapping grants by itself. */
+interface DomainPage {
+  domain: number;
+  readonly virtual: number;
+  /** Physical address of the leaf PTE (stable: a 4 KiB leaf is never split or moved). */
+  readonly entryAt: number;
+  readonly physical: number;
+  readonly user: boolean;
+  readonly writable: boolean;
+  readonly executable: boolean;
+}
+
+/**
+ * The page-table permission scheme on an x86 machine (whose keys it leaves off). Every page of a
+ * non-default domain is a 4 KiB PTE whose P, R/W and XD bits carry the domain's rights on top of the
+ * mapping's own permissions; the domain itself lives beside the page tables, as a kernel keeps a
+ * set_memory_*() caller's bookkeeping. Faults on such pages are reported with cause 'domain'.
+ */
+export class PageTableMachine extends ForwardingMachine<X86Machine> implements PageTableRightsHost {
+  override readonly arch: string = 'pagetable';
+  private readonly space: PageTableDomainSpace;
+  private readonly pages = new PageMap<DomainPage>();
+  private readonly byDomain = new Map<number, Set<DomainPage>>();
+  private live: RightsState = rightsState();
+  private readonly exposureLog: ExposureLog;
+  private readonly words = new Int32Array(2);
+
+  static fromConfig(config: MachineConfig): PageTableMachine {
+    // The keys of the x86 below stay off: this scheme must not depend on them.
+    return new PageTableMachine(
+      X86Machine.fromConfig({ ...config, arch: 'x86', features: { userDomains: false, supervisorDomains: false } }),
+    );
+  }
+
+  constructor(inner: X86Machine) {
+    super(inner);
+    this.space = new PageTableDomainSpace(this);
+    this.exposureLog = new ExposureLog(inner.events);
+  }
+
+  /** The x86 machine underneath (its CPUs, page tables and TLBs). */
+  get x86(): X86Machine {
+    return this.inner;
+  }
+
+  get rights(): RightsState {
+    return this.live;
+  }
+
+  override domainSpace(_governs: Privilege): DomainSpace {
+    return this.space;
+  }
+
+  /** Exposure windows so far: which domains were open to every CPU, for how long, and who used them. */
+  exposure(): ExposureWindow[] {
+    return this.exposureLog.report();
+  }
+
+  // ---- rights ------------------------------------------------------------------------------------
+
+  applyRights(initiator: number, state: RightsState): void {
+    const before = this.live;
+    const domains = new Set([...PAGETABLE_RIGHTS.domains(before), ...PAGETABLE_RIGHTS.domains(state)]);
+    const changed: number[] = [];
+    for (const domain of domains) {
+      const was = PAGETABLE_RIGHTS.denialsOf(before, domain);
+      const now = PAGETABLE_RIGHTS.denialsOf(state, domain);
+      if (was === now) continue;
+      for (const page of this.byDomain.get(domain) ?? []) if (this.writeBits(page, now, initiator)) changed.push(page.virtual);
+      this.exposureLog.transition(initiator, domain, was, now);
+    }
+    this.live = state;
+    if (changed.length > 0) this.invalidate(changed, initiator);
+  }
+
+  /** Set P, R/W and XD of the page's PTE for `denials` (on top of its base permissions); true if it changed. */
+  private writeBits(page: DomainPage, denials: Denials, cpu: number): boolean {
+    const memory = this.inner.memory;
+    memory.readEntry(page.entryAt, this.words);
+    const lo = this.words[0] >>> 0;
+    const hi = this.words[1] >>> 0;
+    // PROT_NONE-like: P=0 keeps the frame in the entry (Linux keeps the pfn of a _PAGE_PROTNONE PTE).
+    let newLo = (denials & Deny.Access) !== 0 ? lo & ~E_P : lo | E_P;
+    newLo = page.writable && (denials & Deny.Write) === 0 ? newLo | E_RW : newLo & ~E_RW;
+    const newHi = !page.executable || (denials & Deny.Execute) !== 0 ? hi | E_XD_HI : hi & ~E_XD_HI;
+    if (newLo >>> 0 === lo && newHi >>> 0 === hi) return false;
+    memory.writeEntry(page.entryAt, newLo >>> 0, newHi >>> 0);
+    this.inner.events.count(cpu, MachineEvent.PteWrite);
+    return true;
+  }
+
+  /**
+   * Flush the pages on the initiating CPU and shoot them down on every other one (IPI + INVLPG, or a
+   * full flush above Linux's tlb_single_page_flush_ceiling), as flush_tlb_kernel_range does.
+   */
+  private invalidate(virtuals: readonly number[], initiator: number): void {
+    for (let index = 0; index < this.inner.cpuCount; index++) {
+      const cpu = this.inner.cpu(index);
+      if (index !== initiator) this.inner.events.count(initiator, MachineEvent.Shootdown);
+      if (virtuals.length > TLB_SINGLE_PAGE_FLUSH_CEILING) cpu.flushTlbAll();
+      else cpu.asKernel((k) => virtuals.forEach((v) => k.invlpg(v)));
+    }
+  }
+
+  // ---- mappings ----------------------------------------------------------------------------------
+
+  private checkRange(virtual: number, length: number): void {
+    if (!Number.isInteger(virtual) || virtual % PAGE_SIZE !== 0) throw new RangeError(`virtual address ${String(virtual)} must be 4 KiB aligned`);
+    if (!Number.isInteger(length) || length <= 0 || length % PAGE_SIZE !== 0) {
+      throw new RangeError(`length ${String(length)} must be a positive multiple of 0x1000`);
+    }
+  }
+
+  /** Whether a page is mapped: a domain page (maybe P=0) or a present translation. */
+  private mapped(space: AddressSpaceId, virtual: number): boolean {
+    return this.pages.get(space, virtual) !== undefined || this.inner.translate(space, virtual) !== undefined;
+  }
+
+  override map(space: AddressSpaceId, virtual: number, physical: number, length: number, attrs: MappingAttributes): void {
+    const domain = attrs.domain ?? 0;
+    checkDomainNumber(domain);
+    this.inner.rootOf(space);
+    if (this.pages.size > 0 && Number.isInteger(virtual) && Number.isInteger(length) && length > 0) {
+      // A not-present (access-denied) domain page looks unmapped to the walker: refuse it here.
+      for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
+        if (this.pages.get(space, at)) throw new RangeError(`${formatAddress(at)} is already mapped in address space ${space}`);
+      }
+    }
+    this.inner.map(space, virtual, physical, length, { ...attrs, domain: 0 });
+    // x86 never caches a not-present translation, so a new mapping needs no flush (SDM 4.10.2.3).
+    if (domain !== 0) this.tag(space, virtual, length, domain, 0);
+  }
+
+  override unmap(space: AddressSpaceId, virtual: number, length: number): void {
+    this.checkRange(virtual, length);
+    for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
+      if (!this.mapped(space, at)) throw new RangeError(`${formatAddress(at)} is not mapped in address space ${space}`);
+    }
+    for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
+      const page = this.pages.get(space, at);
+      if (page) this.forget(space, page, 0);
+    }
+    this.inner.unmap(space, virtual, length);
+  }
+
+  /**
+   * Move pages to a domain: their PTE bits take the domain's live rights, and every CPU's cached
+   * translation is invalidated (local flush + shootdown).
+   */
+  override attach(space: AddressSpaceId, virtual: number, length: number, domain: number, initiator = 0): void {
+    checkDomainNumber(domain);
+    this.checkRange(virtual, length);
+    this.inner.rootOf(space);
+    this.inner.cpu(initiator);
+    for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
+      if (!this.mapped(space, at)) throw new RangeError(`${formatAddress(at)} is not mapped in address space ${space}`);
+    }
+    const changed = this.tag(space, virtual, length, domain, initiator);
+    if (changed.length > 0) this.invalidate(changed, initiator);
+  }
+
+  /** Give every page of the range `domain` (validated); returns the pages whose PTE changed. */
+  private tag(space: AddressSpaceId, virtual: number, length: number, domain: number, cpu: number): number[] {
+    const changed: number[] = [];
+    const root = this.inner.rootOf(space);
+    const denials = PAGETABLE_RIGHTS.denialsOf(this.live, domain);
+    for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
+      let page = this.pages.get(space, at);
+      if (page && page.domain === domain) continue;
+      if (page) {
+        this.byDomain.get(page.domain)?.delete(page);
+        if (domain === 0) {
+          this.forget(space, page, cpu);
+          changed.push(at);
+          continue;
+        }
+      } else {
+        if (domain === 0) continue;
+        // A domain's rights are per 4 KiB PTE: split a large page around it (Linux split_large_page).
+        this.inner.pageTables.splitAt(root, at);
+        this.inner.pageTables.splitAt(root, at + PAGE_SIZE);
+        const leaf = this.inner.pageTables.findLeaf(root, at)!;
+        const t = this.inner.translate(space, at)!;
+        page = { domain, virtual: at, entryAt: leaf.entryAt, physical: t.physical, user: t.user, writable: t.writable, executable: t.executable };
+        this.pages.set(space, at, page);
+      }
+      page.domain = domain;
+      let members = this.byDomain.get(domain);
+      if (!members) this.byDomain.set(domain, (members = new Set()));
+      members.add(page);
+      if (this.writeBits(page, denials, cpu)) changed.push(at);
+    }
+    return changed;
+  }
+
+  /** Back to the default domain: restore the mapping's own bits and drop the record. */
+  private forget(space: AddressSpaceId, page: DomainPage, cpu: number): void {
+    this.writeBits(page, Deny.None, cpu);
+    this.byDomain.get(page.domain)?.delete(page);
+    this.pages.delete(space, page.virtual);
+  }
+
+  override translate(space: AddressSpaceId, virtual: number): Translation | undefined {
+    const page = this.pages.get(space, virtual);
+    if (!page) return this.inner.translate(space, virtual);
+    return {
+      physical: page.physical + (virtual & (PAGE_SIZE - 1)),
+      user: page.user,
+      writable: page.writable,
+      executable: page.executable,
+      domain: page.domain,
+      pageSize: PageSize.Size4K,
+    };
+  }
+
+  override reboot(): void {
+    this.exposureLog.closeAll(0);
+    this.inner.reboot();
+    this.pages.clear();
+    this.byDomain.clear();
+    this.live = rightsState();
+  }
+
+  // ---- accesses ----------------------------------------------------------------------------------
+
+  override access(cpu: number, virtual: number, kind: AccessKind): number {
+    const code = this.inner.access(cpu, virtual, kind);
+    if (code === 0 && this.exposureLog.anyOpen) this.touch(cpu, virtual);
+    return code;
+  }
+
+  override write(cpu: number, virtual: number, bytes: Uint8Array): number {
+    const code = this.inner.write(cpu, virtual, bytes);
+    if (code === 0 && this.exposureLog.anyOpen) this.touchRange(cpu, virtual, bytes.length);
+    return code;
+  }
+
+  override read(cpu: number, virtual: number, length: number): Uint8Array | undefined {
+    const data = this.inner.read(cpu, virtual, length);
+    if (data && this.exposureLog.anyOpen) this.touchRange(cpu, virtual, length);
+    return data;
+  }
+
+  private touch(cpu: number, virtual: number): void {
+    const page = this.pages.get(this.inner.activeSpace(cpu), virtual);
+    if (page) this.exposureLog.touch(cpu, page.domain);
+  }
+
+  private touchRange(cpu: number, virtual: number, length: number): void {
+    for (let at = Math.floor(virtual / PAGE_SIZE) * PAGE_SIZE; at < virtual + length; at += PAGE_SIZE) this.touch(cpu, at);
+  }
+
+  /**
+   * The x86 fault, with cause 'domain' when the page's domain denies the access: the hardware saw
+   * an ordinary not-present or protection #PF, the scheme knows which domain took the right away.
+   */
+  override lastFault(cpu: number): AccessFault | undefined {
+    const fault = this.inner.lastFault(cpu);
+    if (!fault || (fault.cause !== 'not-present' && fault.cause !== 'permission')) return fault;
+    const page = this.pages.get(this.inner.activeSpace(cpu), fault.address);
+    if (!page || (fault.mode === Privilege.User && !page.user)) return fault;
+    const denials = PAGETABLE_RIGHTS.denialsOf(this.live, page.domain);
+    const denied =
+      fault.access === AccessKind.Read ? (denials & Deny.Access) !== 0
+        : fault.access === AccessKind.Write ? (denials & (Deny.Access | Deny.Write)) !== 0
+          : (denials & (Deny.Access | Deny.Execute)) !== 0;
+    if (!denied) return fault;
+    return {
+      ...fault,
+      cause: 'domain',
+      detail: { ...fault.detail, domain: page.domain },
+      summary: `${fault.summary} (page-table domain ${page.domain})`,
+    };
+  }
+}

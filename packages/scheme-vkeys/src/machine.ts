@@ -1,0 +1,181 @@
+import {
+  AccessKind, type AddressSpaceId, type DomainSpace, type MachineConfig, MachineEvent, type MappingAttributes, Privilege,
+  type Translation,
+} from '@pkeysim/core';
+import { ForwardingMachine, PageMap } from '@pkeysim/plugin-kit';
+import { FAULT_PF, formatAddress, PAGE_SIZE, PF, X86Machine } from '@pkeysim/x86';
+import { checkVirtualKey, type RetagHost, type VirtualKeyStats, type VirtualPage, VirtualKeySpace } from './space';
+
+/** A page of a non-default virtual key. */
+interface PageRecord {
+  readonly vkey: number;
+  readonly space: VirtualKeySpace;
+}
+
+function isKeyFault(code: number): boolean {
+  return (code & FAULT_PF) !== 0 && (code & PF.PK) !== 0;
+}
+
+/**
+ * Virtual keys on an x86 machine: supervisor pages get virtual keys over PKS, user pages over PKU.
+ * Pages carry the hardware key their virtual key owns, or the parking key; the domain software sees
+ * (translate, attach, map) is always the virtual key.
+ */
+export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements RetagHost {
+  override readonly arch: string = 'vkeys';
+  private readonly supervisor: VirtualKeySpace;
+  private readonly user: VirtualKeySpace;
+  private readonly pages = new PageMap<PageRecord>();
+
+  static fromConfig(config: MachineConfig): VirtualKeyMachine {
+    return new VirtualKeyMachine(X86Machine.fromConfig({ ...config, arch: 'x86' }));
+  }
+
+  constructor(inner: X86Machine) {
+    super(inner);
+    const measure = (): { pteWrites: number; shootdowns: number } => ({
+      pteWrites: inner.events.total(MachineEvent.PteWrite),
+      shootdowns: inner.events.total(MachineEvent.Shootdown),
+    });
+    this.supervisor = new VirtualKeySpace(inner.domainSpace(Privilege.Supervisor)!, this, measure);
+    this.user = new VirtualKeySpace(inner.domainSpace(Privilege.User)!, this, measure);
+  }
+
+  /** The x86 machine underneath. */
+  get x86(): X86Machine {
+    return this.inner;
+  }
+
+  override domainSpace(governs: Privilege): VirtualKeySpace & DomainSpace {
+    return governs === Privilege.User ? this.user : this.supervisor;
+  }
+
+  /** Cost and protection counters of both virtual key spaces. */
+  stats(): { supervisor: VirtualKeyStats; user: VirtualKeyStats } {
+    return { supervisor: this.supervisor.stats(), user: this.user.stats() };
+  }
+
+  retag(pages: Iterable<VirtualPage>, key: number, initiator: number): void {
+    // Contiguous pages of one address space move in one range (one flush or shootdown per run).
+    const sorted = [...pages].sort((a, b) => a.space - b.space || a.virtual - b.virtual);
+    let i = 0;
+    while (i < sorted.length) {
+      let j = i + 1;
+      while (j < sorted.length && sorted[j].space === sorted[i].space && sorted[j].virtual === sorted[j - 1].virtual + PAGE_SIZE) j++;
+      this.inner.attach(sorted[i].space, sorted[i].virtual, (j - i) * PAGE_SIZE, key, initiator);
+      i = j;
+    }
+  }
+
+  // ---- mappings -----------------------------------------------------------------------------------
+
+  private spaceFor(user: boolean): VirtualKeySpace {
+    return user ? this.user : this.supervisor;
+  }
+
+  private record(space: AddressSpaceId, virtual: number, length: number, vkey: number, vspace: VirtualKeySpace): void {
+    for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
+      this.forget(space, at);
+      if (vkey === 0) continue;
+      this.pages.set(space, at, { vkey, space: vspace });
+      vspace.addPage(vkey, { space, virtual: at });
+    }
+  }
+
+  private forget(space: AddressSpaceId, virtual: number): void {
+    const old = this.pages.get(space, virtual);
+    if (!old) return;
+    old.space.removePage(old.vkey, { space, virtual });
+    this.pages.delete(space, virtual);
+  }
+
+  override map(space: AddressSpaceId, virtual: number, physical: number, length: number, attrs: MappingAttributes): void {
+    const vkey = attrs.domain ?? 0;
+    checkVirtualKey(vkey);
+    const vspace = this.spaceFor(attrs.user);
+    this.inner.map(space, virtual, physical, length, { ...attrs, domain: vspace.hardwareKeyOf(vkey) });
+    this.record(space, virtual, length, vkey, vspace);
+  }
+
+  override unmap(space: AddressSpaceId, virtual: number, length: number): void {
+    this.inner.unmap(space, virtual, length);
+    for (let at = virtual; at < virtual + length; at += PAGE_SIZE) this.forget(space, at);
+  }
+
+  /** Tag the range with a virtual key: its pages take the key's hardware key (or the parking key). */
+  override attach(space: AddressSpaceId, virtual: number, length: number, vkey: number, initiator = 0): void {
+    checkVirtualKey(vkey);
+    this.inner.cpu(initiator);
+    if (!Number.isInteger(length) || length <= 0 || length % PAGE_SIZE !== 0) {
+      throw new RangeError(`length ${String(length)} must be a positive multiple of 0x1000`);
+    }
+    // Validate every page first: a refused attach changes nothing.
+    const users: boolean[] = [];
+    for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
+      const t = this.inner.translate(space, at);
+      if (!t) throw new RangeError(`${formatAddress(at)} is not mapped in address space ${space}`);
+      users.push(t.user);
+    }
+    let i = 0;
+    while (i < users.length) {
+      let j = i + 1;
+      while (j < users.length && users[j] === users[i]) j++;
+      const vspace = this.spaceFor(users[i]);
+      const start = virtual + i * PAGE_SIZE;
+      this.inner.attach(space, start, (j - i) * PAGE_SIZE, vspace.hardwareKeyOf(vkey), initiator);
+      this.record(space, start, (j - i) * PAGE_SIZE, vkey, vspace);
+      i = j;
+    }
+  }
+
+  override translate(space: AddressSpaceId, virtual: number): Translation | undefined {
+    const t = this.inner.translate(space, virtual);
+    if (!t) return undefined;
+    return { ...t, domain: this.pages.get(space, virtual)?.vkey ?? 0 };
+  }
+
+  override reboot(): void {
+    this.inner.reboot();
+    this.pages.clear();
+    this.supervisor.reset();
+    this.user.reset();
+  }
+
+  // ---- accesses: a key fault may be a miss in the key cache ----------------------------------------
+
+  /** Resolve a key fault the CPU's virtual rights allow; true when the access should be retried. */
+  private resolve(cpu: number, virtual: number, kind: AccessKind): boolean {
+    const record = this.pages.get(this.inner.activeSpace(cpu), virtual);
+    if (!record || !record.space.allows(cpu, record.vkey, kind)) return false;
+    return record.space.resolveMiss(cpu, record.vkey);
+  }
+
+  override access(cpu: number, virtual: number, kind: AccessKind): number {
+    let code = this.inner.access(cpu, virtual, kind);
+    // Bounded: a resolved miss leaves the key assigned and the register current.
+    for (let tries = 0; tries < 2 && isKeyFault(code) && this.resolve(cpu, virtual, kind); tries++) {
+      code = this.inner.access(cpu, virtual, kind);
+    }
+    return code;
+  }
+
+  override write(cpu: number, virtual: number, bytes: Uint8Array): number {
+    const limit = Math.ceil(bytes.length / PAGE_SIZE) + 2;
+    let code = this.inner.write(cpu, virtual, bytes);
+    for (let tries = 0; tries < limit && isKeyFault(code) && this.resolve(cpu, this.inner.lastFault(cpu)!.address, AccessKind.Write); tries++) {
+      code = this.inner.write(cpu, virtual, bytes);
+    }
+    return code;
+  }
+
+  override read(cpu: number, virtual: number, length: number): Uint8Array | undefined {
+    const limit = Math.ceil(length / PAGE_SIZE) + 2;
+    let data = this.inner.read(cpu, virtual, length);
+    for (let tries = 0; tries < limit && data === undefined; tries++) {
+      const fault = this.inner.lastFault(cpu);
+      if (!fault || fault.cause !== 'domain' || !this.resolve(cpu, fault.address, AccessKind.Read)) break;
+      data = this.inner.read(cpu, virtual, length);
+    }
+    return data;
+  }
+}
