@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// `npm test`: run every package's tests through nx, then print one closing line that counts them
-// all ("Tests: N passed, M failed"), read from the JSON report each package's vitest run writes.
+// `npm test`: typecheck, lint and test every package through nx, then print one closing line that
+// counts all tests ("Tests: N passed, M failed"), read from the JSON report each vitest run writes.
+// Type errors and layer violations fail the run too: vitest alone strips types without checking them.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-const args = ['nx', 'run-many', '-t', 'test', '--outputStyle=static', ...process.argv.slice(2)];
+const args = ['nx', 'run-many', '-t', 'typecheck', 'lint', 'test', '--outputStyle=static', ...process.argv.slice(2)];
 const run = spawnSync('npx', args, { cwd: root, stdio: 'inherit' });
 
 let passed = 0;

@@ -1,7 +1,10 @@
 import type { CliCommand } from '../command';
+import { campaignCommand } from './campaign';
 import { checkCommand } from './check';
+import { demoCommand } from './demo';
 import { keysCommand } from './keys';
 import { replayCommand } from './replay';
+import { runCommand } from './run';
 import { selftestCommand } from './selftest';
 
 /**
@@ -15,4 +18,12 @@ import { selftestCommand } from './selftest';
  * main() does the rest for every command: exit-code handling, one-line errors (throw UsageError
  * for a user's mistake), --help, NO_COLOR. Write output through `context.io`, never `process`.
  */
-export const COMMANDS: readonly CliCommand[] = [checkCommand, selftestCommand, keysCommand, replayCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  checkCommand,
+  selftestCommand,
+  keysCommand,
+  replayCommand,
+  campaignCommand,
+  runCommand,
+  demoCommand,
+];

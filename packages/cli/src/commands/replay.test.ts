@@ -34,7 +34,7 @@ describe('pkeysim replay', () => {
     const run = await runCli(['replay', trace, '--policy', readOnlyStack]);
     expect(run.code).toBe(0);
     expect(run.lines).toEqual([
-      'Replayed 5 accesses (1 fetches, 1 loads, 3 stores, 0 modifies) from 6 lines.',
+      'Replayed 5 accesses (1 fetch, 1 load, 3 stores, 0 modifies) from 6 lines.',
       '0 rights changes applied; 2 accesses would fault.',
       '',
       'domain   rights  fetches  loads  stores  modifies  faults  ranges',

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../test/run-cli';
+import type { DemoResult } from './demo';
+
+describe('pkeysim demo', () => {
+  it('ends with one table: a row for protection off, for keys and for every scheme that runs', async () => {
+    const run = await runCli(['demo', '--runs', '1']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    const header = run.lines.findIndex((l) => l.startsWith('scheme '));
+    expect(run.lines[header]).toMatch(
+      /^scheme\s+strays blocked\s+bytes lost after reboot\s+domain switches\s+modeled cycles\s+cycles\/switch\s+sim\. accesses\/s$/,
+    );
+    const rows = run.lines.slice(header + 1, run.lines.indexOf('', header));
+    expect(rows.map((r) => r.split(/\s+/)[0])).toEqual(expect.arrayContaining(['off', 'keys']));
+    expect(run.lines[1]).toContain('4 CPUs, 4-level paging, PKS and PKU, a PMEM namespace, page-table protection on');
+  });
+
+  it('with keys every stray is blocked and no PMEM byte is lost; with protection off strays land and bytes are lost', async () => {
+    const run = await runCli(['demo', '--runs', '1', '--json']);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.lines.at(-1)!) as DemoResult;
+    const row = (scheme: string) => result.rows.find((r) => r.scheme === scheme)!;
+    expect(row('keys').strays_attempted).toBeGreaterThan(0);
+    expect(row('keys').strays_blocked).toBe(row('keys').strays_attempted);
+    expect(row('keys').bytes_lost_after_reboot).toBe(0);
+    expect(row('keys').domain_switches).toBeGreaterThan(0);
+    expect(row('keys').cycles_per_switch).toBeGreaterThan(0);
+    expect(row('off').strays_blocked).toBe(0);
+    expect(row('off').bytes_lost_after_reboot).toBeGreaterThan(0);
+    expect(row('off').cycles_per_switch).toBeNull();
+    for (const r of result.rows.filter((x) => x.unsupported === undefined))
+      expect(r.accesses_per_second).toBeGreaterThan(0);
+    expect(result.campaigns).toEqual(expect.arrayContaining(['pmem']));
+  });
+
+  it('draws a progress bar on stderr only when it is a terminal, and erases it', async () => {
+    const tty = await runCli(['demo', '--runs', '1'], { isTTY: true });
+    expect(tty.stderr).toMatch(/\r\[[#-]+\] \d+\/\d+ pmem under off, seed 1/);
+    expect(tty.stderr.endsWith('\r\x1b[K')).toBe(true);
+    const piped = await runCli(['demo', '--runs', '1']);
+    expect(piped.stderr).toBe('');
+  });
+
+  it('--costs changes the modeled cycles; a bad --costs file is bad input', async () => {
+    const base = JSON.parse((await runCli(['demo', '--runs', '1', '--json'])).lines.at(-1)!) as DemoResult;
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'pkeysim-demo-'));
+    writeFileSync(join(dir, 'costs.yaml'), 'rights_write: 1000\n');
+    writeFileSync(join(dir, 'bad.yaml'), 'wrmsr: 1\n');
+    const dear = JSON.parse(
+      (await runCli(['demo', '--runs', '1', '--json', '--costs', join(dir, 'costs.yaml')])).lines.at(-1)!,
+    ) as DemoResult;
+    const keys = (r: DemoResult) => r.rows.find((x) => x.scheme === 'keys')!;
+    expect(keys(dear).modeled_cycles).toBeGreaterThan(keys(base).modeled_cycles);
+    const bad = await runCli(['demo', '--costs', join(dir, 'bad.yaml')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^pkeysim: .*bad\.yaml:1: wrmsr: unknown cost event/);
+  });
+});

@@ -1,0 +1,354 @@
+import '@pkeysim/x86';
+import '@pkeysim/scheme-pagetable';
+import '@pkeysim/scheme-vkeys';
+import { readFile } from 'node:fs/promises';
+import {
+  type CostModel,
+  getPlugin,
+  listPlugins,
+  type Machine,
+  MachineEvent,
+  type ProtectionPlugin,
+  registerPlugin,
+  TOKENS,
+} from '@pkeysim/core';
+import type { CampaignMode, CampaignRunner } from '@pkeysim/kernel';
+import { costModel, formatIssue, parseCosts, ScenarioError } from '@pkeysim/scenario';
+import { InvalidArgumentError, Option } from 'commander';
+import { instanceCachingFactory } from 'tsyringe';
+import type { CliCommand } from '../command';
+import { fileReadError, UsageError } from '../errors';
+import { ExitCode } from '../exit-codes';
+import { LineWriter } from '../output';
+import { ProgressBar } from '../progress';
+import { CAMPAIGN_RUNNERS } from './campaign';
+
+/** The built-in machine the demo runs on. */
+export const DEMO_MACHINE = Object.freeze({ arch: 'x86', cpus: 4, pagingLevels: 4 });
+
+/** One row of the demo: a protection scheme and how it fared across every campaign and seed. */
+export interface DemoRow {
+  readonly scheme: string;
+  readonly description: string;
+  /** Set when no campaign could run under the scheme: why. */
+  readonly unsupported?: string;
+  readonly strays_attempted: number;
+  readonly strays_blocked: number;
+  /** PMEM bytes that differ from what the legitimate writes meant after a simulated reboot. */
+  readonly bytes_lost_after_reboot: number;
+  readonly domain_switches: number;
+  /** Cycles of every event of the runs, priced by the cost model (defaults or --costs). */
+  readonly modeled_cycles: number;
+  /** Modeled cycles of rights-register traffic and TLB invalidations, per domain switch (null without switches). */
+  readonly cycles_per_switch: number | null;
+  /** Checked accesses the machines made. */
+  readonly accesses: number;
+  readonly seconds: number;
+  readonly accesses_per_second: number;
+  /** Campaigns that could not run under this scheme, with the reason. */
+  readonly skipped: readonly string[];
+}
+
+export interface DemoOptions {
+  readonly seed: number;
+  readonly runs: number;
+  readonly costs?: Readonly<Record<string, number>>;
+  /** Called before each campaign run: (runs done, runs in total, what runs now). */
+  readonly onProgress?: (done: number, total: number, label: string) => void;
+}
+
+export interface DemoResult {
+  readonly machine: typeof DEMO_MACHINE;
+  readonly seeds: readonly number[];
+  readonly campaigns: readonly string[];
+  readonly rows: readonly DemoRow[];
+}
+
+/** Machines built by the capturing plugins since the last reset, so their event counters can be read. */
+let captured: Machine[] = [];
+const capturing = new Map<string, ProtectionPlugin>();
+
+/**
+ * A plugin that builds exactly what `inner` builds and remembers the machine. Campaigns build their
+ * own kernels by plugin name; selecting them through this name lets the demo read each machine's
+ * event counters afterwards (for the cost model and access counts) without changing the campaign.
+ */
+function capturingPlugin(inner: ProtectionPlugin): string {
+  const name = `demo.${inner.name}`;
+  let plugin = capturing.get(name);
+  if (!plugin) {
+    plugin = registerPlugin({
+      name,
+      kind: inner.kind,
+      description: `${inner.description} (as the demo measures it)`,
+      register(container, config) {
+        const scope = container.createChildContainer();
+        inner.register(scope, { ...config, arch: inner.name });
+        container.register(TOKENS.Machine, {
+          useFactory: instanceCachingFactory(() => {
+            const machine = scope.resolve(TOKENS.Machine);
+            captured.push(machine);
+            return machine;
+          }),
+        });
+      },
+    });
+    capturing.set(name, plugin);
+  }
+  return plugin.name;
+}
+
+interface SchemeSpec {
+  readonly scheme: string;
+  readonly description: string;
+  readonly plugin: ProtectionPlugin;
+  readonly protection: boolean;
+}
+
+/** Protection off, x86 keys, then every registered scheme plugin (page tables, virtual keys, ...). */
+export function demoSchemes(): SchemeSpec[] {
+  const x86 = getPlugin(DEMO_MACHINE.arch);
+  const schemes: SchemeSpec[] = [
+    {
+      scheme: 'off',
+      description: 'no protection: the same workload, every key left open',
+      plugin: x86,
+      protection: false,
+    },
+    {
+      scheme: 'keys',
+      description: 'x86 PKS/PKU protection keys (the Linux PKS series)',
+      plugin: x86,
+      protection: true,
+    },
+  ];
+  for (const plugin of listPlugins()) {
+    if (plugin.kind === 'scheme' && !plugin.name.startsWith('demo.'))
+      schemes.push({ scheme: plugin.name, description: plugin.description, plugin, protection: true });
+  }
+  return schemes;
+}
+
+/**
+ * What changing rights costs, whatever the scheme: register writes (keys) and TLB invalidations and
+ * shootdowns (page-table permissions, re-keying pages).
+ */
+const SWITCH_EVENTS: readonly MachineEvent[] = [
+  MachineEvent.RightsWrite,
+  MachineEvent.RightsRead,
+  MachineEvent.RightsWriteSkipped,
+  MachineEvent.TlbFlushPage,
+  MachineEvent.TlbFlushAll,
+  MachineEvent.Shootdown,
+];
+
+/** The mode each campaign runs in: strict where the consumer has it (a stray oopses instead of landing). */
+function demoMode(runner: CampaignRunner): CampaignMode {
+  return runner.modes.includes('strict') ? 'strict' : runner.modes[0];
+}
+
+/** Run every campaign under every scheme for each seed and total them per scheme. */
+export function runDemo(options: DemoOptions): DemoResult {
+  const model: CostModel = costModel(options.costs);
+  const seeds = Array.from({ length: options.runs }, (_, i) => options.seed + i);
+  const schemes = demoSchemes();
+  const total = schemes.length * CAMPAIGN_RUNNERS.length * seeds.length;
+  let done = 0;
+  const rows: DemoRow[] = [];
+  for (const spec of schemes) {
+    const arch = capturingPlugin(spec.plugin);
+    const sum = {
+      attempted: 0,
+      blocked: 0,
+      lost: 0,
+      switches: 0,
+      cycles: 0,
+      switchCycles: 0,
+      accesses: 0,
+      seconds: 0,
+      runs: 0,
+    };
+    const skipped: string[] = [];
+    for (const runner of CAMPAIGN_RUNNERS) {
+      for (const seed of seeds) {
+        options.onProgress?.(done++, total, `${runner.consumer} under ${spec.scheme}, seed ${seed}`);
+        captured = [];
+        const start = performance.now();
+        let result;
+        try {
+          result = runner.run({
+            seed,
+            protection: spec.protection,
+            mode: demoMode(runner),
+            arch,
+            cpus: DEMO_MACHINE.cpus,
+          });
+        } catch (error) {
+          skipped.push(`${runner.consumer}: ${(error as Error).message}`);
+          done += seeds.length - seeds.indexOf(seed) - 1;
+          break;
+        }
+        sum.seconds += (performance.now() - start) / 1000;
+        sum.runs++;
+        sum.attempted += result.strays_attempted;
+        sum.blocked += result.strays_blocked;
+        sum.lost += result.bytes_corrupted_after_reboot ?? 0;
+        sum.switches += result.domain_switches;
+        for (const machine of captured) {
+          sum.cycles += model.total(machine.events);
+          for (const event of SWITCH_EVENTS) sum.switchCycles += machine.events.total(event) * model.cyclesOf(event);
+          sum.accesses += machine.events.total(MachineEvent.Access) + machine.events.total(MachineEvent.Fault);
+        }
+      }
+    }
+    options.onProgress?.(done, total, `${spec.scheme} done`);
+    const perSwitch = sum.switches > 0 ? sum.switchCycles / sum.switches : null;
+    rows.push({
+      scheme: spec.scheme,
+      description: spec.description,
+      ...(sum.runs === 0 ? { unsupported: skipped.join('; ') } : {}),
+      strays_attempted: sum.attempted,
+      strays_blocked: sum.blocked,
+      bytes_lost_after_reboot: sum.lost,
+      domain_switches: sum.switches,
+      modeled_cycles: sum.cycles,
+      cycles_per_switch: perSwitch,
+      accesses: sum.accesses,
+      seconds: sum.seconds,
+      accesses_per_second: sum.seconds > 0 ? sum.accesses / sum.seconds : 0,
+      skipped,
+    });
+  }
+  return { machine: DEMO_MACHINE, seeds, campaigns: CAMPAIGN_RUNNERS.map((r) => r.consumer), rows };
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** The one table the demo ends with, plus what it means and which rows could not run. */
+export function formatDemoTable(result: DemoResult): string[] {
+  const header = [
+    'scheme',
+    'strays blocked',
+    'bytes lost after reboot',
+    'domain switches',
+    'modeled cycles',
+    'cycles/switch',
+    'sim. accesses/s',
+  ];
+  const rows = result.rows
+    .filter((r) => r.unsupported === undefined)
+    .map((r) => [
+      r.scheme,
+      `${int(r.strays_blocked)} / ${int(r.strays_attempted)}`,
+      int(r.bytes_lost_after_reboot),
+      int(r.domain_switches),
+      int(r.modeled_cycles),
+      r.cycles_per_switch === null ? '-' : int(r.cycles_per_switch),
+      int(r.accesses_per_second),
+    ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  const out = [line(header), ...rows.map(line)];
+  out.push(
+    '',
+    `campaigns: ${result.campaigns.join(', ')} (strict fault modes), seeds ${result.seeds[0]}..${result.seeds[result.seeds.length - 1]}`,
+    'cycles/switch: modeled cycles of rights-register writes, TLB flushes and shootdowns, per domain switch',
+    'modeled cycles: every event of the runs, priced by the cost model in docs/costs.md',
+  );
+  for (const r of result.rows) {
+    if (r.unsupported !== undefined) out.push(`${r.scheme}: not run: ${r.unsupported}`);
+    else for (const s of r.skipped) out.push(`${r.scheme}: campaign skipped: ${s}`);
+  }
+  return out;
+}
+
+interface DemoFlags {
+  seed: number;
+  runs: number;
+  costs?: string;
+  json?: boolean;
+}
+
+function parseCount(max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n > max) throw new InvalidArgumentError(`must be a whole number from 0 to ${max}`);
+    return n;
+  };
+}
+
+async function readCosts(file: string): Promise<Record<string, number>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw fileReadError(file, error);
+  }
+  try {
+    return parseCosts(text, file);
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new UsageError(error.issues.map(formatIssue).join('; '));
+    throw error;
+  }
+}
+
+const HELP = `
+The main job: why protection keys matter, in under a minute. On a built-in machine (x86, 4 CPUs,
+4-level paging, PKS and PKU, a PMEM namespace, page-table protection on) it runs every consumer's
+stray-write campaign (PMEM, page tables, read-only-at-rest data) with protection off, with keys,
+and under every registered protection scheme, then prints one table: strays blocked, PMEM bytes
+lost after a reboot, domain switches, modeled cycles, cycles per switch and simulated accesses per
+second. A progress bar is drawn on stderr when it is a terminal.
+
+Examples:
+  pkeysim demo                       (also: npm start)
+  pkeysim demo --seed 7 --runs 2
+  pkeysim demo --costs costs.yaml    price events differently (docs/costs.md)
+  pkeysim demo --json`;
+
+/** `pkeysim demo`: every campaign under every scheme, one table. */
+export const demoCommand: CliCommand = {
+  register(program, context) {
+    program
+      .command('demo')
+      .description('run the stray-write campaigns under every protection scheme and print one comparison table')
+      .addOption(new Option('--seed <n>', 'first seed').argParser(parseCount(0xffffffff)).default(1))
+      .addOption(new Option('--runs <n>', 'seeds per campaign and scheme').argParser(parseCount(100)).default(4))
+      .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults')
+      .option('--json', 'print the result as one JSON object instead of the table')
+      .addHelpText('after', HELP)
+      .action(
+        context.action(async (flags: DemoFlags) => {
+          if (flags.runs < 1) throw new UsageError('--runs must be at least 1');
+          const costs = flags.costs ? await readCosts(flags.costs) : undefined;
+          const out = new LineWriter(context.io.stdout);
+          const c = context.colors.stdout;
+          if (!flags.json) {
+            await out.line(
+              c.bold('pkeysim demo: stray writes against protected kernel data, under every protection scheme'),
+            );
+            await out.line(
+              `machine: ${DEMO_MACHINE.arch}, ${DEMO_MACHINE.cpus} CPUs, ${DEMO_MACHINE.pagingLevels}-level paging, PKS and PKU, a PMEM namespace, page-table protection on`,
+            );
+            await out.line('');
+          }
+          let bar: ProgressBar | undefined;
+          const result = runDemo({
+            seed: flags.seed,
+            runs: flags.runs,
+            costs,
+            onProgress: (done, total, label) => {
+              bar ??= new ProgressBar(context.io.stderr, total);
+              bar.update(done, label);
+            },
+          });
+          bar?.done();
+          if (flags.json) await out.line(JSON.stringify(result));
+          else for (const line of formatDemoTable(result)) await out.line(line);
+          out.release();
+          return ExitCode.Success;
+        }),
+      );
+  },
+};

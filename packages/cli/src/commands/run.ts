@@ -1,0 +1,157 @@
+import '@pkeysim/x86';
+import { readFile } from 'node:fs/promises';
+import {
+  formatCostReport,
+  formatEvent,
+  formatIssue,
+  type LoadedScenario,
+  parseCosts,
+  parseScenario,
+  type RunResult,
+  runScenario,
+  ScenarioError,
+} from '@pkeysim/scenario';
+import type { CliCommand, CommandContext } from '../command';
+import { fileReadError } from '../errors';
+import { ExitCode } from '../exit-codes';
+import { LineWriter } from '../output';
+
+interface RunFlags {
+  json?: boolean;
+  costs?: string;
+}
+
+const HELP = `
+Runs a scenario file (YAML or JSON; format: docs/scenarios.md) on a fresh simulated machine and
+kernel, deterministically: the same file and seed give the same log. Prints the event log (every
+op, access decision, rights-register write, context switch, entry/exit, fault and kernel log line),
+the modeled cost per CPU and per event, and whether every assertion under expect: held.
+
+Exit codes: 0 every assertion held, 1 an assertion failed, 2 bad input (the file, or --costs).
+
+Examples:
+  pkeysim run examples/context-switch.yaml
+  pkeysim run examples/pmem-stray-write.yaml --json | jq -c 'select(.type == "fault")'
+  pkeysim run my.yaml --costs my-costs.yaml    cycles per event from a file (overrides the scenario's)`;
+
+/** Read a file named on the command line ("-" is stdin). */
+async function readInput(path: string, context: CommandContext): Promise<string> {
+  if (path === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of context.io.stdin) chunks.push(Buffer.from(chunk as string | Buffer));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw fileReadError(path, error);
+  }
+}
+
+/** Load the scenario and cost file; every problem is one `pkeysim: file:line: field: message` line. */
+async function load(
+  file: string,
+  flags: RunFlags,
+  context: CommandContext,
+): Promise<{ loaded: LoadedScenario; costs?: Record<string, number> } | undefined> {
+  const name = file === '-' ? '<stdin>' : file;
+  try {
+    const loaded = parseScenario(await readInput(file, context), name);
+    const costs = flags.costs ? parseCosts(await readInput(flags.costs, context), flags.costs) : undefined;
+    return { loaded, costs };
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    for (const issue of error.issues) context.report(formatIssue(issue));
+    return undefined;
+  }
+}
+
+function machineLine(loaded: LoadedScenario): string {
+  const { machine: m, kernel: k } = loaded.scenario;
+  const on = (b: boolean) => (b ? 'on' : 'off');
+  return (
+    `machine: ${m.arch}, ${m.cpus} CPU${m.cpus > 1 ? 's' : ''}, ${m.paging_levels}-level paging, PKS ${on(m.features.pks)}, PKU ${on(m.features.pku)}; ` +
+    `kernel: ${k.key_design} keys, ${k.entry_mode} entry, ${k.fault_mode} key faults`
+  );
+}
+
+async function printText(result: RunResult, loaded: LoadedScenario, context: CommandContext): Promise<void> {
+  const out = new LineWriter(context.io.stdout);
+  const c = context.colors.stdout;
+  await out.line(c.bold(`scenario ${result.name} (${result.file}), seed ${result.seed}`));
+  await out.line(machineLine(loaded));
+  await out.line('');
+  for (const event of result.events) {
+    const line = formatEvent(event);
+    await out.line(event.type === 'fault' ? c.red(line) : event.type === 'log' ? c.dim(line) : line);
+  }
+  await out.line('');
+  await out.line(`modeled cost, cycles (counted after boot):`);
+  for (const line of formatCostReport(result.costs)) await out.line(`  ${line}`);
+  await out.line('');
+  const threads = result.threads.map((t) => `${t.name} ${t.state}`).join(', ');
+  await out.line(
+    `threads: ${threads}; faults: ${result.faults.length}${result.panic ? `; PANIC: ${result.panic}` : ''}`,
+  );
+  await out.line(
+    result.passed
+      ? c.green('PASS: every assertion held')
+      : c.red(`FAIL: ${result.failures.length} assertion(s) failed`),
+  );
+  out.release();
+}
+
+async function printJson(result: RunResult, context: CommandContext): Promise<void> {
+  const out = new LineWriter(context.io.stdout);
+  for (const event of result.events) await out.line(JSON.stringify(event));
+  await out.line(JSON.stringify({ type: 'costs', ...result.costs }));
+  await out.line(
+    JSON.stringify({
+      type: 'result',
+      scenario: result.name,
+      file: result.file,
+      seed: result.seed,
+      passed: result.passed,
+      failures: result.failures.map((f) => ({ file: result.file, ...f })),
+      threads: result.threads,
+      faults: result.faults.length,
+      panic: result.panic ?? null,
+    }),
+  );
+  out.release();
+}
+
+/** `pkeysim run FILE`: execute a scenario file and check its assertions. */
+export const runCommand: CliCommand = {
+  register(program, context) {
+    program
+      .command('run')
+      .description('run a scenario file (YAML/JSON) and check its assertions; prints the event log and modeled cost')
+      .argument('<file>', 'the scenario file; "-" reads stdin')
+      .option('--json', 'print JSON lines: one per event, then the cost report and the result')
+      .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults and the scenario')
+      .addHelpText('after', HELP)
+      .action(
+        context.action(async (file: string, flags: RunFlags) => {
+          const input = await load(file, flags, context);
+          if (!input) return ExitCode.BadInput;
+          let result: RunResult;
+          try {
+            result = runScenario(input.loaded, { costs: input.costs });
+          } catch (error) {
+            if (!(error instanceof ScenarioError)) throw error;
+            for (const issue of error.issues) context.report(formatIssue(issue));
+            return ExitCode.BadInput;
+          }
+          if (flags.json) await printJson(result, context);
+          else await printText(result, input.loaded, context);
+          for (const f of result.failures) {
+            context.io.stderr.write(
+              `${context.colors.stderr.red('FAIL')} ${result.file}:${f.line}: ${f.path}: ${f.message}\n`,
+            );
+          }
+          return result.passed ? ExitCode.Success : ExitCode.Failed;
+        }),
+      );
+  },
+};

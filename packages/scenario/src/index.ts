@@ -1,0 +1,20 @@
+import 'reflect-metadata';
+
+export * from './schema';
+export {
+  parseScenario,
+  parseCosts,
+  formatIssue,
+  formatPath,
+  ScenarioError,
+  SourceMap,
+  type LoadedScenario,
+  type ScenarioIssue,
+  type PathSegment,
+} from './load';
+export { runScenario, RIGHTS_DENIALS, type RunOptions, type RunResult } from './run';
+export type { Failure, FaultRecord } from './context';
+export { formatEvent, type RunEvent, type RunEventType } from './events';
+export { ObservedMachine, type MachineObserver } from './observe';
+export { costModel, costReport, formatCostReport, type CostReport, type EventCost } from './costs';
+export { scenarioJsonSchema, scenarioJsonSchemaText, JSON_SCHEMA_FILE } from './json-schema';

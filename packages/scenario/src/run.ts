@@ -1,0 +1,1098 @@
+import {
+  AccessKind,
+  accessKindName,
+  createMachine,
+  Deny,
+  type Denials,
+  formatRightsState,
+  MachineEvent,
+  type Machine,
+} from '@pkeysim/core';
+import {
+  type AccessResult,
+  type Cpu,
+  type ExceptionFrame,
+  Kernel,
+  KernelError,
+  PKS_FLAG_EXCLUSIVE,
+  resolveKernelConfig,
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  PROT_READ,
+  PROT_WRITE,
+  Scheduler,
+  type Thread,
+  UserKernel,
+  type UserResult,
+  type UserThread,
+} from '@pkeysim/kernel';
+import { checkExpectations } from './assertions';
+import {
+  denialsName,
+  describeOp,
+  errnoOfCall,
+  errnoOfError,
+  type Failure,
+  type FaultRecord,
+  hex,
+  type MemoryTarget,
+  rightsNameOf,
+  runtimeError,
+  threadState,
+  type ThreadRun,
+  type YieldRequest,
+} from './context';
+import { costModel, costReport, type CostReport } from './costs';
+import type { NewEvent, RunEvent } from './events';
+import { formatPath, type LoadedScenario, type PathSegment, ScenarioError } from './load';
+import { ObservedMachine } from './observe';
+import { dataBytes, dataLength, eachProgram } from './references';
+import { type InjectSpec, type RightsName, type Scenario, type ScenarioOp, SIGNALS, USER_SPACE_OPS } from './schema';
+
+export interface RunOptions {
+  /** Cycle costs that override the scenario's `costs:` (e.g. from `--costs FILE`). */
+  readonly costs?: Readonly<Record<string, number>>;
+}
+
+/** What a run did and whether its assertions held. */
+export interface RunResult {
+  readonly file: string;
+  readonly name: string;
+  readonly seed: number;
+  readonly events: readonly RunEvent[];
+  readonly faults: readonly FaultRecord[];
+  /** Assertions that did not hold, in file order; empty when the scenario passed. */
+  readonly failures: readonly Failure[];
+  readonly passed: boolean;
+  readonly costs: CostReport;
+  readonly threads: readonly { readonly name: string; readonly state: 'finished' | 'oops' | 'killed' | 'unfinished' }[];
+  readonly panic: string | undefined;
+  /** Accesses the machine checked, for throughput reports. */
+  readonly accesses: number;
+}
+
+/** The denials each scenario rights name stands for (pks_update_protection's prot values). */
+export const RIGHTS_DENIALS: Record<RightsName, Denials> = { rw: Deny.None, ro: Deny.Write, none: Deny.Access };
+
+/** Thrown through the program stack when the kernel panics: nothing runs after a panic. */
+class KernelPanicked extends Error {}
+
+/**
+ * Run a loaded scenario on a fresh machine and kernel. The architecture plugin named by
+ * `machine.arch` must be registered (import its package, e.g. `@pkeysim/x86`). Throws
+ * {@link ScenarioError} for problems only a run can find; assertion failures are in the result.
+ */
+export function runScenario(loaded: LoadedScenario, options: RunOptions = {}): RunResult {
+  return new ScenarioRun(loaded, options).run();
+}
+
+class ScenarioRun {
+  private readonly s: Scenario;
+  private readonly events: RunEvent[] = [];
+  private readonly faults: FaultRecord[] = [];
+  private readonly failures: Failure[] = [];
+  private readonly keys = new Map<string, number>();
+  private readonly targets = new Map<string, MemoryTarget>();
+  private readonly runs: ThreadRun[] = [];
+  private readonly frameStacks = new Map<number, { vector: string; depth: number }[]>();
+  private readonly lastOnCpu: string[] = [];
+  private readonly warnedKeys = new Set<number>();
+  private readonly inner: Machine;
+  private readonly machine: ObservedMachine;
+  private readonly kernel: Kernel;
+  /** User space (processes, pkey syscalls, signals), built only when a program uses it. */
+  private readonly user: UserKernel | undefined;
+  private kernelReady = false;
+  private logMark = 0;
+  private strayCount = 0;
+  private scheduler: Scheduler | undefined;
+  private readonly injections = new Map<string, { spec: InjectSpec; index: number }[]>();
+
+  constructor(
+    private readonly loaded: LoadedScenario,
+    private readonly options: RunOptions,
+  ) {
+    this.s = loaded.scenario;
+    const m = this.s.machine;
+    try {
+      this.inner = createMachine({
+        arch: m.arch,
+        cpus: m.cpus,
+        features: { supervisorDomains: m.features.pks, userDomains: m.features.pku },
+        memory: { ramBytes: m.memory, persistentBytes: m.pmem },
+        options: { pagingLevels: m.paging_levels },
+      }).machine;
+    } catch (error) {
+      throw runtimeError(loaded, ['machine'], `cannot build the machine: ${(error as Error).message}`);
+    }
+    this.machine = new ObservedMachine(this.inner, {
+      access: (cpu, kind, address, length, fault) => this.onAccess(cpu, kind, address, length, fault),
+      rightsWrite: (cpu, space, state) =>
+        this.emit({
+          type: 'rights_write',
+          cpu,
+          thread: this.threadOn(cpu),
+          register: space.info.register,
+          value: space.format(state),
+          skipped: false,
+        }),
+      counted: (cpu, event) => this.onCounted(cpu, event),
+    });
+    const k = this.s.kernel;
+    try {
+      const config = resolveKernelConfig({
+        arch: m.arch,
+        cpus: m.cpus,
+        seed: this.s.seed,
+        keyDesign: k.key_design,
+        entryMode: k.entry_mode,
+        features: { supervisorDomains: m.features.pks, userDomains: m.features.pku },
+        machineOptions: { pagingLevels: m.paging_levels },
+        ...(k.consumers
+          ? { consumers: k.consumers.map((c) => ({ name: c.name, key: c.key, defaultRights: c.default })) }
+          : {}),
+      });
+      this.kernel = new Kernel(this.machine, config);
+    } catch (error) {
+      throw runtimeError(loaded, ['kernel'], `cannot boot the kernel: ${(error as Error).message}`);
+    }
+    this.kernelReady = true;
+    let usesUserSpace = false;
+    eachProgram(this.s, ({ ops }) => {
+      if (ops.some((o) => (USER_SPACE_OPS as readonly string[]).includes(o.op))) usesUserSpace = true;
+    });
+    this.user = usesUserSpace ? new UserKernel(this.kernel, { signalPolicy: k.signal_policy }) : undefined;
+    for (let cpu = 0; cpu < m.cpus; cpu++) this.lastOnCpu[cpu] = this.kernel.cpu(cpu).current.name;
+    // Boot is the same for every scenario: the report counts from here.
+    this.inner.events.reset();
+    this.s.inject.forEach((spec, index) => {
+      const at = `${spec.at.thread}\0${spec.at.op}`;
+      this.injections.set(at, [...(this.injections.get(at) ?? []), { spec, index }]);
+    });
+  }
+
+  run(): RunResult {
+    this.setup();
+    try {
+      if (this.s.schedule.policy === 'random') this.runRandom();
+      else this.runRoundRobin();
+    } catch (error) {
+      if (!(error instanceof KernelPanicked)) throw error;
+    }
+    this.flushLog();
+    const model = costModel(this.s.costs, this.options.costs);
+    const costs = costReport(this.inner.events, model);
+    const accesses = this.inner.events.total(MachineEvent.Access) + this.inner.events.total(MachineEvent.Fault);
+    this.failures.push(
+      ...checkExpectations({
+        scenario: this.s,
+        loaded: this.loaded,
+        kernel: this.kernel,
+        machine: this.inner,
+        faults: this.faults,
+        keys: this.keys,
+        targets: this.targets,
+        runs: this.runs,
+      }),
+    );
+    this.failures.sort((a, b) => a.line - b.line);
+    return {
+      file: this.loaded.file,
+      name: this.s.name ?? this.loaded.file,
+      seed: this.s.seed,
+      events: this.events,
+      faults: this.faults,
+      failures: this.failures,
+      passed: this.failures.length === 0,
+      costs,
+      threads: this.runs.map((r) => ({
+        name: r.name,
+        state: threadState(r),
+      })),
+      panic: this.kernel.panic?.reason,
+      accesses,
+    };
+  }
+
+  // --- setup ------------------------------------------------------------------------------------
+
+  private setup(): void {
+    const kernel = this.kernel;
+    this.s.keys.forEach((spec, i) => {
+      const path = ['keys', i];
+      let key: number | undefined;
+      if (kernel.config.keyDesign === 'static') {
+        const owner = spec.owner ?? spec.name;
+        key = kernel.keyOf(owner);
+        if (key === undefined) {
+          const names = kernel
+            .pks_keys_allocated()
+            .rows.filter((r) => r.key !== 0)
+            .map((r) => r.owner);
+          throw runtimeError(
+            this.loaded,
+            [...path, 'owner'],
+            `no static consumer "${owner}" (consumers: ${names.join(', ') || 'none'})`,
+          );
+        }
+      } else {
+        const result = kernel.pks_key_alloc(spec.owner ?? spec.name);
+        if (result < 0) {
+          throw runtimeError(
+            this.loaded,
+            path,
+            `pks_key_alloc(${spec.owner ?? spec.name}) failed with ${errnoOfCall(result)} (to test a refusal, allocate in a program with alloc_key ... expect: ${errnoOfCall(result)})`,
+          );
+        }
+        key = result;
+      }
+      this.bindKey(spec.name, key, spec.fault_mode ?? this.s.kernel.fault_mode, spec.owner ?? spec.name);
+    });
+    this.s.memory.forEach((spec, i) => {
+      const path = ['memory', i];
+      let physical: number;
+      try {
+        physical = kernel.alloc_pages(spec.pages, { persistent: spec.pmem });
+      } catch (error) {
+        throw runtimeError(this.loaded, path, `cannot allocate ${spec.pages} page(s): ${(error as Error).message}`);
+      }
+      const address = kernel.page_address(physical);
+      this.targets.set(spec.name, {
+        name: spec.name,
+        address,
+        length: spec.pages * 4096,
+        physical,
+        pages: spec.pages,
+        pmem: spec.pmem,
+      });
+      const bytes = dataBytes(spec);
+      if (bytes) this.inner.writePhysical(physical, bytes);
+      if (spec.key !== undefined) {
+        const key = this.keyNumber(spec.key, [...path, 'key']);
+        const result = kernel.set_memory_pks(address, spec.pages, key);
+        if (result < 0)
+          throw runtimeError(this.loaded, [...path, 'key'], `set_memory_pks failed with ${errnoOfCall(result)}`);
+      }
+    });
+    this.s.threads.forEach((spec, i) => {
+      const path = ['threads', i, 'program'];
+      if (spec.kind === 'task' && this.user) {
+        const main = this.user.spawn(spec.name, spec.cpu).main;
+        this.addRun(spec.name, main.task, spec.program, path, true, main);
+        return;
+      }
+      const thread =
+        spec.kind === 'task' ? kernel.task_create(spec.name, spec.cpu) : kernel.kthread_create(spec.name, spec.cpu);
+      this.addRun(spec.name, thread, spec.program, path, true);
+    });
+    this.flushLog();
+  }
+
+  private addRun(
+    name: string,
+    thread: Thread,
+    program: readonly ScenarioOp[],
+    path: PathSegment[],
+    top: boolean,
+    user?: UserThread,
+  ): ThreadRun {
+    const run: ThreadRun = { name, thread, user, body: undefined, windows: [], sleep: 0, done: false, path };
+    run.body = this.program(run, program, path, top);
+    this.runs.push(run);
+    if (this.scheduler) this.scheduler.start(thread, () => this.randomBody(run));
+    return run;
+  }
+
+  /** Bind a key name and install its fault mode: relaxed keys get a callback, strict ones none (oops). */
+  private bindKey(name: string, key: number, mode: 'strict' | 'relaxed', owner: string): void {
+    this.keys.set(name, key);
+    if (mode !== 'relaxed') return;
+    this.kernel.pks_set_fault_callback(key, (frame: ExceptionFrame, address: number) => {
+      // The series' relaxed pks_fault_mode (V10 mm/memremap.c): WARN once, then open the key in the
+      // faulting context with pks_update_exception and let the access go on.
+      if (!this.warnedKeys.has(key)) {
+        this.warnedKeys.add(key);
+        this.kernel.log.warn(
+          `pks: key ${key} (${owner}) fault at ${hex(address)}: protection disabled (relaxed fault mode)`,
+        );
+      }
+      return this.kernel.pks_update_exception(frame, key, 0) === 0;
+    });
+  }
+
+  // --- drivers ----------------------------------------------------------------------------------
+
+  /** Each thread in declaration order (forked children after), each until it yields, round after round. */
+  private runRoundRobin(): void {
+    const maxRounds = this.s.schedule.max_steps;
+    for (let round = 0; this.runs.some((r) => !r.done); round++) {
+      if (round >= maxRounds) {
+        this.fail(['schedule', 'max_steps'], `the threads did not finish within ${maxRounds} rounds`);
+        return;
+      }
+      for (let i = 0; i < this.runs.length; i++) {
+        const run = this.runs[i];
+        if (run.done) continue;
+        if (run.sleep > 0) {
+          run.sleep--;
+          continue;
+        }
+        const cpu = this.kernel.cpu(run.thread.cpu);
+        if (cpu.current !== run.thread && !this.switchTo(cpu, run)) return;
+        const step = run.body!.next();
+        if (step.done || dead(run)) this.finish(run);
+        else if (step.value.kind === 'exit') this.finish(run);
+        else if (step.value.kind === 'sleep') run.sleep = step.value.rounds;
+        else if (step.value.kind === 'migrate') {
+          const target = step.value.cpu;
+          if (!this.switchTo(cpu, undefined)) return;
+          this.kernel.migrate(run.thread, target);
+          this.emit({
+            type: 'sched',
+            cpu: target,
+            thread: run.name,
+            action: 'migrate',
+            detail: `from CPU ${cpu.id} to CPU ${target}`,
+          });
+        }
+      }
+    }
+  }
+
+  /** The kernel's seeded scheduler: the seed decides every preemption, migration and interrupt. */
+  private runRandom(): void {
+    const sched = this.s.schedule;
+    const scheduler = new Scheduler(this.kernel, this.s.seed, {
+      preempt: sched.preempt,
+      migrate: sched.migrate,
+      interrupt: sched.interrupt,
+    });
+    this.scheduler = scheduler;
+    for (const run of this.runs) scheduler.start(run.thread, () => this.randomBody(run));
+    sched.interrupts?.forEach((source, i) =>
+      scheduler.onInterrupt((cpu) =>
+        this.drain(this.program(this.runOn(cpu), source.program, ['schedule', 'interrupts', i, 'program'], false)),
+      ),
+    );
+    let steps = 0;
+    while (scheduler.busy) {
+      if (steps++ >= sched.max_steps) {
+        this.fail(['schedule', 'max_steps'], `the threads did not finish within ${sched.max_steps} scheduler steps`);
+        return;
+      }
+      let event;
+      try {
+        event = scheduler.step();
+      } catch (error) {
+        if (error instanceof KernelError) {
+          this.fail(['schedule'], `the kernel refused a scheduling step: ${error.message}`);
+          return;
+        }
+        throw error;
+      }
+      if (event.action === 'migrate') {
+        this.emit({
+          type: 'sched',
+          cpu: event.cpu,
+          thread: event.thread ?? '',
+          action: 'migrate',
+          detail: event.detail ?? '',
+        });
+      }
+      if (event.action === 'finish') {
+        const run = this.runs.find((r) => r.name === event.thread);
+        if (run) run.done = true;
+      }
+    }
+    for (const run of this.runs) run.done = true;
+  }
+
+  /** A program under the random scheduler: every op is a preemption point. */
+  private *randomBody(run: ThreadRun): Generator<unknown, void, unknown> {
+    for (const request of run.body!) {
+      if (request.kind === 'exit') return;
+      const times = request.kind === 'sleep' ? request.rounds : 1;
+      for (let i = 0; i < times; i++) yield;
+    }
+  }
+
+  /** Context-switch `cpu` to `run` (or its idle thread); a refusal (scheduling while atomic) ends the run. */
+  private switchTo(cpu: Cpu, run: ThreadRun | undefined): boolean {
+    const next = run ? run.thread : this.kernel.idle(cpu.id);
+    try {
+      cpu.switchTo(next);
+      return true;
+    } catch (error) {
+      if (!(error instanceof KernelError)) throw error;
+      const blocker = this.runs.find((r) => r.thread === cpu.current);
+      this.fail(blocker?.path ?? ['threads'], error.message);
+      for (const r of this.runs) r.done = true;
+      return false;
+    }
+  }
+
+  private finish(run: ThreadRun): void {
+    run.done = true;
+    const thread = run.thread;
+    if (dead(run)) return;
+    const cpu = this.kernel.cpu(thread.cpu);
+    if (cpu.current !== thread && !this.switchTo(cpu, run)) return;
+    try {
+      if (run.user) run.user.exit();
+      else this.kernel.exitCurrent(thread.cpu);
+    } catch (error) {
+      if (!(error instanceof KernelError)) throw error;
+      this.fail(run.path, `${run.name} could not exit: ${error.message}`);
+    }
+  }
+
+  // --- programs ---------------------------------------------------------------------------------
+
+  /** A program as a generator: it yields at preemption points and returns when the program ends or the thread dies. */
+  private *program(
+    run: ThreadRun,
+    ops: readonly ScenarioOp[],
+    path: PathSegment[],
+    top: boolean,
+  ): Generator<YieldRequest, void, unknown> {
+    for (let i = 0; i < ops.length; i++) {
+      const at = [...path, i];
+      if (top) this.inject(run, i);
+      if (dead(run)) return;
+      run.path = at;
+      const request = yield* this.op(run, ops[i], at);
+      this.flushLog();
+      if (this.kernel.panic) throw new KernelPanicked();
+      if (dead(run)) return;
+      if (request) {
+        yield request;
+        if (request.kind === 'exit') return;
+      }
+    }
+  }
+
+  /** Run a handler's program to completion (handlers cannot yield; the loader rejects it). */
+  private drain(body: Generator<YieldRequest, void, unknown>): void {
+    for (const request of body) throw new Error(`a handler program yielded (${request.kind})`);
+  }
+
+  /** The scenario thread running on a CPU, or a stand-in for an unnamed kernel thread. */
+  private runOn(cpu: Cpu): ThreadRun {
+    const thread = cpu.current;
+    return (
+      this.runs.find((r) => r.thread === thread) ?? {
+        name: thread.name,
+        thread,
+        body: undefined,
+        windows: [],
+        sleep: 0,
+        done: false,
+        path: [],
+      }
+    );
+  }
+
+  private cpuOf(run: ThreadRun): Cpu {
+    return this.kernel.cpu(run.thread.cpu);
+  }
+
+  private *op(
+    run: ThreadRun,
+    op: ScenarioOp,
+    path: PathSegment[],
+  ): Generator<YieldRequest, YieldRequest | undefined, unknown> {
+    const cpu = this.cpuOf(run);
+    const event = this.emit({
+      type: 'op',
+      cpu: cpu.id,
+      thread: this.threadOn(cpu.id),
+      path: formatPath(path),
+      op: op.op,
+      detail: describeOp(op),
+      result: '',
+    });
+    const done = (result: string) => {
+      if (event.type === 'op') event.result = result;
+    };
+    const expectCall = (expected: string, got: string) => {
+      done(got);
+      if (expected !== got) this.fail([...path, 'expect'], `${op.op}: expected ${expected}, got ${got}`);
+    };
+    const call = (expected: string, fn: () => number | void): number | undefined => {
+      try {
+        const r = fn();
+        expectCall(expected, typeof r === 'number' ? errnoOfCall(r) : 'ok');
+        if (typeof r === 'number' && r > 0) done(`ok (${r})`);
+        return typeof r === 'number' ? r : 0;
+      } catch (error) {
+        expectCall(expected, errnoOfError(error));
+        if (error instanceof KernelError)
+          this.emit({
+            type: 'log',
+            cpu: cpu.id,
+            thread: this.threadOn(cpu.id),
+            line: `(${error.code}) ${error.message}`,
+          });
+        return undefined;
+      }
+    };
+
+    if ((USER_SPACE_OPS as readonly string[]).includes(op.op)) {
+      if (!run.user) {
+        throw runtimeError(
+          this.loaded,
+          [...path, 'op'],
+          `${op.op} is a user-space op: it runs in a thread of kind task (this is ${run.thread.kind === 'task' ? 'a handler of' : 'a kernel thread'} ${run.name})`,
+        );
+      }
+      this.userOp(run, run.user, op, path, event, call);
+      return undefined;
+    }
+
+    switch (op.op) {
+      case 'yield':
+        return { kind: 'yield' };
+      case 'sleep':
+        return { kind: 'sleep', rounds: op.rounds };
+      case 'exit':
+        return { kind: 'exit' };
+      case 'migrate':
+        if (this.scheduler)
+          throw runtimeError(
+            this.loaded,
+            [...path, 'op'],
+            'migrate needs schedule policy round-robin (the random scheduler migrates on its own)',
+          );
+        return { kind: 'migrate', cpu: op.cpu };
+      case 'alloc_key': {
+        const owner = op.owner ?? op.as;
+        const result = call(op.expect, () => this.kernel.pks_key_alloc(owner, op.exclusive ? PKS_FLAG_EXCLUSIVE : 0));
+        if (result !== undefined && result > 0) this.bindKey(op.as, result, this.s.kernel.fault_mode, owner);
+        return undefined;
+      }
+      case 'free_key': {
+        const key = this.keyNumber(op.key, [...path, 'key']);
+        call(op.expect, () => this.kernel.pks_key_free(key, cpu.id));
+        return undefined;
+      }
+      case 'set_rights': {
+        const key = this.keyNumber(op.key, [...path, 'key']);
+        call(op.expect, () => cpu.pks_update_protection(key, RIGHTS_DENIALS[op.rights]));
+        return undefined;
+      }
+      case 'check_rights': {
+        const key = this.keyNumber(op.key, [...path, 'key']);
+        const got = rightsNameOf(this.kernel, cpu.rights(), key);
+        done(got);
+        if (got !== op.rights)
+          this.fail([...path, 'rights'], `${run.name} has ${got} on key ${key} here, expected ${op.rights}`);
+        return undefined;
+      }
+      case 'set_key': {
+        const target = this.target(op.object, [...path, 'object']);
+        const key = this.keyNumber(op.key, [...path, 'key']);
+        call(op.expect, () => this.kernel.set_memory_pks(target.address, target.pages, key));
+        return undefined;
+      }
+      case 'map': {
+        const target = this.target(op.object, [...path, 'object']);
+        const key = op.key === undefined ? undefined : this.keyNumber(op.key, [...path, 'key']);
+        const pages = Array.from({ length: target.pages }, (_, i) => target.physical + i * 4096);
+        let address = 0;
+        call(op.expect, () => {
+          address = this.kernel.vmap(pages, { key, writable: op.writable });
+        });
+        if (address !== 0) {
+          this.targets.set(op.as, { ...target, name: op.as, address, viewOf: target.viewOf ?? target.name });
+          done(hex(address));
+        }
+        return undefined;
+      }
+      case 'unmap': {
+        const view = this.target(op.view, [...path, 'view']);
+        if (!view.viewOf)
+          throw runtimeError(this.loaded, [...path, 'view'], `"${op.view}" is a memory object, not a view made by map`);
+        call(op.expect, () => this.kernel.vunmap(view.address));
+        return undefined;
+      }
+      case 'open': {
+        const target = this.target(op.object, [...path, 'object']);
+        const via =
+          target.viewOf || target.pages > 1 ? (op.via === 'kmap_local' ? 'kmap_local_range' : op.via) : op.via;
+        if (via !== 'kmap_local_range' && (target.viewOf || target.pages > 1))
+          throw runtimeError(
+            this.loaded,
+            [...path, 'via'],
+            `${via} maps one direct-map page; "${op.object}" needs kmap_local_range`,
+          );
+        let address = 0;
+        call(op.expect, () => {
+          address =
+            via === 'kmap_local'
+              ? cpu.kmap_local_page(target.physical)
+              : via === 'kmap_atomic'
+                ? cpu.kmap_atomic(target.physical)
+                : via === 'kmap'
+                  ? cpu.kmap(target.physical)
+                  : cpu.kmap_local_range(target.address, target.length);
+        });
+        if (address !== 0) {
+          run.windows.push({ object: op.object, via, address, physical: target.physical });
+          done(`${via} ${hex(address)}`);
+        }
+        return undefined;
+      }
+      case 'close': {
+        const index = run.windows.map((w) => w.object).lastIndexOf(op.object);
+        const target = this.target(op.object, [...path, 'object']);
+        const window =
+          index >= 0
+            ? run.windows[index]
+            : { object: op.object, via: 'kmap_local' as const, address: target.address, physical: target.physical };
+        let closed = false;
+        call(op.expect, () => {
+          if (window.via === 'kmap') cpu.kunmap(window.physical);
+          else if (window.via === 'kmap_atomic') cpu.kunmap_atomic(window.address);
+          else cpu.kunmap_local(window.address);
+          closed = true;
+        });
+        if (closed && index >= 0) run.windows.splice(index, 1);
+        return undefined;
+      }
+      case 'access': {
+        const address = this.address(op.object, op.offset, [...path, 'object']);
+        this.access(event, [...path, 'expect'], op.expect, () =>
+          cpu.access(address, op.kind === 'read' ? AccessKind.Read : AccessKind.Write),
+        );
+        return undefined;
+      }
+      case 'write': {
+        const address = this.address(op.object, op.offset, [...path, 'object']);
+        const bytes = dataBytes(op)!;
+        this.access(event, [...path, 'expect'], op.expect, () => cpu.write(address, bytes));
+        return undefined;
+      }
+      case 'read': {
+        const address = this.address(op.object, op.offset, [...path, 'object']);
+        const expected =
+          op.bytes !== undefined || op.text !== undefined || op.fill !== undefined ? dataBytes(op) : undefined;
+        const length = dataLength(op) ?? 1;
+        let data: Uint8Array | undefined;
+        this.access(event, [...path, 'expect'], op.expect, () => {
+          const r = cpu.read(address, length);
+          if (r.ok) data = r.data;
+          return r;
+        });
+        if (data && expected && !equalBytes(data, expected))
+          this.fail(path, `read ${hexBytes(data)} at ${op.object}+${op.offset}, expected ${hexBytes(expected)}`);
+        return undefined;
+      }
+      case 'interrupt':
+      case 'nmi': {
+        const vector = op.op === 'nmi' ? 'NMI' : (op.vector ?? 'irq');
+        this.handler(cpu, op.op, vector, op.program, [...path, 'program']);
+        return undefined;
+      }
+      case 'fork': {
+        let child: Thread | undefined;
+        let userChild: UserThread | undefined;
+        call('ok', () => {
+          if (run.user && this.user) {
+            userChild = this.user.fork(run.user, op.name, op.cpu ?? run.thread.cpu).main;
+            child = userChild.task;
+          } else child = this.kernel.fork(run.thread, op.name, op.cpu ?? run.thread.cpu);
+        });
+        if (child) {
+          this.addRun(op.name, child, op.program, [...path, 'program'], false, userChild);
+          done(`${op.name} (tid ${child.tid}) on CPU ${child.cpu}`);
+        }
+        return undefined;
+      }
+      case 'repeat': {
+        for (let i = 0; i < op.times; i++) {
+          yield* this.program(run, op.program, [...path, 'program'], false);
+          if (dead(run)) return undefined;
+        }
+        return undefined;
+      }
+      default:
+        throw runtimeError(this.loaded, [...path, 'op'], `op ${op.op} is not supported by this runner`);
+    }
+  }
+
+  /** The user-space ops: pkey syscalls, PKRU, user-mode accesses and signals, made by `user`. */
+  private userOp(
+    run: ThreadRun,
+    user: UserThread,
+    op: ScenarioOp,
+    path: PathSegment[],
+    event: RunEvent,
+    call: (expected: string, fn: () => number | void) => number | undefined,
+  ): void {
+    const done = (result: string) => {
+      if (event.type === 'op') event.result = result;
+    };
+    switch (op.op) {
+      case 'pkey_alloc': {
+        const key = call(op.expect, () => user.pkey_alloc(0, RIGHTS_DENIALS[op.rights]));
+        if (key !== undefined && key > 0) this.keys.set(op.as, key);
+        return;
+      }
+      case 'pkey_free':
+        call(op.expect, () => user.pkey_free(this.keyNumber(op.key, [...path, 'key'])));
+        return;
+      case 'pkey_set':
+        call(op.expect, () => user.pkey_set(this.keyNumber(op.key, [...path, 'key']), RIGHTS_DENIALS[op.rights]));
+        return;
+      case 'pkey_mprotect': {
+        const target = this.target(op.object, [...path, 'object']);
+        const key = op.key === 0 ? 0 : this.keyNumber(op.key, [...path, 'key']);
+        call(op.expect, () => user.pkey_mprotect(target.address, target.length, PROT_READ | PROT_WRITE, key));
+        return;
+      }
+      case 'check_pkey': {
+        const key = this.keyNumber(op.key, [...path, 'key']);
+        const state = user.rights();
+        const got = state && this.user?.keys ? denialsName(this.user.keys.denialsOf(state, key)) : 'rw';
+        done(got);
+        if (got !== op.rights)
+          this.fail([...path, 'rights'], `${run.name} has ${got} on user key ${key} here, expected ${op.rights}`);
+        return;
+      }
+      case 'mmap': {
+        const length = op.pages * 4096;
+        const address = call(op.expect, () =>
+          user.mmap(0, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS),
+        );
+        if (address !== undefined && address > 0) {
+          this.targets.set(op.as, { name: op.as, address, length, physical: -1, pages: op.pages, pmem: false, user });
+          done(hex(address));
+        }
+        return;
+      }
+      case 'user_access': {
+        const target = this.target(op.object, [...path, 'object']);
+        const address = target.address + op.offset;
+        this.userAccess(event, [...path, 'expect'], op.expect, () =>
+          op.kind === 'read' ? user.load(address, 1) : user.store(address, new Uint8Array([0x5a])),
+        );
+        return;
+      }
+      case 'signal': {
+        const signo = SIGNALS[op.signo];
+        const handlerPath = [...path, 'handler'];
+        call('ok', () =>
+          user.sigaction(signo, { handler: () => this.drain(this.program(run, op.handler, handlerPath, false)) }),
+        );
+        this.userAccess(event, [...path, 'op'], undefined, () => user.raise(signo));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** A user-mode access or syscall: label its faults and check the op's expectation. */
+  private userAccess(
+    event: RunEvent,
+    expectPath: PathSegment[],
+    expected: string | undefined,
+    perform: () => UserResult<unknown>,
+  ): void {
+    const before = this.faults.length;
+    const result = perform();
+    const fresh = this.faults.slice(before).filter((f) => f.event.outcome === 'pending');
+    fresh.forEach((f, i) => {
+      f.event.outcome = !result.ok && i === fresh.length - 1 ? 'killed' : 'handled';
+    });
+    const got = result.ok ? (result.signals.length > 0 && fresh.length > 0 ? 'handled' : 'ok') : result.fate;
+    const signals = result.signals.map((s) => `signal ${s.signo}`).join(', ');
+    if (event.type === 'op')
+      event.result = `${got}${signals ? ` (${signals})` : ''}${result.ok ? '' : `: ${result.detail}`}`;
+    if (expected !== undefined && expected !== got)
+      this.fail(expectPath, `expected ${expected}, got ${got}${result.ok ? '' : `: ${result.detail}`}`);
+  }
+
+  private handler(
+    cpu: Cpu,
+    kind: 'interrupt' | 'nmi',
+    vector: string,
+    program: readonly ScenarioOp[],
+    path: PathSegment[],
+  ): void {
+    const run = this.runOn(cpu);
+    const body = () => this.drain(this.program(run, program, path, false));
+    if (kind === 'nmi') cpu.nmi(body);
+    else cpu.interrupt(body, vector);
+  }
+
+  /** Perform an access, label the faults it raised, and check the op's expectation. */
+  private access(
+    event: RunEvent,
+    expectPath: PathSegment[],
+    expected: string | undefined,
+    perform: () => AccessResult,
+  ): void {
+    const before = this.faults.length;
+    const result = perform();
+    const fresh = this.faults.slice(before).filter((f) => f.event.outcome === 'pending');
+    fresh.forEach((f, i) => {
+      f.event.outcome = !result.ok && i === fresh.length - 1 ? result.oops.severity : 'handled';
+    });
+    const got = result.ok ? (result.handledFaults > 0 ? 'handled' : 'ok') : result.oops.severity;
+    if (event.type === 'op')
+      event.result = result.ok && result.handledFaults > 0 ? `handled (${result.handledFaults} fault)` : got;
+    if (expected !== undefined && expected !== got)
+      this.fail(expectPath, `expected ${expected}, got ${got}${result.ok ? '' : `: ${result.oops.reason}`}`);
+  }
+
+  // --- injections -------------------------------------------------------------------------------
+
+  private inject(run: ThreadRun, opIndex: number): void {
+    const list = this.injections.get(`${run.name}\0${opIndex}`);
+    if (!list) return;
+    for (const { spec, index } of list) {
+      if (dead(run) || this.kernel.panic) return;
+      const cpu = this.cpuOf(run);
+      const path: PathSegment[] = ['inject', index];
+      if (spec.kind === 'stray_write') {
+        this.strayWrite(run, spec, path);
+        continue;
+      }
+      const vector = spec.kind === 'nmi' ? 'NMI' : (spec.vector ?? 'irq');
+      this.emit({
+        type: 'inject',
+        cpu: cpu.id,
+        thread: this.threadOn(cpu.id),
+        kind: spec.kind,
+        detail: `${vector}${spec.note ? ` (${spec.note})` : ''}`,
+      });
+      this.handler(cpu, spec.kind, vector, spec.program, [...path, 'program']);
+      this.flushLog();
+      if (this.kernel.panic) throw new KernelPanicked();
+    }
+  }
+
+  /** A write from unrelated kernel code: a fresh kernel thread on another CPU (or this one) writes the object. */
+  private strayWrite(run: ThreadRun, spec: Extract<InjectSpec, { kind: 'stray_write' }>, path: PathSegment[]): void {
+    const cpus = this.kernel.cpuCount;
+    const cpuId = spec.cpu ?? (cpus > 1 ? (run.thread.cpu + 1) % cpus : run.thread.cpu);
+    const cpu = this.kernel.cpu(cpuId);
+    const address = this.address(spec.object, spec.offset, [...path, 'object']);
+    const bytes = dataBytes(spec)!;
+    const stray = this.kernel.kthread_create(`stray/${++this.strayCount}`, cpuId);
+    const previous = cpu.current;
+    this.emit({
+      type: 'inject',
+      cpu: cpuId,
+      thread: previous.name,
+      kind: 'stray_write',
+      detail: `${bytes.length} byte(s) to ${spec.object}+${spec.offset} from ${stray.name}${spec.note ? ` (${spec.note})` : ''}`,
+    });
+    const strayRun: ThreadRun = {
+      name: stray.name,
+      thread: stray,
+      body: undefined,
+      windows: [],
+      sleep: 0,
+      done: true,
+      path,
+    };
+    if (!this.switchTo(cpu, strayRun)) return;
+    const event = this.emit({
+      type: 'op',
+      cpu: cpuId,
+      thread: stray.name,
+      path: formatPath(path),
+      op: 'write',
+      detail: `object=${spec.object} offset=${spec.offset}`,
+      result: '',
+    });
+    this.access(event, path, undefined, () => cpu.write(address, bytes));
+    this.flushLog();
+    if (this.kernel.panic) throw new KernelPanicked();
+    if (stray.state !== 'dead') this.kernel.exitCurrent(cpuId);
+    if (!previous.idle && previous.state !== 'dead' && cpu.current !== previous) {
+      const back = this.runs.find((r) => r.thread === previous);
+      this.switchTo(cpu, back);
+    }
+  }
+
+  // --- names ------------------------------------------------------------------------------------
+
+  keyNumber(ref: string | number, path: PathSegment[]): number {
+    if (typeof ref === 'number') return ref;
+    const key = this.keys.get(ref);
+    if (key === undefined)
+      throw runtimeError(
+        this.loaded,
+        path,
+        `key "${ref}" is not bound at this point (its alloc_key has not run, or failed)`,
+      );
+    return key;
+  }
+
+  private target(name: string, path: PathSegment[]): MemoryTarget {
+    const target = this.targets.get(name);
+    if (!target)
+      throw runtimeError(this.loaded, path, `"${name}" does not exist at this point (its map has not run, or failed)`);
+    return target;
+  }
+
+  private address(name: string, offset: number, path: PathSegment[]): number {
+    return this.target(name, path).address + offset;
+  }
+
+  // --- events -----------------------------------------------------------------------------------
+
+  private threadOn(cpu: number): string {
+    return this.kernelReady ? this.kernel.cpu(cpu).current.name : 'boot';
+  }
+
+  private emit<E extends NewEvent>(event: E): RunEvent {
+    this.flushLog();
+    const full = { seq: this.events.length, ...event } as RunEvent;
+    this.events.push(full);
+    return full;
+  }
+
+  /** Kernel log lines written since the last event, as events (so WARNs and oopses sit where they happened). */
+  private flushLog(): void {
+    if (!this.kernelReady) return;
+    const lines = this.kernel.log.lines();
+    while (this.logMark < lines.length) {
+      const line = lines[this.logMark++];
+      this.events.push({ seq: this.events.length, type: 'log', cpu: -1, thread: '', line });
+    }
+  }
+
+  private objectAt(address: number): { object: string; offset: number } | undefined {
+    for (const t of this.targets.values()) {
+      if (address >= t.address && address < t.address + t.length)
+        return { object: t.name, offset: address - t.address };
+    }
+    return undefined;
+  }
+
+  private onAccess(
+    cpu: number,
+    kind: AccessKind,
+    address: number,
+    length: number,
+    fault: ReturnType<Machine['lastFault']>,
+  ): void {
+    const key = this.inner.translate(this.inner.activeSpace(cpu), address)?.domain ?? null;
+    const hit = this.objectAt(address);
+    const object = hit ? `${hit.object}+${hit.offset}` : null;
+    const thread = this.threadOn(cpu);
+    const access = accessKindName(kind);
+    this.emit({
+      type: 'access',
+      cpu,
+      thread,
+      access,
+      address: hex(address),
+      length,
+      key,
+      object,
+      allowed: fault === undefined,
+    });
+    if (!fault) return;
+    const event = this.emit({
+      type: 'fault',
+      cpu,
+      thread,
+      access,
+      address: hex(fault.address),
+      key,
+      object,
+      cause: fault.cause,
+      summary: fault.summary,
+      outcome: 'pending',
+    }) as Extract<RunEvent, { type: 'fault' }>;
+    // A not-present fault on user memory is demand paging, resolved by the kernel: logged, not counted.
+    if (fault.cause === 'not-present' && kind !== AccessKind.Fetch && address >= 0) {
+      event.outcome = 'handled';
+      return;
+    }
+    this.faults.push({
+      thread,
+      cpu,
+      address: fault.address,
+      key: key ?? undefined,
+      object: hit?.object,
+      access,
+      event,
+    });
+  }
+
+  private onCounted(cpu: number, event: MachineEvent): void {
+    if (!this.kernelReady) return;
+    const thread = this.kernel.cpu(cpu).current;
+    switch (event) {
+      case MachineEvent.ContextSwitch: {
+        const from = this.lastOnCpu[cpu];
+        this.lastOnCpu[cpu] = thread.name;
+        this.emit({ type: 'switch', cpu, thread: thread.name, from, to: thread.name });
+        break;
+      }
+      case MachineEvent.ExceptionEntry: {
+        const frame = thread.frames[thread.frames.length - 1];
+        const stack = this.frameStacks.get(thread.tid) ?? [];
+        stack.push({ vector: frame.vector, depth: frame.depth });
+        this.frameStacks.set(thread.tid, stack);
+        const saved = frame.aux ? formatRightsState(frame.aux.pkrs) : null;
+        this.emit({
+          type: 'entry',
+          cpu,
+          thread: thread.name,
+          kind: frame.kind,
+          vector: frame.vector,
+          depth: frame.depth,
+          saved,
+        });
+        break;
+      }
+      case MachineEvent.ExceptionExit: {
+        const frame = this.frameStacks.get(thread.tid)?.pop();
+        this.emit({ type: 'exit', cpu, thread: thread.name, vector: frame?.vector ?? '?', depth: frame?.depth ?? 0 });
+        break;
+      }
+      case MachineEvent.RightsWriteSkipped: {
+        const cached = this.kernel.cachedRights(cpu);
+        const space = this.kernel.space;
+        this.emit({
+          type: 'rights_write',
+          cpu,
+          thread: thread.name,
+          register: space?.info.register ?? 'rights',
+          value: cached && space ? space.format(cached) : '',
+          skipped: true,
+        });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private fail(path: readonly PathSegment[], message: string): void {
+    this.failures.push({ line: this.loaded.source.lineOf(path), path: formatPath(path), message });
+  }
+}
+
+/** The thread died (an oops): its program stops. A function, so the checker does not narrow across ops. */
+function dead(run: ThreadRun): boolean {
+  return run.thread.state === 'dead' || (run.user !== undefined && !run.user.alive);
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+export function hexBytes(bytes: Uint8Array): string {
+  const shown = Array.from(bytes.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  return bytes.length > 16 ? `${shown} ... (${bytes.length} bytes)` : shown;
+}
+
+export { ScenarioError };
