@@ -15,6 +15,9 @@ export function packageTestConfig() {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       benchmark: { include: ['bench/**/*.bench.ts', 'src/**/*.bench.ts'] },
       environment: 'node',
+      // Whole-machine simulations (campaigns, the demo, 10,000-sequence properties) share two cores
+      // with other packages' runs under nx; a generous per-test limit keeps load from failing them.
+      testTimeout: 60_000,
     },
   });
 }

@@ -27,6 +27,8 @@ export const DEFAULT_EVENT_CYCLES: Readonly<Record<string, number>> = {
   context_switch: 1000,
   fault: 0,
   access: 1,
+  // A domain switch costs what it causes (rights_write, or pte_write + flushes + shootdowns).
+  domain_switch: 0,
 };
 
 /** Turns event counts into cycles. */

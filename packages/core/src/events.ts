@@ -29,10 +29,15 @@ export const MachineEvent = {
   Fault: 11,
   /** A checked access that was allowed. */
   Access: 12,
+  /**
+   * A change of the live rights, whatever the scheme: a register write for keys, PTE flips for
+   * page-table permissions. Counted by the kernel; its cost is in the events the change causes.
+   */
+  DomainSwitch: 13,
 } as const;
 export type MachineEvent = (typeof MachineEvent)[keyof typeof MachineEvent];
 
-export const MACHINE_EVENT_COUNT = 13;
+export const MACHINE_EVENT_COUNT = 14;
 
 export const MACHINE_EVENT_NAMES: readonly string[] = [
   'rights_write',
@@ -48,6 +53,7 @@ export const MACHINE_EVENT_NAMES: readonly string[] = [
   'context_switch',
   'fault',
   'access',
+  'domain_switch',
 ];
 
 /** Per-CPU event counters in one Float64Array (row = CPU, column = event). */

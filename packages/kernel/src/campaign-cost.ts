@@ -1,12 +1,23 @@
 import { CostModel, EventCounters, MachineEvent } from '@pkeysim/core';
 
+/** What changing rights costs, whatever the scheme: register traffic, PTE flips and the invalidations. */
+const SWITCH_COST_EVENTS = [
+  'rights_write',
+  'rights_read',
+  'rights_write_skipped',
+  'pte_write',
+  'tlb_flush_page',
+  'tlb_flush_all',
+  'shootdown',
+] as const;
+
 /** What a campaign run cost, in the CampaignResult's terms. */
 export interface CampaignCost {
-  /** Rights-register writes (opening and closing windows, context switches, entries). */
+  /** Changes of the live rights (opening and closing windows, context switches, entries), any scheme. */
   readonly domain_switches: number;
   /** Modeled cycles of every event counted during the run. */
   readonly modeled_cycles: number;
-  /** Cycles of the rights-register traffic (writes, reads, skipped writes) per switch. */
+  /** Cycles of the switching traffic (register writes and reads, PTE writes, flushes, shootdowns) per switch. */
   readonly cycles_per_switch: number;
 }
 
@@ -25,9 +36,9 @@ export function campaignCost(
     throw new RangeError('campaignCost: the snapshot is from another machine');
   const spent = new EventCounters(events.cpus);
   for (let i = 0; i < spent.counts.length; i++) spent.counts[i] = events.counts[i] - before[i];
-  const switches = spent.total(MachineEvent.RightsWrite);
+  const switches = spent.total(MachineEvent.DomainSwitch);
   const b = cost.breakdown(spent);
-  const rights = (b.rights_write ?? 0) + (b.rights_read ?? 0) + (b.rights_write_skipped ?? 0);
+  const rights = SWITCH_COST_EVENTS.reduce((sum, name) => sum + (b[name] ?? 0), 0);
   return {
     domain_switches: switches,
     modeled_cycles: cost.total(spent),

@@ -45,11 +45,14 @@ describe('campaignCost', () => {
     const events = new EventCounters(2);
     events.count(0, MachineEvent.RightsWrite, 5);
     const before = snapshotEvents(events);
+    events.count(1, MachineEvent.DomainSwitch, 2);
     events.count(1, MachineEvent.RightsWrite, 2);
     events.count(1, MachineEvent.RightsWriteSkipped, 3);
     events.count(0, MachineEvent.Shootdown, 1);
-    const cost = campaignCost(events, before, new CostModel({ rights_write: 100, shootdown: 4000 }));
-    expect(cost).toEqual({ domain_switches: 2, modeled_cycles: 4200, cycles_per_switch: 100 });
+    events.count(0, MachineEvent.ContextSwitch, 1);
+    const cost = campaignCost(events, before, new CostModel({ rights_write: 100, shootdown: 4000, context_switch: 50 }));
+    // Switches are DomainSwitch events; their cost is the switching traffic (writes and shootdown), not the context switch.
+    expect(cost).toEqual({ domain_switches: 2, modeled_cycles: 4250, cycles_per_switch: 2100 });
     expect(campaignCost(events, snapshotEvents(events)).cycles_per_switch).toBe(0);
     expect(() => campaignCost(events, new Float64Array(3))).toThrow(/another machine/);
   });

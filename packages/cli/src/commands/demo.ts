@@ -130,13 +130,14 @@ export function demoSchemes(): SchemeSpec[] {
 }
 
 /**
- * What changing rights costs, whatever the scheme: register writes (keys) and TLB invalidations and
+ * What changing rights costs, whatever the scheme: register writes (keys), PTE writes and TLB invalidations and
  * shootdowns (page-table permissions, re-keying pages).
  */
 const SWITCH_EVENTS: readonly MachineEvent[] = [
   MachineEvent.RightsWrite,
   MachineEvent.RightsRead,
   MachineEvent.RightsWriteSkipped,
+  MachineEvent.PteWrite,
   MachineEvent.TlbFlushPage,
   MachineEvent.TlbFlushAll,
   MachineEvent.Shootdown,

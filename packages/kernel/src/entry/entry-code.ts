@@ -1,6 +1,7 @@
 import { MachineEvent } from '@pkeysim/core';
 import type { KernelContext } from '../context';
 import { KernelError } from '../errors';
+import { liveRights } from '../rights/live';
 import { describeThread } from '../sched/thread';
 import { ExceptionFrame, type FrameKind, type PtRegsAuxiliary } from './frame';
 
@@ -24,7 +25,7 @@ export class EntryCode {
       aux = { pkrs: thread.pkrs, windowCounts: thread.windowCounts.slice() };
       thread.windowCounts.fill(0);
       thread.pkrs = this.k.initValue;
-      this.k.writer.write(cpu, this.k.initValue);
+      this.k.writer.write(cpu, liveRights(this.k, cpu));
     }
     const frame = new ExceptionFrame(kind, vector, cpu, thread, thread.frames.length + 1, aux, thread.kmaps.length);
     thread.frames.push(frame);
@@ -62,7 +63,7 @@ export class EntryCode {
       // pks_update_exception-updated) value, in the thread and in the MSR.
       thread.pkrs = top.aux.pkrs;
       thread.windowCounts.set(top.aux.windowCounts);
-      this.k.writer.write(cpu, thread.pkrs);
+      this.k.writer.write(cpu, liveRights(this.k, cpu));
     }
     this.k.machine.events.count(cpu, MachineEvent.ExceptionExit);
   }

@@ -26,6 +26,7 @@ export class PkrsWriter {
       return;
     }
     this.space.load(cpu, state);
+    this.events.count(cpu, MachineEvent.DomainSwitch);
     this.cache[cpu] = state;
   }
 

@@ -1,7 +1,7 @@
 import { Deny, type Denials } from '@pkeysim/core';
 import type { KernelContext } from '../context';
 import { Errno, errnoOf } from '../errors';
-import { rightsAreGlobal } from './scope';
+import { liveRights } from './live';
 
 /** The protections pks_update_protection accepts: 0, PKEY_DISABLE_ACCESS, PKEY_DISABLE_WRITE (V10 PKEY_ACCESS_MASK). */
 export const PKS_PROT_MASK: Denials = Deny.Access | Deny.Write;
@@ -61,9 +61,7 @@ export class Protection {
     const { space } = this.k;
     if (!space || !this.k.supported) return;
     const thread = this.k.cpus[cpu].current;
-    // Address-space-scoped rights are shared: change the live value, so another thread's open key stays open.
-    const next = space.withDenials(rightsAreGlobal(space) ? space.read(cpu) : thread.pkrs, key, denials);
-    thread.pkrs = next;
-    this.k.writer.write(cpu, next);
+    thread.pkrs = space.withDenials(thread.pkrs, key, denials);
+    this.k.writer.write(cpu, liveRights(this.k, cpu));
   }
 }
