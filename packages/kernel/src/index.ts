@@ -40,3 +40,4 @@ export { kmapHooks, type KmapHook, type KmapHookPoints, type KmapKind } from './
 export { campaignCost, snapshotEvents, type CampaignCost } from './campaign-cost';
 export * from './user';
 export { type ContextSwitchHook } from './sched/sched';
+export { StrayTally, type StraySummary } from './campaign-tally';

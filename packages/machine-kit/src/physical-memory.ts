@@ -63,6 +63,11 @@ export class PhysicalMemory {
     return undefined;
   }
 
+  /** A frame's words if it was ever written (walks read absent frames as zeros); never allocates. */
+  frameIfPresent(frameNumber: number): Uint32Array | undefined {
+    return this.frames.get(frameNumber);
+  }
+
   /** True when [physical, physical+length) lies inside one region. */
   containsRange(physical: number, length: number): boolean {
     const region = this.regionOf(physical);

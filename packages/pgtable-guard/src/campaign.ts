@@ -12,9 +12,9 @@ import {
   Prng,
   Scheduler,
   snapshotEvents,
-  type StrayCount,
   type StrayKind,
   type ThreadContext,
+  StrayTally,
 } from '@pkeysim/kernel';
 import type { PgtableMode } from './boot-params';
 import { type GuardedMm, PgtableGuard } from './guard';
@@ -63,11 +63,6 @@ interface Intended {
   readonly prot: PageProt;
 }
 
-interface Tally {
-  attempted: number;
-  blocked: number;
-  landed: number;
-}
 
 /**
  * A page-table stray-write campaign: worker threads map, unmap, write-protect and age pages of
@@ -110,7 +105,7 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
     }
   };
 
-  const tallies = new Map<StrayKind, Tally>();
+  const tally = new StrayTally(PGTABLE_STRAY_KINDS);
   const granted: GrantedRights[] = [];
   const openWindows: { tid: number; ptep: number }[] = [];
 
@@ -157,15 +152,8 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
 
   /** A store by unrelated code; a landed one is followed by the walk that makes it take effect. */
   function strayStore(cpu: Cpu, kind: StrayKind, address: number, bytes: Uint8Array): void {
-    const tally = tallies.get(kind) ?? { attempted: 0, blocked: 0, landed: 0 };
-    tallies.set(kind, tally);
-    tally.attempted++;
     // The thread dies here when an oops blocks the store: it must be the body's last kernel call.
-    if (!cpu.write(address, bytes).ok) {
-      tally.blocked++;
-      return;
-    }
-    tally.landed++;
+    if (!tally.record(kind, cpu.write(address, bytes).ok)) return;
     for (const { change } of guard.sync()) {
       const rights = grantedBy(change);
       if (rights) granted.push({ address: change.virtual, granted: `${rights} (${kind})` });
@@ -260,18 +248,7 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   guard.sync();
   const corrupted = entriesCorrupted(mms, intended);
 
-  const byKind: Partial<Record<StrayKind, StrayCount>> = {};
-  let attempted = 0;
-  let blocked = 0;
-  let landed = 0;
-  for (const kind of PGTABLE_STRAY_KINDS) {
-    const t = tallies.get(kind);
-    if (!t) continue;
-    byKind[kind] = { ...t };
-    attempted += t.attempted;
-    blocked += t.blocked;
-    landed += t.landed;
-  }
+  const strays = tally.summary();
   const log = kernel.log.since(logMark);
   return {
     consumer: 'pgtable',
@@ -279,12 +256,12 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
     protection: options.protection,
     mode,
     arch,
-    strays_attempted: attempted,
-    strays_blocked: blocked,
-    strays_landed: landed,
+    strays_attempted: strays.strays_attempted,
+    strays_blocked: strays.strays_blocked,
+    strays_landed: strays.strays_landed,
     granted_rights: granted,
     ...cost,
-    by_kind: byKind,
+    by_kind: strays.by_kind,
     notes: campaignNotes(guard, log, corrupted, granted),
   };
 }

@@ -10,9 +10,9 @@ import {
   Prng,
   Scheduler,
   snapshotEvents,
-  type StrayCount,
   type StrayKind,
   type ThreadContext,
+  StrayTally,
 } from '@pkeysim/kernel';
 import { PmemNamespace } from './namespace';
 import { PKS_FAULT_MODES, type PksFaultMode } from './pgmap';
@@ -43,11 +43,6 @@ const MAX_STEPS = 200_000;
 /** How long a stray waits for a window or a leaked kmap to aim at before it falls back. */
 const MAX_WAIT = 30;
 
-interface Tally {
-  attempted: number;
-  blocked: number;
-  landed: number;
-}
 
 /** Where the completion interrupt keeps its counter: the first 8 bytes of namespace page 0. */
 const COMPLETION_SLOT = 0;
@@ -74,7 +69,7 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
   const prng = new Prng((options.seed ^ 0x9e3779b9) >>> 0);
   const scheduler = new Scheduler(kernel, options.seed);
 
-  const tallies = new Map<StrayKind, Tally>();
+  const tally = new StrayTally(PMEM_STRAY_KINDS);
   const openWindows: { tid: number; address: number }[] = [];
   const leaked: number[] = [];
   const bytes = (n: number) => {
@@ -133,12 +128,8 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
   }
 
   function strayWrite(cpu: Cpu, kind: StrayKind, address: number): void {
-    const tally = tallies.get(kind) ?? { attempted: 0, blocked: 0, landed: 0 };
-    tallies.set(kind, tally);
-    tally.attempted++;
     // The thread dies here when an oops blocks the write: it must be the body's last kernel call.
-    if (cpu.write(address, bytes(shape.strayBytes)).ok) tally.landed++;
-    else tally.blocked++;
+    tally.record(kind, cpu.write(address, bytes(shape.strayBytes)).ok);
   }
 
   function* stray(self: ThreadContext, kind: StrayKind, delay: number) {
@@ -207,30 +198,19 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
   const log = kernel.log.since(logMark);
   const check = ns.rebootAndVerify();
 
-  const byKind: Partial<Record<StrayKind, StrayCount>> = {};
-  let attempted = 0;
-  let blocked = 0;
-  let landed = 0;
-  for (const kind of PMEM_STRAY_KINDS) {
-    const t = tallies.get(kind);
-    if (!t) continue;
-    byKind[kind] = { ...t };
-    attempted += t.attempted;
-    blocked += t.blocked;
-    landed += t.landed;
-  }
+  const strays = tally.summary();
   return {
     consumer: 'pmem',
     seed: options.seed,
     protection: options.protection,
     mode,
     arch,
-    strays_attempted: attempted,
-    strays_blocked: blocked,
-    strays_landed: landed,
+    strays_attempted: strays.strays_attempted,
+    strays_blocked: strays.strays_blocked,
+    strays_landed: strays.strays_landed,
     bytes_corrupted_after_reboot: check.bytesCorrupted,
     ...cost,
-    by_kind: byKind,
+    by_kind: strays.by_kind,
     notes: campaignNotes(ns, log, check.pagesCorrupted),
   };
 }

@@ -11,9 +11,9 @@ import {
   Scheduler,
   snapshotEvents,
   type StaticConsumer,
-  type StrayCount,
   type StrayKind,
   type ThreadContext,
+  StrayTally,
 } from '@pkeysim/kernel';
 import { RO_KEY_NAME, RO_MODES, RoAllocator, type RoCache, type RoMode, type RoObject } from './allocator';
 import { createCredCache, createPolicyTable, type Cred, type CredField, userCred } from './examples';
@@ -37,11 +37,6 @@ export const RO_CAMPAIGN_SHAPE = Object.freeze({
 const MAX_STEPS = 200_000;
 const MAX_WAIT = 30;
 
-interface Tally {
-  attempted: number;
-  blocked: number;
-  landed: number;
-}
 
 /**
  * A read-only-at-rest campaign: worker threads change credentials through commit_creds, reload
@@ -88,7 +83,7 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
   policy.rules.forEach((o) => intended.set(o, { ...policy.cache.peek(o) }));
   const objects = [...intended.keys()];
 
-  const tallies = new Map<StrayKind, Tally>();
+  const tally = new StrayTally(RO_STRAY_KINDS);
   const openWindows: RoObject<string>[] = [];
 
   function* worker(self: ThreadContext) {
@@ -126,12 +121,8 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
   }
 
   function strayStore(cpu: Cpu, kind: StrayKind, address: number, bytes: Uint8Array): void {
-    const tally = tallies.get(kind) ?? { attempted: 0, blocked: 0, landed: 0 };
-    tallies.set(kind, tally);
-    tally.attempted++;
     // The thread dies here when an oops blocks the store: it must be the body's last kernel call.
-    if (cpu.write(address, bytes).ok) tally.landed++;
-    else tally.blocked++;
+    tally.record(kind, cpu.write(address, bytes).ok);
   }
 
   /** euid = 0: the store an exploit wants. */
@@ -194,18 +185,7 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
     corruptedFields += bad;
     if (bad > 0) corruptedObjects++;
   }
-  const byKind: Partial<Record<StrayKind, StrayCount>> = {};
-  let attempted = 0;
-  let blocked = 0;
-  let landed = 0;
-  for (const kind of RO_STRAY_KINDS) {
-    const t = tallies.get(kind);
-    if (!t) continue;
-    byKind[kind] = { ...t };
-    attempted += t.attempted;
-    blocked += t.blocked;
-    landed += t.landed;
-  }
+  const strays = tally.summary();
   const log = kernel.log.since(logMark);
   const notes: string[] = [
     ro.protected
@@ -222,11 +202,11 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
     protection: options.protection,
     mode,
     arch,
-    strays_attempted: attempted,
-    strays_blocked: blocked,
-    strays_landed: landed,
+    strays_attempted: strays.strays_attempted,
+    strays_blocked: strays.strays_blocked,
+    strays_landed: strays.strays_landed,
     ...cost,
-    by_kind: byKind,
+    by_kind: strays.by_kind,
     notes,
   };
 }
