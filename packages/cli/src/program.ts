@@ -28,7 +28,7 @@ export function createProgram(
   commands: readonly CliCommand[] = COMMANDS,
 ): Command {
   const program = new Command('pkeysim')
-    .description('Executable memory protection keys: check x86 access vectors against the hardware model.')
+    .description('Executable memory protection keys: the hardware, the kernel machinery and the features built on it.')
     .version(cliVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .addHelpText('after', EXIT_CODES_HELP);

@@ -115,6 +115,7 @@ export class FaultHandler {
       key,
       owner: key === undefined ? undefined : this.k.keys.ownerOf(key),
       pkrs,
+      register: this.k.space?.info.register ?? 'PKRS',
       fault: fault.summary,
       frames: thread.frames.map((f) => oopsFrame(f, formatRightsState)),
       notes,

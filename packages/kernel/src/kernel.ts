@@ -128,7 +128,7 @@ export class Kernel {
     }
     if (supported && space)
       log.info(
-        `x86/pks: ${space.info.register} enabled on ${machine.cpuCount} CPU(s), PKS_INIT_VALUE ${space.format(this.initValue)}`,
+        `${space.info.id}: ${space.info.register} enabled on ${machine.cpuCount} CPU(s), PKS_INIT_VALUE ${space.format(this.initValue)}`,
       );
     else
       log.info(

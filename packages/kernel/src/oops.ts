@@ -34,6 +34,8 @@ export interface OopsReport {
   readonly owner: string | undefined;
   /** The rights register of the faulting context, formatted ("0x55555554"). */
   readonly pkrs: string;
+  /** That register's name on this architecture ("PKRS", "POR_EL1", "AMR"); PKRS when absent. */
+  readonly register?: string;
   /** The architecture's one-line fault summary ("#PF error code 0x23 ..."). */
   readonly fault: string;
   readonly frames: readonly OopsFrame[];
@@ -62,14 +64,14 @@ export function formatOops(report: OopsReport): string[] {
     `#PF: supervisor ${report.access} access in kernel mode (${report.cause})`,
     `#PF: ${report.fault}`,
     `${report.severity === 'panic' ? 'Kernel panic' : 'Oops'}: CPU: ${report.cpu} PID: ${report.thread.tid} Comm: ${report.thread.name}`,
-    `PKRS: ${report.pkrs}`,
+    `${report.register ?? 'PKRS'}: ${report.pkrs}`,
     `key: ${report.key ?? '-'}${report.owner ? ` (${report.owner})` : ''}; ${report.reason}`,
   ];
   for (const note of report.notes) lines.push(`note: ${note}`);
   if (report.frames.length > 0) {
     lines.push('frames (outermost first):');
     for (const f of report.frames) {
-      lines.push(`  ${describeFrame(f)}${f.savedRights ? ` saved PKRS ${f.savedRights}` : ''}`);
+      lines.push(`  ${describeFrame(f)}${f.savedRights ? ` saved ${report.register ?? 'PKRS'} ${f.savedRights}` : ''}`);
     }
   }
   return lines;

@@ -393,7 +393,7 @@ export class PksTestModule {
         cpu.current.idle && rightsStateEqual(cpu.rights(), cpu.current.pkrs),
         'the CPU did not go back to its idle thread with its rights',
       );
-      return `write to key ${key.key} oopsed: ${oops.headline}, PKRS ${oops.pkrs}, ${victim.name} killed`;
+      return `write to key ${key.key} oopsed: ${oops.headline}, ${oops.register ?? 'PKRS'} ${oops.pkrs}, ${victim.name} killed`;
     } finally {
       this.kernel.pks_set_fault_callback(key.key, undefined);
       this.kernel.vunmap(page);
