@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createMachine, getPlugin, Privilege } from '@pkeysim/core';
@@ -15,11 +15,14 @@ afterAll(() => rmSync(outside, { recursive: true, force: true }));
 function installOutside(): void {
   cpSync(template, outside, { recursive: true });
   const pkg = JSON.parse(readFileSync(join(outside, 'package.json'), 'utf8'));
-  const paths: Record<string, string[]> = {};
   for (const name of Object.keys(pkg.dependencies).filter((d) => d.startsWith('@pkeysim/'))) {
-    const dir = join(workspace, 'packages', name.slice('@pkeysim/'.length));
-    pkg.dependencies[name] = `file:${dir}`;
-    paths[name] = [join(dir, 'src/index.ts')];
+    pkg.dependencies[name] = `file:${join(workspace, 'packages', name.slice('@pkeysim/'.length))}`;
+  }
+  // Every workspace package resolves to its sources, so the dependencies' own @pkeysim imports
+  // (x86 -> machine-kit, ...) are checked against current code rather than a stale dist build.
+  const paths: Record<string, string[]> = {};
+  for (const dir of readdirSync(join(workspace, 'packages'))) {
+    paths[`@pkeysim/${dir}`] = [join(workspace, 'packages', dir, 'src/index.ts')];
   }
   writeFileSync(join(outside, 'package.json'), JSON.stringify(pkg, null, 2));
   // Third-party dependencies (tsyringe, vitest) come from the workspace's install; @pkeysim/* from sources.
