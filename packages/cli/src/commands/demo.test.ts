@@ -34,6 +34,31 @@ describe('pkeysim demo', () => {
     expect(result.campaigns).toEqual(expect.arrayContaining(['pmem']));
   });
 
+  it('runs on arm64 POE and POWER with --arch: off and keys rows, every stray blocked under keys', async () => {
+    for (const arch of ['arm64-poe', 'power']) {
+      const run = await runCli(['demo', '--arch', arch, '--runs', '1', '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      const result = JSON.parse(run.lines.at(-1)!) as DemoResult;
+      expect(result.machine.arch).toBe(arch);
+      expect(result.rows.map((r) => r.scheme)).toEqual(['off', 'keys']);
+      const [off, keys] = result.rows;
+      expect(keys.unsupported, keys.skipped.join('; ')).toBeUndefined();
+      expect(keys.strays_attempted).toBeGreaterThan(0);
+      expect(keys.strays_blocked).toBe(keys.strays_attempted);
+      expect(keys.bytes_lost_after_reboot).toBe(0);
+      expect(off.bytes_lost_after_reboot).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuses a scheme as --arch, and an unknown name, with one line and exit 2', async () => {
+    const scheme = await runCli(['demo', '--arch', 'vkeys']);
+    expect(scheme.code).toBe(2);
+    expect(scheme.stderr).toMatch(/vkeys is a protection scheme/);
+    const unknown = await runCli(['demo', '--arch', 'sparc']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no architecture or scheme plugin named 'sparc'/);
+  });
+
   it('draws a progress bar on stderr only when it is a terminal, and erases it', async () => {
     const tty = await runCli(['demo', '--runs', '1'], { isTTY: true });
     expect(tty.stderr).toMatch(/\r\[[#-]+\] \d+\/\d+ pmem under off, seed 1/);

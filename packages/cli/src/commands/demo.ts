@@ -1,6 +1,4 @@
-import '@pkeysim/x86';
-import '@pkeysim/scheme-pagetable';
-import '@pkeysim/scheme-vkeys';
+import { archOption } from '../arch';
 import { readFile } from 'node:fs/promises';
 import {
   type CostModel,
@@ -26,6 +24,9 @@ import { CAMPAIGN_RUNNERS } from './campaign';
 /** The built-in machine the demo runs on. */
 export const DEMO_MACHINE = Object.freeze({ arch: 'x86', cpus: 4, pagingLevels: 4 });
 
+/** The demo machine on another architecture (`--arch`): same CPUs, that architecture's keys. */
+export type DemoMachine = Readonly<{ arch: string; cpus: number; pagingLevels: number }>;
+
 /** One row of the demo: a protection scheme and how it fared across every campaign and seed. */
 export interface DemoRow {
   readonly scheme: string;
@@ -50,6 +51,8 @@ export interface DemoRow {
 }
 
 export interface DemoOptions {
+  /** The architecture of the 'off' and 'keys' rows (default x86); schemes run on their own base. */
+  readonly arch?: string;
   readonly seed: number;
   readonly runs: number;
   readonly costs?: Readonly<Record<string, number>>;
@@ -58,7 +61,7 @@ export interface DemoOptions {
 }
 
 export interface DemoResult {
-  readonly machine: typeof DEMO_MACHINE;
+  readonly machine: DemoMachine;
   readonly seeds: readonly number[];
   readonly campaigns: readonly string[];
   readonly rows: readonly DemoRow[];
@@ -105,23 +108,31 @@ interface SchemeSpec {
   readonly protection: boolean;
 }
 
-/** Protection off, x86 keys, then every registered scheme plugin (page tables, virtual keys, ...). */
-export function demoSchemes(): SchemeSpec[] {
-  const x86 = getPlugin(DEMO_MACHINE.arch);
+/**
+ * Protection off and the architecture's keys; on x86 (the default) also every registered scheme
+ * plugin (page tables, virtual keys, ...), which are built on an x86 machine and so are compared
+ * with x86 keys, not with another architecture's.
+ */
+export function demoSchemes(archName: string = DEMO_MACHINE.arch): SchemeSpec[] {
+  const arch = getPlugin(archName);
+  if (arch.kind !== 'architecture') {
+    throw new UsageError(`--arch ${archName} is a protection scheme; the demo compares schemes on an architecture (e.g. x86)`);
+  }
   const schemes: SchemeSpec[] = [
     {
       scheme: 'off',
       description: 'no protection: the same workload, every key left open',
-      plugin: x86,
+      plugin: arch,
       protection: false,
     },
     {
       scheme: 'keys',
-      description: 'x86 PKS/PKU protection keys (the Linux PKS series)',
-      plugin: x86,
+      description: `${arch.description}: protection keys as the Linux PKS series uses them`,
+      plugin: arch,
       protection: true,
     },
   ];
+  if (archName !== DEMO_MACHINE.arch) return schemes;
   for (const plugin of listPlugins()) {
     if (plugin.kind === 'scheme' && !plugin.name.startsWith('demo.'))
       schemes.push({ scheme: plugin.name, description: plugin.description, plugin, protection: true });
@@ -152,7 +163,8 @@ function demoMode(runner: CampaignRunner): CampaignMode {
 export function runDemo(options: DemoOptions): DemoResult {
   const model: CostModel = costModel(options.costs);
   const seeds = Array.from({ length: options.runs }, (_, i) => options.seed + i);
-  const schemes = demoSchemes();
+  const machine: DemoMachine = { ...DEMO_MACHINE, arch: options.arch ?? DEMO_MACHINE.arch };
+  const schemes = demoSchemes(machine.arch);
   const total = schemes.length * CAMPAIGN_RUNNERS.length * seeds.length;
   let done = 0;
   const rows: DemoRow[] = [];
@@ -220,7 +232,7 @@ export function runDemo(options: DemoOptions): DemoResult {
       skipped,
     });
   }
-  return { machine: DEMO_MACHINE, seeds, campaigns: CAMPAIGN_RUNNERS.map((r) => r.consumer), rows };
+  return { machine, seeds, campaigns: CAMPAIGN_RUNNERS.map((r) => r.consumer), rows };
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -265,6 +277,7 @@ export function formatDemoTable(result: DemoResult): string[] {
 }
 
 interface DemoFlags {
+  arch: string;
   seed: number;
   runs: number;
   costs?: string;
@@ -306,6 +319,7 @@ Examples:
   pkeysim demo                       (also: npm start)
   pkeysim demo --seed 7 --runs 2
   pkeysim demo --costs costs.yaml    price events differently (docs/costs.md)
+  pkeysim demo --arch arm64-poe      the same campaigns on arm64 POE (also: --arch power)
   pkeysim demo --json`;
 
 /** `pkeysim demo`: every campaign under every scheme, one table. */
@@ -314,6 +328,7 @@ export const demoCommand: CliCommand = {
     program
       .command('demo')
       .description('run the stray-write campaigns under every protection scheme and print one comparison table')
+      .addOption(archOption('architecture of the off and keys rows; schemes are compared on x86'))
       .addOption(new Option('--seed <n>', 'first seed').argParser(parseCount(0xffffffff)).default(1))
       .addOption(new Option('--runs <n>', 'seeds per campaign and scheme').argParser(parseCount(100)).default(4))
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults')
@@ -330,12 +345,15 @@ export const demoCommand: CliCommand = {
               c.bold('pkeysim demo: stray writes against protected kernel data, under every protection scheme'),
             );
             await out.line(
-              `machine: ${DEMO_MACHINE.arch}, ${DEMO_MACHINE.cpus} CPUs, ${DEMO_MACHINE.pagingLevels}-level paging, PKS and PKU, a PMEM namespace, page-table protection on`,
+              flags.arch === DEMO_MACHINE.arch
+                ? `machine: ${DEMO_MACHINE.arch}, ${DEMO_MACHINE.cpus} CPUs, ${DEMO_MACHINE.pagingLevels}-level paging, PKS and PKU, a PMEM namespace, page-table protection on`
+                : `machine: ${flags.arch}, ${DEMO_MACHINE.cpus} CPUs, its protection keys, a PMEM namespace, page-table protection on`,
             );
             await out.line('');
           }
           let bar: ProgressBar | undefined;
           const result = runDemo({
+            arch: flags.arch,
             seed: flags.seed,
             runs: flags.runs,
             costs,
