@@ -5,7 +5,10 @@ import { defineConfig } from 'vitest/config';
 const root = import.meta.dirname;
 // Tests run against sibling packages' sources, so `npm test` needs no build first.
 const alias = Object.fromEntries(
-  readdirSync(resolve(root, 'packages')).map((dir) => [`@pkeysim/${dir}`, resolve(root, 'packages', dir, 'src/index.ts')]),
+  readdirSync(resolve(root, 'packages')).map((dir) => [
+    `@pkeysim/${dir}`,
+    resolve(root, 'packages', dir, 'src/index.ts'),
+  ]),
 );
 
 export function packageTestConfig() {

@@ -11,7 +11,13 @@
  */
 import { AccessKind } from '@pkeysim/core';
 import {
-  FaultKind, TF_PRIV_EXEC, TF_PRIV_READ, TF_PRIV_WRITE, TF_USER_EXEC, TF_USER_READ, TF_USER_WRITE,
+  FaultKind,
+  TF_PRIV_EXEC,
+  TF_PRIV_READ,
+  TF_PRIV_WRITE,
+  TF_USER_EXEC,
+  TF_USER_READ,
+  TF_USER_WRITE,
 } from '@pkeysim/machine-kit';
 import { POE_R, POE_W, POE_X } from './registers';
 
@@ -45,15 +51,27 @@ function needed(kind: AccessKind): number {
  * are the Perm<POIndex> of POR_EL1 / POR_EL0, or OVERLAY_OFF when TCR2_EL1.POE / E0POE is clear.
  */
 export function checkPoeAccess(
-  flags: number, kind: AccessKind, el0: boolean, privOverlay: number, userOverlay: number, wxn: boolean, pan: boolean,
+  flags: number,
+  kind: AccessKind,
+  el0: boolean,
+  privOverlay: number,
+  userOverlay: number,
+  wxn: boolean,
+  pan: boolean,
 ): number {
-  const userBase = ((flags & TF_USER_READ) !== 0 ? R : 0) | ((flags & TF_USER_WRITE) !== 0 ? W : 0) | ((flags & TF_USER_EXEC) !== 0 ? X : 0);
+  const userBase =
+    ((flags & TF_USER_READ) !== 0 ? R : 0) |
+    ((flags & TF_USER_WRITE) !== 0 ? W : 0) |
+    ((flags & TF_USER_EXEC) !== 0 ? X : 0);
   const need = needed(kind);
   if (el0) {
     if ((effective(userBase, userOverlay, wxn) & need) !== 0) return 0;
     return (effective(userBase, OVERLAY_OFF, wxn) & need) !== 0 ? FaultKind.Domain : FaultKind.Permission;
   }
-  const privBase = ((flags & TF_PRIV_READ) !== 0 ? R : 0) | ((flags & TF_PRIV_WRITE) !== 0 ? W : 0) | ((flags & TF_PRIV_EXEC) !== 0 ? X : 0);
+  const privBase =
+    ((flags & TF_PRIV_READ) !== 0 ? R : 0) |
+    ((flags & TF_PRIV_WRITE) !== 0 ? W : 0) |
+    ((flags & TF_PRIV_EXEC) !== 0 ? X : 0);
   const data = kind !== AccessKind.Fetch;
   // PAN is evaluated on what EL0 may do after ITS overlay (KVM: pan = PAN && (ur || uw), computed last).
   const userData = effective(userBase, userOverlay, wxn) & (R | W);

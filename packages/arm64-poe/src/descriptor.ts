@@ -6,12 +6,33 @@
  * UXNTable) are written as zero, so the leaf alone decides.
  */
 import {
-  type DescriptorCodec, type EntryWords, type LeafRequest, TF_GLOBAL, TF_PRIV_EXEC, TF_PRIV_READ, TF_PRIV_WRITE, TF_USER,
-  TF_USER_EXEC, TF_USER_READ, TF_USER_WRITE, TWO_32,
+  type DescriptorCodec,
+  type EntryWords,
+  type LeafRequest,
+  TF_GLOBAL,
+  TF_PRIV_EXEC,
+  TF_PRIV_READ,
+  TF_PRIV_WRITE,
+  TF_USER,
+  TF_USER_EXEC,
+  TF_USER_READ,
+  TF_USER_WRITE,
+  TWO_32,
 } from '@pkeysim/machine-kit';
 import {
-  D_AF, D_AP_RDONLY, D_AP_USER, D_NG, D_OA_HI, D_POINDEX_HI, D_POINDEX_SHIFT_HI, D_PXN_HI, D_SH_INNER, D_TABLE_OR_PAGE,
-  D_UXN_HI, D_VALID, POE_OVERLAYS,
+  D_AF,
+  D_AP_RDONLY,
+  D_AP_USER,
+  D_NG,
+  D_OA_HI,
+  D_POINDEX_HI,
+  D_POINDEX_SHIFT_HI,
+  D_PXN_HI,
+  D_SH_INNER,
+  D_TABLE_OR_PAGE,
+  D_UXN_HI,
+  D_VALID,
+  POE_OVERLAYS,
 } from './registers';
 
 const LEVELS = 4;
@@ -79,8 +100,14 @@ export const arm64Descriptors: DescriptorCodec = Object.freeze({
   encodeLeaf(physical: number, level: number, r: LeafRequest): EntryWords {
     // Linux gives kernel text PTE_UXN and user text PTE_PXN (PAGE_KERNEL_EXEC, PAGE_READONLY_EXEC).
     const lo =
-      D_VALID | (level === 0 ? D_TABLE_OR_PAGE : 0) | D_SH_INNER | D_AF |
-      (r.user ? D_AP_USER : 0) | (r.writable ? 0 : D_AP_RDONLY) | (r.global ? 0 : D_NG) | (physical % TWO_32);
+      D_VALID |
+      (level === 0 ? D_TABLE_OR_PAGE : 0) |
+      D_SH_INNER |
+      D_AF |
+      (r.user ? D_AP_USER : 0) |
+      (r.writable ? 0 : D_AP_RDONLY) |
+      (r.global ? 0 : D_NG) |
+      (physical % TWO_32);
     const hi =
       Math.floor(physical / TWO_32) |
       (r.executable && !r.user ? 0 : D_PXN_HI) |

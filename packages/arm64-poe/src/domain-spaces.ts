@@ -5,7 +5,13 @@
  * low word of the register: Perm<0..7>; Perm<8..15> exist only with 128-bit descriptors.
  */
 import {
-  DENY_ALL_FLAGS, DomainError, Privilege, rightsState, type Denials, type DomainSpace, type DomainSpaceInfo,
+  DENY_ALL_FLAGS,
+  DomainError,
+  Privilege,
+  rightsState,
+  type Denials,
+  type DomainSpace,
+  type DomainSpaceInfo,
   type RightsState,
 } from '@pkeysim/core';
 import { hex32 } from '@pkeysim/machine-kit';
@@ -70,7 +76,10 @@ export class PorSpace implements DomainSpace {
 
   private requireAvailable(cpu: number): void {
     if (!this.available(cpu)) {
-      throw new DomainError('unsupported', `CPU ${cpu} does not implement FEAT_S1POE for EL${this.el} (ID_AA64MMFR3_EL1.S1POE)`);
+      throw new DomainError(
+        'unsupported',
+        `CPU ${cpu} does not implement FEAT_S1POE for EL${this.el} (ID_AA64MMFR3_EL1.S1POE)`,
+      );
     }
   }
 
@@ -79,7 +88,8 @@ export class PorSpace implements DomainSpace {
     try {
       return run();
     } catch (error) {
-      if (isArm64Exception(error)) throw new DomainError('unsupported', `${this.info.register} on CPU ${cpu}: ${error.message}`);
+      if (isArm64Exception(error))
+        throw new DomainError('unsupported', `${this.info.register} on CPU ${cpu}: ${error.message}`);
       throw error;
     }
   }
@@ -120,13 +130,25 @@ export class PorSpace implements DomainSpace {
 
   private checkDomain(domain: number): void {
     if (!Number.isInteger(domain) || domain < 0 || domain >= POE_OVERLAYS) {
-      throw new DomainError('invalid', `${this.info.register} overlay index ${String(domain)} must be 0..${POE_OVERLAYS - 1}`);
+      throw new DomainError(
+        'invalid',
+        `${this.info.register} overlay index ${String(domain)} must be 0..${POE_OVERLAYS - 1}`,
+      );
     }
   }
 
   private wordOf(state: RightsState): number {
-    if (!Array.isArray(state) || state.length !== 1 || !Number.isInteger(state[0]) || state[0] < 0 || state[0] > 0xffffffff) {
-      throw new DomainError('invalid', `${this.info.register} state must be one unsigned 32-bit word (Perm<0..7>), got [${String(state)}]`);
+    if (
+      !Array.isArray(state) ||
+      state.length !== 1 ||
+      !Number.isInteger(state[0]) ||
+      state[0] < 0 ||
+      state[0] > 0xffffffff
+    ) {
+      throw new DomainError(
+        'invalid',
+        `${this.info.register} state must be one unsigned 32-bit word (Perm<0..7>), got [${String(state)}]`,
+      );
     }
     return state[0];
   }

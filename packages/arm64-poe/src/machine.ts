@@ -4,11 +4,15 @@
  * TCR2_EL1, SCTLR_EL1.WXN, CPACR_EL1.E0POE and PSTATE.PAN, and the overlay access check.
  * Privilege.User is EL0, Privilege.Supervisor is EL1.
  */
+import { AccessKind, DomainError, MachineEvent, Privilege, type DomainSpace, type MachineConfig } from '@pkeysim/core';
 import {
-  AccessKind, DomainError, MachineEvent, Privilege, type DomainSpace, type MachineConfig,
-} from '@pkeysim/core';
-import {
-  FAULT_KIND_MASK, FaultKind, formatAddress, type FaultReport, KitMachine, type KitFaultRecord, TF_DOMAIN_SHIFT,
+  FAULT_KIND_MASK,
+  FaultKind,
+  formatAddress,
+  type FaultReport,
+  KitMachine,
+  type KitFaultRecord,
+  TF_DOMAIN_SHIFT,
 } from '@pkeysim/machine-kit';
 import { checkPoeAccess, OVERLAY_OFF } from './access-check';
 import { arm64Descriptors, armLevel } from './descriptor';
@@ -16,8 +20,19 @@ import { PorSpace, type PorRegisters } from './domain-spaces';
 import { Arm64Exception } from './exception';
 import { overlayField } from './overlay';
 import {
-  CPACR_E0POE, EC_DABT_CUR, EC_DABT_LOW, EC_IABT_CUR, EC_IABT_LOW, ESR_IL, ESR_ISS2_OVERLAY, ESR_WNR, FSC_PERMISSION,
-  FSC_TRANSLATION, SCTLR_WXN, TCR2_E0POE, TCR2_POE,
+  CPACR_E0POE,
+  EC_DABT_CUR,
+  EC_DABT_LOW,
+  EC_IABT_CUR,
+  EC_IABT_LOW,
+  ESR_IL,
+  ESR_ISS2_OVERLAY,
+  ESR_WNR,
+  FSC_PERMISSION,
+  FSC_TRANSLATION,
+  SCTLR_WXN,
+  TCR2_E0POE,
+  TCR2_POE,
 } from './registers';
 
 export interface Arm64PoeFeatures {
@@ -42,7 +57,8 @@ const SYS_REGS: readonly Arm64SysReg[] = ['POR_EL0', 'POR_EL1', 'TCR2_EL1', 'SCT
 /** A 64-bit register value as (hi, lo) u32 words; numbers must be exact, bigints in [0, 2^64). */
 function splitU64(value: number | bigint, what: string): [number, number] {
   if (typeof value === 'bigint') {
-    if (value < 0n || value >= 1n << 64n) throw new RangeError(`${what} 0x${value.toString(16)} does not fit in 64 bits`);
+    if (value < 0n || value >= 1n << 64n)
+      throw new RangeError(`${what} 0x${value.toString(16)} does not fit in 64 bits`);
     return [Number(value >> 32n), Number(value & 0xffffffffn)];
   }
   if (!Number.isInteger(value) || value < 0 || value > Number.MAX_SAFE_INTEGER) {
@@ -74,14 +90,18 @@ export class Arm64PoeMachine extends KitMachine implements PorRegisters {
     const options = config.options ?? {};
     const known = ['tlbEntries'];
     for (const key of Object.keys(options)) {
-      if (!known.includes(key)) throw new DomainError('invalid', `unknown arm64-poe option "${key}" (known: ${known.join(', ')})`);
+      if (!known.includes(key))
+        throw new DomainError('invalid', `unknown arm64-poe option "${key}" (known: ${known.join(', ')})`);
     }
     return new Arm64PoeMachine({
       cpus: config.cpus,
       tlbEntries: options.tlbEntries as number | undefined,
       ramBytes: config.memory?.ramBytes,
       persistentBytes: config.memory?.persistentBytes,
-      features: { el0Overlay: config.features?.userDomains ?? true, el1Overlay: config.features?.supervisorDomains ?? true },
+      features: {
+        el0Overlay: config.features?.userDomains ?? true,
+        el1Overlay: config.features?.supervisorDomains ?? true,
+      },
     });
   }
 
@@ -97,7 +117,10 @@ export class Arm64PoeMachine extends KitMachine implements PorRegisters {
       // Linux arm64 flush_tlb_kernel_range: per-page TLBI up to MAX_DVM_OPS (PTRS_PER_PTE), else flush_tlb_all.
       flushCeiling: 512,
     });
-    this.features = Object.freeze({ el0Overlay: options.features?.el0Overlay ?? true, el1Overlay: options.features?.el1Overlay ?? true });
+    this.features = Object.freeze({
+      el0Overlay: options.features?.el0Overlay ?? true,
+      el1Overlay: options.features?.el1Overlay ?? true,
+    });
     const n = this.cpuCount;
     this.por0Lo = new Uint32Array(n);
     this.por0Hi = new Uint32Array(n);
@@ -117,7 +140,8 @@ export class Arm64PoeMachine extends KitMachine implements PorRegisters {
 
   /** Reset: POR_ELx are architecturally UNKNOWN, modelled as 0; TCR2, SCTLR.WXN, CPACR.E0POE and PAN clear. */
   protected resetArchitecture(): void {
-    for (const register of [this.por0Lo, this.por0Hi, this.por1Lo, this.por1Hi, this.tcr2, this.sctlr, this.cpacr]) register.fill(0);
+    for (const register of [this.por0Lo, this.por0Hi, this.por1Lo, this.por1Hi, this.tcr2, this.sctlr, this.cpacr])
+      register.fill(0);
     this.pan.fill(0);
   }
 
@@ -185,13 +209,17 @@ export class Arm64PoeMachine extends KitMachine implements PorRegisters {
   }
 
   private checkRegister(cpu: number, reg: Arm64SysReg): void {
-    if (!SYS_REGS.includes(reg)) throw new RangeError(`unknown system register ${String(reg)} (known: ${SYS_REGS.join(', ')})`);
+    if (!SYS_REGS.includes(reg))
+      throw new RangeError(`unknown system register ${String(reg)} (known: ${SYS_REGS.join(', ')})`);
     const el0 = this.modes[cpu] === Privilege.User;
-    if (reg === 'POR_EL0' && !this.features.el0Overlay) throw new Arm64Exception('undefined', 'POR_EL0 without FEAT_S1POE is UNDEFINED');
-    if (reg === 'POR_EL1' && !this.features.el1Overlay) throw new Arm64Exception('undefined', 'POR_EL1 without FEAT_S1POE is UNDEFINED');
+    if (reg === 'POR_EL0' && !this.features.el0Overlay)
+      throw new Arm64Exception('undefined', 'POR_EL0 without FEAT_S1POE is UNDEFINED');
+    if (reg === 'POR_EL1' && !this.features.el1Overlay)
+      throw new Arm64Exception('undefined', 'POR_EL1 without FEAT_S1POE is UNDEFINED');
     if (!el0) return;
     if (reg !== 'POR_EL0') throw new Arm64Exception('undefined', `${reg} is UNDEFINED at EL0`);
-    if ((this.cpacr[cpu] & CPACR_E0POE) === 0) throw new Arm64Exception('trap', 'POR_EL0 at EL0 with CPACR_EL1.E0POE = 0 traps to EL1');
+    if ((this.cpacr[cpu] & CPACR_E0POE) === 0)
+      throw new Arm64Exception('trap', 'POR_EL0 at EL0 with CPACR_EL1.E0POE = 0 traps to EL1');
   }
 
   /** MSR PAN, #imm (EL1 only: UNDEFINED at EL0). */
@@ -252,7 +280,15 @@ export class Arm64PoeMachine extends KitMachine implements PorRegisters {
     const tcr2 = this.tcr2[cpu];
     const privOverlay = (tcr2 & TCR2_POE) !== 0 ? field(this.por1Lo[cpu], index) : OFF;
     const userOverlay = (tcr2 & TCR2_E0POE) !== 0 ? field(this.por0Lo[cpu], index) : OFF;
-    return check(flags, kind, mode === Privilege.User, privOverlay, userOverlay, (this.sctlr[cpu] & SCTLR_WXN) !== 0, this.pan[cpu] !== 0);
+    return check(
+      flags,
+      kind,
+      mode === Privilege.User,
+      privOverlay,
+      userOverlay,
+      (this.sctlr[cpu] & SCTLR_WXN) !== 0,
+      this.pan[cpu] !== 0,
+    );
   }
 
   /** ESR_ELx of the abort (Arm ARM D24 ESR_EL1; Linux esr.h), FAR = the address. */
@@ -274,8 +310,17 @@ export class Arm64PoeMachine extends KitMachine implements PorRegisters {
     const extra = overlay ? ', ISS2.Overlay' : kind === FaultKind.PrivilegeGuard ? ' (PSTATE.PAN)' : '';
     return {
       detail: {
-        exception, esr, esrHex, ec, fsc, level, wnr: write, overlay, pan: kind === FaultKind.PrivilegeGuard,
-        far: record.address, farHex: formatAddress(record.address),
+        exception,
+        esr,
+        esrHex,
+        ec,
+        fsc,
+        level,
+        wnr: write,
+        overlay,
+        pan: kind === FaultKind.PrivilegeGuard,
+        far: record.address,
+        farHex: formatAddress(record.address),
       },
       summary: `${exception} from EL${el0 ? 0 : 1}: ${what}, level ${level}${extra}, ${write ? 'write' : fetch ? 'fetch' : 'read'} at ${formatAddress(record.address)} (ESR_EL1 ${esrHex})`,
     };

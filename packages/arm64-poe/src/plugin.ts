@@ -6,7 +6,8 @@ import { Arm64PoeMachine } from './machine';
 export const arm64PoePlugin: ProtectionPlugin = Object.freeze({
   name: 'arm64-poe',
   kind: 'architecture' as const,
-  description: 'arm64 with the Permission Overlay Extension: POR_EL0 (EL0) and POR_EL1 (EL1), 8 overlays with R/W/X, WXN and PAN',
+  description:
+    'arm64 with the Permission Overlay Extension: POR_EL0 (EL0) and POR_EL1 (EL1), 8 overlays with R/W/X, WXN and PAN',
   register(container: DependencyContainer, _config: MachineConfig): void {
     // Resolved once per container; then used as a plain object (no DI on the hot path).
     container.register(TOKENS.Machine, {

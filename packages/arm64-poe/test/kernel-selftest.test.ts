@@ -10,8 +10,12 @@ describe('the kernel runs unchanged on arm64-poe (POR_EL1 as the supervisor key 
       expect(kernel.space?.info.register).toBe('POR_EL1');
       const results = runPksSelftest(kernel);
       const lines = results.map(formatTestResult);
-      const expected = keyDesign === 'static' ? ['OK', 'OK', 'OK', 'OK', 'OK', 'OK', 'OK', 'SKIP', 'OK'] : Array(9).fill('OK');
-      expect(results.map((r) => r.status), lines.join('\n')).toEqual(expected);
+      const expected =
+        keyDesign === 'static' ? ['OK', 'OK', 'OK', 'OK', 'OK', 'OK', 'OK', 'SKIP', 'OK'] : Array(9).fill('OK');
+      expect(
+        results.map((r) => r.status),
+        lines.join('\n'),
+      ).toEqual(expected);
       // The oops names this architecture's register, not x86's PKRS.
       expect(results.find((r) => r.name === 'RUN_CRASH_TEST')!.detail).toMatch(/POR_EL1 0x/);
       expect(kernel.log.lines().some((line) => line.startsWith('arm64.por_el1: POR_EL1 enabled'))).toBe(true);

@@ -1,7 +1,16 @@
 import { AccessKind, createMachine, Deny, DomainError, MachineEvent, Privilege } from '@pkeysim/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Arm64Exception, Arm64PoeMachine, denialsOfOverlay, overlayField, POE_R, POE_W, POE_X, SCTLR_WXN } from '../src/index';
+import {
+  Arm64Exception,
+  Arm64PoeMachine,
+  denialsOfOverlay,
+  overlayField,
+  POE_R,
+  POE_W,
+  POE_X,
+  SCTLR_WXN,
+} from '../src/index';
 
 const KVA = -0x778000000000; // 0xffff888000000000 (TTBR1)
 const UVA = 0x403000; // TTBR0, a TLB slot other than KVA's
@@ -31,7 +40,8 @@ describe('POR_ELx rights states', () => {
         const data = denials & (Deny.Access | Deny.Write | Deny.Read);
         const expectedData = (denials & Deny.Access) !== 0 || data === (Deny.Write | Deny.Read) ? Deny.Access : data;
         expect(back).toBe(expectedData | (denials & Deny.Execute));
-        for (let other = 0; other < 8; other++) if (other !== index) expect(el1.denialsOf(state, other)).toBe(el1.denialsOf(el1.initialState(), other));
+        for (let other = 0; other < 8; other++)
+          if (other !== index) expect(el1.denialsOf(state, other)).toBe(el1.denialsOf(el1.initialState(), other));
       }),
     );
   });
@@ -41,7 +51,13 @@ describe('POR_ELx rights states', () => {
     expect(el0.format(el0.initialState())).toBe('0x00000007');
     expect(el0.denialsOf(el0.initialState(), 0)).toBe(Deny.None);
     expect(el0.denialsOf(el0.initialState(), 5)).toBe(Deny.Access | Deny.Execute);
-    expect(el0.info).toMatchObject({ domains: 8, register: 'POR_EL0', governs: Privilege.User, contextSave: 'software', scope: 'thread' });
+    expect(el0.info).toMatchObject({
+      domains: 8,
+      register: 'POR_EL0',
+      governs: Privilege.User,
+      contextSave: 'software',
+      scope: 'thread',
+    });
   });
 
   it('treats reserved field values 8..15 as no access', () => {
@@ -88,7 +104,10 @@ describe('the POE access check', () => {
     expect(machine.access(0, va, AccessKind.Write)).toBe(0);
     expect(machine.access(0, va, AccessKind.Read)).not.toBe(0);
     expect(machine.access(0, va, AccessKind.Fetch)).not.toBe(0);
-    expect(machine.lastFault(0)).toMatchObject({ cause: 'domain', detail: { exception: 'Instruction Abort', ec: 0x21 } });
+    expect(machine.lastFault(0)).toMatchObject({
+      cause: 'domain',
+      detail: { exception: 'Instruction Abort', ec: 0x21 },
+    });
   });
 
   it('ignores POR_EL1 until TCR2_EL1.POE is set', () => {
@@ -148,7 +167,9 @@ describe('the POE access check', () => {
     el1.load(0, el1.withDenials(el1.initialState(), 1, Deny.Write));
     expect(machine.access(0, va, AccessKind.Write)).not.toBe(0);
     expect(machine.events.get(0, MachineEvent.PageWalk)).toBe(walks);
-    expect(machine.events.total(MachineEvent.TlbFlushPage) + machine.events.total(MachineEvent.TlbFlushAll)).toBe(flushes);
+    expect(machine.events.total(MachineEvent.TlbFlushPage) + machine.events.total(MachineEvent.TlbFlushAll)).toBe(
+      flushes,
+    );
     expect(machine.events.get(0, MachineEvent.RightsWrite)).toBeGreaterThan(0);
   });
 
@@ -187,6 +208,8 @@ describe('system-register instructions', () => {
     const { machine } = createMachine({ arch: 'arm64-poe', cpus: 2, features: { userDomains: false } });
     expect(machine.arch).toBe('arm64-poe');
     expect(machine.domainSpace(Privilege.User)!.available(0)).toBe(false);
-    expect(() => createMachine({ arch: 'arm64-poe', cpus: 1, options: { pagingLevels: 5 } })).toThrow(/unknown arm64-poe option/);
+    expect(() => createMachine({ arch: 'arm64-poe', cpus: 1, options: { pagingLevels: 5 } })).toThrow(
+      /unknown arm64-poe option/,
+    );
   });
 });

@@ -11,7 +11,9 @@ describe('--arch', () => {
 
   it('refuses an unknown name with a usage error that lists the registered plugins', () => {
     expect(() => resolveArch('mips')).toThrow(UsageError);
-    expect(() => resolveArch('mips')).toThrow(/no architecture or scheme plugin named 'mips' \(registered: .*pagetable \(scheme\).*x86 \(architecture\)/);
+    expect(() => resolveArch('mips')).toThrow(
+      /no architecture or scheme plugin named 'mips' \(registered: .*pagetable \(scheme\).*x86 \(architecture\)/,
+    );
   });
 
   it('parses into the plugin name, defaulting to x86', () => {

@@ -20,7 +20,9 @@ export function archNames(): string[] {
 export function resolveArch(name: string): ProtectionPlugin {
   const plugin = listPlugins().find((p) => p.name === name);
   if (!plugin) {
-    const known = listPlugins().map((p) => `${p.name} (${p.kind})`).join(', ');
+    const known = listPlugins()
+      .map((p) => `${p.name} (${p.kind})`)
+      .join(', ');
     throw new UsageError(`no architecture or scheme plugin named '${name}' (registered: ${known})`);
   }
   return plugin;

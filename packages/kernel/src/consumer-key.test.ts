@@ -50,7 +50,11 @@ describe('campaignCost', () => {
     events.count(1, MachineEvent.RightsWriteSkipped, 3);
     events.count(0, MachineEvent.Shootdown, 1);
     events.count(0, MachineEvent.ContextSwitch, 1);
-    const cost = campaignCost(events, before, new CostModel({ rights_write: 100, shootdown: 4000, context_switch: 50 }));
+    const cost = campaignCost(
+      events,
+      before,
+      new CostModel({ rights_write: 100, shootdown: 4000, context_switch: 50 }),
+    );
     // Switches are DomainSwitch events; their cost is the switching traffic (writes and shootdown), not the context switch.
     expect(cost).toEqual({ domain_switches: 2, modeled_cycles: 4250, cycles_per_switch: 2100 });
     expect(campaignCost(events, snapshotEvents(events)).cycles_per_switch).toBe(0);

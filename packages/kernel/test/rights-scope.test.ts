@@ -6,7 +6,7 @@ import { leastRestrictive, rightsAreGlobal, rightsSavedPerThread } from '../src/
 const spaceWith = (info: Partial<DomainSpaceInfo>): DomainSpace => ({ info }) as DomainSpace;
 
 describe('kernel support for spaces beyond per-thread key registers', () => {
-  it('manages a bounded key table for an unbounded domain space, and the space\'s own size otherwise', () => {
+  it("manages a bounded key table for an unbounded domain space, and the space's own size otherwise", () => {
     expect(keyTableSize(Infinity)).toBe(UNBOUNDED_KEY_TABLE_SIZE);
     expect(keyTableSize(16)).toBe(16);
   });

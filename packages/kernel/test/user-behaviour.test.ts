@@ -49,9 +49,9 @@ describe('processes and threads', () => {
   it('pkey_alloc sets the init rights in the caller PKRU only', () => {
     const { t, u } = userBoot();
     const k = t.pkey_alloc(0, PKEY_DISABLE_ACCESS);
-    expect(pkru(t.rdpkru()) >>> (2 * k) & 3).toBe(1);
+    expect((pkru(t.rdpkru()) >>> (2 * k)) & 3).toBe(1);
     const k2 = t.pkey_alloc(0, 0);
-    expect(pkru(t.rdpkru()) >>> (2 * k2) & 3).toBe(0);
+    expect((pkru(t.rdpkru()) >>> (2 * k2)) & 3).toBe(0);
     expect(u.kernel.machine.domainSpace(0)!.read(1)).toEqual([0x55555554]);
   });
 });
@@ -143,7 +143,9 @@ describe('faults and signals', () => {
     expect(t.process.warnings()[0].message).toMatch(/still carry key/);
     expect(t.process.hazards()).toMatchObject([{ kind: 'freed-key-attached', key: k }]);
     expect(t.pkey_alloc(0, 0)).toBe(k);
-    expect(t.process.hazards()).toMatchObject([{ kind: 'reallocated-key-attached', key: k, ranges: [{ start: a, end: a + 4096 }] }]);
+    expect(t.process.hazards()).toMatchObject([
+      { kind: 'reallocated-key-attached', key: k, ranges: [{ start: a, end: a + 4096 }] },
+    ]);
     expect(t.pkey_mprotect(a, 4096, PROT_READ, k)).toBe(0);
     expect(t.process.hazards()).toEqual([]);
   });

@@ -27,12 +27,16 @@ function state(t: ReturnType<typeof userBoot>['t']) {
 
 describe('mmap errnos', () => {
   it('mmap -EINVAL for length 0', () => expect(userBoot().t.mmap(0, 0, PROT_READ, PRIV)).toBe(-EINVAL));
-  it('mmap -EINVAL without MAP_PRIVATE or MAP_SHARED', () => expect(userBoot().t.mmap(0, 4096, PROT_READ, MAP_ANONYMOUS)).toBe(-EINVAL));
-  it('mmap -EBADF for a file mapping (fd -1 without MAP_ANONYMOUS)', () => expect(userBoot().t.mmap(0, 4096, PROT_READ, MAP_PRIVATE)).toBe(-EBADF));
+  it('mmap -EINVAL without MAP_PRIVATE or MAP_SHARED', () =>
+    expect(userBoot().t.mmap(0, 4096, PROT_READ, MAP_ANONYMOUS)).toBe(-EINVAL));
+  it('mmap -EBADF for a file mapping (fd -1 without MAP_ANONYMOUS)', () =>
+    expect(userBoot().t.mmap(0, 4096, PROT_READ, MAP_PRIVATE)).toBe(-EBADF));
   it('mmap -EINVAL for an unaligned MAP_FIXED address', () =>
     expect(userBoot().t.mmap(0x10000001, 4096, PROT_READ, PRIV | MAP_FIXED)).toBe(-EINVAL));
-  it('mmap -ENOMEM for MAP_FIXED beyond TASK_SIZE', () => expect(userBoot().t.mmap(TASK_SIZE, 4096, PROT_READ, PRIV | MAP_FIXED)).toBe(-ENOMEM));
-  it('mmap -ENOMEM when the mmap area is full', () => expect(userBoot().t.mmap(0, 2 ** 46, PROT_READ, PRIV)).toBe(-ENOMEM));
+  it('mmap -ENOMEM for MAP_FIXED beyond TASK_SIZE', () =>
+    expect(userBoot().t.mmap(TASK_SIZE, 4096, PROT_READ, PRIV | MAP_FIXED)).toBe(-ENOMEM));
+  it('mmap -ENOMEM when the mmap area is full', () =>
+    expect(userBoot().t.mmap(0, 2 ** 46, PROT_READ, PRIV)).toBe(-ENOMEM));
 });
 
 describe('munmap errnos', () => {
@@ -99,7 +103,8 @@ describe('pkey_alloc errnos', () => {
     expect(keys).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
     expect(t.pkey_alloc(0, 0)).toBe(-ENOSPC);
   });
-  it('pkey_alloc -ENOSPC on a CPU without pkeys (only key 0 exists)', () => expect(userBoot({ pku: false }).t.pkey_alloc(0, 0)).toBe(-ENOSPC));
+  it('pkey_alloc -ENOSPC on a CPU without pkeys (only key 0 exists)', () =>
+    expect(userBoot({ pku: false }).t.pkey_alloc(0, 0)).toBe(-ENOSPC));
 });
 
 describe('pkey_free errnos', () => {
@@ -164,20 +169,28 @@ describe('kernel accesses on behalf of the process', () => {
     const { t } = userBoot();
     expect(t.get_user_pages(anon(t, 4096, PROT_READ), 1, true)).toBe(-EFAULT);
   });
-  it('get_user_pages -EFAULT for unmapped memory', () => expect(userBoot().t.get_user_pages(0x1000, 1, false)).toBe(-EFAULT));
-  it('get_user_pages -EINVAL for zero pages', () => expect(userBoot().t.get_user_pages(0x1000, 0, false)).toBe(-EINVAL));
+  it('get_user_pages -EFAULT for unmapped memory', () =>
+    expect(userBoot().t.get_user_pages(0x1000, 1, false)).toBe(-EFAULT));
+  it('get_user_pages -EINVAL for zero pages', () =>
+    expect(userBoot().t.get_user_pages(0x1000, 0, false)).toBe(-EINVAL));
 });
 
 describe('signal syscall errnos', () => {
-  it('sigaction -EINVAL for a signal the model does not deliver', () => expect(userBoot().t.sigaction(9, { handler: 'default' })).toBe(-EINVAL));
-  it('sigaltstack -ENOMEM below MINSIGSTKSZ', () => expect(userBoot().t.sigaltstack({ sp: 0x10000000, size: 1024 })).toBe(-ENOMEM));
-  it('sigaltstack -EINVAL for unknown flags', () => expect(userBoot().t.sigaltstack({ sp: 0x10000000, size: 8192, flags: 4 })).toBe(-EINVAL));
+  it('sigaction -EINVAL for a signal the model does not deliver', () =>
+    expect(userBoot().t.sigaction(9, { handler: 'default' })).toBe(-EINVAL));
+  it('sigaltstack -ENOMEM below MINSIGSTKSZ', () =>
+    expect(userBoot().t.sigaltstack({ sp: 0x10000000, size: 1024 })).toBe(-ENOMEM));
+  it('sigaltstack -EINVAL for unknown flags', () =>
+    expect(userBoot().t.sigaltstack({ sp: 0x10000000, size: 8192, flags: 4 })).toBe(-EINVAL));
   it('sigaltstack -EPERM while running on it', () => {
     const { t } = userBoot();
     const alt = anon(t, 0x4000);
     expect(t.sigaltstack({ sp: alt, size: 0x4000 })).toBe(0);
     let inside = 0;
-    t.sigaction(SIGUSR1, { handler: (ctx) => (inside = ctx.thread.sigaltstack({ sp: 0, size: 0, flags: SS_DISABLE })), flags: 0x08000000 });
+    t.sigaction(SIGUSR1, {
+      handler: (ctx) => (inside = ctx.thread.sigaltstack({ sp: 0, size: 0, flags: SS_DISABLE })),
+      flags: 0x08000000,
+    });
     expect(t.raise(SIGUSR1).ok).toBe(true);
     expect(inside).toBe(-EPERM);
   });

@@ -1,5 +1,14 @@
 import '@pkeysim/x86';
-import { createKernel, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, UserKernel, type UserKernelOptions, type UserThread } from '../src';
+import {
+  createKernel,
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  PROT_READ,
+  PROT_WRITE,
+  UserKernel,
+  type UserKernelOptions,
+  type UserThread,
+} from '../src';
 
 /** A kernel with user keys and one running process on CPU 0. */
 export function userBoot(options: UserKernelOptions & { cpus?: number; pku?: boolean } = {}) {

@@ -15,7 +15,12 @@ const prot = fc.constantFrom(PROT_READ, PROT_READ | PROT_WRITE, PROT_EXEC, PROT_
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.constant({ kind: 'alloc' as const }),
   fc.record({ kind: fc.constant('free' as const), key: fc.integer({ min: -1, max: 16 }) }),
-  fc.record({ kind: fc.constant('mprotect' as const), page: fc.nat(PAGES - 1), pages: fc.integer({ min: 1, max: 3 }), prot }),
+  fc.record({
+    kind: fc.constant('mprotect' as const),
+    page: fc.nat(PAGES - 1),
+    pages: fc.integer({ min: 1, max: 3 }),
+    prot,
+  }),
   fc.record({
     kind: fc.constant('pkey_mprotect' as const),
     page: fc.nat(PAGES - 1),
@@ -78,7 +83,8 @@ describe('random pkey syscall sequences (fast-check)', () => {
             for (let i = o.page; i < o.page + o.pages; i++) {
               const v = t.process.mm.vmas.find(base + i * 0x1000)!;
               if (key !== -1) expect(v.pkey).toBe(key);
-              if (key !== -1 || v.pkey !== pageKey.get(i)!.key) pageKey.set(i, { key: v.pkey, gen: generation.get(v.pkey) ?? 0 });
+              if (key !== -1 || v.pkey !== pageKey.get(i)!.key)
+                pageKey.set(i, { key: v.pkey, gen: generation.get(v.pkey) ?? 0 });
             }
           }
         }
@@ -89,7 +95,8 @@ describe('random pkey syscall sequences (fast-check)', () => {
         }
         const reported = t.process.hazards();
         expect(new Set(reported.map((h) => h.key))).toEqual(expected);
-        for (const h of reported) expect(h.kind).toBe(held.has(h.key) ? 'reallocated-key-attached' : 'freed-key-attached');
+        for (const h of reported)
+          expect(h.kind).toBe(held.has(h.key) ? 'reallocated-key-attached' : 'freed-key-attached');
         t.exit();
       }),
       { numRuns: 10_000, seed: 0x5eed },

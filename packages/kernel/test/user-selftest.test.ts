@@ -16,7 +16,9 @@ describe('pkeys selftest', () => {
     expect(results).toHaveLength(PKEYS_TESTS.length);
     const bad = results.filter((r) => r.status === 'FAIL').map(formatTestResult);
     expect(bad).toEqual([]);
-    expect(results.filter((r) => r.status === 'SKIP').map((r) => r.name)).toEqual(['test_mprotect_pkey_on_unsupported_cpu']);
+    expect(results.filter((r) => r.status === 'SKIP').map((r) => r.name)).toEqual([
+      'test_mprotect_pkey_on_unsupported_cpu',
+    ]);
   });
 
   it('under pre-2024 the protected-sigaltstack cases fail as real kernels did: the frame write faults and SIGSEGV kills', () => {
@@ -24,19 +26,26 @@ describe('pkeys selftest', () => {
     const failed = results.filter((r) => r.status === 'FAIL');
     expect(failed.map((r) => r.name)).toEqual(SIGALTSTACK_CASES);
     const altstack = failed.find((r) => r.name === 'test_sigsegv_handler_with_different_pkey_for_stack')!;
-    expect(altstack.detail).toMatch(/killed by SIGSEGV.*frame at 0x[0-9a-f]+ \(sigaltstack\) could not be written with PKRU 0x55555551/);
+    expect(altstack.detail).toMatch(
+      /killed by SIGSEGV.*frame at 0x[0-9a-f]+ \(sigaltstack\) could not be written with PKRU 0x55555551/,
+    );
     expect(results.find((r) => r.name === 'test_pkru_preserved_after_sigusr1')!.status).toBe('OK');
   });
 
-  it.each(['inherit', 'lockdown'] as const)('under %s the same cases fail and a thread started from a handler still inherits its PKRU', (policy) => {
-    const results = runPkeysSelftest({ signalPolicy: policy });
-    expect(results.filter((r) => r.status === 'FAIL').map((r) => r.name)).toEqual(SIGALTSTACK_CASES);
-    expect(results.at(-1)!.status).toBe('OK');
-  });
+  it.each(['inherit', 'lockdown'] as const)(
+    'under %s the same cases fail and a thread started from a handler still inherits its PKRU',
+    (policy) => {
+      const results = runPkeysSelftest({ signalPolicy: policy });
+      expect(results.filter((r) => r.status === 'FAIL').map((r) => r.name)).toEqual(SIGALTSTACK_CASES);
+      expect(results.at(-1)!.status).toBe('OK');
+    },
+  );
 
   it('without PKU only the unsupported-CPU case runs (pkey_alloc -ENOSPC, pkey_mprotect fails); the rest SKIP', () => {
     const results = runPkeysSelftest({ pku: false });
-    expect(results.filter((r) => r.status === 'OK').map((r) => r.name)).toEqual(['test_mprotect_pkey_on_unsupported_cpu']);
+    expect(results.filter((r) => r.status === 'OK').map((r) => r.name)).toEqual([
+      'test_mprotect_pkey_on_unsupported_cpu',
+    ]);
     expect(results.filter((r) => r.status === 'FAIL')).toEqual([]);
     for (const r of results.filter((x) => x.status === 'SKIP')) expect(r.detail).toMatch(/-ENOSPC/);
   });

@@ -14,12 +14,16 @@ export function toAddress(address: number | bigint, what = 'address'): number {
     let signed = address;
     if (signed >= 1n << 63n && signed < 1n << 64n) signed -= 1n << 64n; // unsigned spelling of a negative address
     if (signed <= -BigInt(EXACT_LIMIT) || signed >= BigInt(EXACT_LIMIT)) {
-      throw new RangeError(`${what} 0x${address.toString(16)} cannot be represented exactly (|address| must be < 2^53)`);
+      throw new RangeError(
+        `${what} 0x${address.toString(16)} cannot be represented exactly (|address| must be < 2^53)`,
+      );
     }
     return Number(signed);
   }
-  if (typeof address !== 'number' || !Number.isInteger(address)) throw new RangeError(`${what} ${String(address)} is not an integer`);
-  if (Math.abs(address) >= EXACT_LIMIT) throw new RangeError(`${what} ${address} cannot be represented exactly (|address| must be < 2^53)`);
+  if (typeof address !== 'number' || !Number.isInteger(address))
+    throw new RangeError(`${what} ${String(address)} is not an integer`);
+  if (Math.abs(address) >= EXACT_LIMIT)
+    throw new RangeError(`${what} ${address} cannot be represented exactly (|address| must be < 2^53)`);
   return address;
 }
 

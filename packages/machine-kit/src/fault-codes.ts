@@ -16,7 +16,14 @@ export type FaultKind = (typeof FaultKind)[keyof typeof FaultKind];
 export const FAULT_KIND_MASK = 0xf;
 export const FAULT_ARCH_SHIFT = 4;
 
-const CAUSES: readonly (FaultCause | undefined)[] = [undefined, 'not-present', 'permission', 'domain', 'privilege-guard', 'reserved'];
+const CAUSES: readonly (FaultCause | undefined)[] = [
+  undefined,
+  'not-present',
+  'permission',
+  'domain',
+  'privilege-guard',
+  'reserved',
+];
 
 /** The core FaultCause of a nonzero access result. */
 export function faultCauseOf(code: number): FaultCause {

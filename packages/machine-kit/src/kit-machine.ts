@@ -11,8 +11,20 @@
  * which is what Linux arranges on every architecture for the kernel half.
  */
 import {
-  ACCESS_OK, AccessKind, DEFAULT_MACHINE_CONFIG, DomainError, EventCounters, MACHINE_EVENT_COUNT, MachineEvent,
-  PageSize, Privilege, type AccessFault, type AddressSpaceId, type DomainSpace, type Machine, type MappingAttributes,
+  ACCESS_OK,
+  AccessKind,
+  DEFAULT_MACHINE_CONFIG,
+  DomainError,
+  EventCounters,
+  MACHINE_EVENT_COUNT,
+  MachineEvent,
+  PageSize,
+  Privilege,
+  type AccessFault,
+  type AddressSpaceId,
+  type DomainSpace,
+  type Machine,
+  type MappingAttributes,
   type Translation,
 } from '@pkeysim/core';
 import { formatAddress, PAGE_SIZE, toAddress } from './address';
@@ -22,7 +34,13 @@ import { RadixPageTable } from './page-table';
 import { PhysicalMemory } from './physical-memory';
 import { Tlb } from './tlb';
 import {
-  TF_PRIV_EXEC, TF_PRIV_WRITE, TF_USER, TF_USER_EXEC, TF_USER_WRITE, translationDomain, translationLevel,
+  TF_PRIV_EXEC,
+  TF_PRIV_WRITE,
+  TF_USER,
+  TF_USER_EXEC,
+  TF_USER_WRITE,
+  translationDomain,
+  translationLevel,
 } from './translation-flags';
 
 export interface KitMachineOptions {
@@ -103,13 +121,15 @@ export abstract class KitMachine implements Machine {
 
   constructor(options: KitMachineOptions) {
     const cpus = options.cpus ?? DEFAULT_MACHINE_CONFIG.cpus;
-    if (!Number.isInteger(cpus) || cpus < 1 || cpus > 4096) throw new DomainError('invalid', `cpus ${String(cpus)} must be a whole number 1..4096`);
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > 4096)
+      throw new DomainError('invalid', `cpus ${String(cpus)} must be a whole number 1..4096`);
     const maxPhysAddr = options.maxPhysAddr ?? 48;
     if (!Number.isInteger(maxPhysAddr) || maxPhysAddr < 32 || maxPhysAddr > 52) {
       throw new DomainError('invalid', `maxPhysAddr ${String(maxPhysAddr)} must be a whole number 32..52`);
     }
     const ceiling = options.flushCeiling ?? 33;
-    if (!Number.isInteger(ceiling) || ceiling < 0) throw new DomainError('invalid', `flushCeiling ${String(ceiling)} must be a whole number >= 0`);
+    if (!Number.isInteger(ceiling) || ceiling < 0)
+      throw new DomainError('invalid', `flushCeiling ${String(ceiling)} must be a whole number >= 0`);
     this.arch = options.arch;
     this.cpuCount = cpus;
     this.codec = options.codec;
@@ -125,11 +145,22 @@ export abstract class KitMachine implements Machine {
     });
     this.half = this.pageTable.coverage;
     this.vaBits = Math.log2(this.half);
-    if (this.half > 2 ** 52) throw new DomainError('invalid', `codec ${options.codec.name} covers 2^${this.vaBits} bytes per half; at most 2^52 is exact`);
+    if (this.half > 2 ** 52)
+      throw new DomainError(
+        'invalid',
+        `codec ${options.codec.name} covers 2^${this.vaBits} bytes per half; at most 2^52 is exact`,
+      );
     this.defaultDomain = options.defaultDomain ?? 0;
     this.usableDomains = options.usableDomains ?? options.codec.domainCount;
-    if (!Number.isInteger(this.usableDomains) || this.usableDomains < 1 || this.usableDomains > options.codec.domainCount) {
-      throw new DomainError('invalid', `usableDomains ${String(this.usableDomains)} must be 1..${options.codec.domainCount}`);
+    if (
+      !Number.isInteger(this.usableDomains) ||
+      this.usableDomains < 1 ||
+      this.usableDomains > options.codec.domainCount
+    ) {
+      throw new DomainError(
+        'invalid',
+        `usableDomains ${String(this.usableDomains)} must be 1..${options.codec.domainCount}`,
+      );
     }
     this.flushCeiling = ceiling;
     const entries = options.tlbEntries ?? 512;
@@ -259,10 +290,13 @@ export abstract class KitMachine implements Machine {
     if (!Number.isInteger(length) || length <= 0 || length % size !== 0) {
       throw new RangeError(`length ${String(length)} must be a positive multiple of 0x${size.toString(16)}`);
     }
-    if (Math.floor(start / size) * size !== start) throw new RangeError(`virtual address ${formatAddress(start)} is not aligned to 0x${size.toString(16)}`);
+    if (Math.floor(start / size) * size !== start)
+      throw new RangeError(`virtual address ${formatAddress(start)} is not aligned to 0x${size.toString(16)}`);
     const last = start + length - 1;
-    if (!this.inRange(start) || !this.inRange(last) || (start < 0) !== (last < 0)) {
-      throw new RangeError(`range ${formatAddress(start)}+0x${length.toString(16)} is not inside one ${this.vaBits}-bit half of the address space`);
+    if (!this.inRange(start) || !this.inRange(last) || start < 0 !== last < 0) {
+      throw new RangeError(
+        `range ${formatAddress(start)}+0x${length.toString(16)} is not inside one ${this.vaBits}-bit half of the address space`,
+      );
     }
     return start;
   }
@@ -270,7 +304,10 @@ export abstract class KitMachine implements Machine {
   /** Throws DomainError('invalid') for a domain the architecture cannot tag pages with. */
   checkDomain(domain: number): void {
     if (!Number.isInteger(domain) || domain < 0 || domain >= this.usableDomains) {
-      throw new DomainError('invalid', `${this.arch} domain ${String(domain)} must be 0..${this.usableDomains - 1} (${this.codec.domainField})`);
+      throw new DomainError(
+        'invalid',
+        `${this.arch} domain ${String(domain)} must be 0..${this.usableDomains - 1} (${this.codec.domainField})`,
+      );
     }
   }
 
@@ -288,17 +325,26 @@ export abstract class KitMachine implements Machine {
     const start = this.checkRange(virtual, length, pageSize);
     const root = this.rootFor(space, start);
     if (!Number.isInteger(physical) || physical < 0 || physical % pageSize !== 0) {
-      throw new RangeError(`physical address ${String(physical)} must be a non-negative multiple of 0x${pageSize.toString(16)}`);
+      throw new RangeError(
+        `physical address ${String(physical)} must be a non-negative multiple of 0x${pageSize.toString(16)}`,
+      );
     }
     if (!this.memory.containsRange(physical, length)) {
-      throw new RangeError(`physical range 0x${physical.toString(16)}+0x${length.toString(16)} is not inside RAM or PMEM`);
+      throw new RangeError(
+        `physical range 0x${physical.toString(16)}+0x${length.toString(16)} is not inside RAM or PMEM`,
+      );
     }
     const domain = attrs.domain ?? this.defaultDomain;
     this.checkDomain(domain);
     const mapped = this.pageTable.firstMapped(root, start, start + length);
-    if (mapped !== undefined) throw new RangeError(`${formatAddress(mapped)} is already mapped in address space ${space}`);
+    if (mapped !== undefined)
+      throw new RangeError(`${formatAddress(mapped)} is already mapped in address space ${space}`);
     this.pageTable.map(root, start, physical, length, level, {
-      user: attrs.user, writable: attrs.writable, executable: attrs.executable, global: attrs.global ?? false, domain,
+      user: attrs.user,
+      writable: attrs.writable,
+      executable: attrs.executable,
+      global: attrs.global ?? false,
+      domain,
     });
     // No invalidation: invalid entries are never cached (Arm ARM D8.13.1; Intel SDM 4.10.2.3).
   }
@@ -387,7 +433,8 @@ export abstract class KitMachine implements Machine {
 
   setMode(cpu: number, mode: Privilege): void {
     this.checkCpu(cpu);
-    if (mode !== Privilege.User && mode !== Privilege.Supervisor) throw new RangeError(`mode ${String(mode)} must be Privilege.User or Privilege.Supervisor`);
+    if (mode !== Privilege.User && mode !== Privilege.Supervisor)
+      throw new RangeError(`mode ${String(mode)} must be Privilege.User or Privilege.Supervisor`);
     this.modes[cpu] = mode;
   }
 
@@ -435,7 +482,15 @@ export abstract class KitMachine implements Machine {
     return tlb.fill(vpn, table.frame, table.flags);
   }
 
-  private recordFault(cpu: number, code: number, address: number, kind: AccessKind, mode: Privilege, level: number, flags: number): void {
+  private recordFault(
+    cpu: number,
+    code: number,
+    address: number,
+    kind: AccessKind,
+    mode: Privilege,
+    level: number,
+    flags: number,
+  ): void {
     this.faultCode[cpu] = code;
     this.faultAddress[cpu] = address;
     this.faultKind[cpu] = kind;
@@ -480,7 +535,8 @@ export abstract class KitMachine implements Machine {
   read(cpu: number, virtual: number, length: number): Uint8Array | undefined {
     this.checkCpu(cpu);
     const start = toAddress(virtual, 'virtual address');
-    if (!Number.isInteger(length) || length < 0) throw new RangeError(`length ${String(length)} must be a non-negative integer`);
+    if (!Number.isInteger(length) || length < 0)
+      throw new RangeError(`length ${String(length)} must be a non-negative integer`);
     const out = new Uint8Array(length);
     if (length === 0) return out;
     const checked = this.checkPages(cpu, start, length, AccessKind.Read);
@@ -500,14 +556,24 @@ export abstract class KitMachine implements Machine {
     const code = this.faultCode[cpu];
     if (code === 0) return undefined;
     const record: KitFaultRecord = {
-      cpu, code, address: this.faultAddress[cpu], access: this.faultKind[cpu] as AccessKind, mode: this.faultMode[cpu] as Privilege,
-      level: this.faultLevel[cpu], flags: this.faultFlags[cpu],
+      cpu,
+      code,
+      address: this.faultAddress[cpu],
+      access: this.faultKind[cpu] as AccessKind,
+      mode: this.faultMode[cpu] as Privilege,
+      level: this.faultLevel[cpu],
+      flags: this.faultFlags[cpu],
     };
     const report = this.describeFault(record);
     return {
-      cpu, address: record.address, access: record.access, mode: record.mode, cause: faultCauseOf(code),
+      cpu,
+      address: record.address,
+      access: record.access,
+      mode: record.mode,
+      cause: faultCauseOf(code),
       ...(report.domain !== undefined ? { domain: report.domain } : {}),
-      detail: report.detail, summary: report.summary,
+      detail: report.detail,
+      summary: report.summary,
     };
   }
 }

@@ -47,10 +47,13 @@ export class RadixPageTable {
     private readonly hooks: PageTableHooks,
   ) {
     if (codec.pageShift !== 12) throw new RangeError(`codec ${codec.name}: base pages must be 4 KiB (pageShift 12)`);
-    if (codec.bitsPerLevel < 1 || codec.bitsPerLevel > 9) throw new RangeError(`codec ${codec.name}: bitsPerLevel must be 1..9 (8-byte entries in 4 KiB tables)`);
+    if (codec.bitsPerLevel < 1 || codec.bitsPerLevel > 9)
+      throw new RangeError(`codec ${codec.name}: bitsPerLevel must be 1..9 (8-byte entries in 4 KiB tables)`);
     if (!codec.leafLevels.includes(0)) throw new RangeError(`codec ${codec.name}: level 0 must hold leaves`);
-    if (codec.leafLevels.some((l) => l < 0 || l >= codec.levels || l > 3)) throw new RangeError(`codec ${codec.name}: leaf levels must be 0..min(3, levels - 1)`);
-    if (codec.domainCount < 1 || codec.domainCount > 256) throw new RangeError(`codec ${codec.name}: domainCount must be 1..256`);
+    if (codec.leafLevels.some((l) => l < 0 || l >= codec.levels || l > 3))
+      throw new RangeError(`codec ${codec.name}: leaf levels must be 0..min(3, levels - 1)`);
+    if (codec.domainCount < 1 || codec.domainCount > 256)
+      throw new RangeError(`codec ${codec.name}: domainCount must be 1..256`);
     this.indexMask = 2 ** codec.bitsPerLevel - 1;
     this.spans = new Float64Array(codec.levels + 1);
     for (let level = 0; level <= codec.levels; level++) this.spans[level] = levelSpan(codec, level);
@@ -104,7 +107,10 @@ export class RadixPageTable {
         const vpn = Math.floor(address / PAGE_SIZE);
         // The page's index inside the block (exact for negative addresses too).
         this.frame = codec.outputAddress(lo, hi, level) + (vpn - Math.floor(vpn / pages) * pages) * PAGE_SIZE;
-        this.flags = codec.leafFlags(lo, hi, level) | (level << TF_LEVEL_SHIFT) | (codec.domainOf(lo, hi, level) << TF_DOMAIN_SHIFT);
+        this.flags =
+          codec.leafFlags(lo, hi, level) |
+          (level << TF_LEVEL_SHIFT) |
+          (codec.domainOf(lo, hi, level) << TF_DOMAIN_SHIFT);
         this.level = level;
         this.leafEntry = entryAt;
         return true;
@@ -147,7 +153,12 @@ export class RadixPageTable {
    * Visit [start, end) as segments, each inside one present leaf or a hole, skipping absent subtrees
    * whole. `visit` returns true to stop.
    */
-  private segments(root: number, start: number, end: number, visit: (from: number, to: number, leaf: LeafLocation | undefined) => boolean): void {
+  private segments(
+    root: number,
+    start: number,
+    end: number,
+    visit: (from: number, to: number, leaf: LeafLocation | undefined) => boolean,
+  ): void {
     let at = start;
     while (at < end) {
       let table = root;
@@ -262,6 +273,8 @@ export class RadixPageTable {
 
   /** Write `domain` into the tag field of every leaf of the range (validated by the caller). */
   setDomain(root: number, virtual: number, length: number, domain: number): void {
-    this.editLeaves(root, virtual, virtual + length, (leaf) => this.codec.withDomain(leaf.lo, leaf.hi, leaf.level, domain));
+    this.editLeaves(root, virtual, virtual + length, (leaf) =>
+      this.codec.withDomain(leaf.lo, leaf.hi, leaf.level, domain),
+    );
   }
 }

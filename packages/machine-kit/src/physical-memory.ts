@@ -45,7 +45,9 @@ export class PhysicalMemory {
     if (options.ramBytes === 0) throw new RangeError('ramBytes must be > 0 (page tables live in RAM)');
     const pmemBase = Math.ceil(options.ramBytes / GIB) * GIB;
     if (pmemBase + options.persistentBytes > 2 ** options.maxPhysAddr) {
-      throw new RangeError(`RAM and PMEM (${pmemBase + options.persistentBytes} bytes) do not fit below 2^${options.maxPhysAddr}`);
+      throw new RangeError(
+        `RAM and PMEM (${pmemBase + options.persistentBytes} bytes) do not fit below 2^${options.maxPhysAddr}`,
+      );
     }
     this.ram = Object.freeze({ kind: 'ram', base: 0, size: options.ramBytes });
     this.pmem = Object.freeze({ kind: 'pmem', base: pmemBase, size: options.persistentBytes });
@@ -107,7 +109,9 @@ export class PhysicalMemory {
       throw new RangeError(`physical range ${String(physical)}+${String(length)} must be non-negative integers`);
     }
     if (length !== 0 && !this.containsRange(physical, length)) {
-      throw new RangeError(`physical range 0x${physical.toString(16)}+0x${length.toString(16)} is not inside one RAM or PMEM region`);
+      throw new RangeError(
+        `physical range 0x${physical.toString(16)}+0x${length.toString(16)} is not inside one RAM or PMEM region`,
+      );
     }
   }
 
@@ -144,7 +148,8 @@ export class PhysicalMemory {
    */
   allocate(length: number, options: { persistent?: boolean; align?: number } = {}): number {
     const align = options.align ?? PAGE_SIZE;
-    if (!Number.isInteger(length) || length <= 0) throw new RangeError(`allocation length ${String(length)} must be a positive integer`);
+    if (!Number.isInteger(length) || length <= 0)
+      throw new RangeError(`allocation length ${String(length)} must be a positive integer`);
     if (!Number.isInteger(align) || align < PAGE_SIZE || !Number.isInteger(Math.log2(align))) {
       throw new RangeError(`alignment ${String(align)} must be a power of two >= 4096`);
     }
@@ -154,7 +159,9 @@ export class PhysicalMemory {
     const start = Math.ceil(next / align) * align;
     const end = start + Math.ceil(length / PAGE_SIZE) * PAGE_SIZE;
     if (end > region.base + region.size) {
-      throw new RangeError(`out of ${persistent ? 'persistent memory' : 'RAM'}: ${length} bytes aligned to ${align} do not fit (${region.base + region.size - next} bytes left)`);
+      throw new RangeError(
+        `out of ${persistent ? 'persistent memory' : 'RAM'}: ${length} bytes aligned to ${align} do not fit (${region.base + region.size - next} bytes left)`,
+      );
     }
     if (persistent) this.pmemNext = end;
     else this.ramNext = end;

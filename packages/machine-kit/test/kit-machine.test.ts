@@ -34,7 +34,12 @@ describe('KitMachine: accesses through the TLB', () => {
     expect(machine.access(0, KVA, AccessKind.Write)).toBe(FaultKind.Domain);
     expect(machine.access(0, KVA, AccessKind.Read)).toBe(0);
     expect(machine.events.get(0, MachineEvent.PageWalk)).toBe(walks);
-    expect(machine.lastFault(0)).toMatchObject({ cause: 'domain', address: KVA, access: AccessKind.Write, mode: Privilege.Supervisor });
+    expect(machine.lastFault(0)).toMatchObject({
+      cause: 'domain',
+      address: KVA,
+      access: AccessKind.Write,
+      mode: Privilege.Supervisor,
+    });
   });
 
   it('reports an unmapped or out-of-range address as not-present, with the level the walk stopped at', () => {
@@ -71,19 +76,24 @@ describe('KitMachine: accesses through the TLB', () => {
 describe('KitMachine: mapping, attaching and invalidation', () => {
   it('splits a 2 MiB page when part of it is re-tagged and leaves every other page as it was (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 511 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 15 }), (first, count, domain) => {
-        const pages = Math.min(count, 512 - first);
-        const { machine, pa } = mapped(1, PageSize.Size2M, 0x200000);
-        machine.attach(0, KVA + first * 0x1000, pages * 0x1000, domain);
-        for (const page of [0, first - 1, first, first + pages - 1, first + pages, 511]) {
-          if (page < 0 || page > 511) continue;
-          const t = machine.translate(0, KVA + page * 0x1000 + 5)!;
-          expect(t.physical).toBe(pa + page * 0x1000 + 5);
-          expect(t.writable).toBe(true);
-          expect(t.domain).toBe(page >= first && page < first + pages ? domain : 0);
-          expect(t.pageSize).toBe(PageSize.Size4K);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 511 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 15 }),
+        (first, count, domain) => {
+          const pages = Math.min(count, 512 - first);
+          const { machine, pa } = mapped(1, PageSize.Size2M, 0x200000);
+          machine.attach(0, KVA + first * 0x1000, pages * 0x1000, domain);
+          for (const page of [0, first - 1, first, first + pages - 1, first + pages, 511]) {
+            if (page < 0 || page > 511) continue;
+            const t = machine.translate(0, KVA + page * 0x1000 + 5)!;
+            expect(t.physical).toBe(pa + page * 0x1000 + 5);
+            expect(t.writable).toBe(true);
+            expect(t.domain).toBe(page >= first && page < first + pages ? domain : 0);
+            expect(t.pageSize).toBe(PageSize.Size4K);
+          }
+        },
+      ),
       { numRuns: 40 },
     );
   });

@@ -4,9 +4,24 @@
  */
 import { AccessKind, Privilege, type DomainSpace } from '@pkeysim/core';
 import {
-  type DescriptorCodec, type EntryWords, FaultKind, type FaultReport, KitMachine, type KitFaultRecord, type KitMachineOptions,
-  type LeafRequest, TF_GLOBAL, TF_PRIV_EXEC, TF_PRIV_READ, TF_PRIV_WRITE, TF_USER, TF_USER_EXEC, TF_USER_READ,
-  TF_USER_WRITE, translationDomain, TWO_32,
+  type DescriptorCodec,
+  type EntryWords,
+  FaultKind,
+  type FaultReport,
+  KitMachine,
+  type KitFaultRecord,
+  type KitMachineOptions,
+  type LeafRequest,
+  TF_GLOBAL,
+  TF_PRIV_EXEC,
+  TF_PRIV_READ,
+  TF_PRIV_WRITE,
+  TF_USER,
+  TF_USER_EXEC,
+  TF_USER_READ,
+  TF_USER_WRITE,
+  translationDomain,
+  TWO_32,
 } from '../src/index';
 
 const V = 1;
@@ -36,19 +51,31 @@ export const toyCodec: DescriptorCodec = {
     const user = (lo & USER) !== 0;
     const write = (lo & WRITE) !== 0;
     const exec = (lo & NX) === 0;
-    return TF_PRIV_READ | (write ? TF_PRIV_WRITE : 0) | (exec && !user ? TF_PRIV_EXEC : 0) |
+    return (
+      TF_PRIV_READ |
+      (write ? TF_PRIV_WRITE : 0) |
+      (exec && !user ? TF_PRIV_EXEC : 0) |
       (user ? TF_USER | TF_USER_READ | (write ? TF_USER_WRITE : 0) | (exec ? TF_USER_EXEC : 0) : 0) |
-      ((lo & GLOBAL) !== 0 ? TF_GLOBAL : 0);
+      ((lo & GLOBAL) !== 0 ? TF_GLOBAL : 0)
+    );
   },
   domainOf: (_lo, hi) => (hi >>> TAG_SHIFT) & 15,
   encodeTable: (table): EntryWords => ({ lo: (V | (table % TWO_32)) >>> 0, hi: Math.floor(table / TWO_32) }),
   encodeLeaf: (physical, level, r: LeafRequest): EntryWords => ({
-    lo: (V | (level > 0 ? LEAF : 0) | (r.user ? USER : 0) | (r.writable ? WRITE : 0) | (r.executable ? 0 : NX) | (r.global ? GLOBAL : 0) | (physical % TWO_32)) >>> 0,
+    lo:
+      (V |
+        (level > 0 ? LEAF : 0) |
+        (r.user ? USER : 0) |
+        (r.writable ? WRITE : 0) |
+        (r.executable ? 0 : NX) |
+        (r.global ? GLOBAL : 0) |
+        (physical % TWO_32)) >>>
+      0,
     hi: (Math.floor(physical / TWO_32) | (r.domain << TAG_SHIFT)) >>> 0,
   }),
   withDomain: (lo, hi, _level, domain) => ({ lo, hi: ((hi & ~(15 << TAG_SHIFT)) | (domain << TAG_SHIFT)) >>> 0 }),
   splitLeaf: (lo, hi, level, physical) => ({
-    lo: (((lo & 0xfff) & ~(level - 1 === 0 ? LEAF : 0)) | (physical % TWO_32)) >>> 0,
+    lo: ((lo & 0xfff & ~(level - 1 === 0 ? LEAF : 0)) | (physical % TWO_32)) >>> 0,
     hi: ((hi & ~0xfffff) | Math.floor(physical / TWO_32)) >>> 0,
   }),
 };
@@ -65,7 +92,18 @@ export class ToyMachine extends KitMachine {
   }
   protected checkAccess(cpu: number, flags: number, kind: AccessKind, mode: Privilege): number {
     const user = mode === Privilege.User;
-    const need = kind === AccessKind.Read ? (user ? TF_USER_READ : TF_PRIV_READ) : kind === AccessKind.Write ? (user ? TF_USER_WRITE : TF_PRIV_WRITE) : (user ? TF_USER_EXEC : TF_PRIV_EXEC);
+    const need =
+      kind === AccessKind.Read
+        ? user
+          ? TF_USER_READ
+          : TF_PRIV_READ
+        : kind === AccessKind.Write
+          ? user
+            ? TF_USER_WRITE
+            : TF_PRIV_WRITE
+          : user
+            ? TF_USER_EXEC
+            : TF_PRIV_EXEC;
     if ((flags & need) === 0) return FaultKind.Permission;
     if (kind === AccessKind.Fetch) return 0;
     const bits = (this.rights[cpu] >>> (2 * translationDomain(flags))) & 3;
@@ -73,7 +111,10 @@ export class ToyMachine extends KitMachine {
     return 0;
   }
   protected describeFault(record: KitFaultRecord): FaultReport {
-    return { detail: { code: record.code, level: record.level }, summary: `toy fault ${record.code} at ${record.address}` };
+    return {
+      detail: { code: record.code, level: record.level },
+      summary: `toy fault ${record.code} at ${record.address}`,
+    };
   }
   protected resetArchitecture(): void {
     this.rights.fill(0);

@@ -63,7 +63,6 @@ interface Intended {
   readonly prot: PageProt;
 }
 
-
 /**
  * A page-table stray-write campaign: worker threads map, unmap, write-protect and age pages of
  * guarded address spaces through the setters on the seeded scheduler, some holding a page-table

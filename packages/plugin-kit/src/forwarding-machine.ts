@@ -1,5 +1,13 @@
 import type {
-  AccessFault, AccessKind, AddressSpaceId, DomainSpace, EventCounters, Machine, MappingAttributes, Privilege, Translation,
+  AccessFault,
+  AccessKind,
+  AddressSpaceId,
+  DomainSpace,
+  EventCounters,
+  Machine,
+  MappingAttributes,
+  Privilege,
+  Translation,
 } from '@pkeysim/core';
 
 /**

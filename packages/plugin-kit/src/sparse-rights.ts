@@ -30,7 +30,8 @@ export class SparseRights {
       const denials = state[i + 1];
       if (!Number.isInteger(domain) || domain < 0 || domain > SPARSE_MAX_DOMAIN) bad(`names domain ${String(domain)}`);
       if (domain <= previous) bad('is not sorted by domain');
-      if (!Number.isInteger(denials) || (denials & ~DENY_ALL_FLAGS) !== 0 || denials < 0) bad(`has denials ${String(denials)}`);
+      if (!Number.isInteger(denials) || (denials & ~DENY_ALL_FLAGS) !== 0 || denials < 0)
+        bad(`has denials ${String(denials)}`);
       if (denials === this.implicit(domain)) bad(`stores domain ${domain}'s default denials`);
       previous = domain;
     }

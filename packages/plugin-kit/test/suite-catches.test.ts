@@ -6,7 +6,10 @@ import { checkConformance, ForwardingMachine, PageMap, SparseRights } from '../s
 const x86 = (): Machine => createMachine({ arch: 'x86', cpus: 2 }).machine;
 
 /** x86 with one behaviour broken, to show the suite notices. */
-function broken(change: (space: DomainSpace, inner: Machine) => Partial<DomainSpace>, machineChange: Partial<Machine> = {}): () => Machine {
+function broken(
+  change: (space: DomainSpace, inner: Machine) => Partial<DomainSpace>,
+  machineChange: Partial<Machine> = {},
+): () => Machine {
   return () => {
     const inner = x86();
     const space = inner.domainSpace(Privilege.Supervisor)!;
@@ -20,7 +23,10 @@ function broken(change: (space: DomainSpace, inner: Machine) => Partial<DomainSp
   };
 }
 
-const failing = (make: () => Machine): string[] => checkConformance(make).filter((f) => !f.expected).map((f) => f.check);
+const failing = (make: () => Machine): string[] =>
+  checkConformance(make)
+    .filter((f) => !f.expected)
+    .map((f) => f.check);
 
 describe('the conformance suite catches broken plugins', () => {
   it('passes x86', () => {
@@ -28,7 +34,9 @@ describe('the conformance suite catches broken plugins', () => {
   });
 
   it('catches a load that does not stick', () => {
-    expect(failing(broken((s) => ({ load: (cpu: number, _state: RightsState) => s.load(cpu, s.initialState()) })))).toContain('load-read');
+    expect(
+      failing(broken((s) => ({ load: (cpu: number, _state: RightsState) => s.load(cpu, s.initialState()) }))),
+    ).toContain('load-read');
   });
 
   it('catches an initial state that leaves every domain open', () => {
@@ -48,11 +56,15 @@ describe('the conformance suite catches broken plugins', () => {
     expect(failing(make)).toContain('domain-fault-cause');
   });
 
-  it('catches an attach that skips the other CPUs\' TLBs', () => {
+  it("catches an attach that skips the other CPUs' TLBs", () => {
     const make = (): Machine => {
-      const inner = x86() as Machine & { pageTables: { setKey(root: number, va: number, len: number, key: number): void }; rootOf(s: number): number };
+      const inner = x86() as Machine & {
+        pageTables: { setKey(root: number, va: number, len: number, key: number): void };
+        rootOf(s: number): number;
+      };
       return Object.assign(new ForwardingMachine(inner), {
-        attach: (space: number, va: number, len: number, domain: number) => inner.pageTables.setKey(inner.rootOf(space), va, len, domain),
+        attach: (space: number, va: number, len: number, domain: number) =>
+          inner.pageTables.setKey(inner.rootOf(space), va, len, domain),
       });
     };
     expect(failing(make)).toContain('attach-retag');
@@ -67,7 +79,9 @@ describe('the conformance suite catches broken plugins', () => {
       },
     }));
     expect(failing(mutating)).toContain('with-denials-pure');
-    const overReaching = broken((s) => ({ withDenials: (state: RightsState, d: number, den: number) => s.withDenials(state, d, den === 2 ? 3 : den) }));
+    const overReaching = broken((s) => ({
+      withDenials: (state: RightsState, d: number, den: number) => s.withDenials(state, d, den === 2 ? 3 : den),
+    }));
     expect(failing(overReaching)).toContain('denial-blocks-named-access');
   });
 });
@@ -90,7 +104,12 @@ describe('helpers for schemes', () => {
     const pages = new PageMap<string>();
     pages.set(1, -0x1000, 'kernel');
     pages.set(1, 0x1000, 'user of 1');
-    expect([pages.get(2, -0x1000), pages.get(2, 0x1000), pages.get(1, 0x1fff), pages.size]).toEqual(['kernel', undefined, 'user of 1', 2]);
+    expect([pages.get(2, -0x1000), pages.get(2, 0x1000), pages.get(1, 0x1fff), pages.size]).toEqual([
+      'kernel',
+      undefined,
+      'user of 1',
+      2,
+    ]);
     expect(pages.delete(1, 0x1000)).toBe(true);
     expect(pages.size).toBe(1);
   });

@@ -38,7 +38,8 @@ describe('the template plugin, built as an outside package', () => {
 
   it('typechecks with its own tsconfig against the workspace packages', () => {
     const tsc = join(workspace, 'node_modules/typescript/bin/tsc');
-    const run = (): string => execFileSync(process.execPath, [tsc, '-p', join(outside, 'tsconfig.json')], { encoding: 'utf8' });
+    const run = (): string =>
+      execFileSync(process.execPath, [tsc, '-p', join(outside, 'tsconfig.json')], { encoding: 'utf8' });
     expect(run).not.toThrow();
   }, 120_000);
 

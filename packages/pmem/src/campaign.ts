@@ -43,7 +43,6 @@ const MAX_STEPS = 200_000;
 /** How long a stray waits for a window or a leaked kmap to aim at before it falls back. */
 const MAX_WAIT = 30;
 
-
 /** Where the completion interrupt keeps its counter: the first 8 bytes of namespace page 0. */
 const COMPLETION_SLOT = 0;
 

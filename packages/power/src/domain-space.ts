@@ -5,7 +5,13 @@
  * once per CPU (default_uamor) and does not switch it per thread.
  */
 import {
-  DENY_ALL_FLAGS, DomainError, rightsState, type Denials, type DomainSpace, type DomainSpaceInfo, type RightsState,
+  DENY_ALL_FLAGS,
+  DomainError,
+  rightsState,
+  type Denials,
+  type DomainSpace,
+  type DomainSpaceInfo,
+  type RightsState,
 } from '@pkeysim/core';
 import { hex64 } from '@pkeysim/machine-kit';
 import { isPowerException } from './exception';
@@ -40,8 +46,14 @@ export class PowerKeySpace implements DomainSpace {
       domains: keys,
       defaultDomain: KEY_DEFAULT,
       reserved: Object.freeze([
-        Object.freeze({ domain: KEY_RESERVED_ISA, reason: 'key 1: Power ISA 3.0 programming note, not to be used (Linux pkeys.c)' }),
-        Object.freeze({ domain: KEY_EXECUTE_ONLY, reason: 'key 2: Linux execute_only_key for PROT_EXEC-only mappings' }),
+        Object.freeze({
+          domain: KEY_RESERVED_ISA,
+          reason: 'key 1: Power ISA 3.0 programming note, not to be used (Linux pkeys.c)',
+        }),
+        Object.freeze({
+          domain: KEY_EXECUTE_ONLY,
+          reason: 'key 2: Linux execute_only_key for PROT_EXEC-only mappings',
+        }),
         Object.freeze({ domain: KEY_KERNEL, reason: 'key 3: the kernel KUAP/KUEP key on hash (Linux v5.11+)' }),
       ]),
       // AMR load-disable and store-disable are separate bits, IAMR is execute-disable: all four are expressible.
@@ -70,7 +82,8 @@ export class PowerKeySpace implements DomainSpace {
   }
 
   private requireAvailable(cpu: number): void {
-    if (!this.available(cpu)) throw new DomainError('unsupported', `CPU ${cpu} has no storage keys (no ibm,processor-storage-keys)`);
+    if (!this.available(cpu))
+      throw new DomainError('unsupported', `CPU ${cpu} has no storage keys (no ibm,processor-storage-keys)`);
   }
 
   private instruction<T>(cpu: number, run: () => T): T {
@@ -128,8 +141,15 @@ export class PowerKeySpace implements DomainSpace {
   }
 
   private words(state: RightsState): [number, number, number, number] {
-    if (!Array.isArray(state) || state.length !== 4 || state.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
-      throw new DomainError('invalid', `POWER rights state must be four u32 words [AMR hi, AMR lo, IAMR hi, IAMR lo], got [${String(state)}]`);
+    if (
+      !Array.isArray(state) ||
+      state.length !== 4 ||
+      state.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)
+    ) {
+      throw new DomainError(
+        'invalid',
+        `POWER rights state must be four u32 words [AMR hi, AMR lo, IAMR hi, IAMR lo], got [${String(state)}]`,
+      );
     }
     return [state[0], state[1], state[2], state[3]];
   }

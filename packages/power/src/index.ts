@@ -3,7 +3,16 @@ import { registerPlugin } from '@pkeysim/core';
 import { powerPlugin } from './plugin';
 
 export * from './registers';
-export { keyShift, keyBits, withKeyBits, denialsOfBits, amrBitsOf, iamrBitsOf, linuxDefaults, type PowerDefaults } from './keys';
+export {
+  keyShift,
+  keyBits,
+  withKeyBits,
+  denialsOfBits,
+  amrBitsOf,
+  iamrBitsOf,
+  linuxDefaults,
+  type PowerDefaults,
+} from './keys';
 export { powerPteCodec, type LinuxPageSize } from './pte';
 export { PowerException, isPowerException } from './exception';
 export { PowerKeySpace, type KeyRegisters } from './domain-space';

@@ -3,7 +3,16 @@
  * the conversions between Linux denials and the bits: the one place these rules live.
  */
 import { Deny, type Denials } from '@pkeysim/core';
-import { AMR_RD, AMR_WR, IAMR_EX, KEY_DEFAULT, KEY_EXECUTE_ONLY, KEY_KERNEL, KEY_RESERVED_ISA, POWER_KEYS } from './registers';
+import {
+  AMR_RD,
+  AMR_WR,
+  IAMR_EX,
+  KEY_DEFAULT,
+  KEY_EXECUTE_ONLY,
+  KEY_KERNEL,
+  KEY_RESERVED_ISA,
+  POWER_KEYS,
+} from './registers';
 
 /** pkeyshift(pkey) = 64 - 2*(pkey+1) = 2*(31-pkey) (Linux pkeys.c). */
 export function keyShift(key: number): number {
@@ -28,7 +37,14 @@ export function withKeyBits(hi: number, lo: number, key: number, bits: number): 
 
 /** Denials of a key from its AMR bits and IAMR bit. */
 export function denialsOfBits(amrBits: number, iamrBits: number): Denials {
-  const data = (amrBits & (AMR_RD | AMR_WR)) === (AMR_RD | AMR_WR) ? Deny.Access : (amrBits & AMR_WR) !== 0 ? Deny.Write : (amrBits & AMR_RD) !== 0 ? Deny.Read : Deny.None;
+  const data =
+    (amrBits & (AMR_RD | AMR_WR)) === (AMR_RD | AMR_WR)
+      ? Deny.Access
+      : (amrBits & AMR_WR) !== 0
+        ? Deny.Write
+        : (amrBits & AMR_RD) !== 0
+          ? Deny.Read
+          : Deny.None;
   return data | ((iamrBits & IAMR_EX) !== 0 ? Deny.Execute : 0);
 }
 
@@ -55,8 +71,10 @@ export function linuxDefaults(usableKeys: number): PowerDefaults {
   let iamr: [number, number] = [0x55555555, 0x55555555];
   // default_uamor = ~0x0UL: "Allow all keys to be modified by default".
   let uamor: [number, number] = [0xffffffff, 0xffffffff];
-  const set = (reg: [number, number], key: number, bits: number): [number, number] => withKeyBits(reg[0], reg[1], key, bits);
-  const clear = (reg: [number, number], key: number, mask: number): [number, number] => set(reg, key, keyBits(reg[0], reg[1], key) & ~mask);
+  const set = (reg: [number, number], key: number, bits: number): [number, number] =>
+    withKeyBits(reg[0], reg[1], key, bits);
+  const clear = (reg: [number, number], key: number, mask: number): [number, number] =>
+    set(reg, key, keyBits(reg[0], reg[1], key) & ~mask);
   // execute_only_key: deny R/W in AMR, allow X in IAMR, user may not change it.
   amr = set(amr, KEY_EXECUTE_ONLY, AMR_RD | AMR_WR);
   iamr = clear(iamr, KEY_EXECUTE_ONLY, IAMR_EX);

@@ -4,18 +4,53 @@
  * The kernel is modelled in hypervisor state (PowerNV, MSR[HV]=1): its AMR writes are not masked by
  * AMOR, which is not modelled.
  */
-import { AccessKind, DomainError, MachineEvent, Privilege, rightsState, type DomainSpace, type MachineConfig, type RightsState } from '@pkeysim/core';
 import {
-  FAULT_ARCH_SHIFT, FAULT_KIND_MASK, FaultKind, formatAddress, type FaultReport, hex64, KitMachine, type KitFaultRecord,
-  TF_DOMAIN_SHIFT, TF_PRIV_EXEC, TF_PRIV_READ, TF_PRIV_WRITE, TF_USER_EXEC, TF_USER_READ, TF_USER_WRITE,
+  AccessKind,
+  DomainError,
+  MachineEvent,
+  Privilege,
+  rightsState,
+  type DomainSpace,
+  type MachineConfig,
+  type RightsState,
+} from '@pkeysim/core';
+import {
+  FAULT_ARCH_SHIFT,
+  FAULT_KIND_MASK,
+  FaultKind,
+  formatAddress,
+  type FaultReport,
+  hex64,
+  KitMachine,
+  type KitFaultRecord,
+  TF_DOMAIN_SHIFT,
+  TF_PRIV_EXEC,
+  TF_PRIV_READ,
+  TF_PRIV_WRITE,
+  TF_USER_EXEC,
+  TF_USER_READ,
+  TF_USER_WRITE,
 } from '@pkeysim/machine-kit';
 import { PowerKeySpace, type KeyRegisters } from './domain-space';
 import { PowerException } from './exception';
 import { linuxDefaults, type PowerDefaults } from './keys';
 import { powerPteCodec, type LinuxPageSize } from './pte';
 import {
-  AMR_RD, AMR_WR, DSISR_AMR, DSISR_ISSTORE, DSISR_NOHPTE, DSISR_PROTFAULT, IAMR_EX, SPR, SRR1_IAMR, SRR1_NOEXEC_GUARD,
-  SRR1_NOPTE, SRR1_PROTFAULT, VECTOR_DSI, VECTOR_ISI, type PowerSpr,
+  AMR_RD,
+  AMR_WR,
+  DSISR_AMR,
+  DSISR_ISSTORE,
+  DSISR_NOHPTE,
+  DSISR_PROTFAULT,
+  IAMR_EX,
+  SPR,
+  SRR1_IAMR,
+  SRR1_NOEXEC_GUARD,
+  SRR1_NOPTE,
+  SRR1_PROTFAULT,
+  VECTOR_DSI,
+  VECTOR_ISI,
+  type PowerSpr,
 } from './registers';
 
 export interface PowerMachineOptions {
@@ -36,7 +71,8 @@ const A_NOEXEC = 2 << FAULT_ARCH_SHIFT;
 
 function splitU64(value: number | bigint, what: string): [number, number] {
   if (typeof value === 'bigint') {
-    if (value < 0n || value >= 1n << 64n) throw new RangeError(`${what} 0x${value.toString(16)} does not fit in 64 bits`);
+    if (value < 0n || value >= 1n << 64n)
+      throw new RangeError(`${what} 0x${value.toString(16)} does not fit in 64 bits`);
     return [Number(value >> 32n), Number(value & 0xffffffffn)];
   }
   if (!Number.isInteger(value) || value < 0 || value > Number.MAX_SAFE_INTEGER) {
@@ -64,7 +100,8 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
     const options = config.options ?? {};
     const known = ['tlbEntries', 'linuxPageSize'];
     for (const key of Object.keys(options)) {
-      if (!known.includes(key)) throw new DomainError('invalid', `unknown power option "${key}" (known: ${known.join(', ')})`);
+      if (!known.includes(key))
+        throw new DomainError('invalid', `unknown power option "${key}" (known: ${known.join(', ')})`);
     }
     return new PowerMachine({
       cpus: config.cpus,
@@ -79,7 +116,8 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
 
   constructor(options: PowerMachineOptions = {}) {
     const linuxPageSize = options.linuxPageSize ?? 65536;
-    if (linuxPageSize !== 65536 && linuxPageSize !== 4096) throw new DomainError('invalid', `linuxPageSize ${String(linuxPageSize)} must be 65536 or 4096`);
+    if (linuxPageSize !== 65536 && linuxPageSize !== 4096)
+      throw new DomainError('invalid', `linuxPageSize ${String(linuxPageSize)} must be 65536 or 4096`);
     const codec = powerPteCodec(linuxPageSize);
     super({
       arch: 'power',
@@ -114,7 +152,8 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
 
   /** Reset: AMR, IAMR and UAMOR are 0 (no key denies anything until the OS writes them). */
   protected resetArchitecture(): void {
-    for (const register of [this.amrHi, this.amrLo, this.iamrHi, this.iamrLo, this.uamorHi, this.uamorLo]) register.fill(0);
+    for (const register of [this.amrHi, this.amrLo, this.iamrHi, this.iamrLo, this.uamorHi, this.uamorLo])
+      register.fill(0);
     this.uamorSet.fill(0);
   }
 
@@ -130,7 +169,8 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
     if (!(spr in SPR)) throw new RangeError(`unknown SPR ${String(spr)} (known: ${Object.keys(SPR).join(', ')})`);
     const [hi, lo] = splitU64(value, spr);
     const problem = this.modes[cpu] === Privilege.User;
-    if (problem && spr !== 'AMR') throw new PowerException('privileged', `mtspr ${spr} (SPR ${SPR[spr]}) in problem state`);
+    if (problem && spr !== 'AMR')
+      throw new PowerException('privileged', `mtspr ${spr} (SPR ${SPR[spr]}) in problem state`);
     if (spr === 'AMR') {
       const maskHi = problem ? this.uamorHi[cpu] : 0xffffffff;
       const maskLo = problem ? this.uamorLo[cpu] : 0xffffffff;
@@ -152,7 +192,8 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
   mfspr(cpu: number, spr: PowerSpr): bigint {
     this.checkCpu(cpu);
     if (!(spr in SPR)) throw new RangeError(`unknown SPR ${String(spr)} (known: ${Object.keys(SPR).join(', ')})`);
-    if (this.modes[cpu] === Privilege.User && spr !== 'AMR') throw new PowerException('privileged', `mfspr ${spr} (SPR ${SPR[spr]}) in problem state`);
+    if (this.modes[cpu] === Privilege.User && spr !== 'AMR')
+      throw new PowerException('privileged', `mfspr ${spr} (SPR ${SPR[spr]}) in problem state`);
     const words = (hi: number, lo: number): bigint => (BigInt(hi) << 32n) | BigInt(lo);
     if (spr === 'AMR') {
       this.count(cpu, MachineEvent.RightsRead);
@@ -188,14 +229,21 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
   }
 
   initUamor(cpu: number): void {
-    this.privileged(cpu, () => this.mtspr(cpu, 'UAMOR', (BigInt(this.defaults.uamor[0]) << 32n) | BigInt(this.defaults.uamor[1])));
+    this.privileged(cpu, () =>
+      this.mtspr(cpu, 'UAMOR', (BigInt(this.defaults.uamor[0]) << 32n) | BigInt(this.defaults.uamor[1])),
+    );
   }
 
   readKeyRegisters(cpu: number): RightsState {
     return this.privileged(cpu, () => {
       const amr = this.mfspr(cpu, 'AMR');
       const iamr = this.mfspr(cpu, 'IAMR');
-      return rightsState(Number(amr >> 32n), Number(amr & 0xffffffffn), Number(iamr >> 32n), Number(iamr & 0xffffffffn));
+      return rightsState(
+        Number(amr >> 32n),
+        Number(amr & 0xffffffffn),
+        Number(iamr >> 32n),
+        Number(iamr & 0xffffffffn),
+      );
     });
   }
 
@@ -216,9 +264,17 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
   protected checkAccess(cpu: number, flags: number, kind: AccessKind, mode: Privilege): number {
     const user = mode === Privilege.User;
     const need =
-      kind === AccessKind.Read ? (user ? TF_USER_READ : TF_PRIV_READ)
-        : kind === AccessKind.Write ? (user ? TF_USER_WRITE : TF_PRIV_WRITE)
-          : user ? TF_USER_EXEC : TF_PRIV_EXEC;
+      kind === AccessKind.Read
+        ? user
+          ? TF_USER_READ
+          : TF_PRIV_READ
+        : kind === AccessKind.Write
+          ? user
+            ? TF_USER_WRITE
+            : TF_PRIV_WRITE
+          : user
+            ? TF_USER_EXEC
+            : TF_PRIV_EXEC;
     const ppDenied = (flags & need) === 0;
     let keyDenied = false;
     if (this.storageKeys) {
@@ -226,7 +282,9 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
       const high = shift >= 32;
       const s = high ? shift - 32 : shift;
       if (kind === AccessKind.Fetch) keyDenied = (((high ? this.iamrHi[cpu] : this.iamrLo[cpu]) >>> s) & IAMR_EX) !== 0;
-      else keyDenied = (((high ? this.amrHi[cpu] : this.amrLo[cpu]) >>> s) & (kind === AccessKind.Write ? AMR_WR : AMR_RD)) !== 0;
+      else
+        keyDenied =
+          (((high ? this.amrHi[cpu] : this.amrLo[cpu]) >>> s) & (kind === AccessKind.Write ? AMR_WR : AMR_RD)) !== 0;
     }
     if (!ppDenied && !keyDenied) return 0;
     const noExec = kind === AccessKind.Fetch && (flags & (TF_PRIV_EXEC | TF_USER_EXEC)) === 0;
@@ -241,19 +299,36 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
     if (record.access === AccessKind.Fetch) {
       // ISI: SRR1 carries the cause (QEMU ppc_hash64_xlate).
       const srr1 =
-        kind === FaultKind.NotPresent ? SRR1_NOPTE
-          : ((record.code & A_NOEXEC) !== 0 ? SRR1_NOEXEC_GUARD : kind === FaultKind.Permission ? SRR1_PROTFAULT : 0) | (key ? SRR1_IAMR : 0);
+        kind === FaultKind.NotPresent
+          ? SRR1_NOPTE
+          : ((record.code & A_NOEXEC) !== 0 ? SRR1_NOEXEC_GUARD : kind === FaultKind.Permission ? SRR1_PROTFAULT : 0) |
+            (key ? SRR1_IAMR : 0);
       return {
-        detail: { interrupt: 'ISI', vector: VECTOR_ISI, srr1, srr1Hex: '0x' + srr1.toString(16), srr0: record.address, iamr: key },
+        detail: {
+          interrupt: 'ISI',
+          vector: VECTOR_ISI,
+          srr1,
+          srr1Hex: '0x' + srr1.toString(16),
+          srr0: record.address,
+          iamr: key,
+        },
         summary: `Instruction storage interrupt (0x400) at ${address}: SRR1 0x${srr1.toString(16)}${key ? ' (SRR1_IAMR: execute-disabled by IAMR)' : ''}`,
       };
     }
     const store = record.access === AccessKind.Write ? DSISR_ISSTORE : 0;
     const dsisr =
-      kind === FaultKind.NotPresent ? DSISR_NOHPTE | store
+      kind === FaultKind.NotPresent
+        ? DSISR_NOHPTE | store
         : (kind === FaultKind.Permission ? DSISR_PROTFAULT : 0) | store | (key ? DSISR_AMR : 0);
     return {
-      detail: { interrupt: 'DSI', vector: VECTOR_DSI, dsisr, dsisrHex: '0x' + dsisr.toString(16), dar: record.address, amr: key },
+      detail: {
+        interrupt: 'DSI',
+        vector: VECTOR_DSI,
+        dsisr,
+        dsisrHex: '0x' + dsisr.toString(16),
+        dar: record.address,
+        amr: key,
+      },
       summary: `Data storage interrupt (0x300) at ${address}: DSISR 0x${dsisr.toString(16)}${key ? ' (DSISR_AMR: denied by the AMR)' : ''}`,
     };
   }

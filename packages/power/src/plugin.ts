@@ -6,7 +6,8 @@ import { PowerMachine } from './machine';
 export const powerPlugin: ProtectionPlugin = Object.freeze({
   name: 'power',
   kind: 'architecture' as const,
-  description: 'POWER (Book3S-64, hash MMU) storage keys: 32 keys, AMR/IAMR shared by user and kernel, UAMOR, DSI/ISI faults',
+  description:
+    'POWER (Book3S-64, hash MMU) storage keys: 32 keys, AMR/IAMR shared by user and kernel, UAMOR, DSI/ISI faults',
   register(container: DependencyContainer, _config: MachineConfig): void {
     container.register(TOKENS.Machine, {
       useFactory: instanceCachingFactory((c) => PowerMachine.fromConfig(c.resolve(TOKENS.MachineConfig))),

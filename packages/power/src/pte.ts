@@ -7,11 +7,29 @@
  * (bits 59:57, hash-4k.h H_PTE_PKEY_BIT0..2), which is why Linux uses only 8 keys there.
  */
 import {
-  type DescriptorCodec, type EntryWords, type LeafRequest, TF_GLOBAL, TF_PRIV_EXEC, TF_PRIV_READ, TF_PRIV_WRITE, TF_USER,
-  TF_USER_EXEC, TF_USER_READ, TF_USER_WRITE, TWO_32,
+  type DescriptorCodec,
+  type EntryWords,
+  type LeafRequest,
+  TF_GLOBAL,
+  TF_PRIV_EXEC,
+  TF_PRIV_READ,
+  TF_PRIV_WRITE,
+  TF_USER,
+  TF_USER_EXEC,
+  TF_USER_READ,
+  TF_USER_WRITE,
+  TWO_32,
 } from '@pkeysim/machine-kit';
 import {
-  PTE_ACCESSED, PTE_DIRTY, PTE_EXEC, PTE_LEAF_HI, PTE_MODEL_GLOBAL, PTE_PRESENT_HI, PTE_PRIVILEGED, PTE_READ, PTE_RPN_HI,
+  PTE_ACCESSED,
+  PTE_DIRTY,
+  PTE_EXEC,
+  PTE_LEAF_HI,
+  PTE_MODEL_GLOBAL,
+  PTE_PRESENT_HI,
+  PTE_PRIVILEGED,
+  PTE_READ,
+  PTE_RPN_HI,
   PTE_WRITE,
 } from './registers';
 
@@ -49,21 +67,34 @@ export function powerPteCodec(linuxPageSize: LinuxPageSize): DescriptorCodec {
       // _PAGE_PRIVILEGED: problem state has no access (htab_convert_pte_flags gives PP for kernel-only).
       const user = (lo & PTE_PRIVILEGED) === 0;
       return (
-        (r ? TF_PRIV_READ : 0) | (w ? TF_PRIV_WRITE : 0) | (x ? TF_PRIV_EXEC : 0) |
+        (r ? TF_PRIV_READ : 0) |
+        (w ? TF_PRIV_WRITE : 0) |
+        (x ? TF_PRIV_EXEC : 0) |
         (user ? TF_USER | (r ? TF_USER_READ : 0) | (w ? TF_USER_WRITE : 0) | (x ? TF_USER_EXEC : 0) : 0) |
         ((lo & PTE_MODEL_GLOBAL) !== 0 ? TF_GLOBAL : 0)
       );
     },
     domainOf: (_lo: number, hi: number): number => (hi & keyMask) >>> keyShiftHi,
-    encodeTable: (table: number): EntryWords => ({ lo: (table % TWO_32) >>> 0, hi: (PTE_PRESENT_HI | Math.floor(table / TWO_32)) >>> 0 }),
+    encodeTable: (table: number): EntryWords => ({
+      lo: (table % TWO_32) >>> 0,
+      hi: (PTE_PRESENT_HI | Math.floor(table / TWO_32)) >>> 0,
+    }),
     encodeLeaf(physical: number, _level: number, r: LeafRequest): EntryWords {
       const lo =
-        PTE_READ | (r.writable ? PTE_WRITE | PTE_DIRTY : 0) | (r.executable ? PTE_EXEC : 0) | (r.user ? 0 : PTE_PRIVILEGED) |
-        PTE_ACCESSED | (r.global ? PTE_MODEL_GLOBAL : 0) | (physical % TWO_32);
+        PTE_READ |
+        (r.writable ? PTE_WRITE | PTE_DIRTY : 0) |
+        (r.executable ? PTE_EXEC : 0) |
+        (r.user ? 0 : PTE_PRIVILEGED) |
+        PTE_ACCESSED |
+        (r.global ? PTE_MODEL_GLOBAL : 0) |
+        (physical % TWO_32);
       const hi = PTE_PRESENT_HI | PTE_LEAF_HI | Math.floor(physical / TWO_32) | (r.domain << keyShiftHi);
       return { lo: lo >>> 0, hi: hi >>> 0 };
     },
-    withDomain: (lo: number, hi: number, _level: number, domain: number): EntryWords => ({ lo, hi: ((hi & ~keyMask) | (domain << keyShiftHi)) >>> 0 }),
+    withDomain: (lo: number, hi: number, _level: number, domain: number): EntryWords => ({
+      lo,
+      hi: ((hi & ~keyMask) | (domain << keyShiftHi)) >>> 0,
+    }),
     splitLeaf: (lo: number, hi: number, _level: number, physical: number): EntryWords => ({
       lo: ((lo & 0xfff) | (physical % TWO_32)) >>> 0,
       hi: ((hi & ~PTE_RPN_HI) | Math.floor(physical / TWO_32)) >>> 0,

@@ -14,8 +14,12 @@ describe('the kernel runs unchanged on power (the shared AMR/IAMR as the supervi
       const results = runPksSelftest(kernel);
       const lines = results.map(formatTestResult);
       console.log(lines.join('\n'));
-      const expected = keyDesign === 'static' ? ['OK', 'OK', 'OK', 'OK', 'OK', 'OK', 'OK', 'SKIP', 'OK'] : Array(9).fill('OK');
-      expect(results.map((r) => r.status), lines.join('\n')).toEqual(expected);
+      const expected =
+        keyDesign === 'static' ? ['OK', 'OK', 'OK', 'OK', 'OK', 'OK', 'OK', 'SKIP', 'OK'] : Array(9).fill('OK');
+      expect(
+        results.map((r) => r.status),
+        lines.join('\n'),
+      ).toEqual(expected);
     });
   }
 
@@ -25,7 +29,10 @@ describe('the kernel runs unchanged on power (the shared AMR/IAMR as the supervi
     for (let key = kernel.pks_key_alloc('k'); key > 0; key = kernel.pks_key_alloc('k')) keys.push(key);
     expect(keys).toEqual([4, 5, 6, 7]);
     const results = runPksSelftest(createKernel({ arch: 'power', cpus: 2, machineOptions: { linuxPageSize: 4096 } }));
-    expect(results.every((r) => r.status === 'OK'), results.map(formatTestResult).join('\n')).toBe(true);
+    expect(
+      results.every((r) => r.status === 'OK'),
+      results.map(formatTestResult).join('\n'),
+    ).toBe(true);
   });
 
   it('boots with every key API answering -EOPNOTSUPP on a CPU without storage keys', () => {

@@ -2,14 +2,26 @@ import { AccessKind, createMachine, Deny, DomainError, MachineEvent, Privilege }
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  DSISR_AMR, DSISR_ISSTORE, DSISR_PROTFAULT, keyBits, keyShift, linuxDefaults, PowerException, PowerMachine, SRR1_IAMR,
+  DSISR_AMR,
+  DSISR_ISSTORE,
+  DSISR_PROTFAULT,
+  keyBits,
+  keyShift,
+  linuxDefaults,
+  PowerException,
+  PowerMachine,
+  SRR1_IAMR,
   SRR1_NOEXEC_GUARD,
 } from '../src/index';
 
 const KVA = -0x778000000000;
 const UVA = 0x403000;
 
-function machineWith(attrs: { user: boolean; writable: boolean; executable: boolean }, key = 5, linuxPageSize: 65536 | 4096 = 65536) {
+function machineWith(
+  attrs: { user: boolean; writable: boolean; executable: boolean },
+  key = 5,
+  linuxPageSize: 65536 | 4096 = 65536,
+) {
   const machine = new PowerMachine({ cpus: 2, linuxPageSize });
   const pa = machine.allocatePhysical(0x1000);
   const va = attrs.user ? UVA : KVA;
@@ -39,24 +51,38 @@ describe('AMR/IAMR/UAMOR layout', () => {
   it('round-trips every denial set for every key (property)', () => {
     const { space } = machineWith({ user: false, writable: true, executable: false });
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 31 }).filter((k) => k < 1 || k > 3), fc.integer({ min: 0, max: 15 }), (key, denials) => {
-        const state = space.withDenials(space.initialState(), key, denials);
-        const data = (denials & Deny.Access) !== 0 || (denials & (Deny.Write | Deny.Read)) === (Deny.Write | Deny.Read) ? Deny.Access : denials & (Deny.Write | Deny.Read);
-        expect(space.denialsOf(state, key)).toBe(data | (denials & Deny.Execute));
-        const other = (key + 1) % 32;
-        expect(space.denialsOf(state, other)).toBe(space.denialsOf(space.initialState(), other));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 31 }).filter((k) => k < 1 || k > 3),
+        fc.integer({ min: 0, max: 15 }),
+        (key, denials) => {
+          const state = space.withDenials(space.initialState(), key, denials);
+          const data =
+            (denials & Deny.Access) !== 0 || (denials & (Deny.Write | Deny.Read)) === (Deny.Write | Deny.Read)
+              ? Deny.Access
+              : denials & (Deny.Write | Deny.Read);
+          expect(space.denialsOf(state, key)).toBe(data | (denials & Deny.Execute));
+          const other = (key + 1) % 32;
+          expect(space.denialsOf(state, other)).toBe(space.denialsOf(space.initialState(), other));
+        },
+      ),
     );
   });
 
   it('describes one shared, thread-scoped space with keys 1-3 reserved', () => {
     const { machine, space } = machineWith({ user: false, writable: true, executable: false });
     expect(machine.domainSpace(Privilege.User)).toBe(space);
-    expect(space.info).toMatchObject({ governs: 'shared', domains: 32, defaultDomain: 0, scope: 'thread', contextSave: 'software' });
+    expect(space.info).toMatchObject({
+      governs: 'shared',
+      domains: 32,
+      defaultDomain: 0,
+      scope: 'thread',
+      contextSave: 'software',
+    });
     expect(space.info.reserved.map((r) => r.domain)).toEqual([1, 2, 3]);
     expect(() => space.withDenials(space.initialState(), 32, Deny.Write)).toThrow(DomainError);
     // Reserved for allocation, not for the register: their bits stay writable in privileged mode.
-    for (const key of [1, 2, 3]) expect(space.denialsOf(space.withDenials(space.initialState(), key, Deny.Write), key)).toBe(Deny.Write);
+    for (const key of [1, 2, 3])
+      expect(space.denialsOf(space.withDenials(space.initialState(), key, Deny.Write), key)).toBe(Deny.Write);
     // Reading a reserved key is fine: key 2 is execute-only (R/W denied, X allowed).
     expect(space.denialsOf(space.initialState(), 2)).toBe(Deny.Access);
     expect(() => space.load(0, [1, 2])).toThrow(/four u32 words/);
@@ -69,7 +95,10 @@ describe('the storage-key access check', () => {
     space.load(0, space.withDenials(space.initialState(), 5, Deny.Write));
     expect(machine.access(0, va, AccessKind.Read)).toBe(0);
     expect(machine.access(0, va, AccessKind.Write)).not.toBe(0);
-    expect(machine.lastFault(0)).toMatchObject({ cause: 'domain', detail: { interrupt: 'DSI', dsisr: DSISR_AMR | DSISR_ISSTORE } });
+    expect(machine.lastFault(0)).toMatchObject({
+      cause: 'domain',
+      detail: { interrupt: 'DSI', dsisr: DSISR_AMR | DSISR_ISSTORE },
+    });
   });
 
   it('applies the same AMR to problem-state accesses', () => {
@@ -89,14 +118,20 @@ describe('the storage-key access check', () => {
     expect(machine.lastFault(0)).toMatchObject({ cause: 'domain', detail: { interrupt: 'ISI', srr1: SRR1_IAMR } });
     const other = machineWith({ user: false, writable: true, executable: false });
     expect(other.machine.access(0, other.va, AccessKind.Fetch)).not.toBe(0);
-    expect(other.machine.lastFault(0)).toMatchObject({ cause: 'permission', detail: { srr1: SRR1_NOEXEC_GUARD | SRR1_IAMR } });
+    expect(other.machine.lastFault(0)).toMatchObject({
+      cause: 'permission',
+      detail: { srr1: SRR1_NOEXEC_GUARD | SRR1_IAMR },
+    });
   });
 
   it('reports both bits when page protection and the key deny, as QEMU does, with cause permission', () => {
     const { machine, va, space } = machineWith({ user: false, writable: false, executable: false });
     space.load(0, space.withDenials(space.initialState(), 5, Deny.Write));
     expect(machine.access(0, va, AccessKind.Write)).not.toBe(0);
-    expect(machine.lastFault(0)).toMatchObject({ cause: 'permission', detail: { dsisr: DSISR_PROTFAULT | DSISR_ISSTORE | DSISR_AMR } });
+    expect(machine.lastFault(0)).toMatchObject({
+      cause: 'permission',
+      detail: { dsisr: DSISR_PROTFAULT | DSISR_ISSTORE | DSISR_AMR },
+    });
   });
 
   it('needs no TLB maintenance on AMR writes', () => {

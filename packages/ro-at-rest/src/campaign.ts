@@ -37,7 +37,6 @@ export const RO_CAMPAIGN_SHAPE = Object.freeze({
 const MAX_STEPS = 200_000;
 const MAX_WAIT = 30;
 
-
 /**
  * A read-only-at-rest campaign: worker threads change credentials through commit_creds, reload
  * policy rules through policy_load (some holding the window across a preemption point) and read

@@ -66,7 +66,12 @@ export class ExposureLog {
   transition(cpu: number, domain: number, before: Denials, after: Denials): void {
     if (!exposed(before) && exposed(after)) {
       const window: OpenWindow = {
-        domain, openedBy: cpu, rights: formatDenials(after), openedAt: this.clock(), closedAt: undefined, closedBy: undefined,
+        domain,
+        openedBy: cpu,
+        rights: formatDenials(after),
+        openedAt: this.clock(),
+        closedAt: undefined,
+        closedBy: undefined,
         domainAccesses: new Float64Array(this.events.cpus),
       };
       this.windows.push(window);
@@ -121,8 +126,13 @@ export class ExposureLog {
 export function formatExposure(windows: readonly ExposureWindow[]): string[] {
   return windows.map((w) => {
     const end = w.closedAt === undefined ? 'still open' : `closed by CPU ${w.closedBy}`;
-    const others = w.exposedCpus.length === 0 ? 'no other CPU' : `open to CPU${w.exposedCpus.length > 1 ? 's' : ''} ${w.exposedCpus.join(',')}`;
-    const used = w.exposedCpus.filter((c) => w.domainAccesses[c] > 0).map((c) => `CPU ${c} used it ${w.domainAccesses[c]} time${w.domainAccesses[c] === 1 ? '' : 's'}`);
+    const others =
+      w.exposedCpus.length === 0
+        ? 'no other CPU'
+        : `open to CPU${w.exposedCpus.length > 1 ? 's' : ''} ${w.exposedCpus.join(',')}`;
+    const used = w.exposedCpus
+      .filter((c) => w.domainAccesses[c] > 0)
+      .map((c) => `CPU ${c} used it ${w.domainAccesses[c]} time${w.domainAccesses[c] === 1 ? '' : 's'}`);
     return `domain ${w.domain} (${w.rights}) opened by CPU ${w.openedBy} for ${w.duration} accesses, ${end}: ${others}${used.length ? `; ${used.join(', ')}` : '; no other CPU used it'}`;
   });
 }

@@ -1,6 +1,18 @@
 import {
-  AccessKind, type AccessFault, type AddressSpaceId, type Denials, Deny, type DomainSpace, type MachineConfig,
-  MachineEvent, type MappingAttributes, PageSize, Privilege, type RightsState, rightsState, type Translation,
+  AccessKind,
+  type AccessFault,
+  type AddressSpaceId,
+  type Denials,
+  Deny,
+  type DomainSpace,
+  type MachineConfig,
+  MachineEvent,
+  type MappingAttributes,
+  PageSize,
+  Privilege,
+  type RightsState,
+  rightsState,
+  type Translation,
 } from '@pkeysim/core';
 import { ForwardingMachine, PageMap } from '@pkeysim/plugin-kit';
 import { E_P, E_RW, E_XD_HI, formatAddress, PAGE_SIZE, TLB_SINGLE_PAGE_FLUSH_CEILING, X86Machine } from '@pkeysim/x86';
@@ -75,7 +87,8 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
       const was = PAGETABLE_RIGHTS.denialsOf(before, domain);
       const now = PAGETABLE_RIGHTS.denialsOf(state, domain);
       if (was === now) continue;
-      for (const page of this.byDomain.get(domain) ?? []) if (this.writeBits(page, now, initiator)) changed.push(page.virtual);
+      for (const page of this.byDomain.get(domain) ?? [])
+        if (this.writeBits(page, now, initiator)) changed.push(page.virtual);
       this.exposureLog.transition(initiator, domain, was, now);
     }
     this.live = state;
@@ -114,7 +127,8 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
   // ---- mappings ----------------------------------------------------------------------------------
 
   private checkRange(virtual: number, length: number): void {
-    if (!Number.isInteger(virtual) || virtual % PAGE_SIZE !== 0) throw new RangeError(`virtual address ${String(virtual)} must be 4 KiB aligned`);
+    if (!Number.isInteger(virtual) || virtual % PAGE_SIZE !== 0)
+      throw new RangeError(`virtual address ${String(virtual)} must be 4 KiB aligned`);
     if (!Number.isInteger(length) || length <= 0 || length % PAGE_SIZE !== 0) {
       throw new RangeError(`length ${String(length)} must be a positive multiple of 0x1000`);
     }
@@ -125,14 +139,21 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
     return this.pages.get(space, virtual) !== undefined || this.inner.translate(space, virtual) !== undefined;
   }
 
-  override map(space: AddressSpaceId, virtual: number, physical: number, length: number, attrs: MappingAttributes): void {
+  override map(
+    space: AddressSpaceId,
+    virtual: number,
+    physical: number,
+    length: number,
+    attrs: MappingAttributes,
+  ): void {
     const domain = attrs.domain ?? 0;
     checkDomainNumber(domain);
     this.inner.rootOf(space);
     if (this.pages.size > 0 && Number.isInteger(virtual) && Number.isInteger(length) && length > 0) {
       // A not-present (access-denied) domain page looks unmapped to the walker: refuse it here.
       for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
-        if (this.pages.get(space, at)) throw new RangeError(`${formatAddress(at)} is already mapped in address space ${space}`);
+        if (this.pages.get(space, at))
+          throw new RangeError(`${formatAddress(at)} is already mapped in address space ${space}`);
       }
     }
     this.inner.map(space, virtual, physical, length, { ...attrs, domain: 0 });
@@ -190,7 +211,15 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
         this.inner.pageTables.splitAt(root, at + PAGE_SIZE);
         const leaf = this.inner.pageTables.findLeaf(root, at)!;
         const t = this.inner.translate(space, at)!;
-        page = { domain, virtual: at, entryAt: leaf.entryAt, physical: t.physical, user: t.user, writable: t.writable, executable: t.executable };
+        page = {
+          domain,
+          virtual: at,
+          entryAt: leaf.entryAt,
+          physical: t.physical,
+          user: t.user,
+          writable: t.writable,
+          executable: t.executable,
+        };
         this.pages.set(space, at, page);
       }
       page.domain = domain;
@@ -256,7 +285,8 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
   }
 
   private touchRange(cpu: number, virtual: number, length: number): void {
-    for (let at = Math.floor(virtual / PAGE_SIZE) * PAGE_SIZE; at < virtual + length; at += PAGE_SIZE) this.touch(cpu, at);
+    for (let at = Math.floor(virtual / PAGE_SIZE) * PAGE_SIZE; at < virtual + length; at += PAGE_SIZE)
+      this.touch(cpu, at);
   }
 
   /**
@@ -270,8 +300,10 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
     if (!page || (fault.mode === Privilege.User && !page.user)) return fault;
     const denials = PAGETABLE_RIGHTS.denialsOf(this.live, page.domain);
     const denied =
-      fault.access === AccessKind.Read ? (denials & Deny.Access) !== 0
-        : fault.access === AccessKind.Write ? (denials & (Deny.Access | Deny.Write)) !== 0
+      fault.access === AccessKind.Read
+        ? (denials & Deny.Access) !== 0
+        : fault.access === AccessKind.Write
+          ? (denials & (Deny.Access | Deny.Write)) !== 0
           : (denials & (Deny.Access | Deny.Execute)) !== 0;
     if (!denied) return fault;
     return {

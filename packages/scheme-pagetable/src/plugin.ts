@@ -5,7 +5,8 @@ import { PageTableMachine } from './machine';
 export const pagetablePlugin: ProtectionPlugin = Object.freeze({
   name: 'pagetable',
   kind: 'scheme' as const,
-  description: 'domains without keys: PTE permission bits flipped with a local flush and a cross-CPU shootdown (rights global to the address space)',
+  description:
+    'domains without keys: PTE permission bits flipped with a local flush and a cross-CPU shootdown (rights global to the address space)',
   register(container: DependencyContainer, _config: MachineConfig): void {
     container.register(TOKENS.Machine, {
       useFactory: instanceCachingFactory((c) => PageTableMachine.fromConfig(c.resolve(TOKENS.MachineConfig))),

@@ -1,5 +1,12 @@
 import {
-  Deny, DENY_ALL_FLAGS, type Denials, DomainError, type DomainSpace, type DomainSpaceInfo, type RightsState, rightsState,
+  Deny,
+  DENY_ALL_FLAGS,
+  type Denials,
+  DomainError,
+  type DomainSpace,
+  type DomainSpaceInfo,
+  type RightsState,
+  rightsState,
 } from '@pkeysim/core';
 import { SparseRights, SPARSE_MAX_DOMAIN } from '@pkeysim/plugin-kit';
 
@@ -10,7 +17,9 @@ import { SparseRights, SPARSE_MAX_DOMAIN } from '@pkeysim/plugin-kit';
 export const PAGETABLE_DENIABLE: Denials = Deny.Access | Deny.Write | Deny.Execute;
 
 /** Domain 0 is every mapping's domain and stays open; every other domain starts access-denied (PROT_NONE). */
-export const PAGETABLE_RIGHTS = new SparseRights('page-table rights', (domain) => (domain === 0 ? Deny.None : Deny.Access));
+export const PAGETABLE_RIGHTS = new SparseRights('page-table rights', (domain) =>
+  domain === 0 ? Deny.None : Deny.Access,
+);
 
 export const PAGETABLE_INFO: DomainSpaceInfo = Object.freeze({
   id: 'pagetable',
@@ -92,13 +101,16 @@ export class PageTableDomainSpace implements DomainSpace {
     PAGETABLE_RIGHTS.check(state);
     checkDomainNumber(domain);
     if (domain === PAGETABLE_INFO.defaultDomain) {
-      throw new DomainError('invalid', 'page-table domain 0 is every mapping\'s domain and cannot be restricted');
+      throw new DomainError('invalid', "page-table domain 0 is every mapping's domain and cannot be restricted");
     }
     if (!Number.isInteger(denials) || denials < 0 || (denials & ~DENY_ALL_FLAGS) !== 0) {
       throw new DomainError('invalid', `denials 0x${Number(denials).toString(16)} use unknown flags`);
     }
     if ((denials & ~PAGETABLE_DENIABLE) !== 0) {
-      throw new DomainError('unsupported', 'x86 page tables cannot deny reads alone (no write-only pages): deny Access instead');
+      throw new DomainError(
+        'unsupported',
+        'x86 page tables cannot deny reads alone (no write-only pages): deny Access instead',
+      );
     }
     return PAGETABLE_RIGHTS.withDenials(state, domain, denials);
   }
@@ -111,6 +123,9 @@ export class PageTableDomainSpace implements DomainSpace {
 
 export function checkDomainNumber(domain: number): void {
   if (!Number.isInteger(domain) || domain < 0 || domain > SPARSE_MAX_DOMAIN) {
-    throw new DomainError('invalid', `page-table domain ${String(domain)} must be a whole number 0..${SPARSE_MAX_DOMAIN}`);
+    throw new DomainError(
+      'invalid',
+      `page-table domain ${String(domain)} must be a whole number 0..${SPARSE_MAX_DOMAIN}`,
+    );
   }
 }

@@ -7,7 +7,12 @@ const BASE = -0x778000000000; // 0xffff888000000000
 
 function machineWithPage(cpus: number, domain: number): PageTableMachine {
   const machine = createMachine({ arch: 'pagetable', cpus }).machine as PageTableMachine;
-  machine.map(0, BASE, machine.allocatePhysical(0x1000), 0x1000, { user: false, writable: true, executable: false, domain });
+  machine.map(0, BASE, machine.allocatePhysical(0x1000), 0x1000, {
+    user: false,
+    writable: true,
+    executable: false,
+    domain,
+  });
   return machine;
 }
 
@@ -15,15 +20,19 @@ describe('pagetable scheme', () => {
   it('charges each rights change PTE writes, a local flush and a shootdown per other CPU', () => {
     const machine = machineWithPage(4, 7);
     const space = machine.domainSpace(Privilege.Supervisor);
-    const before = [MachineEvent.PteWrite, MachineEvent.TlbFlushPage, MachineEvent.Shootdown].map((e) => machine.events.total(e));
+    const before = [MachineEvent.PteWrite, MachineEvent.TlbFlushPage, MachineEvent.Shootdown].map((e) =>
+      machine.events.total(e),
+    );
     space.load(1, space.withDenials(space.initialState(), 7, Deny.None));
-    const after = [MachineEvent.PteWrite, MachineEvent.TlbFlushPage, MachineEvent.Shootdown].map((e) => machine.events.total(e));
+    const after = [MachineEvent.PteWrite, MachineEvent.TlbFlushPage, MachineEvent.Shootdown].map((e) =>
+      machine.events.total(e),
+    );
     expect(after.map((n, i) => n - before[i])).toEqual([1, 4, 3]);
     expect(machine.events.get(1, MachineEvent.Shootdown)).toBe(3);
     expect(machine.events.total(MachineEvent.RightsWrite)).toBe(0);
   });
 
-  it('opens a domain for every CPU and logs the exposure window with the other CPUs\' accesses', () => {
+  it("opens a domain for every CPU and logs the exposure window with the other CPUs' accesses", () => {
     const machine = machineWithPage(3, 7);
     const space = machine.domainSpace(Privilege.Supervisor);
     space.load(0, space.withDenials(space.initialState(), 7, Deny.None)); // CPU 0's thread opens its window
@@ -33,7 +42,14 @@ describe('pagetable scheme', () => {
     space.load(0, space.initialState());
     expect(machine.access(2, BASE, AccessKind.Read)).not.toBe(0);
     const [window] = machine.exposure();
-    expect(window).toMatchObject({ domain: 7, openedBy: 0, closedBy: 0, rights: 'rw', exposedCpus: [1, 2], foreignAccesses: 2 });
+    expect(window).toMatchObject({
+      domain: 7,
+      openedBy: 0,
+      closedBy: 0,
+      rights: 'rw',
+      exposedCpus: [1, 2],
+      foreignAccesses: 2,
+    });
     expect(window.domainAccesses).toEqual([1, 0, 2]);
     expect(window.duration).toBe(3);
     expect(formatExposure(machine.exposure())[0]).toBe(
@@ -79,7 +95,7 @@ describe('pagetable scheme', () => {
     expect(kernel.cpu(0).write(address, new Uint8Array([3])).ok).toBe(false);
   });
 
-  it('kernel on an address-space scope: a context switch restores nothing and a thread\'s change leaves another thread\'s open key open', () => {
+  it("kernel on an address-space scope: a context switch restores nothing and a thread's change leaves another thread's open key open", () => {
     const kernel = createKernel({ arch: 'pagetable', cpus: 2 });
     const [k1, k2] = [kernel.pks_key_alloc('a'), kernel.pks_key_alloc('b')];
     const page = kernel.vmap([kernel.alloc_page()], { key: k1 });

@@ -4,7 +4,13 @@ import { vkeysPlugin } from './plugin';
 
 export { VirtualKeyMachine } from './machine';
 export {
-  VirtualKeySpace, VKEY_RIGHTS, PARKING_KEY, FIRST_SLOT, HARDWARE_SLOTS, type VirtualKeyStats, type VirtualPage,
+  VirtualKeySpace,
+  VKEY_RIGHTS,
+  PARKING_KEY,
+  FIRST_SLOT,
+  HARDWARE_SLOTS,
+  type VirtualKeyStats,
+  type VirtualPage,
 } from './space';
 export { vkeysPlugin } from './plugin';
 

@@ -1,5 +1,11 @@
 import {
-  AccessKind, type AddressSpaceId, type DomainSpace, type MachineConfig, MachineEvent, type MappingAttributes, Privilege,
+  AccessKind,
+  type AddressSpaceId,
+  type DomainSpace,
+  type MachineConfig,
+  MachineEvent,
+  type MappingAttributes,
+  Privilege,
   type Translation,
 } from '@pkeysim/core';
 import { ForwardingMachine, PageMap } from '@pkeysim/plugin-kit';
@@ -61,7 +67,12 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
     let i = 0;
     while (i < sorted.length) {
       let j = i + 1;
-      while (j < sorted.length && sorted[j].space === sorted[i].space && sorted[j].virtual === sorted[j - 1].virtual + PAGE_SIZE) j++;
+      while (
+        j < sorted.length &&
+        sorted[j].space === sorted[i].space &&
+        sorted[j].virtual === sorted[j - 1].virtual + PAGE_SIZE
+      )
+        j++;
       this.inner.attach(sorted[i].space, sorted[i].virtual, (j - i) * PAGE_SIZE, key, initiator);
       i = j;
     }
@@ -89,7 +100,13 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
     this.pages.delete(space, virtual);
   }
 
-  override map(space: AddressSpaceId, virtual: number, physical: number, length: number, attrs: MappingAttributes): void {
+  override map(
+    space: AddressSpaceId,
+    virtual: number,
+    physical: number,
+    length: number,
+    attrs: MappingAttributes,
+  ): void {
     const vkey = attrs.domain ?? 0;
     checkVirtualKey(vkey);
     const vspace = this.spaceFor(attrs.user);
@@ -162,7 +179,11 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
   override write(cpu: number, virtual: number, bytes: Uint8Array): number {
     const limit = Math.ceil(bytes.length / PAGE_SIZE) + 2;
     let code = this.inner.write(cpu, virtual, bytes);
-    for (let tries = 0; tries < limit && isKeyFault(code) && this.resolve(cpu, this.inner.lastFault(cpu)!.address, AccessKind.Write); tries++) {
+    for (
+      let tries = 0;
+      tries < limit && isKeyFault(code) && this.resolve(cpu, this.inner.lastFault(cpu)!.address, AccessKind.Write);
+      tries++
+    ) {
       code = this.inner.write(cpu, virtual, bytes);
     }
     return code;

@@ -1,6 +1,14 @@
 import {
-  AccessKind, Deny, DENY_ALL_FLAGS, type Denials, DomainError, type DomainSpace, type DomainSpaceInfo, type RightsState,
-  rightsState, rightsStateEqual,
+  AccessKind,
+  Deny,
+  DENY_ALL_FLAGS,
+  type Denials,
+  DomainError,
+  type DomainSpace,
+  type DomainSpaceInfo,
+  type RightsState,
+  rightsState,
+  rightsStateEqual,
 } from '@pkeysim/core';
 import { SparseRights, SPARSE_MAX_DOMAIN } from '@pkeysim/plugin-kit';
 
@@ -66,7 +74,14 @@ export class VirtualKeySpace implements DomainSpace {
   private readonly pagesOf = new Map<number, Map<string, VirtualPage>>();
   private readonly allocated = new Set<number>();
   private clock = 0;
-  private counters = { misses: 0, evictions: 0, retagPteWrites: 0, retagShootdowns: 0, remoteSyncs: 0, syncsAvoided: 0 };
+  private counters = {
+    misses: 0,
+    evictions: 0,
+    retagPteWrites: 0,
+    retagShootdowns: 0,
+    remoteSyncs: 0,
+    syncsAvoided: 0,
+  };
 
   constructor(
     readonly hardwareSpace: DomainSpace,
@@ -80,7 +95,9 @@ export class VirtualKeySpace implements DomainSpace {
       governs: hw.governs,
       domains: Infinity,
       defaultDomain: 0,
-      reserved: Object.freeze([{ domain: 0, reason: 'virtual key 0 is the default domain of every mapping and stays open' }]),
+      reserved: Object.freeze([
+        { domain: 0, reason: 'virtual key 0 is the default domain of every mapping and stays open' },
+      ]),
       deniable: hw.deniable,
       scope: 'thread',
       switchCost: 'register-write',
@@ -137,7 +154,10 @@ export class VirtualKeySpace implements DomainSpace {
       throw new DomainError('invalid', `denials 0x${Number(denials).toString(16)} use unknown flags`);
     }
     if ((denials & ~this.info.deniable) !== 0) {
-      throw new DomainError('unsupported', `${this.hardwareSpace.info.register} keys can deny only access and write, not execute or read alone`);
+      throw new DomainError(
+        'unsupported',
+        `${this.hardwareSpace.info.register} keys can deny only access and write, not execute or read alone`,
+      );
     }
     return VKEY_RIGHTS.withDenials(state, domain, denials);
   }

@@ -11,7 +11,13 @@ function machineWithPages(cpus: number, vkeys: number): { machine: VirtualKeyMac
   const space = machine.domainSpace(Privilege.Supervisor);
   for (let cpu = 0; cpu < cpus; cpu++) space.enable(cpu);
   const page = (v: number): number => BASE + v * 0x1000;
-  for (let v = 1; v <= vkeys; v++) machine.map(0, page(v), machine.allocatePhysical(0x1000), 0x1000, { user: false, writable: true, executable: false, domain: v });
+  for (let v = 1; v <= vkeys; v++)
+    machine.map(0, page(v), machine.allocatePhysical(0x1000), 0x1000, {
+      user: false,
+      writable: true,
+      executable: false,
+      domain: v,
+    });
   return { machine, page };
 }
 
@@ -22,7 +28,9 @@ describe('vkeys scheme', () => {
       const results = runPksSelftest(kernel);
       const bad = results.filter((r) => r.status === 'FAIL');
       expect(bad).toEqual([]);
-      expect(results.filter((r) => r.status === 'SKIP').map((r) => r.name)).toEqual(keyDesign === 'static' ? ['KEY_EXHAUSTION'] : []);
+      expect(results.filter((r) => r.status === 'SKIP').map((r) => r.name)).toEqual(
+        keyDesign === 'static' ? ['KEY_EXHAUSTION'] : [],
+      );
       if (keyDesign === 'dynamic') {
         expect(results.find((r) => r.name === 'RUN_ALL_KEYS')!.detail).toMatch(/^63 keys/);
         expect((kernel.machine as VirtualKeyMachine).stats().supervisor.evictions).toBeGreaterThan(0);
@@ -46,7 +54,7 @@ describe('vkeys scheme', () => {
     expect(stats.retagShootdowns).toBeGreaterThan(0);
   });
 
-  it('never lets a hardware key carry an evicted key\'s rights: another CPU holding the old key open cannot reach the new owner\'s pages', () => {
+  it("never lets a hardware key carry an evicted key's rights: another CPU holding the old key open cannot reach the new owner's pages", () => {
     const { machine, page } = machineWithPages(2, 16);
     const space = machine.domainSpace(Privilege.Supervisor);
     // CPU 1 runs a thread that has only virtual key 1 open, and uses it (key 1 gets hardware key 1).
@@ -89,14 +97,24 @@ describe('vkeys scheme', () => {
     const x86 = createMachine({ arch: 'x86', cpus: 1 }).machine;
     const pks = x86.domainSpace(Privilege.Supervisor)!;
     pks.enable(0);
-    x86.map(0, BASE, x86.allocatePhysical(0x1000), 0x1000, { user: false, writable: true, executable: false, domain: 5 });
+    x86.map(0, BASE, x86.allocatePhysical(0x1000), 0x1000, {
+      user: false,
+      writable: true,
+      executable: false,
+      domain: 5,
+    });
     pks.load(0, pks.withDenials(pks.initialState(), 5, Deny.None)); // "new owner" of the freed key 5
     expect(x86.access(0, BASE, AccessKind.Read)).toBe(0);
 
     const { machine, page } = machineWithPages(1, 0);
     const space = machine.domainSpace(Privilege.Supervisor);
     const old = space.allocate();
-    machine.map(0, page(1), machine.allocatePhysical(0x1000), 0x1000, { user: false, writable: true, executable: false, domain: old });
+    machine.map(0, page(1), machine.allocatePhysical(0x1000), 0x1000, {
+      user: false,
+      writable: true,
+      executable: false,
+      domain: old,
+    });
     space.free(old);
     expect(space.quarantined()).toEqual([old]);
     const fresh = space.allocate();

@@ -87,7 +87,11 @@ function round(run: () => number, ms: number): number {
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1];
 
 function verify(): void {
-  if (perAccessLoop(hot.cpu, hot.addresses) !== 0 || batchLoop(hot.cpu, hot.addresses) !== 0 || bareLoop(hot.addresses, PKRU) !== 0) {
+  if (
+    perAccessLoop(hot.cpu, hot.addresses) !== 0 ||
+    batchLoop(hot.cpu, hot.addresses) !== 0 ||
+    bareLoop(hot.addresses, PKRU) !== 0
+  ) {
     throw new Error('benchmark streams must be all-allowed TLB hits');
   }
 }

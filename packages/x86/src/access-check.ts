@@ -7,7 +7,18 @@
 import { AccessKind } from '@pkeysim/core';
 import { PF } from './exception';
 import {
-  M_AC, M_NXE, M_PKE, M_PKS, M_SMAP, M_SMEP, M_USER, M_WP, T_PKEY_SHIFT, T_USER, T_WRITE, T_XD,
+  M_AC,
+  M_NXE,
+  M_PKE,
+  M_PKS,
+  M_SMAP,
+  M_SMEP,
+  M_USER,
+  M_WP,
+  T_PKEY_SHIFT,
+  T_USER,
+  T_WRITE,
+  T_XD,
 } from './translation-flags';
 
 // Module-local copies of the imported constants: test runners (vitest) rewrite every use of an
@@ -113,7 +124,9 @@ export function checkTableFor(mode: number): Int32Array {
       throw new Error('internal: the access check reads a key register the page mode does not select');
     }
     for (let bits = 0; bits < 4; bits++) {
-      table[(index << 2) | bits] = pkrsMatters ? checkAccess(flags, kind as AccessKind, mode, 0, bits) : checkAccess(flags, kind as AccessKind, mode, bits, 0);
+      table[(index << 2) | bits] = pkrsMatters
+        ? checkAccess(flags, kind as AccessKind, mode, 0, bits)
+        : checkAccess(flags, kind as AccessKind, mode, bits, 0);
     }
   }
   checkTables[mode] = table;

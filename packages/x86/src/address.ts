@@ -19,12 +19,15 @@ export function toLinearAddress(address: number | bigint, what = 'address'): num
       throw new RangeError(`${what} 0x${address.toString(16)} does not fit in 64 bits`);
     }
     if (signed <= -BigInt(EXACT_LIMIT) || signed >= BigInt(EXACT_LIMIT)) {
-      throw new RangeError(`${what} 0x${BigInt.asUintN(64, address).toString(16)} cannot be represented exactly (|address| must be < 2^53)`);
+      throw new RangeError(
+        `${what} 0x${BigInt.asUintN(64, address).toString(16)} cannot be represented exactly (|address| must be < 2^53)`,
+      );
     }
     return Number(signed);
   }
   if (!Number.isInteger(address)) throw new RangeError(`${what} ${String(address)} is not an integer`);
-  if (Math.abs(address) >= EXACT_LIMIT) throw new RangeError(`${what} ${address} cannot be represented exactly (|address| must be < 2^53)`);
+  if (Math.abs(address) >= EXACT_LIMIT)
+    throw new RangeError(`${what} ${address} cannot be represented exactly (|address| must be < 2^53)`);
   return address;
 }
 
@@ -44,7 +47,7 @@ export function tableIndex(address: number, level: number): number {
 /** "0xffff888000000000" for a signed address. */
 export function formatAddress(address: number): string {
   if (address >= 0) return '0x' + address.toString(16);
-  return '0x' + (BigInt.asUintN(64, BigInt(address))).toString(16);
+  return '0x' + BigInt.asUintN(64, BigInt(address)).toString(16);
 }
 
 /** Validate a physical address: a non-negative integer below 2^maxPhysAddr. */

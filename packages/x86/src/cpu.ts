@@ -10,13 +10,22 @@ import { reservedHighMask } from './entry';
 import { FAULT_GP, FAULT_PF, PF, X86Exception } from './exception';
 import type { PhysicalMemory } from './physical-memory';
 import {
-  CPUID1_ECX, CPUID7_EBX, CPUID7_ECX, CR0, CR0_DEFINED, CR4, CR4_ALWAYS_DEFINED, EFER, EFER_DEFINED, EFLAGS_AC,
-  MSR, XCR0, type X86CpuFeatures,
+  CPUID1_ECX,
+  CPUID7_EBX,
+  CPUID7_ECX,
+  CR0,
+  CR0_DEFINED,
+  CR4,
+  CR4_ALWAYS_DEFINED,
+  EFER,
+  EFER_DEFINED,
+  EFLAGS_AC,
+  MSR,
+  XCR0,
+  type X86CpuFeatures,
 } from './registers';
 import { Tlb } from './tlb';
-import {
-  M_AC, M_NXE, M_PKE, M_PKS, M_SMAP, M_SMEP, M_USER, M_WP, T_DIRTY,
-} from './translation-flags';
+import { M_AC, M_NXE, M_PKE, M_PKS, M_SMAP, M_SMEP, M_USER, M_WP, T_DIRTY } from './translation-flags';
 import { cr3Root, PageWalker, WALK_NOT_PRESENT, WALK_OK } from './walk';
 
 /** Registers as a pair of 32-bit halves (RDMSR/RDPKRU/CPUID results). */
@@ -136,9 +145,11 @@ export class X86Cpu {
    * values (SDM vol. 3, 9.1.1): the kernel enables them. CR3 = 0 until an address space is activated.
    */
   reset(): void {
-    if (this.pagingLevels === 5 && !this.features.la57) throw new RangeError('5-level paging needs a CPU that enumerates LA57');
+    if (this.pagingLevels === 5 && !this.features.la57)
+      throw new RangeError('5-level paging needs a CPU that enumerates LA57');
     this.cr0Value = CR0.PE | CR0.MP | CR0.ET | CR0.NE | CR0.WP | CR0.PG;
-    this.cr4Value = CR4.PAE | CR4.PGE | CR4.OSFXSR | CR4.OSXMMEXCPT | CR4.OSXSAVE | (this.pagingLevels === 5 ? CR4.LA57 : 0);
+    this.cr4Value =
+      CR4.PAE | CR4.PGE | CR4.OSFXSR | CR4.OSXMMEXCPT | CR4.OSXSAVE | (this.pagingLevels === 5 ? CR4.LA57 : 0);
     this.eferValue = EFER.SCE | EFER.LME | EFER.LMA | EFER.NXE;
     this.xcr0Value = XCR0.X87 | XCR0.SSE | (this.features.pku ? XCR0.PKRU : 0);
     this.cr3Value = 0;
@@ -179,23 +190,46 @@ export class X86Cpu {
 
   // ---- register views -------------------------------------------------------------------------
 
-  get cr0(): number { return this.cr0Value >>> 0; }
-  get cr2(): number { return this.cr2Value; }
-  get cr3(): number { return this.cr3Value; }
-  get cr4(): number { return this.cr4Value >>> 0; }
-  get efer(): number { return this.eferValue >>> 0; }
-  get xcr0(): number { return this.xcr0Value >>> 0; }
-  get cpl(): 0 | 3 { return this.cplValue; }
-  get eflagsAc(): boolean { return this.eflagsAcValue !== 0; }
+  get cr0(): number {
+    return this.cr0Value >>> 0;
+  }
+  get cr2(): number {
+    return this.cr2Value;
+  }
+  get cr3(): number {
+    return this.cr3Value;
+  }
+  get cr4(): number {
+    return this.cr4Value >>> 0;
+  }
+  get efer(): number {
+    return this.eferValue >>> 0;
+  }
+  get xcr0(): number {
+    return this.xcr0Value >>> 0;
+  }
+  get cpl(): 0 | 3 {
+    return this.cplValue;
+  }
+  get eflagsAc(): boolean {
+    return this.eflagsAcValue !== 0;
+  }
   /** The live PKRU (a debugger's view; software uses RDPKRU). */
-  get pkru(): number { return this.pkruValue >>> 0; }
+  get pkru(): number {
+    return this.pkruValue >>> 0;
+  }
   /** The live IA32_PKRS (a debugger's view; software uses RDMSR). */
-  get pkrs(): number { return this.pkrsValue >>> 0; }
-  get pagingLevelsActive(): 4 | 5 { return this.levels; }
+  get pkrs(): number {
+    return this.pkrsValue >>> 0;
+  }
+  get pagingLevelsActive(): 4 | 5 {
+    return this.levels;
+  }
 
   /** The privilege level of the code running: changed by the kernel model on entry and exit. */
   setCpl(cpl: 0 | 3): void {
-    if (cpl !== 0 && cpl !== 3) throw new RangeError(`CPL ${String(cpl)} must be 0 or 3 (rings 1 and 2 are not modelled)`);
+    if (cpl !== 0 && cpl !== 3)
+      throw new RangeError(`CPL ${String(cpl)} must be 0 or 3 (rings 1 and 2 are not modelled)`);
     this.cplValue = cpl;
     this.updateDerived();
   }
@@ -224,7 +258,12 @@ export class X86Cpu {
     const f = this.features;
     if (leaf === 0) return { eax: 7, ebx: 0x756e6547, ecx: 0x6c65746e, edx: 0x49656e69 }; // "GenuineIntel"
     if (leaf === 1) {
-      return { eax: 0, ebx: 0, ecx: CPUID1_ECX.XSAVE | ((this.cr4Value & CR4.OSXSAVE) !== 0 ? CPUID1_ECX.OSXSAVE : 0), edx: 0 };
+      return {
+        eax: 0,
+        ebx: 0,
+        ecx: CPUID1_ECX.XSAVE | ((this.cr4Value & CR4.OSXSAVE) !== 0 ? CPUID1_ECX.OSXSAVE : 0),
+        edx: 0,
+      };
     }
     if (leaf === 7 && subleaf === 0) {
       const ecx =
@@ -262,7 +301,8 @@ export class X86Cpu {
     const longMode = (this.eferValue & EFER.LMA) !== 0;
     if (longMode && (changed & CR4.LA57) !== 0) throw gp('MOV to CR4 changes LA57 in IA-32e mode');
     if (longMode && (value & CR4.PAE) === 0) throw gp('MOV to CR4 clears PAE in IA-32e mode');
-    if ((changed & value & CR4.PCIDE) !== 0 && (this.cr3Value & 0xfff) !== 0) throw gp('MOV to CR4 sets PCIDE with CR3[11:0] != 0');
+    if ((changed & value & CR4.PCIDE) !== 0 && (this.cr3Value & 0xfff) !== 0)
+      throw gp('MOV to CR4 sets PCIDE with CR3[11:0] != 0');
     this.cr4Value = value | 0;
     this.updateDerived();
     if ((changed & (CR4.PGE | CR4.PCIDE | CR4.LA57)) !== 0) this.flushTlbAll();
@@ -414,7 +454,8 @@ export class X86Cpu {
     this.requireCpl0('XSETBV');
     u32(eax, 'EAX');
     const supported = XCR0.X87 | XCR0.SSE | (this.features.pku ? XCR0.PKRU : 0);
-    if (ecx !== 0 || edx !== 0 || (eax & ~supported) !== 0 || (eax & XCR0.X87) === 0) throw gp('XSETBV with an invalid XCR0 value');
+    if (ecx !== 0 || edx !== 0 || (eax & ~supported) !== 0 || (eax & XCR0.X87) === 0)
+      throw gp('XSETBV with an invalid XCR0 value');
     this.xcr0Value = eax | 0;
   }
 

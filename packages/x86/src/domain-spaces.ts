@@ -3,7 +3,14 @@
  * AD (bit 2k) and WD (bit 2k+1) per key (SDM vol. 3, 4.6.2); key 0 is every mapping's default.
  */
 import {
-  Deny, DENY_ALL_FLAGS, DomainError, Privilege, rightsState, type Denials, type DomainSpace, type DomainSpaceInfo,
+  Deny,
+  DENY_ALL_FLAGS,
+  DomainError,
+  Privilege,
+  rightsState,
+  type Denials,
+  type DomainSpace,
+  type DomainSpaceInfo,
   type RightsState,
 } from '@pkeysim/core';
 import type { X86Cpu } from './cpu';
@@ -41,7 +48,10 @@ abstract class X86KeySpace implements DomainSpace {
 
   protected requireAvailable(cpu: number): void {
     if (!this.available(cpu)) {
-      throw new DomainError('unsupported', `CPU ${cpu} does not enumerate ${this.feature.toUpperCase()} (CPUID.7.0:ECX)`);
+      throw new DomainError(
+        'unsupported',
+        `CPU ${cpu} does not enumerate ${this.feature.toUpperCase()} (CPUID.7.0:ECX)`,
+      );
     }
   }
 
@@ -51,14 +61,24 @@ abstract class X86KeySpace implements DomainSpace {
     try {
       return run(this.machine.cpu(cpu));
     } catch (error) {
-      if (isX86Exception(error)) throw new DomainError('unsupported', `${this.info.register} on CPU ${cpu}: ${error.message}`);
+      if (isX86Exception(error))
+        throw new DomainError('unsupported', `${this.info.register} on CPU ${cpu}: ${error.message}`);
       throw error;
     }
   }
 
   protected registerValue(state: RightsState): number {
-    if (!Array.isArray(state) || state.length !== 1 || !Number.isInteger(state[0]) || state[0] < 0 || state[0] > 0xffffffff) {
-      throw new DomainError('invalid', `${this.info.register} state must be one unsigned 32-bit word, got [${String(state)}]`);
+    if (
+      !Array.isArray(state) ||
+      state.length !== 1 ||
+      !Number.isInteger(state[0]) ||
+      state[0] < 0 ||
+      state[0] > 0xffffffff
+    ) {
+      throw new DomainError(
+        'invalid',
+        `${this.info.register} state must be one unsigned 32-bit word, got [${String(state)}]`,
+      );
     }
     return state[0];
   }
@@ -90,7 +110,10 @@ abstract class X86KeySpace implements DomainSpace {
       throw new DomainError('invalid', `denials 0x${Number(denials).toString(16)} use unknown flags`);
     }
     if ((denials & ~this.info.deniable) !== 0) {
-      throw new DomainError('unsupported', `${this.info.register} can deny only access and write (AD/WD), not execute or read alone`);
+      throw new DomainError(
+        'unsupported',
+        `${this.info.register} can deny only access and write (AD/WD), not execute or read alone`,
+      );
     }
     const bits = ((denials & Deny.Access) !== 0 ? 1 : 0) | ((denials & Deny.Write) !== 0 ? 2 : 0);
     const shift = 2 * domain;

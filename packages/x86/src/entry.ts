@@ -70,7 +70,7 @@ export function reservedBits(lo: number, hi: number, level: PagingLevel, reserve
 /** Reserved high-word bits for a CPU: address bits 51:MAXPHYADDR, plus XD when EFER.NXE=0. */
 export function reservedHighMask(maxPhysAddr: number, nxe: boolean): number {
   const addressReserved = E_ADDR_HI & ~((1 << (maxPhysAddr - 32)) - 1);
-  return (addressReserved | (nxe ? 0 : E_XD_HI)) | 0;
+  return addressReserved | (nxe ? 0 : E_XD_HI) | 0;
 }
 
 /** An entry as a field object (every bit of the entry is represented). */
@@ -142,13 +142,20 @@ export function encodeEntry(entry: PagingEntry, level: PagingLevel): EntryWords 
   const leaf = format !== 'table';
   if (level === 1 && entry.pageSize) throw new RangeError('a PTE has no PS bit (bit 7 is PAT)');
   const align = format === 'large' ? 2 ** leafShift(level) : 0x1000;
-  if (!Number.isInteger(entry.address) || entry.address < 0 || entry.address >= 2 ** 52 || entry.address % align !== 0) {
+  if (
+    !Number.isInteger(entry.address) ||
+    entry.address < 0 ||
+    entry.address >= 2 ** 52 ||
+    entry.address % align !== 0
+  ) {
     throw new RangeError(`entry address ${entry.address} must be a multiple of 0x${align.toString(16)} below 2^52`);
   }
-  if (!Number.isInteger(entry.pkey) || entry.pkey < 0 || entry.pkey > 15) throw new RangeError(`pkey ${entry.pkey} must be 0..15`);
+  if (!Number.isInteger(entry.pkey) || entry.pkey < 0 || entry.pkey > 15)
+    throw new RangeError(`pkey ${entry.pkey} must be 0..15`);
   if (!leaf && entry.pkey !== 0) throw new RangeError('only a leaf entry holds a protection key (bits 62:59)');
   if (!leaf && entry.pat) throw new RangeError('a non-leaf entry has no PAT bit');
-  if (!Number.isInteger(entry.ignoredLow) || entry.ignoredLow < 0 || entry.ignoredLow > 7) throw new RangeError('ignoredLow must be 0..7');
+  if (!Number.isInteger(entry.ignoredLow) || entry.ignoredLow < 0 || entry.ignoredLow > 7)
+    throw new RangeError('ignoredLow must be 0..7');
   const highMax = leaf ? 0x7f : 0x7ff;
   if (!Number.isInteger(entry.ignoredHigh) || entry.ignoredHigh < 0 || entry.ignoredHigh > highMax) {
     throw new RangeError(`ignoredHigh must be 0..${highMax} at this level`);

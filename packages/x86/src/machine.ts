@@ -3,9 +3,21 @@
  * tables written into that memory, per-CPU TLBs and the PKU/PKS domain spaces.
  */
 import {
-  AccessKind, DEFAULT_MACHINE_CONFIG, DomainError, EventCounters, MachineEvent, PageSize, Privilege,
-  type AccessFault, type AddressSpaceId, type DomainSpace, type FaultCause, type Machine, type MachineConfig,
-  type MappingAttributes, type Translation,
+  AccessKind,
+  DEFAULT_MACHINE_CONFIG,
+  DomainError,
+  EventCounters,
+  MachineEvent,
+  PageSize,
+  Privilege,
+  type AccessFault,
+  type AddressSpaceId,
+  type DomainSpace,
+  type FaultCause,
+  type Machine,
+  type MachineConfig,
+  type MappingAttributes,
+  type Translation,
 } from '@pkeysim/core';
 import { formatAddress, isCanonical, PAGE_SIZE, toLinearAddress } from './address';
 import { CHECK_GUARD } from './access-check';
@@ -60,7 +72,8 @@ export class X86Machine implements Machine {
     const options = config.options ?? {};
     const known = ['pagingLevels', 'maxPhysAddr', 'tlbEntries'];
     for (const key of Object.keys(options)) {
-      if (!known.includes(key)) throw new DomainError('invalid', `unknown x86 option "${key}" (known: ${known.join(', ')})`);
+      if (!known.includes(key))
+        throw new DomainError('invalid', `unknown x86 option "${key}" (known: ${known.join(', ')})`);
     }
     return new X86Machine({
       cpus: config.cpus,
@@ -75,7 +88,8 @@ export class X86Machine implements Machine {
 
   constructor(options: X86MachineOptions = {}) {
     const cpus = options.cpus ?? DEFAULT_MACHINE_CONFIG.cpus;
-    if (!Number.isInteger(cpus) || cpus < 1 || cpus > 4096) throw new DomainError('invalid', `cpus ${String(cpus)} must be a whole number 1..4096`);
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > 4096)
+      throw new DomainError('invalid', `cpus ${String(cpus)} must be a whole number 1..4096`);
     const levels = options.pagingLevels ?? 4;
     if (levels !== 4 && levels !== 5) throw new DomainError('invalid', `pagingLevels ${String(levels)} must be 4 or 5`);
     const maxPhysAddr = options.maxPhysAddr ?? 46;
@@ -107,10 +121,17 @@ export class X86Machine implements Machine {
     this.walker = new PageWalker(this.memory);
     this.cpus = [];
     for (let index = 0; index < cpus; index++) {
-      this.cpus.push(new X86Cpu({
-        index, features, pagingLevels: levels, maxPhysAddr, tlbEntries: options.tlbEntries ?? 512,
-        memory: this.memory, events: this.events,
-      }));
+      this.cpus.push(
+        new X86Cpu({
+          index,
+          features,
+          pagingLevels: levels,
+          maxPhysAddr,
+          tlbEntries: options.tlbEntries ?? 512,
+          memory: this.memory,
+          events: this.events,
+        }),
+      );
     }
     this.active = new Int32Array(cpus);
     this.pks = new X86PksSpace(this);
@@ -129,7 +150,8 @@ export class X86Machine implements Machine {
   /** The X86Cpu with its registers and instructions. */
   cpu(index: number): X86Cpu {
     const cpu = this.cpus[index];
-    if (cpu === undefined) throw new RangeError(`CPU ${String(index)} does not exist (the machine has ${this.cpuCount})`);
+    if (cpu === undefined)
+      throw new RangeError(`CPU ${String(index)} does not exist (the machine has ${this.cpuCount})`);
     return cpu;
   }
 
@@ -150,7 +172,8 @@ export class X86Machine implements Machine {
   /** Physical address of a space's root table (what CR3 holds). */
   rootOf(space: AddressSpaceId): number {
     const root = this.roots[space];
-    if (!Number.isInteger(space) || root === undefined) throw new RangeError(`address space ${String(space)} does not exist`);
+    if (!Number.isInteger(space) || root === undefined)
+      throw new RangeError(`address space ${String(space)} does not exist`);
     return root;
   }
 
@@ -172,36 +195,51 @@ export class X86Machine implements Machine {
     if (!Number.isInteger(length) || length <= 0 || length % size !== 0) {
       throw new RangeError(`length ${String(length)} must be a positive multiple of 0x${size.toString(16)}`);
     }
-    if (Math.floor(start / size) * size !== start) throw new RangeError(`virtual address ${formatAddress(start)} is not aligned to 0x${size.toString(16)}`);
+    if (Math.floor(start / size) * size !== start)
+      throw new RangeError(`virtual address ${formatAddress(start)} is not aligned to 0x${size.toString(16)}`);
     const last = start + length - 1;
-    if (!isCanonical(start, this.pagingLevels) || !isCanonical(last, this.pagingLevels) || (start < 0) !== (last < 0)) {
-      throw new RangeError(`range ${formatAddress(start)}+0x${length.toString(16)} is not canonical for ${this.pagingLevels}-level paging`);
+    if (!isCanonical(start, this.pagingLevels) || !isCanonical(last, this.pagingLevels) || start < 0 !== last < 0) {
+      throw new RangeError(
+        `range ${formatAddress(start)}+0x${length.toString(16)} is not canonical for ${this.pagingLevels}-level paging`,
+      );
     }
     return start;
   }
 
   private checkDomain(domain: number): void {
-    if (!Number.isInteger(domain) || domain < 0 || domain > 15) throw new DomainError('invalid', `x86 protection key ${String(domain)} must be 0..15`);
+    if (!Number.isInteger(domain) || domain < 0 || domain > 15)
+      throw new DomainError('invalid', `x86 protection key ${String(domain)} must be 0..15`);
   }
 
   map(space: AddressSpaceId, virtual: number, physical: number, length: number, attrs: MappingAttributes): void {
     const root = this.rootOf(space);
     const pageSize = attrs.pageSize ?? PageSize.Size4K;
-    if (!PAGE_SIZES.includes(pageSize)) throw new RangeError(`page size ${String(pageSize)} must be 4 KiB, 2 MiB or 1 GiB`);
+    if (!PAGE_SIZES.includes(pageSize))
+      throw new RangeError(`page size ${String(pageSize)} must be 4 KiB, 2 MiB or 1 GiB`);
     const start = this.checkRange(virtual, length, pageSize);
     if (!Number.isInteger(physical) || physical < 0 || physical % pageSize !== 0) {
-      throw new RangeError(`physical address ${String(physical)} must be a non-negative multiple of 0x${pageSize.toString(16)}`);
+      throw new RangeError(
+        `physical address ${String(physical)} must be a non-negative multiple of 0x${pageSize.toString(16)}`,
+      );
     }
     const region = this.memory.regionOf(physical);
     if (region === undefined || physical + length > region.base + region.size) {
-      throw new RangeError(`physical range 0x${physical.toString(16)}+0x${length.toString(16)} is not inside RAM or PMEM`);
+      throw new RangeError(
+        `physical range 0x${physical.toString(16)}+0x${length.toString(16)} is not inside RAM or PMEM`,
+      );
     }
     const domain = attrs.domain ?? 0;
     this.checkDomain(domain);
     const mapped = this.pageTables.firstMapped(root, start, start + length);
-    if (mapped !== undefined) throw new RangeError(`${formatAddress(mapped)} is already mapped in address space ${space}`);
+    if (mapped !== undefined)
+      throw new RangeError(`${formatAddress(mapped)} is already mapped in address space ${space}`);
     this.pageTables.map(root, start, physical, length, {
-      user: attrs.user, writable: attrs.writable, executable: attrs.executable, pkey: domain, global: attrs.global ?? false, pageSize,
+      user: attrs.user,
+      writable: attrs.writable,
+      executable: attrs.executable,
+      pkey: domain,
+      global: attrs.global ?? false,
+      pageSize,
     });
     // No flush: x86 never caches a not-present translation (SDM 4.10.2.3).
   }
@@ -241,7 +279,10 @@ export class X86Machine implements Machine {
       const cpu = this.cpus[index];
       if (index !== initiator) this.events.count(initiator, MachineEvent.Shootdown);
       if (pages > TLB_SINGLE_PAGE_FLUSH_CEILING) cpu.flushTlbAll();
-      else cpu.asKernel((c) => { for (let p = 0; p < pages; p++) c.invlpg(start + p * PAGE_SIZE); });
+      else
+        cpu.asKernel((c) => {
+          for (let p = 0; p < pages; p++) c.invlpg(start + p * PAGE_SIZE);
+        });
     }
   }
 
@@ -250,7 +291,10 @@ export class X86Machine implements Machine {
     const address = toLinearAddress(virtual, 'virtual address');
     if (!isCanonical(address, this.pagingLevels)) return undefined;
     const walker = this.walker;
-    if (walker.walk(root, this.pagingLevels, address, reservedHighMask(this.maxPhysAddr, true), false, false) !== WALK_OK) return undefined;
+    if (
+      walker.walk(root, this.pagingLevels, address, reservedHighMask(this.maxPhysAddr, true), false, false) !== WALK_OK
+    )
+      return undefined;
     const flags = walker.flags;
     return {
       physical: walker.frame + (address & (PAGE_SIZE - 1)),
@@ -286,7 +330,8 @@ export class X86Machine implements Machine {
   // ---- accesses ---------------------------------------------------------------------------------
 
   setMode(cpu: number, mode: Privilege): void {
-    if (mode !== Privilege.User && mode !== Privilege.Supervisor) throw new RangeError(`mode ${String(mode)} must be Privilege.User or Privilege.Supervisor`);
+    if (mode !== Privilege.User && mode !== Privilege.Supervisor)
+      throw new RangeError(`mode ${String(mode)} must be Privilege.User or Privilege.Supervisor`);
     this.cpu(cpu).setCpl(mode === Privilege.User ? 3 : 0);
   }
 
@@ -333,7 +378,8 @@ export class X86Machine implements Machine {
   read(cpu: number, virtual: number, length: number): Uint8Array | undefined {
     const c = this.cpu(cpu);
     const start = toLinearAddress(virtual, 'virtual address');
-    if (!Number.isInteger(length) || length < 0) throw new RangeError(`length ${String(length)} must be a non-negative integer`);
+    if (!Number.isInteger(length) || length < 0)
+      throw new RangeError(`length ${String(length)} must be a non-negative integer`);
     const out = new Uint8Array(length);
     if (length === 0) return out;
     const checked = this.checkPages(c, start, length, AccessKind.Read);
@@ -354,20 +400,32 @@ export class X86Machine implements Machine {
     const mode = record.user === 1 ? Privilege.User : Privilege.Supervisor;
     if ((record.code & FAULT_GP) !== 0) {
       return {
-        cpu, address: record.address, access: record.kind, mode, cause: 'not-present',
+        cpu,
+        address: record.address,
+        access: record.kind,
+        mode,
+        cause: 'not-present',
         detail: { vector: '#GP', errorCode: 0, reason: 'non-canonical address' },
         summary: describeFault(FAULT_GP, record.address),
       };
     }
     const errorCode = record.code & 0xffff & ~CHECK_GUARD;
     const cause: FaultCause =
-      (errorCode & PF.P) === 0 ? 'not-present'
-        : (errorCode & PF.RSVD) !== 0 ? 'reserved'
-          : (errorCode & PF.PK) !== 0 ? 'domain'
-            : (record.code & CHECK_GUARD) !== 0 ? 'privilege-guard'
+      (errorCode & PF.P) === 0
+        ? 'not-present'
+        : (errorCode & PF.RSVD) !== 0
+          ? 'reserved'
+          : (errorCode & PF.PK) !== 0
+            ? 'domain'
+            : (record.code & CHECK_GUARD) !== 0
+              ? 'privilege-guard'
               : 'permission';
     return {
-      cpu, address: record.address, access: record.kind, mode, cause,
+      cpu,
+      address: record.address,
+      access: record.kind,
+      mode,
+      cause,
       detail: { vector: '#PF', errorCode, cr2: record.address },
       summary: describeFault(record.code, record.address),
     };

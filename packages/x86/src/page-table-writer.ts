@@ -8,8 +8,25 @@
 import { PageSize } from '@pkeysim/core';
 import { formatAddress, PAGE_SIZE, tableIndex, TWO_32 } from './address';
 import {
-  E_A, E_ADDR_HI, E_ADDR_LO, E_D, E_G, E_P, E_PAT_LARGE, E_PCD, E_PKEY_HI, E_PKEY_SHIFT, E_PS, E_PWT, E_RW, E_US,
-  E_XD_HI, entryAddress, isLeaf, leafShift, type PagingLevel,
+  E_A,
+  E_ADDR_HI,
+  E_ADDR_LO,
+  E_D,
+  E_G,
+  E_P,
+  E_PAT_LARGE,
+  E_PCD,
+  E_PKEY_HI,
+  E_PKEY_SHIFT,
+  E_PS,
+  E_PWT,
+  E_RW,
+  E_US,
+  E_XD_HI,
+  entryAddress,
+  isLeaf,
+  leafShift,
+  type PagingLevel,
 } from './entry';
 import type { PhysicalMemory } from './physical-memory';
 
@@ -99,7 +116,12 @@ export class PageTableWriter {
    * Visit [start, end) as segments: each either inside one present leaf, or a hole (no leaf), skipping
    * absent subtrees whole. `visit` returns true to stop.
    */
-  private segments(root: number, start: number, end: number, visit: (from: number, to: number, leaf: LeafLocation | undefined) => boolean): void {
+  private segments(
+    root: number,
+    start: number,
+    end: number,
+    visit: (from: number, to: number, leaf: LeafLocation | undefined) => boolean,
+  ): void {
     let at = start;
     while (at < end) {
       let table = root;
@@ -220,7 +242,12 @@ export class PageTableWriter {
   }
 
   /** Apply `change` to every leaf of [start, end), after splitting leaves that straddle the ends. */
-  private editLeaves(root: number, start: number, end: number, change: (lo: number, hi: number) => [number, number]): void {
+  private editLeaves(
+    root: number,
+    start: number,
+    end: number,
+    change: (lo: number, hi: number) => [number, number],
+  ): void {
     this.splitAt(root, start);
     this.splitAt(root, end);
     this.segments(root, start, end, (_from, _to, leaf) => {

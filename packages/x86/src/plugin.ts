@@ -6,7 +6,8 @@ import { X86Machine } from './machine';
 export const x86Plugin: ProtectionPlugin = Object.freeze({
   name: 'x86',
   kind: 'architecture' as const,
-  description: 'x86-64 with protection keys: PKU (PKRU, user pages) and PKS (IA32_PKRS, supervisor pages), 4- or 5-level paging',
+  description:
+    'x86-64 with protection keys: PKU (PKRU, user pages) and PKS (IA32_PKRS, supervisor pages), 4- or 5-level paging',
   register(container: DependencyContainer, _config: MachineConfig): void {
     // Resolved once per container; the machine is then used as a plain object (no DI on the hot path).
     container.register(TOKENS.Machine, {

@@ -45,8 +45,23 @@ export const CR4 = {
 } as const;
 /** CR4 bits a CPU of this model implements whatever its CPUID (feature bits are added per CPU). */
 export const CR4_ALWAYS_DEFINED =
-  CR4.VME | CR4.PVI | CR4.TSD | CR4.DE | CR4.PSE | CR4.PAE | CR4.MCE | CR4.PGE | CR4.PCE | CR4.OSFXSR |
-  CR4.OSXMMEXCPT | CR4.UMIP | CR4.FSGSBASE | CR4.PCIDE | CR4.OSXSAVE | CR4.SMEP | CR4.SMAP;
+  CR4.VME |
+  CR4.PVI |
+  CR4.TSD |
+  CR4.DE |
+  CR4.PSE |
+  CR4.PAE |
+  CR4.MCE |
+  CR4.PGE |
+  CR4.PCE |
+  CR4.OSFXSR |
+  CR4.OSXMMEXCPT |
+  CR4.UMIP |
+  CR4.FSGSBASE |
+  CR4.PCIDE |
+  CR4.OSXSAVE |
+  CR4.SMEP |
+  CR4.SMAP;
 
 /** IA32_EFER bits (SDM 2.2.1). LMA is set by the processor, not by software. */
 export const EFER = {

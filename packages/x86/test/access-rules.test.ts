@@ -15,7 +15,9 @@ describe('x86.md: the check', () => {
     for (let k = 0; k < 16; k++) {
       expect(errorCodeOf({ cr4_pke: 1, cpl: 3, pkru: AD(k), page: { pkey: k } })).toBe(0x25);
       expect(errorCodeOf({ cr4_pke: 1, cpl: 3, pkru: WD(k), access: 'write', page: { pkey: k } })).toBe(0x27);
-      expect(errorCodeOf({ cr4_pke: 1, cpl: 3, pkru: ~(AD(k) | WD(k)) >>> 0, access: 'write', page: { pkey: k } })).toBe(null);
+      expect(
+        errorCodeOf({ cr4_pke: 1, cpl: 3, pkru: ~(AD(k) | WD(k)) >>> 0, access: 'write', page: { pkey: k } }),
+      ).toBe(null);
     }
   });
   it('instruction fetches are never checked against keys', () => {
@@ -68,16 +70,21 @@ describe('vectors.md access rules', () => {
     expect(errorCodeOf({ cpl: 3, cr4_pke: 1, pkru: AD(1), access: 'fetch', page: { nx: 1 } })).toBe(0x15);
   });
   it('rule 4: AD=1 in the governing register blocks every read and write U/S allows, with PK', () => {
-    expect(errorCodeOf({ cpl: 0, cr4_pks: 1, pkrs: AD(1), access: 'write', page: { user: 0, write: 0 }, cr0_wp: 0 })).toBe(0x23);
+    expect(
+      errorCodeOf({ cpl: 0, cr4_pks: 1, pkrs: AD(1), access: 'write', page: { user: 0, write: 0 }, cr0_wp: 0 }),
+    ).toBe(0x23);
   });
   it('rule 5: WD=1 alone never blocks a read', () => {
     expect(errorCodeOf({ cpl: 3, cr4_pke: 1, pkru: WD(1), access: 'read' })).toBe(null);
     expect(errorCodeOf({ cpl: 0, cr4_pks: 1, pkrs: WD(1), access: 'read', page: { user: 0 } })).toBe(null);
   });
   it('rule 6: a CPL3 write to a user page whose key has WD=1 faults 0x27 whatever CR0.WP and R/W', () => {
-    for (const wp of [0, 1] as const) for (const w of [0, 1] as const) {
-      expect(errorCodeOf({ cpl: 3, cr0_wp: wp, cr4_pke: 1, pkru: WD(1), access: 'write', page: { write: w } })).toBe(0x27);
-    }
+    for (const wp of [0, 1] as const)
+      for (const w of [0, 1] as const) {
+        expect(errorCodeOf({ cpl: 3, cr0_wp: wp, cr4_pke: 1, pkru: WD(1), access: 'write', page: { write: w } })).toBe(
+          0x27,
+        );
+      }
   });
   it('rule 7: a CPL0 write to a WD page faults 0x23 only with CR0.WP=1, under PKRU and PKRS alike', () => {
     expect(errorCodeOf({ cpl: 0, cr0_wp: 1, cr4_pke: 1, pkru: WD(1), access: 'write' })).toBe(0x23);
@@ -86,7 +93,9 @@ describe('vectors.md access rules', () => {
     expect(errorCodeOf({ cpl: 0, cr0_wp: 0, cr4_pks: 1, pkrs: WD(1), access: 'write', page: { user: 0 } })).toBe(null);
   });
   it('rule 8: a key violation coinciding with an R/W violation reports PK (0x23, not 0x3)', () => {
-    expect(errorCodeOf({ cpl: 0, cr0_wp: 1, cr4_pks: 1, pkrs: WD(1), access: 'write', page: { user: 0, write: 0 } })).toBe(0x23);
+    expect(
+      errorCodeOf({ cpl: 0, cr0_wp: 1, cr4_pks: 1, pkrs: WD(1), access: 'write', page: { user: 0, write: 0 } }),
+    ).toBe(0x23);
     expect(errorCodeOf({ cpl: 0, cr0_wp: 1, page: { user: 0, write: 0 }, access: 'write' })).toBe(0x3);
   });
   it('rule 9: a CPL3 data access to a supervisor page is a plain U/S fault without PK whatever PKRS says', () => {
@@ -94,16 +103,31 @@ describe('vectors.md access rules', () => {
     expect(errorCodeOf({ cpl: 3, cr4_pks: 1, pkrs: AD(1) | WD(1), access: 'write', page: { user: 0 } })).toBe(0x7);
   });
   it('rule 10: 2 MiB and 1 GiB leaves and 5-level paging give the same results as 4 KiB leaves', () => {
-    for (const size of ['4K', '2M', '1G'] as const) for (const paging of [4, 5] as const) {
-      expect(errorCodeOf({ paging, cpl: 3, cr4_pke: 1, pkru: AD(1), page: { size } })).toBe(0x25);
-      expect(errorCodeOf({ paging, cpl: 0, cr4_pks: 1, pkrs: WD(1), access: 'write', page: { size, user: 0 } })).toBe(0x23);
-      expect(errorCodeOf({ paging, cpl: 3, access: 'write', page: { size } })).toBe(null);
-    }
+    for (const size of ['4K', '2M', '1G'] as const)
+      for (const paging of [4, 5] as const) {
+        expect(errorCodeOf({ paging, cpl: 3, cr4_pke: 1, pkru: AD(1), page: { size } })).toBe(0x25);
+        expect(errorCodeOf({ paging, cpl: 0, cr4_pks: 1, pkrs: WD(1), access: 'write', page: { size, user: 0 } })).toBe(
+          0x23,
+        );
+        expect(errorCodeOf({ paging, cpl: 3, access: 'write', page: { size } })).toBe(null);
+      }
   });
   it('rule 11: SMEP faults a CPL0 fetch from a user page with 0x11 whatever NX, keys, SMAP or AC', () => {
-    for (const nx of [0, 1] as const) for (const ac of [0, 1] as const) {
-      expect(errorCodeOf({ cpl: 0, cr4_smep: 1, cr4_smap: 1, eflags_ac: ac, cr4_pke: 1, pkru: AD(1), access: 'fetch', page: { nx } })).toBe(0x11);
-    }
+    for (const nx of [0, 1] as const)
+      for (const ac of [0, 1] as const) {
+        expect(
+          errorCodeOf({
+            cpl: 0,
+            cr4_smep: 1,
+            cr4_smap: 1,
+            eflags_ac: ac,
+            cr4_pke: 1,
+            pkru: AD(1),
+            access: 'fetch',
+            page: { nx },
+          }),
+        ).toBe(0x11);
+      }
   });
   it('rule 12: SMAP faults CPL0 data accesses to user pages with AC=0 (0x1/0x3), even writes with CR0.WP=0', () => {
     expect(errorCodeOf({ cpl: 0, cr4_smap: 1, access: 'read' })).toBe(0x1);
@@ -117,9 +141,21 @@ describe('vectors.md access rules', () => {
     expect(errorCodeOf({ cpl: 0, cr0_wp: 0, cr4_smap: 1, cr4_pke: 1, pkru: WD(1), access: 'write' })).toBe(0x3);
   });
   it('rule 14: PKRS faults on supervisor pages are unaffected by SMEP, SMAP and AC', () => {
-    for (const smep of [0, 1] as const) for (const smap of [0, 1] as const) for (const ac of [0, 1] as const) {
-      expect(errorCodeOf({ cpl: 0, cr4_smep: smep, cr4_smap: smap, eflags_ac: ac, cr4_pks: 1, pkrs: AD(1), page: { user: 0 } })).toBe(0x21);
-    }
+    for (const smep of [0, 1] as const)
+      for (const smap of [0, 1] as const)
+        for (const ac of [0, 1] as const) {
+          expect(
+            errorCodeOf({
+              cpl: 0,
+              cr4_smep: smep,
+              cr4_smap: smap,
+              eflags_ac: ac,
+              cr4_pks: 1,
+              pkrs: AD(1),
+              page: { user: 0 },
+            }),
+          ).toBe(0x21);
+        }
   });
   it('the NX bit faults fetches with I/D (EFER.NXE=1) and nothing else', () => {
     expect(errorCodeOf({ cpl: 3, access: 'fetch', page: { nx: 1 } })).toBe(0x15);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { AccessKind, createMachine, Deny, DomainError, MachineEvent, PageSize, Privilege, rightsState } from '@pkeysim/core';
+import {
+  AccessKind,
+  createMachine,
+  Deny,
+  DomainError,
+  MachineEvent,
+  PageSize,
+  Privilege,
+  rightsState,
+} from '@pkeysim/core';
 import { parseVector, X86_INIT_RIGHTS, X86Machine } from '../src/index';
 
 const KERNEL = -0x778000000000;
@@ -8,23 +17,48 @@ describe('X86Machine', () => {
   it('map refuses an unaligned range, a range mapped twice and an unrepresentable bigint, changing nothing', () => {
     const machine = new X86Machine();
     const pa = machine.allocatePhysical(0x4000);
-    expect(() => machine.map(0, KERNEL + 1, pa, 0x1000, { user: false, writable: true, executable: false })).toThrow(/aligned/);
+    expect(() => machine.map(0, KERNEL + 1, pa, 0x1000, { user: false, writable: true, executable: false })).toThrow(
+      /aligned/,
+    );
     machine.map(0, KERNEL, pa, 0x2000, { user: false, writable: true, executable: false });
     const pteWrites = machine.events.total(MachineEvent.PteWrite);
-    expect(() => machine.map(0, KERNEL + 0x1000, pa, 0x2000, { user: false, writable: true, executable: false })).toThrow(/already mapped/);
+    expect(() =>
+      machine.map(0, KERNEL + 0x1000, pa, 0x2000, { user: false, writable: true, executable: false }),
+    ).toThrow(/already mapped/);
     expect(machine.events.total(MachineEvent.PteWrite)).toBe(pteWrites);
     expect(machine.translate(0, KERNEL + 0x2000)).toBeUndefined();
-    expect(() => machine.map(0, 0xfffffffffff000n as unknown as number, pa, 0x1000, { user: true, writable: true, executable: false })).toThrow(/represented exactly/);
-    expect(() => machine.map(0, 0x1000, pa, 0x1000, { user: true, writable: true, executable: false, domain: 16 })).toThrow(DomainError);
+    expect(() =>
+      machine.map(0, 0xfffffffffff000n as unknown as number, pa, 0x1000, {
+        user: true,
+        writable: true,
+        executable: false,
+      }),
+    ).toThrow(/represented exactly/);
+    expect(() =>
+      machine.map(0, 0x1000, pa, 0x1000, { user: true, writable: true, executable: false, domain: 16 }),
+    ).toThrow(DomainError);
   });
   it('attach re-keys, splits a 2 MiB page, INVLPGs locally and counts a shootdown per other CPU', () => {
     const machine = new X86Machine({ cpus: 3 });
     const pa = machine.allocatePhysical(PageSize.Size2M, { align: PageSize.Size2M });
-    machine.map(0, KERNEL, pa, PageSize.Size2M, { user: false, writable: true, executable: false, pageSize: PageSize.Size2M });
+    machine.map(0, KERNEL, pa, PageSize.Size2M, {
+      user: false,
+      writable: true,
+      executable: false,
+      pageSize: PageSize.Size2M,
+    });
     machine.access(1, KERNEL + 0x3000, AccessKind.Read);
     machine.attach(0, KERNEL + 0x3000, 0x1000, 5);
-    expect(machine.translate(0, KERNEL + 0x3000)).toMatchObject({ domain: 5, pageSize: PageSize.Size4K, physical: pa + 0x3000 });
-    expect(machine.translate(0, KERNEL + 0x4000)).toMatchObject({ domain: 0, pageSize: PageSize.Size4K, physical: pa + 0x4000 });
+    expect(machine.translate(0, KERNEL + 0x3000)).toMatchObject({
+      domain: 5,
+      pageSize: PageSize.Size4K,
+      physical: pa + 0x3000,
+    });
+    expect(machine.translate(0, KERNEL + 0x4000)).toMatchObject({
+      domain: 0,
+      pageSize: PageSize.Size4K,
+      physical: pa + 0x4000,
+    });
     expect(machine.events.get(0, MachineEvent.Shootdown)).toBe(2);
     expect(machine.events.get(0, MachineEvent.TlbFlushPage)).toBe(1);
     expect(machine.cpu(1).cachedFrame(KERNEL + 0x3000)).toBe(-1);
@@ -40,7 +74,10 @@ describe('X86Machine', () => {
     const code = machine.write(0, KERNEL + 0xff0, new Uint8Array(32).fill(0xaa));
     expect(code).toBe(0x10000 | 0x23);
     expect(machine.readPhysical(pa + 0xff0, 16)).toEqual(new Uint8Array(16));
-    expect(machine.lastFault(0)).toMatchObject({ cause: 'domain', detail: { vector: '#PF', errorCode: 0x23, cr2: KERNEL + 0x1000 } });
+    expect(machine.lastFault(0)).toMatchObject({
+      cause: 'domain',
+      detail: { vector: '#PF', errorCode: 0x23, cr2: KERNEL + 0x1000 },
+    });
     expect(machine.write(0, KERNEL + 0x10, new Uint8Array([1, 2, 3]))).toBe(0);
     expect(machine.read(0, KERNEL + 0x10, 3)).toEqual(new Uint8Array([1, 2, 3]));
   });
@@ -69,7 +106,14 @@ describe('domain spaces', () => {
     const machine = new X86Machine();
     const pks = machine.domainSpace(Privilege.Supervisor)!;
     const pku = machine.domainSpace(Privilege.User)!;
-    expect(pks.info).toMatchObject({ id: 'x86.pks', register: 'PKRS', domains: 16, defaultDomain: 0, contextSave: 'software', scope: 'thread' });
+    expect(pks.info).toMatchObject({
+      id: 'x86.pks',
+      register: 'PKRS',
+      domains: 16,
+      defaultDomain: 0,
+      contextSave: 'software',
+      scope: 'thread',
+    });
     expect(pku.info).toMatchObject({ id: 'x86.pku', register: 'PKRU', contextSave: 'extended-state' });
     expect(pks.initialState()).toEqual([X86_INIT_RIGHTS]);
     expect(pks.denialsOf(pks.initialState(), 0)).toBe(Deny.None);
@@ -103,7 +147,12 @@ describe('domain spaces', () => {
 
 describe('plugin and vectors API', () => {
   it('createMachine maps features.supervisorDomains and options.pagingLevels onto the x86 machine', () => {
-    const { machine } = createMachine({ arch: 'x86', cpus: 2, features: { supervisorDomains: false }, options: { pagingLevels: 5 } });
+    const { machine } = createMachine({
+      arch: 'x86',
+      cpus: 2,
+      features: { supervisorDomains: false },
+      options: { pagingLevels: 5 },
+    });
     const x86 = machine as X86Machine;
     expect(x86.pagingLevels).toBe(5);
     expect(x86.domainSpace(Privilege.Supervisor)!.available(1)).toBe(false);
@@ -111,12 +160,38 @@ describe('plugin and vectors API', () => {
   });
   it('parseVector names the bad field: JSON, range, unknown field, unknown insn', () => {
     expect(parseVector('{')).toMatchObject({ ok: false, issue: { field: '(json)' } });
-    const good = JSON.parse('{"id":"a","paging":4,"cpl":0,"cr0_wp":1,"cr4_pke":0,"cr4_pks":0,"page":{"user":1,"write":1,"nx":0,"pkey":1,"size":"4K"},"pkru":0,"pkrs":0,"access":"read"}');
+    const good = JSON.parse(
+      '{"id":"a","paging":4,"cpl":0,"cr0_wp":1,"cr4_pke":0,"cr4_pks":0,"page":{"user":1,"write":1,"nx":0,"pkey":1,"size":"4K"},"pkru":0,"pkrs":0,"access":"read"}',
+    );
     const parsed = parseVector(JSON.stringify(good));
     expect(parsed).toMatchObject({ ok: true, vector: { cr4_smep: 0, cr4_smap: 0, eflags_ac: 0 } });
-    expect(parseVector(JSON.stringify({ ...good, page: { ...good.page, pkey: 16 } }))).toMatchObject({ ok: false, issue: { field: 'page.pkey' } });
-    expect(parseVector(JSON.stringify({ ...good, cr4_smpe: 1 }))).toMatchObject({ ok: false, issue: { field: 'cr4_smpe' } });
-    expect(parseVector(JSON.stringify({ kind: 'insn', id: 'x', cpl: 0, cr4_pke: 0, cr4_pks: 0, pkru: 0, pkrs: 0, insn: 'xsave' }))).toMatchObject({ ok: false, issue: { field: 'insn' } });
-    expect(parseVector(JSON.stringify({ kind: 'insn', id: 'x', cpl: 0, cr4_pke: 1, cr4_pks: 0, pkru: 0, pkrs: 0, insn: 'rdpkru', cpu: { pku: 0, pks: 1 } }))).toMatchObject({ ok: false, issue: { field: 'cr4_pke' } });
+    expect(parseVector(JSON.stringify({ ...good, page: { ...good.page, pkey: 16 } }))).toMatchObject({
+      ok: false,
+      issue: { field: 'page.pkey' },
+    });
+    expect(parseVector(JSON.stringify({ ...good, cr4_smpe: 1 }))).toMatchObject({
+      ok: false,
+      issue: { field: 'cr4_smpe' },
+    });
+    expect(
+      parseVector(
+        JSON.stringify({ kind: 'insn', id: 'x', cpl: 0, cr4_pke: 0, cr4_pks: 0, pkru: 0, pkrs: 0, insn: 'xsave' }),
+      ),
+    ).toMatchObject({ ok: false, issue: { field: 'insn' } });
+    expect(
+      parseVector(
+        JSON.stringify({
+          kind: 'insn',
+          id: 'x',
+          cpl: 0,
+          cr4_pke: 1,
+          cr4_pks: 0,
+          pkru: 0,
+          pkrs: 0,
+          insn: 'rdpkru',
+          cpu: { pku: 0, pks: 1 },
+        }),
+      ),
+    ).toMatchObject({ ok: false, issue: { field: 'cr4_pke' } });
   });
 });

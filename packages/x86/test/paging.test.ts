@@ -2,43 +2,81 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AccessKind, MachineEvent, PageSize } from '@pkeysim/core';
 import {
-  CR4, decodeEntry, E_A, E_D, E_PS, encodeEntry, MSR, PhysicalMemory, reservedBits, reservedHighMask, X86Machine,
+  CR4,
+  decodeEntry,
+  E_A,
+  E_D,
+  E_PS,
+  encodeEntry,
+  MSR,
+  PhysicalMemory,
+  reservedBits,
+  reservedHighMask,
+  X86Machine,
   type PagingLevel,
 } from '../src/index';
 
 const KERNEL = -0x778000000000; // 0xffff888000000000
 
-function machineWithPage(attrs: { user?: boolean; writable?: boolean; global?: boolean; pageSize?: PageSize; domain?: number } = {}) {
+function machineWithPage(
+  attrs: { user?: boolean; writable?: boolean; global?: boolean; pageSize?: PageSize; domain?: number } = {},
+) {
   const machine = new X86Machine({ cpus: 2 });
   const size = attrs.pageSize ?? PageSize.Size4K;
   const pa = machine.allocatePhysical(size, { align: size });
-  machine.map(0, KERNEL, pa, size, { user: attrs.user ?? false, writable: attrs.writable ?? true, executable: false, domain: attrs.domain ?? 1, pageSize: size, global: attrs.global });
+  machine.map(0, KERNEL, pa, size, {
+    user: attrs.user ?? false,
+    writable: attrs.writable ?? true,
+    executable: false,
+    domain: attrs.domain ?? 1,
+    pageSize: size,
+    global: attrs.global,
+  });
   return { machine, cpu: machine.cpu(0), pa };
 }
 
 describe('paging-structure entries', () => {
   it('encode/decode round trip for every field at every level (fast-check)', () => {
-    fc.assert(fc.property(
-      fc.constantFrom<PagingLevel>(1, 2, 3, 4, 5), fc.boolean(), fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
-      fc.nat({ max: 2 ** 22 - 1 }), fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 0x7ff }),
-      (level, large, b, frame, pkey, ignoredLow, ignoredHigh) => {
-        const leafLarge = large && (level === 2 || level === 3);
-        const isLeaf = level === 1 || leafLarge;
-        const align = leafLarge ? 2 ** (12 + 9 * (level - 1)) : 4096;
-        const entry = {
-          present: b[0], writable: b[1], user: b[2], writeThrough: b[3], cacheDisable: b[4], accessed: b[5], dirty: b[6],
-          pageSize: leafLarge, pat: isLeaf ? b[7] : false, global: b[8], executeDisable: b[9],
-          address: Math.floor((frame * 4096) / align) * align, pkey: isLeaf ? pkey : 0, ignoredLow,
-          ignoredHigh: isLeaf ? ignoredHigh & 0x7f : ignoredHigh,
-        };
-        const { lo, hi } = encodeEntry(entry, level);
-        expect(decodeEntry(lo, hi, level)).toEqual(entry);
-        expect(encodeEntry(decodeEntry(lo, hi, level), level)).toEqual({ lo, hi });
-      }));
+    fc.assert(
+      fc.property(
+        fc.constantFrom<PagingLevel>(1, 2, 3, 4, 5),
+        fc.boolean(),
+        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
+        fc.nat({ max: 2 ** 22 - 1 }),
+        fc.integer({ min: 0, max: 15 }),
+        fc.integer({ min: 0, max: 7 }),
+        fc.integer({ min: 0, max: 0x7ff }),
+        (level, large, b, frame, pkey, ignoredLow, ignoredHigh) => {
+          const leafLarge = large && (level === 2 || level === 3);
+          const isLeaf = level === 1 || leafLarge;
+          const align = leafLarge ? 2 ** (12 + 9 * (level - 1)) : 4096;
+          const entry = {
+            present: b[0],
+            writable: b[1],
+            user: b[2],
+            writeThrough: b[3],
+            cacheDisable: b[4],
+            accessed: b[5],
+            dirty: b[6],
+            pageSize: leafLarge,
+            pat: isLeaf ? b[7] : false,
+            global: b[8],
+            executeDisable: b[9],
+            address: Math.floor((frame * 4096) / align) * align,
+            pkey: isLeaf ? pkey : 0,
+            ignoredLow,
+            ignoredHigh: isLeaf ? ignoredHigh & 0x7f : ignoredHigh,
+          };
+          const { lo, hi } = encodeEntry(entry, level);
+          expect(decodeEntry(lo, hi, level)).toEqual(entry);
+          expect(encodeEntry(decodeEntry(lo, hi, level), level)).toEqual({ lo, hi });
+        },
+      ),
+    );
   });
   it('the key lives in bits 62:59 of a leaf; bits 62:52 of a non-leaf entry are ignored', () => {
     const { hi } = encodeEntry({ ...decodeEntry(1, 0, 1), pkey: 9 }, 1);
-    expect(hi >>> 27 & 15).toBe(9);
+    expect((hi >>> 27) & 15).toBe(9);
     expect(decodeEntry(1, 0x78000000, 4).pkey).toBe(0);
     expect(() => encodeEntry({ ...decodeEntry(1, 0, 4), pkey: 1 }, 4)).toThrow(/leaf/);
   });
@@ -123,24 +161,36 @@ describe('walks, accessed and dirty bits', () => {
 
 describe('TLB', () => {
   it('caches the key, not the rights: a PKRU/PKRS write never changes a cached translation, only the outcome (fast-check)', () => {
-    fc.assert(fc.property(fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fc.boolean(), fc.constantFrom(0, 1), (pkru, pkrs, user, kind) => {
-      const { machine, cpu } = machineWithPage({ user });
-      cpu.movToCr4(cpu.cr4 | CR4.PKE | CR4.PKS);
-      cpu.access(KERNEL, AccessKind.Write); // warm with D=1 (keys all open: registers 0)
-      const tlb = cpu.tlb;
-      const snapshot = [Array.from(tlb.tag), Array.from(tlb.frame), Array.from(tlb.flags)];
-      const flushes = machine.events.get(0, MachineEvent.TlbFlushAll) + machine.events.get(0, MachineEvent.TlbFlushPage);
-      cpu.wrpkru(pkru);
-      cpu.wrmsr(MSR.IA32_PKRS, pkrs, 0);
-      expect([Array.from(tlb.tag), Array.from(tlb.frame), Array.from(tlb.flags)]).toEqual(snapshot);
-      expect(machine.events.get(0, MachineEvent.TlbFlushAll) + machine.events.get(0, MachineEvent.TlbFlushPage)).toBe(flushes);
-      const reg = user ? pkru : pkrs;
-      const bits = (reg >>> 2) & 3; // key 1
-      const denied = (bits & 1) !== 0 || (kind === 1 && (bits & 2) !== 0);
-      const code = cpu.access(KERNEL, kind as AccessKind);
-      expect(code !== 0).toBe(denied);
-      if (!denied) expect([Array.from(tlb.tag), Array.from(tlb.frame), Array.from(tlb.flags)]).toEqual(snapshot);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 0xffffffff }),
+        fc.nat({ max: 0xffffffff }),
+        fc.boolean(),
+        fc.constantFrom(0, 1),
+        (pkru, pkrs, user, kind) => {
+          const { machine, cpu } = machineWithPage({ user });
+          cpu.movToCr4(cpu.cr4 | CR4.PKE | CR4.PKS);
+          cpu.access(KERNEL, AccessKind.Write); // warm with D=1 (keys all open: registers 0)
+          const tlb = cpu.tlb;
+          const snapshot = [Array.from(tlb.tag), Array.from(tlb.frame), Array.from(tlb.flags)];
+          const flushes =
+            machine.events.get(0, MachineEvent.TlbFlushAll) + machine.events.get(0, MachineEvent.TlbFlushPage);
+          cpu.wrpkru(pkru);
+          cpu.wrmsr(MSR.IA32_PKRS, pkrs, 0);
+          expect([Array.from(tlb.tag), Array.from(tlb.frame), Array.from(tlb.flags)]).toEqual(snapshot);
+          expect(
+            machine.events.get(0, MachineEvent.TlbFlushAll) + machine.events.get(0, MachineEvent.TlbFlushPage),
+          ).toBe(flushes);
+          const reg = user ? pkru : pkrs;
+          const bits = (reg >>> 2) & 3; // key 1
+          const denied = (bits & 1) !== 0 || (kind === 1 && (bits & 2) !== 0);
+          const code = cpu.access(KERNEL, kind as AccessKind);
+          expect(code !== 0).toBe(denied);
+          if (!denied) expect([Array.from(tlb.tag), Array.from(tlb.frame), Array.from(tlb.flags)]).toEqual(snapshot);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
   it('a fault invalidates the faulting address entry (SDM 4.10.4.1)', () => {
     const { cpu } = machineWithPage({ writable: false });

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compareVector, parseVector, runVector, SAMPLE_VECTORS_PATH } from '../src/index';
 
-const lines = readFileSync(SAMPLE_VECTORS_PATH, 'utf8').split('\n').filter((l) => l.trim() !== '');
+const lines = readFileSync(SAMPLE_VECTORS_PATH, 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '');
 
 describe('bundled QEMU sample vectors', () => {
   it('every sample vector parses and passes when executed', () => {

@@ -75,7 +75,10 @@ describe('pkeysim campaign', () => {
     [['campaign', 'pmem', '--seed', '1', '--mode', 'soft'], /pmem campaigns have modes relaxed, strict; got 'soft'/],
     [['campaign', 'pmem', '--seed', '1', '--mode', 'silent'], /--mode.*relaxed, strict, soft/],
     [['campaign', 'pmem', '--seed', '1', '--protection', 'maybe'], /--protection.*on, off/],
-    [['campaign', 'pmem', '--seed', '1', '--arch', 'mips'], /no architecture or scheme plugin named 'mips' \(registered: .*x86/],
+    [
+      ['campaign', 'pmem', '--seed', '1', '--arch', 'mips'],
+      /no architecture or scheme plugin named 'mips' \(registered: .*x86/,
+    ],
     [['campaign', 'pmem', '--seed', '1', '--cpus', '0'], /--cpus.*1 to 64/],
   ])('refuses %j in one line, exit 2', async (args, message) => {
     const run = await runCli(args);

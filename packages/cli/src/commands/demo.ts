@@ -116,7 +116,9 @@ interface SchemeSpec {
 export function demoSchemes(archName: string = DEMO_MACHINE.arch): SchemeSpec[] {
   const arch = getPlugin(archName);
   if (arch.kind !== 'architecture') {
-    throw new UsageError(`--arch ${archName} is a protection scheme; the demo compares schemes on an architecture (e.g. x86)`);
+    throw new UsageError(
+      `--arch ${archName} is a protection scheme; the demo compares schemes on an architecture (e.g. x86)`,
+    );
   }
   const schemes: SchemeSpec[] = [
     {

@@ -67,7 +67,13 @@ export function userErrnoName(negated: number): string {
 }
 
 export function signalName(signo: number): string {
-  return signo === SIGSEGV ? 'SIGSEGV' : signo === SIGUSR1 ? 'SIGUSR1' : signo === SIGUSR2 ? 'SIGUSR2' : `signal ${signo}`;
+  return signo === SIGSEGV
+    ? 'SIGSEGV'
+    : signo === SIGUSR1
+      ? 'SIGUSR1'
+      : signo === SIGUSR2
+        ? 'SIGUSR2'
+        : `signal ${signo}`;
 }
 
 export function segvCodeName(code: number): string {

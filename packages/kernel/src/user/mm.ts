@@ -40,8 +40,7 @@ export interface CallerRights {
 
 /** What the page-fault path decided for a user address. */
 export type FaultDecision =
-  | { readonly populated: true }
-  | { readonly populated: false; readonly code: number; readonly pkey?: number };
+  { readonly populated: true } | { readonly populated: false; readonly code: number; readonly pkey?: number };
 
 /**
  * One process's memory: its address space on the machine, its VMAs, its pkey allocation map and the
@@ -128,7 +127,12 @@ export class UserMm {
       const key = this.overrideMprotectPkey(caller, piece, rwx, pkey);
       // An explicit pkey_mprotect (or a key change) tags the VMA with the key's current owner.
       const restamp = pkey !== -1 || key !== piece.pkey;
-      return { ...piece, prot: rwx, pkey: key, pkeyGeneration: restamp ? this.pkeys.generation(key) : piece.pkeyGeneration };
+      return {
+        ...piece,
+        prot: rwx,
+        pkey: key,
+        pkeyGeneration: restamp ? this.pkeys.generation(key) : piece.pkeyGeneration,
+      };
     });
     this.syncRange(start, end);
     return 0;
@@ -267,7 +271,8 @@ export class UserMm {
       this.frames.set(page, frame);
     }
     const attrs = attributesOf(vma);
-    if (attrs && !this.machine.translate(this.space, page)) this.machine.map(this.space, page, frame, USER_PAGE_SIZE, attrs);
+    if (attrs && !this.machine.translate(this.space, page))
+      this.machine.map(this.space, page, frame, USER_PAGE_SIZE, attrs);
   }
 
   /** The frame behind a user page, populating it (for ptrace and get_user_pages, which fault pages in). */

@@ -16,7 +16,8 @@ export class PkeyMap {
     readonly keys: number,
     readonly defaultKey: number,
   ) {
-    if (!Number.isInteger(keys) || keys < 1 || keys > 31) throw new RangeError(`a pkey map holds 1..31 keys, not ${keys}`);
+    if (!Number.isInteger(keys) || keys < 1 || keys > 31)
+      throw new RangeError(`a pkey map holds 1..31 keys, not ${keys}`);
     this.map = 1 << defaultKey;
     this.generations = new Uint32Array(keys);
   }

@@ -39,7 +39,10 @@ export function denialsOfInitRights(rights: number): Denials {
  * 0) are refused (arch/x86/mm/pkeys.c init_pkru_write_file; the init_pkru= boot parameter does not
  * check, pkeysim refuses there too so a bad value is a clear error, not a process that cannot run).
  */
-export function resolveInitRights(space: DomainSpace | undefined, configured: RightsState | undefined): RightsState | undefined {
+export function resolveInitRights(
+  space: DomainSpace | undefined,
+  configured: RightsState | undefined,
+): RightsState | undefined {
   if (!space) return undefined;
   if (configured === undefined) return space.initialState();
   let denied: Denials;

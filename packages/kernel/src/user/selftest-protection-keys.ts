@@ -70,11 +70,20 @@ function faultCase(access: 'read' | 'write', rights: number, prefault: boolean) 
 export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv) => string }[] = [
   { name: 'test_read_of_write_disabled_region', run: faultCase('read', PKEY_DISABLE_WRITE, false) },
   { name: 'test_read_of_access_disabled_region', run: faultCase('read', PKEY_DISABLE_ACCESS, false) },
-  { name: 'test_read_of_access_disabled_region_with_page_already_mapped', run: faultCase('read', PKEY_DISABLE_ACCESS, true) },
+  {
+    name: 'test_read_of_access_disabled_region_with_page_already_mapped',
+    run: faultCase('read', PKEY_DISABLE_ACCESS, true),
+  },
   { name: 'test_write_of_write_disabled_region', run: faultCase('write', PKEY_DISABLE_WRITE, false) },
-  { name: 'test_write_of_write_disabled_region_with_page_already_mapped', run: faultCase('write', PKEY_DISABLE_WRITE, true) },
+  {
+    name: 'test_write_of_write_disabled_region_with_page_already_mapped',
+    run: faultCase('write', PKEY_DISABLE_WRITE, true),
+  },
   { name: 'test_write_of_access_disabled_region', run: faultCase('write', PKEY_DISABLE_ACCESS, false) },
-  { name: 'test_write_of_access_disabled_region_with_page_already_mapped', run: faultCase('write', PKEY_DISABLE_ACCESS, true) },
+  {
+    name: 'test_write_of_access_disabled_region_with_page_already_mapped',
+    run: faultCase('write', PKEY_DISABLE_ACCESS, true),
+  },
   {
     name: 'test_kernel_write_of_access_disabled_region',
     run: (env) => {
@@ -189,7 +198,10 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
         u.switchTo(other);
         check(keys.format(other.rdpkru()) === keys.format(u.initPkru!), 'another process did not start with init_pkru');
         u.switchTo(t);
-        check(keys.format(t.rdpkru()) === keys.format(zero), `round ${round}: PKRU ${keys.format(t.rdpkru())} after a context switch`);
+        check(
+          keys.format(t.rdpkru()) === keys.format(zero),
+          `round ${round}: PKRU ${keys.format(t.rdpkru())} after a context switch`,
+        );
       }
       if (u.kernel.cpuCount > 1) {
         u.switchTo(other);
@@ -210,7 +222,10 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
         if (i === pkey) continue;
         check(t.pkey_free(i) === -UserErrno.EINVAL, `pkey_free(${i}) of an unallocated key did not fail`);
         check(t.pkey_free(i) === -UserErrno.EINVAL, `second pkey_free(${i}) did not fail`);
-        check(t.pkey_mprotect(ptr, USER_PAGE_SIZE, PROT_READ, i) === -UserErrno.EINVAL, `pkey_mprotect(key ${i}) did not fail`);
+        check(
+          t.pkey_mprotect(ptr, USER_PAGE_SIZE, PROT_READ, i) === -UserErrno.EINVAL,
+          `pkey_mprotect(key ${i}) did not fail`,
+        );
       }
       return `pkey_free and pkey_mprotect on ${n - 2} unallocated keys: -EINVAL`;
     },
@@ -220,7 +235,10 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
     run: (env) => {
       const { t, ptr } = keyCase(env);
       const bad = t.process.mm.pkeys.keys + 99;
-      check(t.pkey_mprotect(ptr, USER_PAGE_SIZE, PROT_READ, bad) === -UserErrno.EINVAL, `pkey_mprotect(${bad}) did not fail`);
+      check(
+        t.pkey_mprotect(ptr, USER_PAGE_SIZE, PROT_READ, bad) === -UserErrno.EINVAL,
+        `pkey_mprotect(${bad}) did not fail`,
+      );
       check(t.pkey_free(bad) === -UserErrno.EINVAL, `pkey_free(${bad}) did not fail`);
       return `key ${bad} (NR_PKEYS+99): -EINVAL`;
     },
@@ -284,7 +302,10 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
       check(tracer instanceof Ptrace, 'PTRACE_ATTACH failed');
       check(tracer.setPkru(wanted) === 0, 'PTRACE_SETREGSET NT_X86_XSTATE failed');
       u.switchTo(child);
-      check(keys.format(child.rdpkru()) === keys.format(wanted), `the tracee runs with ${keys.format(child.rdpkru())}, not ${keys.format(wanted)}`);
+      check(
+        keys.format(child.rdpkru()) === keys.format(wanted),
+        `the tracee runs with ${keys.format(child.rdpkru())}, not ${keys.format(wanted)}`,
+      );
       u.kernel.cpu(child.cpu).switchTo(u.kernel.idle(child.cpu));
       const zero = allOpen(keys);
       check(tracer.setPkru(zero) === 0, 'clearing PKRU through ptrace failed');
@@ -292,7 +313,10 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
       check(keys.format(child.rdpkru()) === keys.format(zero), 'the tracee did not see PKRU 0');
       u.kernel.cpu(child.cpu).switchTo(u.kernel.idle(child.cpu));
       const seen = tracer.getPkru();
-      check(typeof seen !== 'number' && keys.format(seen) === keys.format(zero), 'PTRACE_GETREGSET did not return PKRU 0');
+      check(
+        typeof seen !== 'number' && keys.format(seen) === keys.format(zero),
+        'PTRACE_GETREGSET did not return PKRU 0',
+      );
       return `the tracer set the tracee's PKRU to ${keys.format(wanted)} and then 0; the tracee ran with each`;
     },
   },

@@ -69,7 +69,10 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       const seen: SigInfo[] = [];
       main.sigaction(SIGSEGV, { flags: SA_SIGINFO, handler: recordAndExit(seen) });
       const stack = mapAnon(main, STACK_SIZE);
-      const thread = main.clone('thread_segv_with_pkey0_disabled', { cpu: otherCpu(u, main), stack: stack + STACK_SIZE });
+      const thread = main.clone('thread_segv_with_pkey0_disabled', {
+        cpu: otherCpu(u, main),
+        stack: stack + STACK_SIZE,
+      });
       u.switchTo(thread); // with one CPU the creator waits, as in pthread_cond_wait
       thread.wrpkru(restrictive(keys));
       const r = thread.store(1, new Uint8Array(4));
@@ -109,7 +112,10 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       const pkey = main.pkey_alloc(0, 0);
       check(pkey > 0, `pkey_alloc failed: ${userErrnoName(pkey)}`);
       main.wrpkru(openKeys(keys, restrictive(keys), 0, pkey));
-      check(main.pkey_mprotect(stack, STACK_SIZE, PROT_READ | PROT_WRITE, pkey) === 0, 'pkey_mprotect of the stack failed');
+      check(
+        main.pkey_mprotect(stack, STACK_SIZE, PROT_READ | PROT_WRITE, pkey) === 0,
+        'pkey_mprotect of the stack failed',
+      );
       const sigstack = mapAnon(main, STACK_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC);
       const thread = main.clone('thread_segv_maperr_ptr', { cpu: otherCpu(u, main), stack: stack + STACK_SIZE });
       u.switchTo(thread); // with one CPU the creator waits, as in pthread_cond_wait
@@ -134,7 +140,10 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       main.wrpkru(wanted);
       const r = main.raise(SIGUSR1);
       check(r.ok && seen.length === 1 && seen[0].signo === SIGUSR1, `SIGUSR1 was not handled: ${failure(r, u)}`);
-      check(keys.format(main.rdpkru()) === keys.format(wanted), `PKRU ${keys.format(main.rdpkru())} after the handler, expected ${keys.format(wanted)}`);
+      check(
+        keys.format(main.rdpkru()) === keys.format(wanted),
+        `PKRU ${keys.format(main.rdpkru())} after the handler, expected ${keys.format(wanted)}`,
+      );
       return `PKRU ${keys.format(wanted)} restored by sigreturn`;
     },
   },
@@ -165,7 +174,10 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       check(keys.format(thread.rdpkru()) === keys.format(restricted), 'sigreturn did not restore the thread PKRU');
       // "Resuming after SIGUSR2": the string lives on the thread's stack; write(1, str, n) reads it.
       const str = thread.sp - 64;
-      check(thread.store(str, new TextEncoder().encode('Resuming after SIGUSR2...\n')).ok, 'the thread could not use its stack');
+      check(
+        thread.store(str, new TextEncoder().encode('Resuming after SIGUSR2...\n')).ok,
+        'the thread could not use its stack',
+      );
       const out = thread.write(str, 26);
       check(out instanceof Uint8Array, `write() from the stack failed: ${String(out)}`);
       thread.exit();
@@ -181,7 +193,10 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       const key = t.pkey_alloc(0, PKEY_DISABLE_ACCESS);
       check(key > 0, `pkey_alloc failed: ${userErrnoName(key)}`);
       const sigstack = mapAnon(t, STACK_SIZE);
-      check(t.pkey_mprotect(sigstack, STACK_SIZE, PROT_READ | PROT_WRITE, key) === 0, 'pkey_mprotect of the sigaltstack failed');
+      check(
+        t.pkey_mprotect(sigstack, STACK_SIZE, PROT_READ | PROT_WRITE, key) === 0,
+        'pkey_mprotect of the sigaltstack failed',
+      );
       check(t.sigaltstack({ sp: sigstack, size: STACK_SIZE }) === 0, 'sigaltstack failed');
       const interrupted = t.rdpkru();
       const init = u.initPkru!;
@@ -194,7 +209,10 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
         flags: SA_SIGINFO | SA_ONSTACK,
         handler: (ctx) => {
           trace.push(`inner starts with ${keys.format(ctx.thread.rdpkru())}`);
-          check(keys.format(ctx.thread.rdpkru()) === keys.format(init), 'the nested handler did not start with init_pkru');
+          check(
+            keys.format(ctx.thread.rdpkru()) === keys.format(init),
+            'the nested handler did not start with init_pkru',
+          );
           ctx.thread.pkey_set(key, 0);
           check(ctx.thread.touchStack('push').ok, 'the nested handler could not use the sigaltstack');
           check(ctx.frame.onAltstack, 'the nested frame is not on the sigaltstack');
@@ -211,13 +229,22 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
           const r = ctx.thread.raise(SIGUSR2);
           check(r.ok && r.signals.length === 1, `the nested SIGUSR2: ${failure(r, u)}`);
           outerAfterInner = ctx.thread.rdpkru();
-          check(keys.format(outerAfterInner) === keys.format(before), 'the inner sigreturn did not restore the outer handler PKRU');
+          check(
+            keys.format(outerAfterInner) === keys.format(before),
+            'the inner sigreturn did not restore the outer handler PKRU',
+          );
         },
       });
       const r = t.raise(SIGUSR1);
-      check(r.ok && r.signals.length === 2, `SIGUSR1 with a nested SIGUSR2 on a key-${key} sigaltstack: ${failure(r, u)}`);
+      check(
+        r.ok && r.signals.length === 2,
+        `SIGUSR1 with a nested SIGUSR2 on a key-${key} sigaltstack: ${failure(r, u)}`,
+      );
       check(outerAfterInner !== undefined, 'the outer handler did not finish');
-      check(keys.format(t.rdpkru()) === keys.format(interrupted), 'the outer sigreturn did not restore the interrupted PKRU');
+      check(
+        keys.format(t.rdpkru()) === keys.format(interrupted),
+        'the outer sigreturn did not restore the interrupted PKRU',
+      );
       return `two nested frames on a sigaltstack tagged key ${key} (denied by the thread); each sigreturn restored its PKRU`;
     },
   },
@@ -247,7 +274,10 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       check(keys.format(main.rdpkru()) === keys.format(interrupted), 'sigreturn did not restore the creator PKRU');
       u.switchTo(child);
       const got = child.rdpkru();
-      check(keys.format(got) === keys.format(handlerRights), `the thread started with ${keys.format(got)}, not the handler's ${keys.format(handlerRights)} (fpu_clone)`);
+      check(
+        keys.format(got) === keys.format(handlerRights),
+        `the thread started with ${keys.format(got)}, not the handler's ${keys.format(handlerRights)} (fpu_clone)`,
+      );
       check(child.touchStack('push').ok, 'the new thread could not use its stack');
       const seesData = (keys.denialsOf(got, key) & 1) === 0;
       return `the thread inherited the handler's PKRU ${keys.format(got)} (fpu_clone); key ${key} is ${seesData ? 'open' : 'access-disabled'} for it`;

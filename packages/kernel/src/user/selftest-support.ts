@@ -120,7 +120,13 @@ export function mallocPkey(t: UserThread, pkey: number): number {
 }
 
 /** expected_pkey_fault(): the access completed after exactly one SEGV_PKUERR for `pkey` (any key when undefined). */
-export function expectPkeyFault<T>(rec: FaultRecorder, before: number, r: UserResult<T>, pkey: number | undefined, what: string): SigInfo {
+export function expectPkeyFault<T>(
+  rec: FaultRecorder,
+  before: number,
+  r: UserResult<T>,
+  pkey: number | undefined,
+  what: string,
+): SigInfo {
   check(r.ok, `${what}: ${r.ok ? '' : r.detail}`);
   const got = rec.faults.slice(before);
   check(got.length === 1, `${what}: expected one pkey fault, got ${got.length}`);

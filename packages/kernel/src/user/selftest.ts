@@ -31,7 +31,8 @@ function resolveOptions(options: PkeysSelftestOptions): Required<PkeysSelftestOp
     signalPolicy: options.signalPolicy ?? 'mainline',
     seed: options.seed ?? 1,
   };
-  if (!Number.isInteger(resolved.seed)) throw new KernelError('EINVAL', `seed must be an integer, got ${String(resolved.seed)}`);
+  if (!Number.isInteger(resolved.seed))
+    throw new KernelError('EINVAL', `seed must be an integer, got ${String(resolved.seed)}`);
   return resolved;
 }
 
@@ -57,7 +58,8 @@ function unsupportedAnswer(env: CaseEnv): string | undefined {
 /** Run one case (numbered as in {@link PKEYS_TESTS}) on fresh machines. */
 export function runPkeysTest(number: number, options: PkeysSelftestOptions = {}): PkeysTestResult {
   const test = PKEYS_TESTS.find((t) => t.number === number);
-  if (!test) return { number, name: 'UNKNOWN', source: 'protection_keys.c', status: 'SKIP', detail: `no test number ${number}` };
+  if (!test)
+    return { number, name: 'UNKNOWN', source: 'protection_keys.c', status: 'SKIP', detail: `no test number ${number}` };
   const resolved = resolveOptions(options);
   const env: CaseEnv = { options: resolved, prng: new Prng(resolved.seed + number) };
   const result = (status: PkeysTestResult['status'], detail: string): PkeysTestResult => ({ ...test, status, detail });

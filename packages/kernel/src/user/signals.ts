@@ -96,7 +96,10 @@ export class SignalDelivery {
       return;
     }
     if (thread.signalDepth >= MAX_SIGNAL_NESTING) {
-      thread.process.kill(info, `${describe(info)}: signal frames nested ${MAX_SIGNAL_NESTING} deep, the stack overflows`);
+      thread.process.kill(
+        info,
+        `${describe(info)}: signal frames nested ${MAX_SIGNAL_NESTING} deep, the stack overflows`,
+      );
       return;
     }
     const frame = this.setupFrame(thread, info, action);
@@ -159,7 +162,8 @@ export class SignalDelivery {
     if (keys && interrupted && init) {
       keys.load(cpu, this.w.policy.handlerRights(keys, interrupted, init, thread.process.mm.pkeys.executeOnlyKey));
     }
-    thread.blocked = (thread.blocked | action.mask | ((action.flags & SA_NODEFER) !== 0 ? 0 : signalBit(info.signo))) >>> 0;
+    thread.blocked =
+      (thread.blocked | action.mask | ((action.flags & SA_NODEFER) !== 0 ? 0 : signalBit(info.signo))) >>> 0;
     thread.sp = address;
     return { address, contents, onAltstack: switchStacks || wasOnAltstack };
   }

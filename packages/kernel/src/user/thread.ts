@@ -2,15 +2,7 @@ import { ACCESS_OK, AccessKind, type Denials, Deny, MachineEvent, Privilege, typ
 import { KernelError } from '../errors';
 import { formatAddress } from '../layout';
 import { describeThread, TaskStruct, type Thread } from '../sched/thread';
-import {
-  MINSIGSTKSZ,
-  MODELLED_SIGNALS,
-  PKEY_ACCESS_MASK,
-  SI_TKILL,
-  SIGSEGV,
-  SS_DISABLE,
-  UserErrno,
-} from './abi';
+import { MINSIGSTKSZ, MODELLED_SIGNALS, PKEY_ACCESS_MASK, SI_TKILL, SIGSEGV, SS_DISABLE, UserErrno } from './abi';
 import { TASK_SIZE } from './layout';
 import type { CallerRights } from './mm';
 import type { UserProcess } from './process';
@@ -53,7 +45,8 @@ function withoutValue<T>(r: UserResult<T>): UserResult<void> {
 
 /** The kernel's task behind a user thread: its XSAVE PKRU slot lives there. */
 function taskOf(thread: Thread): TaskStruct {
-  if (!(thread instanceof TaskStruct)) throw new KernelError('EINVAL', `${describeThread(thread)} is not a kernel task`);
+  if (!(thread instanceof TaskStruct))
+    throw new KernelError('EINVAL', `${describeThread(thread)} is not a kernel task`);
   return thread;
 }
 
@@ -158,7 +151,9 @@ export class UserThread {
   }
   store(address: number, bytes: Uint8Array): UserResult<void> {
     return withoutValue(
-      this.userMode(AccessKind.Write, (cpu) => (this.w.machine.write(cpu, address, bytes) === ACCESS_OK ? true : undefined)),
+      this.userMode(AccessKind.Write, (cpu) =>
+        this.w.machine.write(cpu, address, bytes) === ACCESS_OK ? true : undefined,
+      ),
     );
   }
   /** An instruction fetch (jump to `address`). */
@@ -206,14 +201,21 @@ export class UserThread {
         () => {
           const present = fault.cause !== 'not-present';
           const pk = fault.cause === 'domain';
-          const walked = pk ? (fault.domain ?? machine.translate(this.process.mm.space, fault.address)?.domain) : undefined;
+          const walked = pk
+            ? (fault.domain ?? machine.translate(this.process.mm.space, fault.address)?.domain)
+            : undefined;
           return this.process.mm.resolveFault(fault.address, kind, present, pk, walked, this.liveRights());
         },
         '#PF',
       );
       if (decision.populated) continue;
       if (signalled++ >= MAX_FAULT_RETRIES) {
-        return this.fail(mark, 'stuck', undefined, `the access at ${formatAddress(fault.address)} kept faulting after ${MAX_FAULT_RETRIES} handled signals`);
+        return this.fail(
+          mark,
+          'stuck',
+          undefined,
+          `the access at ${formatAddress(fault.address)} kept faulting after ${MAX_FAULT_RETRIES} handled signals`,
+        );
       }
       const info: SigInfo = { signo: SIGSEGV, code: decision.code, addr: fault.address, pkey: decision.pkey };
       this.w.kernel.log.info(`${this.describe()}: segfault at ${formatAddress(fault.address)} (${fault.summary})`);
@@ -227,7 +229,12 @@ export class UserThread {
     return this.fail(mark, 'killed', p.fatalSignal, p.deathReason ?? `${this.describe()} died`);
   }
 
-  private fail(mark: number, fate: 'killed' | 'exited' | 'stuck', fatal: SigInfo | undefined, detail: string): UserResult<never> {
+  private fail(
+    mark: number,
+    fate: 'killed' | 'exited' | 'stuck',
+    fatal: SigInfo | undefined,
+    detail: string,
+  ): UserResult<never> {
     return { ok: false, fate, signals: this.delivered.slice(mark), fatal, detail };
   }
 
@@ -283,14 +290,21 @@ export class UserThread {
   }
 
   /** sigaction(signo, action): 0 or -EINVAL (a signal the model does not deliver). */
-  sigaction(signo: number, action: { handler: SignalHandler | 'default' | 'ignore'; flags?: number; mask?: readonly number[] }): number {
+  sigaction(
+    signo: number,
+    action: { handler: SignalHandler | 'default' | 'ignore'; flags?: number; mask?: readonly number[] },
+  ): number {
     this.requireRunning('make a system call');
     if (!MODELLED_SIGNALS.includes(signo)) return -UserErrno.EINVAL;
     const h = action?.handler;
     if (typeof h !== 'function' && h !== 'default' && h !== 'ignore') return -UserErrno.EINVAL;
     const mask = action.mask ?? [];
     if (!mask.every((s) => Number.isInteger(s) && s >= 1 && s <= 31)) return -UserErrno.EINVAL;
-    const entry: SigAction = { handler: h, flags: action.flags ?? 0, mask: mask.reduce((m, s) => (m | signalBit(s)) >>> 0, 0) };
+    const entry: SigAction = {
+      handler: h,
+      flags: action.flags ?? 0,
+      mask: mask.reduce((m, s) => (m | signalBit(s)) >>> 0, 0),
+    };
     this.process.setAction(signo, entry);
     return 0;
   }
@@ -376,7 +390,10 @@ export class UserThread {
   requireRunning(what: string): void {
     if (!this.alive) throw new KernelError('EINVAL', `${this.describe()} cannot ${what}: it is dead`);
     if (!this.running) {
-      throw new KernelError('EINVAL', `${this.describe()} cannot ${what}: it is not running (switch it in on CPU ${this.cpu} first)`);
+      throw new KernelError(
+        'EINVAL',
+        `${this.describe()} cannot ${what}: it is not running (switch it in on CPU ${this.cpu} first)`,
+      );
     }
   }
 

@@ -13,7 +13,13 @@ const MAX_FAULTED_PAGES = 4096;
  * the register is chosen by the page's mode, not the CPL). A not-present page the VMA allows is
  * faulted in; any other fault is fixed up to -EFAULT (exception table), never an oops.
  */
-function kernelCopy<T>(w: UserWorld, thread: UserThread, address: number, kind: AccessKind, attempt: (cpu: number) => T | undefined): T | number {
+function kernelCopy<T>(
+  w: UserWorld,
+  thread: UserThread,
+  address: number,
+  kind: AccessKind,
+  attempt: (cpu: number) => T | undefined,
+): T | number {
   const cpu = thread.cpu;
   for (let faulted = 0; faulted <= MAX_FAULTED_PAGES; faulted++) {
     const value = attempt(cpu);
@@ -51,7 +57,8 @@ export function getUserPages(thread: UserThread, address: number, pages: number,
   for (let i = 0; i < pages; i++) {
     const vma = mm.vmas.find(first + i * USER_PAGE_SIZE);
     if (!vma) return -UserErrno.EFAULT;
-    if (write ? (vma.prot & PROT_WRITE) === 0 : (vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) === 0) return -UserErrno.EFAULT;
+    if (write ? (vma.prot & PROT_WRITE) === 0 : (vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) === 0)
+      return -UserErrno.EFAULT;
     if (!mm.keyPermits(vma, write ? AccessKind.Write : AccessKind.Read, rights)) return -UserErrno.EFAULT;
   }
   for (let i = 0; i < pages; i++) mm.frameFor(first + i * USER_PAGE_SIZE);

@@ -52,7 +52,10 @@ export class UserKernel {
     const globals = options.lockdownGlobalKeys ?? [0];
     const count = keyCount(this.keys);
     if (!Array.isArray(globals) || !globals.every((k) => Number.isInteger(k) && k >= 0 && k < Math.max(count, 16))) {
-      throw new KernelError('EINVAL', `lockdownGlobalKeys must be keys 0..${Math.max(count, 16) - 1}, got ${JSON.stringify(globals)}`);
+      throw new KernelError(
+        'EINVAL',
+        `lockdownGlobalKeys must be keys 0..${Math.max(count, 16) - 1}, got ${JSON.stringify(globals)}`,
+      );
     }
     this.policy = signalPolicy(options.signalPolicy ?? 'mainline', globals);
     this.init = resolveInitRights(this.keys, options.initPkru);
@@ -113,7 +116,13 @@ export class UserKernel {
   spawn(name: string, cpu = 0): UserProcess {
     const task = this.kernel.task_create(name, cpu);
     const mm = new UserMm(this.kernel.machine, this.keys);
-    const stack = mm.mmap(NO_CALLER, USER_STACK_TOP - USER_STACK_SIZE, USER_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
+    const stack = mm.mmap(
+      NO_CALLER,
+      USER_STACK_TOP - USER_STACK_SIZE,
+      USER_STACK_SIZE,
+      PROT_READ | PROT_WRITE,
+      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+    );
     if (stack < 0) throw new KernelError('EINVAL', `exec: could not map the stack (${stack})`);
     const process = new UserProcess(this.world, this.world.nextPid(), name, mm);
     const thread = new UserThread(this.world, process, task, USER_STACK_TOP);

@@ -1,12 +1,36 @@
 import {
-  ACCESS_OK, AccessKind, Deny, DENY_ALL_FLAGS, type Denials, isDomainError, MachineEvent, type Machine, Privilege,
+  ACCESS_OK,
+  AccessKind,
+  Deny,
+  DENY_ALL_FLAGS,
+  type Denials,
+  isDomainError,
+  MachineEvent,
+  type Machine,
+  Privilege,
   type RightsState,
 } from '@pkeysim/core';
 import fc from 'fast-check';
 import {
-  ACCESS_KINDS, assignableDomains, blocks, deniableFlags, deniableSubsets, denialsName, describeSpace, expect,
-  kindName, loadEverywhere, mapTestPage, PAGE, prepare, sameRights, spacesOf, type SpaceUnderTest, stateText,
-  statesEqual, thrown,
+  ACCESS_KINDS,
+  assignableDomains,
+  blocks,
+  deniableFlags,
+  deniableSubsets,
+  denialsName,
+  describeSpace,
+  expect,
+  kindName,
+  loadEverywhere,
+  mapTestPage,
+  PAGE,
+  prepare,
+  sameRights,
+  spacesOf,
+  type SpaceUnderTest,
+  stateText,
+  statesEqual,
+  thrown,
 } from './fixture';
 import type { ConformanceOptions, MakeMachine } from './options';
 
@@ -78,7 +102,10 @@ const infoCoherent: ConformanceCheck = {
       );
       const seen = new Set<number>();
       for (const r of info.reserved) {
-        expect(Number.isInteger(r.domain) && r.domain >= 0 && r.domain < info.domains, `reserved domain ${r.domain} is out of range`);
+        expect(
+          Number.isInteger(r.domain) && r.domain >= 0 && r.domain < info.domains,
+          `reserved domain ${r.domain} is out of range`,
+        );
         expect(!seen.has(r.domain), `reserved domain ${r.domain} is listed twice`);
         expect(typeof r.reason === 'string' && r.reason !== '', `reserved domain ${r.domain} gives no reason`);
         seen.add(r.domain);
@@ -88,13 +115,28 @@ const infoCoherent: ConformanceCheck = {
         `deniable ${info.deniable} must be a nonzero set of Deny flags`,
       );
       expect(['thread', 'address-space'].includes(info.scope), `scope "${info.scope}" is not a RightsScope`);
-      expect(['register-write', 'tlb-shootdown'].includes(info.switchCost), `switchCost "${info.switchCost}" is not a SwitchCost`);
-      expect(['extended-state', 'software', 'none'].includes(info.contextSave), `contextSave "${info.contextSave}" is not a ContextSave`);
+      expect(
+        ['register-write', 'tlb-shootdown'].includes(info.switchCost),
+        `switchCost "${info.switchCost}" is not a SwitchCost`,
+      );
+      expect(
+        ['extended-state', 'software', 'none'].includes(info.contextSave),
+        `contextSave "${info.contextSave}" is not a ContextSave`,
+      );
       if (info.scope === 'address-space') {
-        expect(info.contextSave === 'none', 'rights global to the address space have nothing to save per context (contextSave "none")');
-        expect(info.switchCost === 'tlb-shootdown', 'a change seen by every thread rewrites translations (switchCost "tlb-shootdown")');
+        expect(
+          info.contextSave === 'none',
+          'rights global to the address space have nothing to save per context (contextSave "none")',
+        );
+        expect(
+          info.switchCost === 'tlb-shootdown',
+          'a change seen by every thread rewrites translations (switchCost "tlb-shootdown")',
+        );
       } else {
-        expect(info.contextSave !== 'none', 'per-thread rights must be saved on a context switch (contextSave is "none")');
+        expect(
+          info.contextSave !== 'none',
+          'per-thread rights must be saved on a context switch (contextSave is "none")',
+        );
       }
       const initial = space.initialState();
       const open = space.denialsOf(initial, info.defaultDomain);
@@ -107,14 +149,18 @@ const infoCoherent: ConformanceCheck = {
           `initialState leaves domain ${domain} open (${denialsName(denied)}): every non-default domain starts denied`,
         );
       }
-      expect(typeof space.format(initial) === 'string' && space.format(initial) !== '', 'format(initialState) is empty');
+      expect(
+        typeof space.format(initial) === 'string' && space.format(initial) !== '',
+        'format(initialState) is empty',
+      );
     });
   },
 };
 
 const domainRange: ConformanceCheck = {
   id: 'domain-range',
-  title: "withDenials refuses out-of-range domains with 'invalid'; a reserved domain keeps the denial or is refused cleanly",
+  title:
+    "withDenials refuses out-of-range domains with 'invalid'; a reserved domain keeps the denial or is refused cleanly",
   run(make) {
     eachSpace(make, (_machine, { space }) => {
       const initial = space.initialState();
@@ -122,8 +168,14 @@ const domainRange: ConformanceCheck = {
       const bad = [-1, 1.5];
       if (Number.isFinite(space.info.domains)) bad.push(space.info.domains);
       for (const domain of bad) {
-        const error = thrown(() => space.withDenials(initial, domain, denial), `withDenials(initial, ${domain}, ${denialsName(denial)})`);
-        expect(isDomainError(error, 'invalid'), `withDenials on domain ${domain} threw ${String(error)}, expected DomainError 'invalid'`);
+        const error = thrown(
+          () => space.withDenials(initial, domain, denial),
+          `withDenials(initial, ${domain}, ${denialsName(denial)})`,
+        );
+        expect(
+          isDomainError(error, 'invalid'),
+          `withDenials on domain ${domain} threw ${String(error)}, expected DomainError 'invalid'`,
+        );
       }
       // Reserved is a rule for allocators (core domain.ts ReservedDomain): a register that can hold
       // the reserved domain's rights keeps them; a scheme that cannot restrict it refuses with a
@@ -137,9 +189,15 @@ const domainRange: ConformanceCheck = {
           error = caught;
         }
         if (changed !== undefined) {
-          expect(space.denialsOf(changed, domain) === denial, `reserved domain ${domain} did not keep ${denialsName(denial)}`);
+          expect(
+            space.denialsOf(changed, domain) === denial,
+            `reserved domain ${domain} did not keep ${denialsName(denial)}`,
+          );
         } else {
-          expect(isDomainError(error), `withDenials on reserved domain ${domain} threw ${String(error)}, expected a DomainError`);
+          expect(
+            isDomainError(error),
+            `withDenials on reserved domain ${domain} threw ${String(error)}, expected a DomainError`,
+          );
         }
       }
     });
@@ -156,8 +214,14 @@ const unsupportedDenials: ConformanceCheck = {
       const initial = space.initialState();
       for (const flag of [Deny.Access, Deny.Write, Deny.Execute, Deny.Read]) {
         if ((space.info.deniable & flag) !== 0) continue;
-        const error = thrown(() => space.withDenials(initial, domain, flag), `withDenials(initial, ${domain}, ${denialsName(flag)})`);
-        expect(isDomainError(error, 'unsupported'), `denying ${denialsName(flag)} threw ${String(error)}, expected DomainError 'unsupported'`);
+        const error = thrown(
+          () => space.withDenials(initial, domain, flag),
+          `withDenials(initial, ${domain}, ${denialsName(flag)})`,
+        );
+        expect(
+          isDomainError(error, 'unsupported'),
+          `denying ${denialsName(flag)} threw ${String(error)}, expected DomainError 'unsupported'`,
+        );
       }
       const error = thrown(() => space.withDenials(initial, domain, 0x10), 'withDenials with an unknown flag 0x10');
       expect(isDomainError(error), `an unknown flag threw ${String(error)}, expected a DomainError`);
@@ -191,7 +255,10 @@ const withDenialsPure: ConformanceCheck = {
             pool.forEach((d, i) => {
               if (d !== domain) {
                 const now = space.denialsOf(next, d);
-                expect(now === others[i], `setting domain ${domain} changed domain ${d} from ${denialsName(others[i])} to ${denialsName(now)}`);
+                expect(
+                  now === others[i],
+                  `setting domain ${domain} changed domain ${d} from ${denialsName(others[i])} to ${denialsName(now)}`,
+                );
               }
             });
             state = next;
@@ -215,10 +282,16 @@ const loadRead: ConformanceCheck = {
       const step = fc.record({ domain: fc.constantFrom(...pool), denials: fc.constantFrom(...subsets) });
       fc.assert(
         fc.property(fc.array(step, { maxLength: 6 }), fc.nat(machine.cpuCount - 1), (steps, cpu) => {
-          const state = steps.reduce((s, { domain, denials }) => space.withDenials(s, domain, denials), space.initialState());
+          const state = steps.reduce(
+            (s, { domain, denials }) => space.withDenials(s, domain, denials),
+            space.initialState(),
+          );
           space.load(cpu, state);
           const back = space.read(cpu);
-          expect(statesEqual(back, state), `load(${cpu}, ${stateText(space, state)}) then read gives ${stateText(space, back)}`);
+          expect(
+            statesEqual(back, state),
+            `load(${cpu}, ${stateText(space, state)}) then read gives ${stateText(space, back)}`,
+          );
         }),
         { numRuns: options.runs ?? 50 },
       );
@@ -226,11 +299,17 @@ const loadRead: ConformanceCheck = {
   },
 };
 
-const FLUSH_EVENTS = [MachineEvent.TlbFlushPage, MachineEvent.TlbFlushAll, MachineEvent.Shootdown, MachineEvent.PteWrite];
+const FLUSH_EVENTS = [
+  MachineEvent.TlbFlushPage,
+  MachineEvent.TlbFlushAll,
+  MachineEvent.Shootdown,
+  MachineEvent.PteWrite,
+];
 
 const rightsScope: ConformanceCheck = {
   id: 'rights-scope',
-  title: 'a thread-scoped rights change changes no translation and needs no flush; an address-space-scoped one is seen by every CPU',
+  title:
+    'a thread-scoped rights change changes no translation and needs no flush; an address-space-scoped one is seen by every CPU',
   run(make, options) {
     eachSpace(make, (machine, sut) => {
       const { space } = sut;
@@ -251,25 +330,40 @@ const rightsScope: ConformanceCheck = {
         space.load(0, closed);
         expect(JSON.stringify(machine.translate(as, va)) === translation, 'a rights load changed the translation');
         FLUSH_EVENTS.forEach((e, i) => {
-          expect(machine.events.total(e) === before[i], `a rights load counted event ${e} (flush, shootdown or PTE write)`);
+          expect(
+            machine.events.total(e) === before[i],
+            `a rights load counted event ${e} (flush, shootdown or PTE write)`,
+          );
         });
         for (let cpu = 1; cpu < machine.cpuCount; cpu++) {
           expect(statesEqual(space.read(cpu), others[cpu]), `a load on CPU 0 changed CPU ${cpu}'s rights`);
-          expect(machine.access(cpu, va, kind) === ACCESS_OK, `CPU ${cpu} lost access after CPU 0 closed its own rights`);
+          expect(
+            machine.access(cpu, va, kind) === ACCESS_OK,
+            `CPU ${cpu} lost access after CPU 0 closed its own rights`,
+          );
         }
       } else {
         space.load(0, open);
         for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
           expect(statesEqual(space.read(cpu), open), `CPU ${cpu} does not see CPU 0's load`);
-          expect(machine.access(cpu, va, kind) === ACCESS_OK, `CPU ${cpu} cannot ${kindName(kind)} after CPU 0 opened the domain: ${faultText(machine, cpu)}`);
+          expect(
+            machine.access(cpu, va, kind) === ACCESS_OK,
+            `CPU ${cpu} cannot ${kindName(kind)} after CPU 0 opened the domain: ${faultText(machine, cpu)}`,
+          );
         }
         const shootdowns = machine.events.total(MachineEvent.Shootdown);
         space.load(0, closed);
         for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
-          expect(machine.access(cpu, va, kind) !== ACCESS_OK, `CPU ${cpu} can still ${kindName(kind)} after CPU 0 closed the domain (stale translation?)`);
+          expect(
+            machine.access(cpu, va, kind) !== ACCESS_OK,
+            `CPU ${cpu} can still ${kindName(kind)} after CPU 0 closed the domain (stale translation?)`,
+          );
         }
         if (machine.cpuCount > 1) {
-          expect(machine.events.total(MachineEvent.Shootdown) > shootdowns, 'closing an address-space-scoped domain counted no shootdown');
+          expect(
+            machine.events.total(MachineEvent.Shootdown) > shootdowns,
+            'closing an address-space-scoped domain counted no shootdown',
+          );
         }
       }
     });
@@ -291,7 +385,10 @@ const denialBlocks: ConformanceCheck = {
         for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
           for (const kind of ACCESS_KINDS) {
             const what = `CPU ${cpu} ${kindName(kind)} with ${denialsName(denials)} denied`;
-            expect(machine.access(cpu, plain, kind) === ACCESS_OK, `${what}: a default-domain page faulted: ${faultText(machine, cpu)}`);
+            expect(
+              machine.access(cpu, plain, kind) === ACCESS_OK,
+              `${what}: a default-domain page faulted: ${faultText(machine, cpu)}`,
+            );
             const expected = blocks(denials, kind);
             if (expected === undefined) continue;
             const code = machine.access(cpu, va, kind);
@@ -317,12 +414,21 @@ const domainFaultCause: ConformanceCheck = {
       loadEverywhere(machine, space, stateWith(sut, domain, denial));
       for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
         const kind = ACCESS_KINDS.find((k) => blocks(denial, k) === true)!;
-        expect(machine.access(cpu, va + 0x10, kind) !== ACCESS_OK, `CPU ${cpu}: the denied ${kindName(kind)} was allowed`);
+        expect(
+          machine.access(cpu, va + 0x10, kind) !== ACCESS_OK,
+          `CPU ${cpu}: the denied ${kindName(kind)} was allowed`,
+        );
         const fault = machine.lastFault(cpu);
         expect(fault !== undefined, `CPU ${cpu}: no fault report after a denied access`);
         expect(fault.cause === 'domain', `CPU ${cpu}: cause '${fault.cause}', expected 'domain' (${fault.summary})`);
-        expect(fault.cpu === cpu && fault.address === va + 0x10 && fault.access === kind, `CPU ${cpu}: the report names the wrong CPU, address or access`);
-        expect(fault.domain === undefined || fault.domain === domain, `CPU ${cpu}: the report names domain ${fault.domain}, expected ${domain}`);
+        expect(
+          fault.cpu === cpu && fault.address === va + 0x10 && fault.access === kind,
+          `CPU ${cpu}: the report names the wrong CPU, address or access`,
+        );
+        expect(
+          fault.domain === undefined || fault.domain === domain,
+          `CPU ${cpu}: the report names domain ${fault.domain}, expected ${domain}`,
+        );
       }
     });
   },
@@ -340,15 +446,27 @@ const translateDomain: ConformanceCheck = {
       for (const denials of deniableSubsets(space)) {
         loadEverywhere(machine, space, stateWith(sut, d1, denials));
         const t = machine.translate(as, va + 0x123);
-        expect(t !== undefined && t.domain === d1, `with ${denialsName(denials)} denied translate gives ${JSON.stringify(t)}, expected domain ${d1}`);
-        expect(t.user === (sut.privilege === Privilege.User) && t.writable && t.executable, 'translate does not give the base permissions the page was mapped with');
+        expect(
+          t !== undefined && t.domain === d1,
+          `with ${denialsName(denials)} denied translate gives ${JSON.stringify(t)}, expected domain ${d1}`,
+        );
+        expect(
+          t.user === (sut.privilege === Privilege.User) && t.writable && t.executable,
+          'translate does not give the base permissions the page was mapped with',
+        );
       }
       const plain = mapTestPage(machine, as, sut, options, 1);
-      expect(machine.translate(as, plain)?.domain === space.info.defaultDomain, 'a page mapped without a domain is not in the default domain');
+      expect(
+        machine.translate(as, plain)?.domain === space.info.defaultDomain,
+        'a page mapped without a domain is not in the default domain',
+      );
       expect(machine.translate(as, va + 2 * PAGE) === undefined, 'translate finds a mapping where none was made');
       if (d2 !== undefined) {
         machine.attach(as, va, PAGE, d2);
-        expect(machine.translate(as, va)?.domain === d2, `after attach to ${d2} translate gives ${machine.translate(as, va)?.domain}`);
+        expect(
+          machine.translate(as, va)?.domain === d2,
+          `after attach to ${d2} translate gives ${machine.translate(as, va)?.domain}`,
+        );
       }
     });
   },
@@ -367,17 +485,29 @@ const attachRetags: ConformanceCheck = {
       const kind = ACCESS_KINDS.find((k) => blocks(denial, k) === true)!;
       loadEverywhere(machine, space, stateWith(sut, domain, denial));
       for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
-        expect(machine.access(cpu, va, kind) === ACCESS_OK, `CPU ${cpu}: the default-domain page faulted: ${faultText(machine, cpu)}`);
+        expect(
+          machine.access(cpu, va, kind) === ACCESS_OK,
+          `CPU ${cpu}: the default-domain page faulted: ${faultText(machine, cpu)}`,
+        );
       }
       machine.attach(as, va, PAGE, domain);
       expect(machine.translate(as, va)?.domain === domain, 'attach did not change the domain translate finds');
       for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
-        expect(machine.access(cpu, va, kind) !== ACCESS_OK, `CPU ${cpu} still uses the old domain after attach (missed shootdown)`);
-        expect(machine.lastFault(cpu)?.cause === 'domain', `CPU ${cpu}: after attach the fault cause is ${machine.lastFault(cpu)?.cause}`);
+        expect(
+          machine.access(cpu, va, kind) !== ACCESS_OK,
+          `CPU ${cpu} still uses the old domain after attach (missed shootdown)`,
+        );
+        expect(
+          machine.lastFault(cpu)?.cause === 'domain',
+          `CPU ${cpu}: after attach the fault cause is ${machine.lastFault(cpu)?.cause}`,
+        );
       }
       machine.attach(as, va, PAGE, space.info.defaultDomain);
       for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
-        expect(machine.access(cpu, va, kind) === ACCESS_OK, `CPU ${cpu}: attach back to the default domain did not reopen the page`);
+        expect(
+          machine.access(cpu, va, kind) === ACCESS_OK,
+          `CPU ${cpu}: attach back to the default domain did not reopen the page`,
+        );
       }
     });
   },
@@ -403,9 +533,16 @@ const refusalsLeaveState: ConformanceCheck = {
       thrown(() => space.withDenials(state, -1, deniableFlags(space)[0]), 'withDenials on domain -1');
       expect(statesEqual(copy, state), 'a refused withDenials changed its input');
       const before = JSON.stringify(machine.translate(as, va));
-      thrown(() => machine.map(as, va, machine.allocatePhysical(PAGE), PAGE, { user: false, writable: true, executable: false }), 'mapping an already-mapped page');
+      thrown(
+        () =>
+          machine.map(as, va, machine.allocatePhysical(PAGE), PAGE, { user: false, writable: true, executable: false }),
+        'mapping an already-mapped page',
+      );
       thrown(() => machine.attach(as, va, PAGE, -1), 'attach to domain -1');
-      thrown(() => machine.attach(as, va, 2 * PAGE, space.info.defaultDomain), 'attach over a range that is partly unmapped');
+      thrown(
+        () => machine.attach(as, va, 2 * PAGE, space.info.defaultDomain),
+        'attach over a range that is partly unmapped',
+      );
       expect(JSON.stringify(machine.translate(as, va)) === before, 'a refused map or attach changed the mapping');
       expect(machine.translate(as, va + PAGE) === undefined, 'a refused attach mapped the page after the range');
     });
@@ -423,14 +560,20 @@ const rebootPersistence: ConformanceCheck = {
     machine.writePhysical(pmem, bytes);
     machine.writePhysical(ram, bytes);
     machine.reboot();
-    expect(Array.from(machine.readPhysical(pmem, 4)).join() === Array.from(bytes).join(), 'persistent memory lost its contents across reboot');
+    expect(
+      Array.from(machine.readPhysical(pmem, 4)).join() === Array.from(bytes).join(),
+      'persistent memory lost its contents across reboot',
+    );
     let after: Uint8Array | undefined;
     try {
       after = machine.readPhysical(ram, 4);
     } catch {
       after = undefined; // RAM that no longer exists is lost too.
     }
-    expect(after === undefined || Array.from(after).join() !== Array.from(bytes).join(), 'RAM kept its contents across reboot');
+    expect(
+      after === undefined || Array.from(after).join() !== Array.from(bytes).join(),
+      'RAM kept its contents across reboot',
+    );
   },
 };
 

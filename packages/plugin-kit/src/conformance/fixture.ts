@@ -1,6 +1,15 @@
 import {
-  AccessKind, Deny, DENY_ALL_FLAGS, type Denials, type DomainSpace, type Machine, type AddressSpaceId, Privilege,
-  type RightsState, rightsStateEqual, formatRightsState,
+  AccessKind,
+  Deny,
+  DENY_ALL_FLAGS,
+  type Denials,
+  type DomainSpace,
+  type Machine,
+  type AddressSpaceId,
+  Privilege,
+  type RightsState,
+  rightsStateEqual,
+  formatRightsState,
 } from '@pkeysim/core';
 import type { ConformanceOptions } from './options';
 

@@ -2,7 +2,11 @@ import { CONFORMANCE_CHECKS, type ConformanceCheck } from './checks';
 import type { ConformanceFailure, ConformanceOptions, MakeMachine } from './options';
 
 /** Run one check: undefined when it behaves as expected, else why not. */
-export function runCheck(check: ConformanceCheck, make: MakeMachine, options: ConformanceOptions = {}): string | undefined {
+export function runCheck(
+  check: ConformanceCheck,
+  make: MakeMachine,
+  options: ConformanceOptions = {},
+): string | undefined {
   try {
     check.run(make, options);
     return undefined;

@@ -1,7 +1,19 @@
 import 'reflect-metadata';
 import {
-  Deny, DENY_ALL_FLAGS, DomainError, ForwardingMachine, Privilege, registerPlugin, rightsState, TOKENS,
-  type Denials, type DomainSpace, type DomainSpaceInfo, type MachineConfig, type ProtectionPlugin, type RightsState,
+  Deny,
+  DENY_ALL_FLAGS,
+  DomainError,
+  ForwardingMachine,
+  Privilege,
+  registerPlugin,
+  rightsState,
+  TOKENS,
+  type Denials,
+  type DomainSpace,
+  type DomainSpaceInfo,
+  type MachineConfig,
+  type ProtectionPlugin,
+  type RightsState,
 } from '@pkeysim/plugin-kit';
 import { X86Machine } from '@pkeysim/x86';
 

@@ -14,7 +14,10 @@ function firstIssue(error: z.ZodError): VectorIssue {
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys;
-    return { field: [...path, keys[0]].join('.'), message: `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}` };
+    return {
+      field: [...path, keys[0]].join('.'),
+      message: `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}`,
+    };
   }
   return { field: path.length > 0 ? path.join('.') : '(root)', message: issue.message };
 }
@@ -32,7 +35,10 @@ export function parseVector(line: string): ParsedVector {
   }
   const kind = (json as { kind?: unknown }).kind;
   if (kind !== undefined && kind !== 'insn' && kind !== 'access') {
-    return { ok: false, issue: { field: 'kind', message: `unknown kind ${JSON.stringify(kind)} (expected "insn" or absent)` } };
+    return {
+      ok: false,
+      issue: { field: 'kind', message: `unknown kind ${JSON.stringify(kind)} (expected "insn" or absent)` },
+    };
   }
   const result = kind === 'insn' ? insnVectorSchema.safeParse(json) : accessVectorSchema.safeParse(json);
   return result.success ? { ok: true, vector: result.data } : { ok: false, issue: firstIssue(result.error) };

@@ -43,7 +43,11 @@ function runAccess(v: X86AccessVector): VectorOutput {
   const va = pageAddress(v.paging, v.page.user === 1);
   const pa = machine.allocatePhysical(size, { align: size });
   machine.map(space, va, pa, size, {
-    user: v.page.user === 1, writable: v.page.write === 1, executable: v.page.nx === 0, domain: v.page.pkey, pageSize: size,
+    user: v.page.user === 1,
+    writable: v.page.write === 1,
+    executable: v.page.nx === 0,
+    domain: v.page.pkey,
+    pageSize: size,
   });
   machine.activate(0, space); // MOV to CR3
   // EFER.NXE=1 for every vector (vectors.md), through WRMSR.
@@ -80,11 +84,21 @@ function runInsn(v: X86InsnVector): VectorOutput {
   let read: { eax: number; edx: number } | undefined;
   try {
     switch (v.insn) {
-      case 'wrpkru': cpu.wrpkru(v.eax, v.ecx, v.edx); break;
-      case 'rdpkru': read = cpu.rdpkru(v.ecx); break;
-      case 'wrmsr': cpu.wrmsr(v.ecx, v.eax, v.edx); break;
-      case 'rdmsr': read = cpu.rdmsr(v.ecx); break;
-      case 'mov_cr4': cpu.movToCr4((cpu.cr4 | v.eax) >>> 0); break;
+      case 'wrpkru':
+        cpu.wrpkru(v.eax, v.ecx, v.edx);
+        break;
+      case 'rdpkru':
+        read = cpu.rdpkru(v.ecx);
+        break;
+      case 'wrmsr':
+        cpu.wrmsr(v.ecx, v.eax, v.edx);
+        break;
+      case 'rdmsr':
+        read = cpu.rdmsr(v.ecx);
+        break;
+      case 'mov_cr4':
+        cpu.movToCr4((cpu.cr4 | v.eax) >>> 0);
+        break;
     }
   } catch (error) {
     if (!isX86Exception(error)) throw error;
@@ -108,7 +122,8 @@ export function compareVector(vector: X86Vector, output: VectorOutput): string[]
   const expected = vector.result as Record<string, unknown> | undefined;
   if (expected === undefined) return [`${vector.id}: the vector has no "result" to compare with`];
   const problems: string[] = [];
-  if (output.id !== vector.id) problems.push(`id: expected ${JSON.stringify(vector.id)}, got ${JSON.stringify(output.id)}`);
+  if (output.id !== vector.id)
+    problems.push(`id: expected ${JSON.stringify(vector.id)}, got ${JSON.stringify(output.id)}`);
   const fields = isInsnVector(vector) ? ['exception', 'pkru', 'pkrs', 'eax', 'edx'] : ['fault', 'error_code'];
   for (const field of fields) {
     if (!(field in expected)) continue;

@@ -64,8 +64,10 @@ export const insnVectorSchema = z
   })
   .superRefine((v, ctx) => {
     // A CR4 bit for a feature the CPU does not enumerate cannot be set (MOV to CR4 would #GP).
-    if (v.cr4_pke === 1 && v.cpu.pku === 0) ctx.addIssue({ code: 'custom', path: ['cr4_pke'], message: 'CR4.PKE=1 needs cpu.pku=1' });
-    if (v.cr4_pks === 1 && v.cpu.pks === 0) ctx.addIssue({ code: 'custom', path: ['cr4_pks'], message: 'CR4.PKS=1 needs cpu.pks=1' });
+    if (v.cr4_pke === 1 && v.cpu.pku === 0)
+      ctx.addIssue({ code: 'custom', path: ['cr4_pke'], message: 'CR4.PKE=1 needs cpu.pku=1' });
+    if (v.cr4_pks === 1 && v.cpu.pks === 0)
+      ctx.addIssue({ code: 'custom', path: ['cr4_pks'], message: 'CR4.PKS=1 needs cpu.pks=1' });
   });
 
 export type X86AccessVector = z.output<typeof accessVectorSchema>;
