@@ -1,16 +1,14 @@
 import {
   type AccessFault,
   AccessKind,
-  type AddressSpaceId,
   type DomainSpace,
   type EventCounters,
   type Machine,
   type MachineEvent,
-  type MappingAttributes,
   type Privilege,
   type RightsState,
-  type Translation,
 } from '@pkeysim/core';
+import { ForwardingMachine } from '@pkeysim/plugin-kit';
 
 /** What an observed machine reports, synchronously, as the kernel drives it. */
 export interface MachineObserver {
@@ -23,20 +21,21 @@ export interface MachineObserver {
 }
 
 /**
- * A Machine decorator that reports every access decision, rights-register write and counted event
- * to an observer, and otherwise forwards every call unchanged. The kernel takes any core `Machine`,
+ * A Machine decorator (plugin-kit's ForwardingMachine) that reports every access decision,
+ * rights-register write and counted event to an observer, and otherwise forwards every call unchanged. The kernel takes any core `Machine`,
  * so observing it needs no hook inside the kernel: build the kernel on the observed machine.
  * Counters are shared with the inner machine (the view below delegates storage to it), so cost
  * reports see every event, including those the architecture counts directly.
  */
-export class ObservedMachine implements Machine {
-  readonly events: EventCounters;
+export class ObservedMachine extends ForwardingMachine {
+  override readonly events: EventCounters;
   private readonly spaces = new Map<DomainSpace, DomainSpace>();
 
   constructor(
-    readonly inner: Machine,
+    inner: Machine,
     private readonly observer: MachineObserver,
   ) {
+    super(inner);
     // Own `count` over the inner counters' prototype chain: same typed array, same totals.
     const view = Object.create(inner.events) as EventCounters;
     view.count = (cpu: number, event: MachineEvent, n = 1) => {
@@ -46,14 +45,7 @@ export class ObservedMachine implements Machine {
     this.events = view;
   }
 
-  get arch(): string {
-    return this.inner.arch;
-  }
-  get cpuCount(): number {
-    return this.inner.cpuCount;
-  }
-
-  domainSpace(governs: Privilege): DomainSpace | undefined {
+  override domainSpace(governs: Privilege): DomainSpace | undefined {
     const space = this.inner.domainSpace(governs);
     if (!space) return undefined;
     let wrapped = this.spaces.get(space);
@@ -64,51 +56,12 @@ export class ObservedMachine implements Machine {
     return wrapped;
   }
 
-  createAddressSpace(): AddressSpaceId {
-    return this.inner.createAddressSpace();
-  }
-  activate(cpu: number, space: AddressSpaceId): void {
-    this.inner.activate(cpu, space);
-  }
-  activeSpace(cpu: number): AddressSpaceId {
-    return this.inner.activeSpace(cpu);
-  }
-  map(space: AddressSpaceId, virtual: number, physical: number, length: number, attrs: MappingAttributes): void {
-    this.inner.map(space, virtual, physical, length, attrs);
-  }
-  unmap(space: AddressSpaceId, virtual: number, length: number): void {
-    this.inner.unmap(space, virtual, length);
-  }
-  attach(space: AddressSpaceId, virtual: number, length: number, domain: number): void {
-    this.inner.attach(space, virtual, length, domain);
-  }
-  translate(space: AddressSpaceId, virtual: number): Translation | undefined {
-    return this.inner.translate(space, virtual);
-  }
-  allocatePhysical(length: number, options?: { persistent?: boolean; align?: number }): number {
-    return this.inner.allocatePhysical(length, options);
-  }
-  readPhysical(physical: number, length: number): Uint8Array {
-    return this.inner.readPhysical(physical, length);
-  }
-  writePhysical(physical: number, bytes: Uint8Array): void {
-    this.inner.writePhysical(physical, bytes);
-  }
-  reboot(): void {
-    this.inner.reboot();
-  }
-  setMode(cpu: number, mode: Privilege): void {
-    this.inner.setMode(cpu, mode);
-  }
-  mode(cpu: number): Privilege {
-    return this.inner.mode(cpu);
-  }
-  access(cpu: number, virtual: number, kind: AccessKind): number {
+  override access(cpu: number, virtual: number, kind: AccessKind): number {
     const result = this.inner.access(cpu, virtual, kind);
     this.observer.access(cpu, kind, virtual, 1, result === 0 ? undefined : this.inner.lastFault(cpu));
     return result;
   }
-  write(cpu: number, virtual: number, bytes: Uint8Array): number {
+  override write(cpu: number, virtual: number, bytes: Uint8Array): number {
     const result = this.inner.write(cpu, virtual, bytes);
     this.observer.access(
       cpu,
@@ -119,13 +72,10 @@ export class ObservedMachine implements Machine {
     );
     return result;
   }
-  read(cpu: number, virtual: number, length: number): Uint8Array | undefined {
+  override read(cpu: number, virtual: number, length: number): Uint8Array | undefined {
     const result = this.inner.read(cpu, virtual, length);
     this.observer.access(cpu, AccessKind.Read, virtual, length, result ? undefined : this.inner.lastFault(cpu));
     return result;
-  }
-  lastFault(cpu: number): AccessFault | undefined {
-    return this.inner.lastFault(cpu);
   }
 }
 
