@@ -26,12 +26,16 @@ export function snapshotEvents(events: EventCounters): Float64Array {
   return events.counts.slice();
 }
 
-/** The events counted since `before` (a {@link snapshotEvents} copy), priced by the core cost model. */
+/**
+ * The events counted since `before` (a {@link snapshotEvents} copy), priced by the core cost model
+ * (a `CostModel`, or the event-name overrides a campaign was given).
+ */
 export function campaignCost(
   events: EventCounters,
   before: Float64Array,
-  cost: CostModel = new CostModel(),
+  costs: CostModel | Readonly<Record<string, number>> = new CostModel(),
 ): CampaignCost {
+  const cost = costs instanceof CostModel ? costs : new CostModel(costs);
   if (before.length !== events.counts.length)
     throw new RangeError('campaignCost: the snapshot is from another machine');
   const spent = new EventCounters(events.cpus);

@@ -28,6 +28,8 @@ export interface CampaignOptions {
   /** The architecture plugin to run on (the caller imports its package). Default 'x86'. */
   readonly arch?: string;
   readonly cpus?: number;
+  /** Cycles per event overriding core's defaults (event name -> cycles), for `modeled_cycles`. */
+  readonly costs?: Readonly<Record<string, number>>;
 }
 
 export interface StrayCount {

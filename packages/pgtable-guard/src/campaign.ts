@@ -243,7 +243,7 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   scheduler.run(MAX_STEPS);
   if (scheduler.busy) throw new Error(`pgtable campaign: seed ${options.seed} did not finish in ${MAX_STEPS} steps`);
   if (kernel.panic) throw new Error(`pgtable campaign: the kernel panicked: ${kernel.panic.reason}`);
-  const cost = campaignCost(kernel.machine.events, before);
+  const cost = campaignCost(kernel.machine.events, before, options.costs);
   guard.sync();
   const corrupted = entriesCorrupted(mms, intended);
 

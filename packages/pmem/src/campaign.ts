@@ -193,7 +193,7 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
   scheduler.run(MAX_STEPS);
   if (scheduler.busy) throw new Error(`pmem campaign: seed ${options.seed} did not finish in ${MAX_STEPS} steps`);
   if (kernel.panic) throw new Error(`pmem campaign: the kernel panicked: ${kernel.panic.reason}`);
-  const cost = campaignCost(events, before);
+  const cost = campaignCost(events, before, options.costs);
   const log = kernel.log.since(logMark);
   const check = ns.rebootAndVerify();
 

@@ -174,7 +174,7 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
   scheduler.run(MAX_STEPS);
   if (scheduler.busy) throw new Error(`ro-at-rest campaign: seed ${options.seed} did not finish in ${MAX_STEPS} steps`);
   if (kernel.panic) throw new Error(`ro-at-rest campaign: the kernel panicked: ${kernel.panic.reason}`);
-  const cost = campaignCost(kernel.machine.events, before);
+  const cost = campaignCost(kernel.machine.events, before, options.costs);
 
   let corruptedObjects = 0;
   let corruptedFields = 0;

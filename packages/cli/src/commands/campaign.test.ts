@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CampaignResult } from '@pkeysim/kernel';
 import { describe, expect, it } from 'vitest';
 import { ANSI_ESCAPE, runCli } from '../../test/run-cli';
@@ -49,6 +52,25 @@ describe('pkeysim campaign', () => {
     expect(result.strays_landed).toBe(result.strays_attempted);
     expect(result.bytes_corrupted_after_reboot).toBeGreaterThan(0);
     expect(Object.keys(result.by_kind)).toHaveLength(4);
+  });
+
+  it('--costs prices the same run with the given cycles; a bad costs file is one line and exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pkeysim-costs-'));
+    const costs = join(dir, 'costs.yaml');
+    writeFileSync(costs, 'rights_write: 1000\n');
+    const base = lastJson((await runCli(['campaign', 'pmem', '--seed', '1', '--mode', 'strict', '--json'])).lines);
+    const priced = await runCli(['campaign', 'pmem', '--seed', '1', '--mode', 'strict', '--costs', costs, '--json']);
+    expect(priced.code).toBe(0);
+    const result = lastJson(priced.lines);
+    expect(result.domain_switches).toBe(base.domain_switches);
+    expect(result.cycles_per_switch).toBeGreaterThan(base.cycles_per_switch);
+    expect(result.modeled_cycles).toBeGreaterThan(base.modeled_cycles);
+    writeFileSync(costs, 'wrpkru: 5\n');
+    const bad = await runCli(['campaign', 'pmem', '--seed', '1', '--costs', costs]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/wrpkru/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('the same seed prints the same run; protection off corrupts what strict protection kept', async () => {

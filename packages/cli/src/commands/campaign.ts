@@ -1,4 +1,5 @@
 import { archOption } from '../arch';
+import { readCosts } from '../costs';
 import type { CampaignMode, CampaignResult, CampaignRunner } from '@pkeysim/kernel';
 import { pmemCampaign } from '@pkeysim/pmem';
 import { pgtableCampaign } from '@pkeysim/pgtable-guard';
@@ -24,6 +25,7 @@ interface CampaignFlags {
   mode?: CampaignMode;
   arch: string;
   cpus: number;
+  costs?: string;
   json?: boolean;
 }
 
@@ -73,6 +75,7 @@ export const campaignCommand: CliCommand = {
       .addOption(new Option('--mode <mode>', "fault mode (default: the consumer's own default)").choices(ALL_MODES))
       .addOption(archOption())
       .addOption(new Option('--cpus <n>', 'number of CPUs').argParser(parseCpus).default(2))
+      .option('--costs <file>', 'cycles per event (YAML/JSON mapping) for modeled cycles, overriding the defaults')
       .option('--json', 'also print the result as one JSON object on the last line')
       .addHelpText('after', EXAMPLES)
       .action(
@@ -87,6 +90,7 @@ export const campaignCommand: CliCommand = {
             mode,
             arch: flags.arch,
             cpus: flags.cpus,
+            costs: flags.costs ? await readCosts(flags.costs) : undefined,
           });
           const out = new LineWriter(context.io.stdout);
           for (const line of formatCampaignTable(result, context.colors.stdout)) await out.line(line);

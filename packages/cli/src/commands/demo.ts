@@ -1,5 +1,4 @@
 import { archOption } from '../arch';
-import { readFile } from 'node:fs/promises';
 import {
   type CostModel,
   getPlugin,
@@ -11,11 +10,12 @@ import {
   TOKENS,
 } from '@pkeysim/core';
 import type { CampaignMode, CampaignRunner } from '@pkeysim/kernel';
-import { costModel, formatIssue, parseCosts, ScenarioError } from '@pkeysim/scenario';
+import { costModel } from '@pkeysim/scenario';
 import { InvalidArgumentError, Option } from 'commander';
 import { instanceCachingFactory } from 'tsyringe';
 import type { CliCommand } from '../command';
-import { fileReadError, UsageError } from '../errors';
+import { readCosts } from '../costs';
+import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { LineWriter } from '../output';
 import { ProgressBar } from '../progress';
@@ -292,21 +292,6 @@ function parseCount(max: number) {
     if (!/^\d+$/.test(value) || n > max) throw new InvalidArgumentError(`must be a whole number from 0 to ${max}`);
     return n;
   };
-}
-
-async function readCosts(file: string): Promise<Record<string, number>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw fileReadError(file, error);
-  }
-  try {
-    return parseCosts(text, file);
-  } catch (error) {
-    if (error instanceof ScenarioError) throw new UsageError(error.issues.map(formatIssue).join('; '));
-    throw error;
-  }
 }
 
 const HELP = `
