@@ -111,6 +111,29 @@ describe('policies', () => {
     );
   });
 
+  it('reads a YAML policy like its JSON form', () => {
+    const yaml = 'domains:\n  - name: stack\n    rights: rw\n    ranges:\n      - { start: 0x1000, size: 4K }\n';
+    const json =
+      '{ "domains": [{ "name": "stack", "rights": "rw", "ranges": [{ "start": "0x1000", "size": "4K" }] }] }';
+    expect(parsePolicy(yaml, 'policy.yaml')).toEqual(parsePolicy(json, 'policy.json'));
+  });
+
+  it('names the line and field of a bad YAML policy, and reports a YAML syntax error with its line', () => {
+    const bad = (text: string): string => {
+      try {
+        parsePolicy(text, 'policy.yaml');
+      } catch (error) {
+        if (error instanceof PolicyError) return error.message;
+        throw error;
+      }
+      throw new Error('the policy was accepted');
+    };
+    expect(bad('domains:\n  - name: stack\n    rights: rq\n')).toBe(
+      'policy.yaml:3:5: domains[0].rights: rights "rq" must be letters from r, w, x (or "none")',
+    );
+    expect(bad('domains:\n  - name: a\n    name: b\n    rights: r\n')).toMatch(/^policy\.yaml:3:\d+: not valid YAML: /);
+  });
+
   it('refuses overlapping ranges, naming both domains', () => {
     const error = errorOf(
       JSON.stringify(

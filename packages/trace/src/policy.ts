@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { formatDenials, parseRights, type Denials } from '@pkeysim/core';
 import { addressFromUnsigned64, formatAddress } from './address';
 import { parseJsonWithLocations, JsonSyntaxError, type JsonPath, type SourceLocation } from './json-source';
+import { parseYamlWithLocations } from './yaml-source';
 
 /**
  * A key policy: which address ranges belong to which domain (key), the rights each domain starts
@@ -177,14 +178,16 @@ export interface PolicySource {
   readonly locate?: (path: JsonPath) => SourceLocation;
 }
 
-/** Parse and validate a policy file's text (JSON). Throws {@link PolicyError}. */
+/** Parse and validate a policy file's text (JSON or YAML). Throws {@link PolicyError}. */
 export function parsePolicy(text: string, file = 'policy'): Policy {
+  // A document that starts with "{" is JSON (read strictly, refusing duplicate keys); anything else is YAML.
+  const json = text.trimStart().startsWith('{');
   let located;
   try {
-    located = parseJsonWithLocations(text);
+    located = json ? parseJsonWithLocations(text) : parseYamlWithLocations(text);
   } catch (error) {
     if (error instanceof JsonSyntaxError)
-      throw new PolicyError(file, error.location, '', `not valid JSON: ${error.reason}`);
+      throw new PolicyError(file, error.location, '', `not valid ${json ? 'JSON' : 'YAML'}: ${error.reason}`);
     throw error;
   }
   return definePolicy(located.value, { file, locate: located.locate });

@@ -23,7 +23,7 @@ interface ReplayFlags {
 const EXAMPLES = `
 Input: a trace from valgrind's lackey tool (--trace-mem=yes): "I  addr,size" fetches and " L",
 " S", " M" loads, stores and modifies, in hex; valgrind's ==pid== lines are skipped. The policy
-(JSON) assigns address ranges to domains with rights ("rwx", "rw", "r", "none", ...) and says
+(JSON or YAML) assigns address ranges to domains with rights ("rwx", "rw", "r", "none", ...) and says
 where rights change. See docs/replay.md.
 
 Examples:
@@ -61,7 +61,7 @@ export const replayCommand: CliCommand = {
       .command('replay')
       .description('replay a valgrind lackey memory trace against a key policy: accesses and faults per domain')
       .argument('<trace>', 'a lackey trace file, or "-" for stdin')
-      .requiredOption('--policy <file>', 'the key policy (JSON): ranges to domains, rights, rights changes')
+      .requiredOption('--policy <file>', 'the key policy (JSON or YAML): ranges to domains, rights, rights changes')
       .option('--json', 'print the report as one JSON object')
       .option('--first <n>', 'how many faulting accesses to list', '10')
       .option('--fail-on-fault', 'exit 1 when any access would fault')
