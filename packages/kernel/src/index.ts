@@ -41,3 +41,4 @@ export { campaignCost, snapshotEvents, type CampaignCost } from './campaign-cost
 export * from './user';
 export { type ContextSwitchHook } from './sched/sched';
 export { StrayTally, type StraySummary } from './campaign-tally';
+export { CAMPAIGN_MAX_STEPS, campaignSpawner, runMeasuredCampaign } from './campaign-run';

@@ -1,5 +1,4 @@
 import {
-  campaignCost,
   type CampaignOptions,
   type CampaignResult,
   type CampaignRunner,
@@ -11,10 +10,11 @@ import {
   PAGE_SIZE,
   Prng,
   Scheduler,
-  snapshotEvents,
   type StrayKind,
   type ThreadContext,
   StrayTally,
+  campaignSpawner,
+  runMeasuredCampaign,
 } from '@pkeysim/kernel';
 import type { PgtableMode } from './boot-params';
 import { type GuardedMm, PgtableGuard } from './guard';
@@ -52,7 +52,6 @@ export const PGTABLE_CAMPAIGN_SHAPE = Object.freeze({
   strays: 24,
 });
 
-const MAX_STEPS = 200_000;
 const MAX_WAIT = 30;
 /** Where the workload maps: 0x400000 upwards, across a PMD boundary at 0x600000. */
 const USER_BASE = 0x500000;
@@ -227,10 +226,7 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
     }
   }
 
-  const cpus = kernel.cpuCount;
-  let threadNo = 0;
-  const spawn = (name: string, body: (self: ThreadContext) => Generator<unknown, void, unknown>) =>
-    scheduler.start(kernel.kthread_create(name, threadNo++ % cpus), body);
+  const spawn = campaignSpawner(kernel, scheduler);
   for (let w = 0; w < shape.workers; w++) spawn(`mm-worker/${w}`, worker);
   for (let s = 0; s < shape.strays; s++) {
     const kind = PGTABLE_STRAY_KINDS[s % PGTABLE_STRAY_KINDS.length];
@@ -238,17 +234,15 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
     spawn(`stray/${s}-${kind}`, (self) => stray(self, kind, delay));
   }
 
-  const before = snapshotEvents(kernel.machine.events);
-  const logMark = kernel.log.lines().length;
-  scheduler.run(MAX_STEPS);
-  if (scheduler.busy) throw new Error(`pgtable campaign: seed ${options.seed} did not finish in ${MAX_STEPS} steps`);
-  if (kernel.panic) throw new Error(`pgtable campaign: the kernel panicked: ${kernel.panic.reason}`);
-  const cost = campaignCost(kernel.machine.events, before, options.costs);
+  const { cost, log } = runMeasuredCampaign(kernel, scheduler, {
+    name: 'pgtable',
+    seed: options.seed,
+    costs: options.costs,
+  });
   guard.sync();
   const corrupted = entriesCorrupted(mms, intended);
 
   const strays = tally.summary();
-  const log = kernel.log.since(logMark);
   return {
     consumer: 'pgtable',
     seed: options.seed,

@@ -2,17 +2,17 @@ import {
   type CampaignOptions,
   type CampaignResult,
   type CampaignRunner,
-  campaignCost,
   type Cpu,
   createKernel,
   KernelError,
   PAGE_SIZE,
   Prng,
   Scheduler,
-  snapshotEvents,
   type StrayKind,
   type ThreadContext,
   StrayTally,
+  campaignSpawner,
+  runMeasuredCampaign,
 } from '@pkeysim/kernel';
 import { PmemNamespace } from './namespace';
 import { PKS_FAULT_MODES, type PksFaultMode } from './pgmap';
@@ -38,8 +38,6 @@ export const PMEM_CAMPAIGN_SHAPE = Object.freeze({
   strayBytes: 8,
 });
 
-/** How many scheduling decisions a run may take before it is declared stuck (a bug). */
-const MAX_STEPS = 200_000;
 /** How long a stray waits for a window or a leaked kmap to aim at before it falls back. */
 const MAX_WAIT = 30;
 
@@ -162,10 +160,7 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
     }
   }
 
-  const cpus = kernel.cpuCount;
-  let threadNo = 0;
-  const spawn = (name: string, body: (self: ThreadContext) => Generator<unknown, void, unknown>) =>
-    scheduler.start(kernel.kthread_create(name, threadNo++ % cpus), body);
+  const spawn = campaignSpawner(kernel, scheduler);
   for (let w = 0; w < shape.workers; w++) spawn(`pmem-worker/${w}`, worker);
   for (let s = 0; s < shape.strays; s++) {
     const kind = PMEM_STRAY_KINDS[s % PMEM_STRAY_KINDS.length];
@@ -187,14 +182,11 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
     cpu.kunmap_atomic(address);
   });
 
-  const events = kernel.machine.events;
-  const before = snapshotEvents(events);
-  const logMark = kernel.log.lines().length;
-  scheduler.run(MAX_STEPS);
-  if (scheduler.busy) throw new Error(`pmem campaign: seed ${options.seed} did not finish in ${MAX_STEPS} steps`);
-  if (kernel.panic) throw new Error(`pmem campaign: the kernel panicked: ${kernel.panic.reason}`);
-  const cost = campaignCost(events, before, options.costs);
-  const log = kernel.log.since(logMark);
+  const { cost, log } = runMeasuredCampaign(kernel, scheduler, {
+    name: 'pmem',
+    seed: options.seed,
+    costs: options.costs,
+  });
   const check = ns.rebootAndVerify();
 
   const strays = tally.summary();

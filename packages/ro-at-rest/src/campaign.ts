@@ -1,5 +1,4 @@
 import {
-  campaignCost,
   type CampaignOptions,
   type CampaignResult,
   type CampaignRunner,
@@ -9,11 +8,12 @@ import {
   KernelError,
   Prng,
   Scheduler,
-  snapshotEvents,
   type StaticConsumer,
   type StrayKind,
   type ThreadContext,
   StrayTally,
+  campaignSpawner,
+  runMeasuredCampaign,
 } from '@pkeysim/kernel';
 import { RO_KEY_NAME, RO_MODES, RoAllocator, type RoCache, type RoMode, type RoObject } from './allocator';
 import { createCredCache, createPolicyTable, type Cred, type CredField, userCred } from './examples';
@@ -34,7 +34,6 @@ export const RO_CAMPAIGN_SHAPE = Object.freeze({
   strays: 24,
 });
 
-const MAX_STEPS = 200_000;
 const MAX_WAIT = 30;
 
 /**
@@ -158,10 +157,7 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
     }
   }
 
-  const cpus = kernel.cpuCount;
-  let threadNo = 0;
-  const spawn = (name: string, body: (self: ThreadContext) => Generator<unknown, void, unknown>) =>
-    scheduler.start(kernel.kthread_create(name, threadNo++ % cpus), body);
+  const spawn = campaignSpawner(kernel, scheduler);
   for (let w = 0; w < shape.workers; w++) spawn(`cred-worker/${w}`, worker);
   for (let s = 0; s < shape.strays; s++) {
     const kind = RO_STRAY_KINDS[s % RO_STRAY_KINDS.length];
@@ -169,12 +165,11 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
     spawn(`stray/${s}-${kind}`, (self) => stray(self, kind, delay));
   }
 
-  const before = snapshotEvents(kernel.machine.events);
-  const logMark = kernel.log.lines().length;
-  scheduler.run(MAX_STEPS);
-  if (scheduler.busy) throw new Error(`ro-at-rest campaign: seed ${options.seed} did not finish in ${MAX_STEPS} steps`);
-  if (kernel.panic) throw new Error(`ro-at-rest campaign: the kernel panicked: ${kernel.panic.reason}`);
-  const cost = campaignCost(kernel.machine.events, before, options.costs);
+  const { cost, log } = runMeasuredCampaign(kernel, scheduler, {
+    name: 'ro-at-rest',
+    seed: options.seed,
+    costs: options.costs,
+  });
 
   let corruptedObjects = 0;
   let corruptedFields = 0;
@@ -185,7 +180,6 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
     if (bad > 0) corruptedObjects++;
   }
   const strays = tally.summary();
-  const log = kernel.log.since(logMark);
   const notes: string[] = [
     ro.protected
       ? `objects: ${intended.size} (cred, policy_rule) in slabs keyed with key ${ro.roKey}, ${mode} mode`
