@@ -8,12 +8,12 @@ import { definePolicy, formatAddress, replayTraceFile, type ReplayReport } from 
 /**
  * Records a real program with valgrind's lackey tool and replays it. The expectations come from a
  * deliberately naive reading of the same file (split into lines, one regular expression), not from
- * the streaming parser under test. The project installs valgrind with tools/ensure-valgrind.sh; the
+ * the streaming parser under test. The project installs valgrind with tools/ensure-system-deps.sh; the
  * tests skip, saying so, only when it is not installed at all.
  */
 
 const PROGRAM = '/bin/true';
-const SKIP_REASON = 'valgrind is not installed (run tools/ensure-valgrind.sh)';
+const SKIP_REASON = 'valgrind is not installed (run tools/ensure-system-deps.sh)';
 const valgrindInstalled =
   (spawnSync('valgrind', ['--version']).error as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT';
 
