@@ -1,15 +1,36 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 const root = import.meta.dirname;
-// Tests run against sibling packages' sources, so `npm test` needs no build first.
-const alias = Object.fromEntries(
-  readdirSync(resolve(root, 'packages')).map((dir) => [
-    `@pkeysim/${dir}`,
-    resolve(root, 'packages', dir, 'src/index.ts'),
-  ]),
-);
+
+/**
+ * Tests run against sibling packages' sources, so `npm test` needs no build first. Each package's
+ * root and subpath exports (`@pkeysim/plugin-kit/conformance`) map to the source its rollup build
+ * compiles: the `inputs` of its rollup.config.mjs, `src/index.ts` by default.
+ */
+function sourceAliases(): { find: string; replacement: string }[] {
+  const aliases: { find: string; replacement: string }[] = [];
+  for (const dir of readdirSync(resolve(root, 'packages'))) {
+    const packageDir = resolve(root, 'packages', dir);
+    if (!existsSync(resolve(packageDir, 'package.json'))) continue;
+    const rollup = resolve(packageDir, 'rollup.config.mjs');
+    const inputs = existsSync(rollup) ? /inputs:\s*\{([^}]*)\}/.exec(readFileSync(rollup, 'utf8')) : null;
+    const entries = inputs
+      ? [...inputs[1].matchAll(/(\w+):\s*'([^']+)'/g)].map((m) => [m[1], m[2]] as const)
+      : [['index', 'src/index.ts'] as const];
+    for (const [name, source] of entries) {
+      const find = name === 'index' ? `@pkeysim/${dir}` : `@pkeysim/${dir}/${name}`;
+      aliases.push({ find, replacement: resolve(packageDir, source) });
+    }
+  }
+  // Longest first, so `@pkeysim/plugin-kit/conformance` is not taken as `@pkeysim/plugin-kit` + a path.
+  return aliases.sort((a, b) => b.find.length - a.find.length);
+}
+const alias = sourceAliases().map(({ find, replacement }) => ({
+  find: new RegExp(`^${find.replace(/[/.-]/g, '\\$&')}$`),
+  replacement,
+}));
 
 export function packageTestConfig() {
   return defineConfig({

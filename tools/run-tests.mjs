@@ -1,13 +1,25 @@
 #!/usr/bin/env node
-// `npm test`: typecheck, lint and test every package through nx, then print one closing line that
-// counts all tests ("Tests: N passed, M failed"), read from the JSON report each vitest run writes.
-// Type errors and layer violations fail the run too: vitest alone strips types without checking them.
+// `npm test`: build, typecheck, lint and test every package through nx, then check the packed
+// tarballs as npm users get them (tools/check-packed.mjs), then print one closing line that counts
+// all tests and checks ("Tests: N passed, M failed"), read from the JSON report each vitest run
+// writes and the packed check's own closing line. Type errors and layer violations fail the run
+// too: vitest alone strips types without checking them.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
-const args = ['nx', 'run-many', '-t', 'typecheck', 'lint', 'test', '--outputStyle=static', ...process.argv.slice(2)];
+const args = [
+  'nx',
+  'run-many',
+  '-t',
+  'build',
+  'typecheck',
+  'lint',
+  'test',
+  '--outputStyle=static',
+  ...process.argv.slice(2),
+];
 const run = spawnSync('npx', args, { cwd: root, stdio: 'inherit' });
 
 let passed = 0;
@@ -21,6 +33,23 @@ for (const dir of readdirSync(join(root, 'packages'))) {
   failed += json.numFailedTests ?? 0;
   skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
 }
+
+// The packages from npm's point of view: packed, installed outside the workspace, imported both ways.
+let packedCode = 0;
+if (process.argv.length <= 2) {
+  const packed = spawnSync(process.execPath, [join(root, 'tools', 'check-packed.mjs')], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  process.stdout.write(packed.stdout ?? '');
+  const counts = /packed: (\d+) passed, (\d+) failed/.exec(packed.stdout ?? '');
+  passed += counts ? Number(counts[1]) : 0;
+  failed += counts ? Number(counts[2]) : 1;
+  packedCode = packed.status ?? 1;
+}
+
 const code = run.status ?? 1;
 console.log(`Tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(code === 0 && failed > 0 ? 1 : code);
+process.exit(code !== 0 ? code : failed > 0 || packedCode !== 0 ? 1 : 0);

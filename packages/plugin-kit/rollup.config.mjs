@@ -1,3 +1,5 @@
 import { packageBuild } from '../../tools/rollup.config.mjs';
 
-export default packageBuild(import.meta.dirname);
+export default packageBuild(import.meta.dirname, {
+  inputs: { index: 'src/index.ts', conformance: 'src/conformance/index.ts', vitest: 'src/vitest.ts' },
+});

@@ -5,6 +5,7 @@ import { Arm64PoeMachine } from './machine';
 
 export const arm64PoePlugin: ProtectionPlugin = Object.freeze({
   name: 'arm64-poe',
+  packageName: '@pkeysim/arm64-poe',
   kind: 'architecture' as const,
   description:
     'arm64 with the Permission Overlay Extension: POR_EL0 (EL0) and POR_EL1 (EL1), 8 overlays with R/W/X, WXN and PAN',

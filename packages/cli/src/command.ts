@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Colors } from './color';
 import type { ExitCode } from './exit-codes';
 import type { Io } from './io';
+import type { PluginSources } from './plugins/load';
 
 /** What a command gets from the CLI kernel when it registers. */
 export interface CommandContext {
@@ -10,6 +11,8 @@ export interface CommandContext {
   readonly colors: { readonly stdout: Colors; readonly stderr: Colors };
   /** Print one diagnostic line, `pkeysim: <message>`, to stderr (for problems the run continues past). */
   report(message: string): void;
+  /** Plugins loaded from --plugin, PKEYSIM_PLUGINS or the config file: name -> package or file. */
+  readonly plugins: PluginSources;
   /**
    * Wrap an action handler so that the exit code it returns becomes `main`'s return value.
    * Throw {@link UsageError} for a user mistake (one line on stderr, exit 2).

@@ -13,6 +13,8 @@ export interface Io {
   readonly stderr: OutputStream;
   /** Environment variables (NO_COLOR). Defaults to `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The working directory plugin paths and the config file are found from. Defaults to `process.cwd()`. */
+  readonly cwd?: string;
 }
 
 export function processIo(): Io {
@@ -27,7 +29,7 @@ export interface MemoryIo {
 }
 
 export function createMemoryIo(
-  options: { stdin?: string; env?: Record<string, string | undefined>; isTTY?: boolean } = {},
+  options: { stdin?: string; env?: Record<string, string | undefined>; isTTY?: boolean; cwd?: string } = {},
 ): MemoryIo {
   const sink = () => {
     const chunks: string[] = [];
@@ -43,7 +45,13 @@ export function createMemoryIo(
   const out = sink();
   const err = sink();
   return {
-    io: { stdin: Readable.from([options.stdin ?? '']), stdout: out.stream, stderr: err.stream, env: options.env ?? {} },
+    io: {
+      stdin: Readable.from([options.stdin ?? '']),
+      stdout: out.stream,
+      stderr: err.stream,
+      env: options.env ?? {},
+      cwd: options.cwd,
+    },
     stdout: out.text,
     stderr: err.text,
   };

@@ -4,6 +4,9 @@ import type { CommandContext } from './command';
 import { UsageError } from './errors';
 import { ExitCode } from './exit-codes';
 import { type Io, processIo } from './io';
+import { loadPluginsFor } from './plugins';
+import type { PluginSources } from './plugins/load';
+import { pluginShortfall } from './plugins/shortfall';
 import { commandPath, createProgram } from './program';
 
 /**
@@ -19,26 +22,35 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     io.stderr.write(`${colors.stderr.red(colors.stderr.bold('pkeysim:'))} ${message}\n`);
   };
 
-  let exitCode: ExitCode = ExitCode.Success;
-  const context: CommandContext = {
-    io: withEnv,
-    colors,
-    report,
-    action:
-      (handler) =>
-      async (...args) => {
-        exitCode = await handler(...args);
-      },
-  };
-  let failingCommand: Command | undefined;
-  const program = createProgram(context, (command) => (failingCommand = command));
-
   if (argv.length === 0) {
     report("missing command (try 'pkeysim --help')");
     return ExitCode.BadInput;
   }
+
+  let exitCode: ExitCode = ExitCode.Success;
+  let failingCommand: Command | undefined;
+  let runningCommand: Command | undefined;
+  let loadedPlugins: PluginSources = new Map();
+  let program: Command | undefined;
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    // Third-party plugins load first: `--arch NAME` is checked against the registry while parsing.
+    const { rest, plugins } = await loadPluginsFor(argv, env, io.cwd ?? process.cwd());
+    loadedPlugins = plugins;
+    const context: CommandContext = {
+      io: withEnv,
+      colors,
+      report,
+      plugins,
+      action:
+        (handler) =>
+        async (...args) => {
+          // Commander passes the command itself last: a failure can then name its --arch plugin.
+          runningCommand = args[args.length - 1] as Command;
+          exitCode = await handler(...args);
+        },
+    };
+    program = createProgram(context, (command) => (failingCommand = command));
+    await program.parseAsync(rest, { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -46,9 +58,15 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       if (error.exitCode === 0) return ExitCode.Success;
       // Help already written to stderr (a command group run without a sub-command).
       if (error.code === 'commander.help') return ExitCode.BadInput;
-      const where = commandPath(failingCommand ?? program);
+      const where = failingCommand ? commandPath(failingCommand) : program ? commandPath(program) : 'pkeysim';
       report(`${oneLine(error.message.replace(/^error: /, ''))} (try '${where} --help')`);
       return ExitCode.BadInput;
+    }
+    const commandLine = runningCommand ? [commandPath(runningCommand), ...runningCommand.args].join(' ') : 'pkeysim';
+    const shortfall = pluginShortfall(error, runningCommand, commandLine, loadedPlugins);
+    if (shortfall) {
+      report(shortfall.message);
+      return shortfall.exitCode;
     }
     if (error instanceof UsageError) {
       report(error.message);

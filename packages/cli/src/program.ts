@@ -31,6 +31,11 @@ export function createProgram(
     .description('Executable memory protection keys: the hardware, the kernel machinery and the features built on it.')
     .version(cliVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
+    // Read before parsing (plugins must register before --arch is checked); declared for --help.
+    .option(
+      '--plugin <package-or-path>',
+      'load a third-party protection plugin first (repeatable; also PKEYSIM_PLUGINS=a,b and pkeysim.config.* "plugins")',
+    )
     .addHelpText('after', EXIT_CODES_HELP);
   for (const command of commands) command.register(program, context);
   addHelpCommand(program, context);

@@ -45,6 +45,7 @@ function contextFor(io: Io): CommandContext {
     io,
     colors: { stdout: colorsFor(io.stdout, io.env), stderr: colorsFor(io.stderr, io.env) },
     report: (message) => io.stderr.write(`pkeysim: ${message}\n`),
+    plugins: new Map(),
     action: () => async () => undefined,
   };
 }

@@ -12,7 +12,7 @@ export interface CliRun {
 /** Run `pkeysim <args>` in-process with in-memory streams. */
 export async function runCli(
   args: string[],
-  options: { stdin?: string; env?: Record<string, string | undefined>; isTTY?: boolean } = {},
+  options: { stdin?: string; env?: Record<string, string | undefined>; isTTY?: boolean; cwd?: string } = {},
 ): Promise<CliRun> {
   const memory = createMemoryIo(options);
   const code = await main(args, memory.io);

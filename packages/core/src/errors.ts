@@ -14,11 +14,18 @@ const ERRNO: Record<DomainErrorCode, { name: string; value: number }> = {
 };
 
 /**
+ * Marks DomainErrors under a process-wide key, so an error thrown by another copy of core (a plugin
+ * loaded through `require` while the CLI runs on the ESM build) is still recognised.
+ */
+const DOMAIN_ERROR_BRAND = Symbol.for('pkeysim.DomainError');
+
+/**
  * The one error type every scheme throws for a refused domain operation. It is thrown before any
  * state changes, so a caller that catches it finds the machine as it was.
  */
 export class DomainError extends Error {
   override readonly name = 'DomainError';
+  readonly [DOMAIN_ERROR_BRAND] = true;
   constructor(
     readonly code: DomainErrorCode,
     message: string,
@@ -34,6 +41,9 @@ export class DomainError extends Error {
   }
 }
 
+/** True for a {@link DomainError} from any copy of core (optionally with the given code). */
 export function isDomainError(error: unknown, code?: DomainErrorCode): error is DomainError {
-  return error instanceof DomainError && (code === undefined || error.code === code);
+  const branded =
+    typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[DOMAIN_ERROR_BRAND] === true;
+  return branded && (code === undefined || (error as DomainError).code === code);
 }

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { container as root, inject, injectable } from 'tsyringe';
 import type { MachineConfig } from './config';
 import { CostModel } from './cost-model';
-import { DomainError } from './errors';
+import { DomainError, isDomainError } from './errors';
 import type { Machine } from './machine';
 import { createMachine, getPlugin, listPlugins, registerPlugin, type ProtectionPlugin } from './plugin';
 import { TOKENS } from './tokens';
@@ -31,6 +31,33 @@ describe('plugin registration', () => {
     const { machine, container } = createMachine({ arch: 'test-arch', cpus: 2 });
     expect((machine as unknown as RecordingMachine).config.cpus).toBe(2);
     expect(container.resolve(TOKENS.CostModel)).toBeInstanceOf(CostModel);
+  });
+
+  it("keeps one registration when a package's ESM and CJS builds both register its plugin", () => {
+    const esm: ProtectionPlugin = { ...testPlugin, name: 'dual-build', packageName: 'pkeysim-plugin-dual' };
+    const cjs: ProtectionPlugin = { ...esm };
+    expect(registerPlugin(esm)).toBe(esm);
+    expect(registerPlugin(cjs)).toBe(esm);
+    expect(getPlugin('dual-build')).toBe(esm);
+    expect(() => registerPlugin({ ...esm, packageName: 'another-package' })).toThrow(/already registered/);
+  });
+
+  it('keeps one registry per process, shared by every copy of core', async () => {
+    registerPlugin(testPlugin);
+    vi.resetModules();
+    const copy = './plugin?copy=2'; // a second instance of the module, as a second copy of core would be
+    const secondCopy = (await import(/* @vite-ignore */ copy)) as typeof import('./plugin');
+    expect(secondCopy.getPlugin('test-arch')).toBe(testPlugin);
+  });
+
+  it('recognises a DomainError thrown by another copy of core', async () => {
+    vi.resetModules();
+    const copy = './errors?copy=2';
+    const secondCopy = (await import(/* @vite-ignore */ copy)) as typeof import('./errors');
+    const foreign = new secondCopy.DomainError('exhausted', 'no key left');
+    expect(foreign).not.toBeInstanceOf(DomainError);
+    expect(isDomainError(foreign, 'exhausted')).toBe(true);
+    expect(isDomainError(new Error('plain'))).toBe(false);
   });
 
   it('accepts the same plugin twice but refuses another under a taken name', () => {

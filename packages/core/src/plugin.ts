@@ -16,21 +16,33 @@ export interface ProtectionPlugin {
   /** An architecture models hardware; a scheme builds domains out of another mechanism. */
   readonly kind: 'architecture' | 'scheme';
   readonly description: string;
+  /** The npm package that provides it, for listings (`pkeysim plugins`). */
+  readonly packageName?: string;
   register(container: DependencyContainer, config: MachineConfig): void;
 }
 
-const registry = new Map<string, ProtectionPlugin>();
+/**
+ * One registry per process, whichever module system or copy of core loaded a plugin: an ESM CLI
+ * and a plugin loaded through `require` (core's CJS build) must see the same plugins.
+ */
+const REGISTRY_KEY = Symbol.for('pkeysim.plugin-registry');
+const registry: Map<string, ProtectionPlugin> =
+  ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as Map<string, ProtectionPlugin> | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = new Map<string, ProtectionPlugin>());
 
 /**
  * Make a plugin selectable by name. Plugin packages call this when imported, so importing the
- * package is all a user does. Registering the same object twice is harmless; another plugin under
- * a taken name is refused.
+ * package is all a user does. Registering the same plugin twice is harmless: the same object, or the
+ * same package's plugin loaded again through the other module system (its ESM and CJS builds each
+ * register; the first stays). Another plugin under a taken name is refused.
  */
 export function registerPlugin(plugin: ProtectionPlugin): ProtectionPlugin {
   if (!/^[a-z0-9][a-z0-9.-]*$/.test(plugin.name)) {
     throw new DomainError('invalid', `plugin name "${plugin.name}" must be lower case letters, digits, "." or "-"`);
   }
   const existing = registry.get(plugin.name);
+  const samePackage = existing?.packageName !== undefined && existing.packageName === plugin.packageName;
+  if (existing && samePackage && existing.kind === plugin.kind) return existing;
   if (existing && existing !== plugin) {
     throw new DomainError('invalid', `a different plugin is already registered as "${plugin.name}"`);
   }
@@ -38,6 +50,7 @@ export function registerPlugin(plugin: ProtectionPlugin): ProtectionPlugin {
   return plugin;
 }
 
+/** The plugin registered under `name`; a `DomainError('unsupported')` listing the registered ones otherwise. */
 export function getPlugin(name: string): ProtectionPlugin {
   const plugin = registry.get(name);
   if (!plugin) {
@@ -47,6 +60,7 @@ export function getPlugin(name: string): ProtectionPlugin {
   return plugin;
 }
 
+/** Every registered plugin, sorted by name. */
 export function listPlugins(): ProtectionPlugin[] {
   return [...registry.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -46,7 +46,5 @@ export type {
 export { ForwardingMachine } from './forwarding-machine';
 export { SparseRights, SPARSE_MAX_DOMAIN } from './sparse-rights';
 export { PageMap } from './page-map';
-export { CONFORMANCE_CHECKS, type ConformanceCheck } from './conformance/checks';
-export type { ConformanceFailure, ConformanceOptions, MakeMachine } from './conformance/options';
-export { checkConformance, formatConformanceFailures, runCheck } from './conformance/run';
-export { describeConformance } from './conformance/describe';
+// The conformance suite has entry points of its own, so importing the kit loads no test tooling:
+// `@pkeysim/plugin-kit/conformance` (framework-free) and `@pkeysim/plugin-kit/vitest`.

@@ -1,7 +1,8 @@
 import { createMachine, type DomainSpace, type Machine, Privilege, type RightsState } from '@pkeysim/core';
 import '@pkeysim/x86';
 import { describe, expect, it } from 'vitest';
-import { checkConformance, ForwardingMachine, PageMap, SparseRights } from '../src';
+import { ForwardingMachine, PageMap, SparseRights } from '@pkeysim/plugin-kit';
+import { checkConformance } from '@pkeysim/plugin-kit/conformance';
 
 const x86 = (): Machine => createMachine({ arch: 'x86', cpus: 2 }).machine;
 

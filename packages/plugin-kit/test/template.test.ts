@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createMachine, getPlugin, Privilege } from '@pkeysim/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkConformance, formatConformanceFailures } from '../src';
+import { checkConformance, formatConformanceFailures } from '@pkeysim/plugin-kit/conformance';
 
 const workspace = resolve(import.meta.dirname, '../../..');
 const template = resolve(import.meta.dirname, '../template');
@@ -20,9 +20,11 @@ function installOutside(): void {
   }
   // Every workspace package resolves to its sources, so the dependencies' own @pkeysim imports
   // (x86 -> machine-kit, ...) are checked against current code rather than a stale dist build.
+  // The workspace's own path map (package roots and subpath exports such as plugin-kit/vitest).
+  const base = JSON.parse(readFileSync(join(workspace, 'tsconfig.base.json'), 'utf8'));
   const paths: Record<string, string[]> = {};
-  for (const dir of readdirSync(join(workspace, 'packages'))) {
-    paths[`@pkeysim/${dir}`] = [join(workspace, 'packages', dir, 'src/index.ts')];
+  for (const [name, targets] of Object.entries(base.compilerOptions.paths as Record<string, string[]>)) {
+    paths[name] = targets.map((target) => join(workspace, target));
   }
   writeFileSync(join(outside, 'package.json'), JSON.stringify(pkg, null, 2));
   // Third-party dependencies (tsyringe, vitest) come from the workspace's install; @pkeysim/* from sources.
@@ -45,11 +47,11 @@ describe('the template plugin, built as an outside package', () => {
 
   it('registers itself with core when imported, and passes the conformance suite', async () => {
     await import(/* @vite-ignore */ join(outside, 'src/index.ts'));
-    const plugin = getPlugin('example-wponly');
+    const plugin = getPlugin('example-wpinit');
     expect(plugin.kind).toBe('scheme');
-    const make = () => createMachine({ arch: 'example-wponly', cpus: 2 }).machine;
+    const make = () => createMachine({ arch: 'example-wpinit', cpus: 2 }).machine;
     const failures = checkConformance(make);
     expect(formatConformanceFailures(failures)).toEqual([]);
-    expect(make().domainSpace(Privilege.Supervisor)?.info.id).toBe('wponly.pks');
+    expect(make().domainSpace(Privilege.Supervisor)?.info.id).toBe('wpinit.pks');
   });
 });

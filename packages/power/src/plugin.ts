@@ -5,6 +5,7 @@ import { PowerMachine } from './machine';
 
 export const powerPlugin: ProtectionPlugin = Object.freeze({
   name: 'power',
+  packageName: '@pkeysim/power',
   kind: 'architecture' as const,
   description:
     'POWER (Book3S-64, hash MMU) storage keys: 32 keys, AMR/IAMR shared by user and kernel, UAMOR, DSI/ISI faults',

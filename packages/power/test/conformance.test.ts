@@ -1,5 +1,5 @@
 import { createMachine } from '@pkeysim/core';
-import { describeConformance } from '@pkeysim/plugin-kit';
+import { describeConformance } from '@pkeysim/plugin-kit/vitest';
 import '../src/index';
 
 // The plugin-kit conformance suite, with no known deviations.

@@ -4,6 +4,7 @@ import { PageTableMachine } from './machine';
 
 export const pagetablePlugin: ProtectionPlugin = Object.freeze({
   name: 'pagetable',
+  packageName: '@pkeysim/scheme-pagetable',
   kind: 'scheme' as const,
   description:
     'domains without keys: PTE permission bits flipped with a local flush and a cross-CPU shootdown (rights global to the address space)',

@@ -4,6 +4,7 @@ import { VirtualKeyMachine } from './machine';
 
 export const vkeysPlugin: ProtectionPlugin = Object.freeze({
   name: 'vkeys',
+  packageName: '@pkeysim/scheme-vkeys',
   kind: 'scheme' as const,
   description: 'libmpk-style virtual keys: unlimited domains over the x86 PKS/PKU keys by eviction and re-tagging',
   register(container: DependencyContainer, _config: MachineConfig): void {

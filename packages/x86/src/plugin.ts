@@ -5,6 +5,7 @@ import { X86Machine } from './machine';
 
 export const x86Plugin: ProtectionPlugin = Object.freeze({
   name: 'x86',
+  packageName: '@pkeysim/x86',
   kind: 'architecture' as const,
   description:
     'x86-64 with protection keys: PKU (PKRU, user pages) and PKS (IA32_PKRS, supervisor pages), 4- or 5-level paging',

@@ -2,7 +2,9 @@ import type { CliCommand } from '../command';
 import { campaignCommand } from './campaign';
 import { checkCommand } from './check';
 import { demoCommand } from './demo';
+import { examplesCommand } from './examples';
 import { keysCommand } from './keys';
+import { pluginsCommand } from './plugins';
 import { replayCommand } from './replay';
 import { runCommand } from './run';
 import { selftestCommand } from './selftest';
@@ -26,4 +28,6 @@ export const COMMANDS: readonly CliCommand[] = [
   campaignCommand,
   runCommand,
   demoCommand,
+  pluginsCommand,
+  examplesCommand,
 ];

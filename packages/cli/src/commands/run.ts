@@ -12,7 +12,8 @@ import {
   ScenarioError,
 } from '@pkeysim/scenario';
 import type { CliCommand, CommandContext } from '../command';
-import { fileReadError } from '../errors';
+import { fileReadError, systemErrorCode } from '../errors';
+import { shippedExampleFor } from '../examples';
 import { ExitCode } from '../exit-codes';
 import { LineWriter } from '../output';
 
@@ -44,6 +45,8 @@ async function readInput(path: string, context: CommandContext): Promise<string>
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
+    const shipped = systemErrorCode(error) === 'ENOENT' ? shippedExampleFor(path) : undefined;
+    if (shipped) return readFile(shipped, 'utf8');
     throw fileReadError(path, error);
   }
 }

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import {
-  Deny,
   DENY_ALL_FLAGS,
   DomainError,
   ForwardingMachine,
@@ -21,15 +20,16 @@ import { X86Machine } from '@pkeysim/x86';
 const WRITE_PROTECTED = 0xaaaaaaa8;
 
 /**
- * Supervisor keys that can only take writes away: the x86 PKS register underneath, with access
- * denial refused. A scheme for write-protecting kernel data (page tables, credentials) where reads
- * must never fault.
+ * Supervisor keys that start write-protected instead of access-disabled: the x86 PKS register
+ * underneath, with a different initial value. Reads of a fresh key's pages work and writes fault
+ * until the owner opens a window: read-only-at-rest as the default policy. Every other rule is
+ * PKS's own; this class validates its arguments, then delegates.
  */
-export class WriteProtectSpace implements DomainSpace {
+export class WriteProtectedInitSpace implements DomainSpace {
   readonly info: DomainSpaceInfo;
 
   constructor(private readonly pks: DomainSpace) {
-    this.info = Object.freeze({ ...pks.info, id: 'wponly.pks', deniable: Deny.Write });
+    this.info = Object.freeze({ ...pks.info, id: 'wpinit.pks' });
   }
 
   available(cpu: number): boolean {
@@ -47,6 +47,7 @@ export class WriteProtectSpace implements DomainSpace {
   load(cpu: number, state: RightsState): void {
     this.pks.load(cpu, state);
   }
+  /** The only change from PKS: every key but the default starts write-disabled, not access-disabled. */
   initialState(): RightsState {
     return rightsState(WRITE_PROTECTED);
   }
@@ -54,12 +55,12 @@ export class WriteProtectSpace implements DomainSpace {
     return this.pks.denialsOf(state, domain);
   }
   withDenials(state: RightsState, domain: number, denials: Denials): RightsState {
-    // Validate everything before delegating, so a refusal changes nothing.
+    // Validate everything before delegating, so a refusal changes nothing and names this scheme.
     if (!Number.isInteger(denials) || (denials & ~DENY_ALL_FLAGS) !== 0) {
       throw new DomainError('invalid', `denials 0x${Number(denials).toString(16)} use unknown flags`);
     }
     if ((denials & ~this.info.deniable) !== 0) {
-      throw new DomainError('unsupported', 'this scheme only write-protects: reads are never denied');
+      throw new DomainError('unsupported', `${this.info.id} cannot deny execution or reads alone (x86 keys)`);
     }
     return this.pks.withDenials(state, domain, denials);
   }
@@ -68,14 +69,14 @@ export class WriteProtectSpace implements DomainSpace {
   }
 }
 
-/** An x86 machine whose supervisor pages are governed by {@link WriteProtectSpace}; no user keys. */
-export class WriteProtectMachine extends ForwardingMachine<X86Machine> {
-  override readonly arch: string = 'example-wponly';
-  private readonly space: WriteProtectSpace;
+/** An x86 machine whose supervisor pages are governed by {@link WriteProtectedInitSpace}; no user keys. */
+export class WriteProtectedInitMachine extends ForwardingMachine<X86Machine> {
+  override readonly arch: string = 'example-wpinit';
+  private readonly space: WriteProtectedInitSpace;
 
   constructor(inner: X86Machine) {
     super(inner);
-    this.space = new WriteProtectSpace(inner.domainSpace(Privilege.Supervisor)!);
+    this.space = new WriteProtectedInitSpace(inner.domainSpace(Privilege.Supervisor)!);
   }
 
   override domainSpace(governs: Privilege): DomainSpace | undefined {
@@ -83,12 +84,14 @@ export class WriteProtectMachine extends ForwardingMachine<X86Machine> {
   }
 }
 
-export const wpOnlyPlugin: ProtectionPlugin = registerPlugin({
-  name: 'example-wponly',
+/** Selected by name: `createMachine({ arch: 'example-wpinit' })`, `pkeysim --plugin . ... --arch example-wpinit`. */
+export const wpInitPlugin: ProtectionPlugin = registerPlugin({
+  name: 'example-wpinit',
   kind: 'scheme',
-  description: 'x86 supervisor keys restricted to write protection (template plugin)',
+  packageName: 'pkeysim-plugin-wpinit',
+  description: 'x86 supervisor keys that start write-protected instead of access-disabled (template plugin)',
   register(container, config: MachineConfig) {
-    const machine = new WriteProtectMachine(X86Machine.fromConfig({ ...config, arch: 'x86' }));
+    const machine = new WriteProtectedInitMachine(X86Machine.fromConfig({ ...config, arch: 'x86' }));
     container.register(TOKENS.Machine, { useValue: machine });
   },
 });

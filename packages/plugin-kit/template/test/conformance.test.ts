@@ -1,4 +1,5 @@
-import { createMachine, describeConformance } from '@pkeysim/plugin-kit';
+import { createMachine } from '@pkeysim/plugin-kit';
+import { describeConformance } from '@pkeysim/plugin-kit/vitest';
 import '../src';
 
-describeConformance('example-wponly', () => createMachine({ arch: 'example-wponly', cpus: 2 }).machine);
+describeConformance('example-wpinit', () => createMachine({ arch: 'example-wpinit', cpus: 2 }).machine);

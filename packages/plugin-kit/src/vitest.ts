@@ -1,7 +1,13 @@
+// `@pkeysim/plugin-kit/vitest`: the conformance suite as vitest tests. The only entry point that
+// loads vitest (an optional peer dependency), so nothing else in the kit needs a test framework.
+import {
+  CONFORMANCE_CHECKS,
+  checkKnownFailures,
+  runCheck,
+  type ConformanceOptions,
+  type MakeMachine,
+} from '@pkeysim/plugin-kit/conformance';
 import { describe, it } from 'vitest';
-import { CONFORMANCE_CHECKS } from './checks';
-import type { ConformanceOptions, MakeMachine } from './options';
-import { checkKnownFailures, runCheck } from './run';
 
 /**
  * The conformance suite as vitest tests: call it at the top level of a test file and it registers
