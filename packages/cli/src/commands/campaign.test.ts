@@ -34,7 +34,7 @@ describe('pkeysim campaign', () => {
     expect(run.stdout).not.toMatch(ANSI_ESCAPE);
   });
 
-  it('--json ends with one JSON object holding the CampaignResult fields', async () => {
+  it("--json prints only one JSON document: the schema and the CampaignResult fields", async () => {
     const run = await runCli(['campaign', 'pmem', '--seed', '2', '--protection', 'off', '--json']);
     expect(run.code).toBe(0);
     const result = lastJson(run.lines);

@@ -1,0 +1,93 @@
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { Option } from 'commander';
+import type { CommandContext } from './command';
+import { OutputError } from './errors';
+import { ExitCode } from './exit-codes';
+import { LineWriter } from './output';
+
+/** `-o, --output FILE`: every command that prints a report takes it (docs/output.md). */
+export function outputOption(): Option {
+  return new Option('-o, --output <file>', 'write the report to FILE instead of stdout (atomically; "-" is stdout)');
+}
+
+/** Where a command's report goes: a writer for its lines, and the end of the run. */
+export interface ReportTarget {
+  readonly out: LineWriter;
+  /** Flush; a file is renamed into place when `keep` (the run completed), removed otherwise. */
+  close(keep: boolean): Promise<void>;
+}
+
+/**
+ * Open a command's report: stdout, or `path` written atomically. The lines go to `<path>.tmp-<pid>`
+ * beside the file, which is flushed to disk and renamed over `path` only when the run completes, so
+ * a reader never sees half a report and a failed run leaves `path` as it was.
+ */
+export async function openReport(context: CommandContext, path: string | undefined): Promise<ReportTarget> {
+  if (path === undefined || path === '-') {
+    const out = new LineWriter(context.io.stdout);
+    return { out, close: () => out.finish() };
+  }
+  const temporary = `${path}.tmp-${process.pid}`;
+  let handle: FileHandle;
+  try {
+    handle = await open(temporary, 'w', 0o666);
+  } catch (error) {
+    throw new OutputError(path, error);
+  }
+  const stream = handle.createWriteStream({ autoClose: false, highWaterMark: 1 << 16 });
+  const out = new LineWriter(stream, path);
+  let closed = false;
+  return {
+    out,
+    async close(keep) {
+      if (closed) return;
+      closed = true;
+      try {
+        await out.finish();
+        await new Promise<void>((resolve, reject) => {
+          stream.once('error', reject);
+          stream.end(resolve);
+        });
+        if (keep) await handle.sync();
+      } catch (error) {
+        await discard(handle, temporary);
+        throw error instanceof OutputError ? error : new OutputError(path, error);
+      }
+      await handle.close().catch(() => undefined);
+      if (!keep) return void (await rm(temporary, { force: true }));
+      try {
+        await rename(temporary, path);
+      } catch (error) {
+        await rm(temporary, { force: true });
+        throw new OutputError(path, error);
+      }
+    },
+  };
+}
+
+async function discard(handle: FileHandle, temporary: string): Promise<void> {
+  await handle.close().catch(() => undefined);
+  await rm(temporary, { force: true }).catch(() => undefined);
+}
+
+/**
+ * Run `produce` with the command's report open and close it by the exit code: a run that completed
+ * (0, or 1 for a failed check: the report says what failed) keeps its file; bad input, a bug or a
+ * write error leaves none. Write errors become {@link OutputError}.
+ */
+export async function withReport(
+  context: CommandContext,
+  path: string | undefined,
+  produce: (out: LineWriter) => Promise<ExitCode>,
+): Promise<ExitCode> {
+  const target = await openReport(context, path);
+  let code: ExitCode;
+  try {
+    code = await produce(target.out);
+  } catch (error) {
+    await target.close(false).catch(() => undefined);
+    throw error;
+  }
+  await target.close(code === ExitCode.Success || code === ExitCode.Failed);
+  return code;
+}
