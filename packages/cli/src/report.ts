@@ -1,4 +1,6 @@
-import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { Option } from 'commander';
 import type { CommandContext } from './command';
 import { OutputError } from './errors';
@@ -28,13 +30,13 @@ export async function openReport(context: CommandContext, path: string | undefin
     return { out, close: () => out.finish() };
   }
   const temporary = `${path}.tmp-${process.pid}`;
-  let handle: FileHandle;
+  // flush: fsync before close, so the renamed file has its contents even after a crash.
+  const stream = createWriteStream(temporary, { flags: 'w', flush: true, highWaterMark: 1 << 16 });
   try {
-    handle = await open(temporary, 'w', 0o666);
+    await once(stream, 'open');
   } catch (error) {
     throw new OutputError(path, error);
   }
-  const stream = handle.createWriteStream({ autoClose: false, highWaterMark: 1 << 16 });
   const out = new LineWriter(stream, path);
   let closed = false;
   return {
@@ -44,30 +46,23 @@ export async function openReport(context: CommandContext, path: string | undefin
       closed = true;
       try {
         await out.finish();
-        await new Promise<void>((resolve, reject) => {
-          stream.once('error', reject);
-          stream.end(resolve);
-        });
-        if (keep) await handle.sync();
+        const ended = once(stream, 'close');
+        stream.end();
+        await ended;
       } catch (error) {
-        await discard(handle, temporary);
+        stream.destroy();
+        await rm(temporary, { force: true }).catch(() => undefined);
         throw error instanceof OutputError ? error : new OutputError(path, error);
       }
-      await handle.close().catch(() => undefined);
       if (!keep) return void (await rm(temporary, { force: true }));
       try {
         await rename(temporary, path);
       } catch (error) {
-        await rm(temporary, { force: true });
+        await rm(temporary, { force: true }).catch(() => undefined);
         throw new OutputError(path, error);
       }
     },
   };
-}
-
-async function discard(handle: FileHandle, temporary: string): Promise<void> {
-  await handle.close().catch(() => undefined);
-  await rm(temporary, { force: true }).catch(() => undefined);
 }
 
 /**
