@@ -56,7 +56,13 @@ function source(text: string): LineSource {
 
 async function check(text: string, expect = false) {
   const memory = createMemoryIo();
-  const code = await runCheck(source(text), { expect, json: false }, toyEngine, contextFor(memory.io), new LineWriter(memory.io.stdout));
+  const code = await runCheck(
+    source(text),
+    { expect, json: false },
+    toyEngine,
+    contextFor(memory.io),
+    new LineWriter(memory.io.stdout),
+  );
   return { code, stdout: memory.stdout(), stderr: memory.stderr() };
 }
 
@@ -123,7 +129,13 @@ describe('runCheck', () => {
     const memory = createMemoryIo();
     const io: Io = { ...memory.io, stdout: slow };
     const input = Array.from({ length: count }, (_, i) => `{"id":"v${i}","n":${i}}`).join('\n');
-    const code = await runCheck(source(input), { expect: false, json: false }, toyEngine, contextFor(io), new LineWriter(io.stdout));
+    const code = await runCheck(
+      source(input),
+      { expect: false, json: false },
+      toyEngine,
+      contextFor(io),
+      new LineWriter(io.stdout),
+    );
     expect(code).toBe(0);
     slow.end();
     await once(slow, 'finish');
@@ -143,7 +155,13 @@ describe('runCheck', () => {
     const memory = createMemoryIo();
     const io: Io = { ...memory.io, stdout: closing };
     const input = Array.from({ length: 100 }, (_, i) => `{"id":"v${i}","n":${i}}`).join('\n');
-    const code = await runCheck(source(input), { expect: false, json: false }, toyEngine, contextFor(io), new LineWriter(io.stdout));
+    const code = await runCheck(
+      source(input),
+      { expect: false, json: false },
+      toyEngine,
+      contextFor(io),
+      new LineWriter(io.stdout),
+    );
     expect(code).toBe(0);
     expect(written).toBeLessThan(100);
   });

@@ -1,3 +1,4 @@
+import type { CampaignResult, StrayKind } from '@pkeysim/kernel';
 import { z } from 'zod';
 import { SCHEMA } from './names';
 
@@ -11,13 +12,28 @@ import { SCHEMA } from './names';
 const count = z.number().int().nonnegative();
 const schemaField = <const S extends string>(name: S) => z.literal(name).describe('the document and its version');
 
+/** Fails to compile when the kernel's type gains a member the definition lacks. */
+type Covers<Defined, Actual> = [Actual] extends [Defined] ? true : never;
+const covered = <T extends true>(proof: T) => proof;
+
 const campaignMode = z.enum(['relaxed', 'strict', 'soft']);
+const strayKind = z.enum([
+  'random-address',
+  'wrong-thread',
+  'leaked-global-kmap',
+  'write-after-kunmap',
+  'pte-bit-flip',
+]);
+const campaignConsumer = z.enum(['pmem', 'pgtable', 'ro-at-rest']);
+covered<Covers<z.infer<typeof strayKind>, StrayKind>>(true);
+covered<Covers<z.infer<typeof campaignConsumer>, CampaignResult['consumer']>>(true);
+covered<Covers<z.infer<typeof campaignMode>, CampaignResult['mode']>>(true);
 const strayCount = z.strictObject({ attempted: count, blocked: count, landed: count });
 
 export const campaignDocument = z
   .strictObject({
     schema: schemaField(SCHEMA.campaign),
-    consumer: z.enum(['pmem', 'pgtable', 'ro-at-rest']),
+    consumer: campaignConsumer,
     seed: count,
     protection: z.boolean(),
     mode: campaignMode,
@@ -33,10 +49,7 @@ export const campaignDocument = z
     domain_switches: count,
     modeled_cycles: z.number().nonnegative(),
     cycles_per_switch: z.number().nonnegative(),
-    by_kind: z.partialRecord(
-      z.enum(['random-address', 'wrong-thread', 'leaked-global-kmap', 'write-after-kunmap']),
-      strayCount,
-    ),
+    by_kind: z.partialRecord(strayKind, strayCount),
     notes: z.array(z.string()),
   })
   .meta({ title: 'pkeysim campaign --json', description: 'One stray-write campaign against one consumer.' });
