@@ -37,6 +37,9 @@ export async function openReport(context: CommandContext, path: string | undefin
   } catch (error) {
     throw new OutputError(path, error);
   }
+  // Write errors are read from the writer and from end(); a destroyed stream re-emits its error a
+  // tick later, when nobody may be listening, which must not crash the process.
+  stream.on('error', () => undefined);
   const out = new LineWriter(stream, path);
   let closed = false;
   return {
@@ -50,7 +53,11 @@ export async function openReport(context: CommandContext, path: string | undefin
         stream.end();
         await ended;
       } catch (error) {
-        stream.destroy();
+        if (!stream.closed) {
+          const gone = once(stream, 'close').catch(() => undefined);
+          stream.destroy();
+          await gone;
+        }
         await rm(temporary, { force: true }).catch(() => undefined);
         throw error instanceof OutputError ? error : new OutputError(path, error);
       }
