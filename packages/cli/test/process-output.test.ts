@@ -82,6 +82,17 @@ describe('pkeysim piped into a reader that stops early (| head -n 1)', () => {
   });
 });
 
+describe('the installed command in a pipeline', () => {
+  it("campaign --json | node -e 'JSON.parse(...)': stdout is one JSON document", { timeout: 60_000 }, () => {
+    const parse = `process.stdout.write(JSON.parse(require('fs').readFileSync(0, 'utf8')).schema)`;
+    const script = `set -o pipefail; ${quote([process.execPath, bin, 'campaign', 'pmem', '--seed', '1', '--json'])} | ${quote([process.execPath, '-e', parse])}`;
+    const run = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('pkeysim.campaign/1');
+  });
+});
+
 describe('-o FILE on a file that cannot grow (ulimit -f: EFBIG)', () => {
   it(
     'exit 1, one line naming the file, and the previous file untouched with no temporary left',
