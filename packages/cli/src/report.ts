@@ -90,6 +90,11 @@ export async function withReport(
     await target.close(false).catch(() => undefined);
     throw error;
   }
-  await target.close(code === ExitCode.Success || code === ExitCode.Failed);
+  const completed = code === ExitCode.Success || code === ExitCode.Failed;
+  // After bad input or a bug the report is dropped anyway, and its code wins over a write error
+  // (main still names a failed stdout in one more line).
+  await target.close(completed).catch((error: unknown) => {
+    if (completed || !(error instanceof OutputError)) throw error;
+  });
   return code;
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { SAMPLE_VECTORS_PATH } from '@pkeysim/x86';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OutputError } from '../src/errors';
 import { createMemoryIo } from '../src/io';
@@ -88,6 +89,20 @@ describe('a failed write to stdout fails the run', () => {
     const run = await runWithStdout(['run', bad], failingStream('ENOSPC'));
     expect(run.code).toBe(2);
     expect(run.stderr).not.toMatch(/cannot write/);
+  });
+
+  it('bad input found after output began still exits 2, and the write error is named too', async () => {
+    const vectors = join(scratch, 'mixed.jsonl');
+    const first = readFileSync(SAMPLE_VECTORS_PATH, 'utf8').split('\n')[0];
+    writeFileSync(vectors, `${first}\nnot json\n`);
+    // The vector's line gets through; the summary line after the malformed one hits the full disk.
+    const run = await runWithStdout(['check', vectors, '--expect'], failingStream('ENOSPC', 1));
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n')).toEqual([
+      expect.stringMatching(/^pkeysim: .*mixed.jsonl:2: /),
+      'pkeysim: cannot write stdout: no space left on device (ENOSPC)',
+      '',
+    ]);
   });
 
   it.each(commands)('%s: a closed pipe (EPIPE) is quiet and exits 0', { timeout: 60_000 }, async (_name, args) => {
