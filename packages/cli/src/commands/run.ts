@@ -30,16 +30,17 @@ kernel, deterministically: the same file and seed give the same log. Prints the 
 op, access decision, rights-register write, context switch, entry/exit, fault and kernel log line),
 the modeled cost per CPU and per event, and whether every assertion under expect: held.
 
-Exit codes: 0 every assertion held, 1 an assertion failed, 2 bad input (the file, or --costs).
+Exit codes: 0 every assertion held, 1 an assertion failed or the report could not be written,
+2 bad input (the file, or --costs).
+
+--json prints JSON Lines (one JSON document per line, schema pkeysim.run/1 on every line): each
+event, then {"type":"costs"}, then {"type":"result"}. See docs/output.md.
 
 Examples:
   pkeysim run examples/context-switch.yaml
   pkeysim run examples/pmem-stray-write.yaml --json | jq -c 'select(.type == "fault")'
-  pkeysim run my.yaml -o run.log             the report in a file, written atomically
-
---json prints JSON Lines (one JSON document per line, schema pkeysim.run/1 on every line): each
-event, then {"type":"costs"}, then {"type":"result"}. See docs/output.md.
-  pkeysim run my.yaml --costs my-costs.yaml    cycles per event from a file (overrides the scenario's)`;
+  pkeysim run my.yaml --costs my-costs.yaml    cycles per event from a file (overrides the scenario's)
+  pkeysim run my.yaml -o run.log               the report in a file, written atomically`;
 
 /** Read a file named on the command line ("-" is stdin). */
 async function readInput(path: string, context: CommandContext): Promise<string> {
