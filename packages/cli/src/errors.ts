@@ -31,3 +31,39 @@ export function fileReadError(path: string, error: unknown): UsageError {
   const reason = (code && FILE_ERROR_REASONS[code]) ?? (error instanceof Error ? error.message : String(error));
   return new UsageError(`cannot read ${path}: ${reason}`);
 }
+
+const WRITE_ERROR_REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  EBADF: 'bad file descriptor',
+  EFBIG: 'file too large',
+  EROFS: 'read-only file system',
+  ...FILE_ERROR_REASONS,
+  ENOENT: 'no such file or directory',
+};
+
+/**
+ * The report could not be written: stdout or the `-o` file failed (a full disk, an I/O error).
+ * `main` prints its message as one line and exits with {@link ExitCode.WriteFailed}. A closed pipe
+ * (EPIPE, `pkeysim ... | head`) is not one of these: the reader left on purpose.
+ */
+export class OutputError extends Error {
+  override readonly name = 'OutputError';
+  readonly exitCode = ExitCode.WriteFailed;
+
+  constructor(
+    /** "stdout" or the file's path. */
+    readonly destination: string,
+    error: unknown,
+  ) {
+    const code = systemErrorCode(error);
+    const reason = (code && WRITE_ERROR_REASONS[code]) ?? (error instanceof Error ? error.message : String(error));
+    super(`cannot write ${destination}: ${reason}${code ? ` (${code})` : ''}`, { cause: error });
+  }
+}
+
+/** EPIPE: whoever read our output went away (`| head`). Not a failure: stop writing, quietly. */
+export function isBrokenPipe(error: unknown): boolean {
+  return systemErrorCode(error) === 'EPIPE';
+}

@@ -2,7 +2,8 @@ import 'reflect-metadata';
 
 export { main } from './main';
 export { ExitCode, worstExitCode } from './exit-codes';
-export { UsageError } from './errors';
+export { OutputError, UsageError } from './errors';
+export { SCHEMA } from './json/names';
 export { type Io, type MemoryIo, type OutputStream, createMemoryIo, processIo } from './io';
 export { type Colors, colorEnabled } from './color';
 export type { CliCommand, CommandContext } from './command';

@@ -1,13 +1,14 @@
 import { type Command, CommanderError } from 'commander';
 import { colorsFor } from './color';
 import type { CommandContext } from './command';
-import { UsageError } from './errors';
-import { ExitCode } from './exit-codes';
+import { OutputError, UsageError } from './errors';
+import { ExitCode, worstExitCode } from './exit-codes';
 import { type Io, processIo } from './io';
 import { loadPluginsFor } from './plugins';
 import type { PluginSources } from './plugins/load';
 import { pluginShortfall } from './plugins/shortfall';
 import { commandPath, createProgram } from './program';
+import { StdoutWatch } from './stdout-watch';
 
 /**
  * Run the CLI on `argv` (the arguments after the program name, e.g. `['check', '--expect']`) and
@@ -15,6 +16,17 @@ import { commandPath, createProgram } from './program';
  * mistake is one line, `pkeysim: <message>`, on stderr; see {@link ExitCode} for the codes.
  */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  // A failed write to stdout is a failure of the run, whoever wrote (docs/output.md).
+  const stdout = new StdoutWatch(io.stdout);
+  const code = await runMain(argv, io, stdout);
+  const failure = await stdout.settle();
+  if (!failure) return code;
+  const c = colorsFor(io.stderr, io.env ?? process.env);
+  io.stderr.write(`${c.red(c.bold('pkeysim:'))} ${failure.message}\n`);
+  return worstExitCode(code, failure.exitCode);
+}
+
+async function runMain(argv: readonly string[], io: Io, stdout: StdoutWatch): Promise<ExitCode> {
   const env = io.env ?? process.env;
   const withEnv: Io = { ...io, env };
   const colors = { stdout: colorsFor(io.stdout, env), stderr: colorsFor(io.stderr, env) };
@@ -69,6 +81,11 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       return shortfall.exitCode;
     }
     if (error instanceof UsageError) {
+      report(error.message);
+      return error.exitCode;
+    }
+    if (error instanceof OutputError) {
+      if (error.destination === 'stdout') stdout.acknowledge();
       report(error.message);
       return error.exitCode;
     }

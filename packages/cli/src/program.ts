@@ -11,9 +11,10 @@ import { cliVersion } from './version';
 const EXIT_CODES_HELP = `
 Exit codes:
   0  success
-  1  a check or assertion failed
+  1  a check or assertion failed, or the report could not be written (disk full, I/O error)
   2  bad input: usage error, unreadable file, malformed lines
-  3  internal error (a bug in pkeysim)`;
+  3  internal error (a bug in pkeysim)
+A closed pipe (pkeysim ... | head) is not an error. Output formats, -o FILE: docs/output.md`;
 
 /** Help styling; commander strips it again when the stream has no colour. */
 const helpStyle = pc.createColors(true);

@@ -69,9 +69,9 @@ describe('pkeysim check on the bundled sample', () => {
     expect(run.lines).toHaveLength(411);
   });
 
-  it('--expect --json ends with a JSON summary', async () => {
+  it('--expect --json ends with a JSON summary line carrying the schema', async () => {
     const run = await runCli(['check', '--sample', '--expect', '--json']);
-    expect(run.lines.at(-1)).toBe('{"passed":411,"failed":0}');
+    expect(run.lines.at(-1)).toBe('{"schema":"pkeysim.check/1","type":"summary","passed":411,"failed":0}');
   });
 });
 

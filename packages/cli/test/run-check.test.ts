@@ -3,6 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { LineSource } from '../src/check/lines';
 import { runCheck } from '../src/check/run-check';
+import { LineWriter } from '../src/output';
 import type { VectorEngine } from '../src/check/vector-engine';
 import { colorsFor } from '../src/color';
 import type { CommandContext } from '../src/command';
@@ -56,7 +57,13 @@ function source(text: string): LineSource {
 
 async function check(text: string, expect = false) {
   const memory = createMemoryIo();
-  const code = await runCheck(source(text), { expect, json: false }, toyEngine, contextFor(memory.io));
+  const code = await runCheck(
+    source(text),
+    { expect, json: false },
+    toyEngine,
+    contextFor(memory.io),
+    new LineWriter(memory.io.stdout),
+  );
   return { code, stdout: memory.stdout(), stderr: memory.stderr() };
 }
 
@@ -94,15 +101,18 @@ describe('runCheck', () => {
     expect(run.stdout).toBe('{"id":"b","doubled":4}\n');
   });
 
-  it('the --json summary is a JSON object', async () => {
+  it('--json tags every line with the schema and ends with a summary line', async () => {
     const memory = createMemoryIo();
     await runCheck(
       source('{"id":"a","n":1,"expect":2}\n'),
       { expect: true, json: true },
       toyEngine,
       contextFor(memory.io),
+      new LineWriter(memory.io.stdout),
     );
-    expect(memory.stdout().trimEnd().split('\n').at(-1)).toBe('{"passed":1,"failed":0}');
+    const lines = memory.stdout().trimEnd().split('\n');
+    expect(lines[0]).toBe('{"schema":"pkeysim.check/1","type":"vector","id":"a","doubled":2}');
+    expect(lines.at(-1)).toBe('{"schema":"pkeysim.check/1","type":"summary","passed":1,"failed":0}');
   });
 
   it('waits for a slow reader instead of buffering the whole output (backpressure)', async () => {
@@ -120,7 +130,13 @@ describe('runCheck', () => {
     const memory = createMemoryIo();
     const io: Io = { ...memory.io, stdout: slow };
     const input = Array.from({ length: count }, (_, i) => `{"id":"v${i}","n":${i}}`).join('\n');
-    const code = await runCheck(source(input), { expect: false, json: false }, toyEngine, contextFor(io));
+    const code = await runCheck(
+      source(input),
+      { expect: false, json: false },
+      toyEngine,
+      contextFor(io),
+      new LineWriter(io.stdout),
+    );
     expect(code).toBe(0);
     slow.end();
     await once(slow, 'finish');
@@ -140,7 +156,13 @@ describe('runCheck', () => {
     const memory = createMemoryIo();
     const io: Io = { ...memory.io, stdout: closing };
     const input = Array.from({ length: 100 }, (_, i) => `{"id":"v${i}","n":${i}}`).join('\n');
-    const code = await runCheck(source(input), { expect: false, json: false }, toyEngine, contextFor(io));
+    const code = await runCheck(
+      source(input),
+      { expect: false, json: false },
+      toyEngine,
+      contextFor(io),
+      new LineWriter(io.stdout),
+    );
     expect(code).toBe(0);
     expect(written).toBeLessThan(100);
   });

@@ -1,13 +1,14 @@
 import type { CommandContext } from '../command';
 import { ExitCode, worstExitCode } from '../exit-codes';
-import { LineWriter } from '../output';
+import { SCHEMA } from '../json/names';
+import type { LineWriter } from '../output';
 import { type LineSource, numberedLines } from './lines';
 import type { VectorEngine } from './vector-engine';
 
 export interface CheckOptions {
   /** Compare each output with the vector's recorded result and print a summary. */
   readonly expect: boolean;
-  /** Print the summary as a JSON object instead of `N passed, M failed`. */
+  /** JSON Lines with the schema on every line: `{"schema","type":"vector",...}` and a `summary` line. */
   readonly json: boolean;
 }
 
@@ -16,10 +17,10 @@ export interface CheckTally {
   failed: number;
 }
 
-/** The last stdout line of `check --expect`: exactly `N passed, M failed`. */
+/** The last stdout line of `check --expect`: exactly `N passed, M failed`, or its JSON line. */
 export function formatSummary(tally: CheckTally, json: boolean): string {
   return json
-    ? JSON.stringify({ passed: tally.passed, failed: tally.failed })
+    ? JSON.stringify({ schema: SCHEMA.check, type: 'summary', passed: tally.passed, failed: tally.failed })
     : `${tally.passed} passed, ${tally.failed} failed`;
 }
 
@@ -34,49 +35,45 @@ export async function runCheck<V extends { readonly id: string }>(
   options: CheckOptions,
   engine: VectorEngine<V>,
   context: CommandContext,
+  out: LineWriter,
 ): Promise<ExitCode> {
   const { io, report, colors } = context;
-  const out = new LineWriter(io.stdout);
   const tally: CheckTally = { passed: 0, failed: 0 };
   let exitCode: ExitCode = ExitCode.Success;
-  try {
-    for await (const line of numberedLines(source)) {
-      if (line.text.trim() === '') continue;
-      const where = `${source.label}:${line.number}`;
-      const parsed = engine.parse(line.text);
-      if (!parsed.ok) {
-        report(`${where}: ${parsed.issue.field}: ${parsed.issue.message}`);
-        exitCode = worstExitCode(exitCode, ExitCode.BadInput);
-        continue;
-      }
-      const { vector } = parsed;
-      let output: Record<string, unknown>;
-      try {
-        output = engine.run(vector);
-      } catch (error) {
-        // The parser accepted the vector, so the model throwing is a bug in pkeysim, not bad input.
-        report(`${where}: ${vector.id}: internal error: ${error instanceof Error ? error.message : String(error)}`);
-        exitCode = worstExitCode(exitCode, ExitCode.Internal);
-        if (options.expect) tally.failed++;
-        continue;
-      }
-      await out.line(JSON.stringify(output));
-      if (out.closed) break;
-      if (!options.expect) continue;
-      const mismatches = engine.compare(vector, output);
-      if (mismatches.length === 0) {
-        tally.passed++;
-        continue;
-      }
-      tally.failed++;
-      exitCode = worstExitCode(exitCode, ExitCode.Failed);
-      for (const mismatch of mismatches) {
-        io.stderr.write(`${colors.stderr.red('FAIL')} ${where}: ${vector.id}: ${mismatch}\n`);
-      }
+  for await (const line of numberedLines(source)) {
+    if (line.text.trim() === '') continue;
+    const where = `${source.label}:${line.number}`;
+    const parsed = engine.parse(line.text);
+    if (!parsed.ok) {
+      report(`${where}: ${parsed.issue.field}: ${parsed.issue.message}`);
+      exitCode = worstExitCode(exitCode, ExitCode.BadInput);
+      continue;
     }
-    if (options.expect) await out.line(formatSummary(tally, options.json));
-  } finally {
-    out.release();
+    const { vector } = parsed;
+    let output: Record<string, unknown>;
+    try {
+      output = engine.run(vector);
+    } catch (error) {
+      // The parser accepted the vector, so the model throwing is a bug in pkeysim, not bad input.
+      report(`${where}: ${vector.id}: internal error: ${error instanceof Error ? error.message : String(error)}`);
+      exitCode = worstExitCode(exitCode, ExitCode.Internal);
+      if (options.expect) tally.failed++;
+      continue;
+    }
+    await out.line(JSON.stringify(options.json ? { schema: SCHEMA.check, type: 'vector', ...output } : output));
+    if (out.closed) break;
+    if (!options.expect) continue;
+    const mismatches = engine.compare(vector, output);
+    if (mismatches.length === 0) {
+      tally.passed++;
+      continue;
+    }
+    tally.failed++;
+    exitCode = worstExitCode(exitCode, ExitCode.Failed);
+    for (const mismatch of mismatches) {
+      io.stderr.write(`${colors.stderr.red('FAIL')} ${where}: ${vector.id}: ${mismatch}\n`);
+    }
   }
+  if (options.expect) await out.line(formatSummary(tally, options.json));
   return exitCode;
 }

@@ -34,10 +34,12 @@ describe('pkeysim campaign', () => {
     expect(run.stdout).not.toMatch(ANSI_ESCAPE);
   });
 
-  it('--json ends with one JSON object holding the CampaignResult fields', async () => {
+  it('--json prints only one JSON document: the schema and the CampaignResult fields', async () => {
     const run = await runCli(['campaign', 'pmem', '--seed', '2', '--protection', 'off', '--json']);
     expect(run.code).toBe(0);
-    const result = lastJson(run.lines);
+    expect(run.lines).toHaveLength(1);
+    const result = JSON.parse(run.stdout) as CampaignResult & { schema: string };
+    expect(result.schema).toBe('pkeysim.campaign/1');
     expect(result).toMatchObject({ consumer: 'pmem', seed: 2, protection: false, mode: 'relaxed', arch: 'x86' });
     for (const field of [
       'strays_attempted',

@@ -9,7 +9,8 @@ import type { Colors } from '../color';
 import type { CliCommand } from '../command';
 import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
-import { LineWriter } from '../output';
+import { SCHEMA } from '../json/names';
+import { outputOption, withReport } from '../report';
 
 /**
  * Every consumer's campaign, by name. To add one, import its `CampaignRunner` and add it here: the
@@ -27,12 +28,14 @@ interface CampaignFlags {
   cpus: number;
   costs?: string;
   json?: boolean;
+  output?: string;
 }
 
 const EXAMPLES = `
 Runs a consumer's legitimate work on the seeded scheduler while unrelated code injects stray writes,
 then prints what the protection stopped and what it cost. The same seed replays the same run.
-With --json the last line is one JSON object with the same figures. See docs/campaigns.md.
+With --json, stdout is one JSON document with the same figures instead (schema pkeysim.campaign/1,
+docs/output.md). See docs/campaigns.md.
 
 Examples:
   pkeysim campaign pmem --seed 1 --mode strict        PKS on: every stray blocked, nothing corrupted
@@ -76,7 +79,8 @@ export const campaignCommand: CliCommand = {
       .addOption(archOption())
       .addOption(new Option('--cpus <n>', 'number of CPUs').argParser(parseCpus).default(2))
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping) for modeled cycles, overriding the defaults')
-      .option('--json', 'also print the result as one JSON object on the last line')
+      .option('--json', 'print the result as one JSON document instead of the table (docs/output.md)')
+      .addOption(outputOption())
       .addHelpText('after', EXAMPLES)
       .action(
         context.action(async (consumer: string, flags: CampaignFlags) => {
@@ -84,19 +88,20 @@ export const campaignCommand: CliCommand = {
           const mode = flags.mode ?? runner.modes[0];
           if (!runner.modes.includes(mode))
             throw new UsageError(`${consumer} campaigns have modes ${runner.modes.join(', ')}; got '${mode}'`);
-          const result = runner.run({
-            seed: flags.seed,
-            protection: flags.protection === 'on',
-            mode,
-            arch: flags.arch,
-            cpus: flags.cpus,
-            costs: flags.costs ? await readCosts(flags.costs) : undefined,
+          const costs = flags.costs ? await readCosts(flags.costs) : undefined;
+          return withReport(context, flags.output, async (out) => {
+            const result = runner.run({
+              seed: flags.seed,
+              protection: flags.protection === 'on',
+              mode,
+              arch: flags.arch,
+              cpus: flags.cpus,
+              costs,
+            });
+            if (flags.json) await out.line(JSON.stringify({ schema: SCHEMA.campaign, ...result }));
+            else for (const line of formatCampaignTable(result, context.colors.stdout)) await out.line(line);
+            return ExitCode.Success;
           });
-          const out = new LineWriter(context.io.stdout);
-          for (const line of formatCampaignTable(result, context.colors.stdout)) await out.line(line);
-          if (flags.json) await out.line(JSON.stringify(result));
-          out.release();
-          return ExitCode.Success;
         }),
       );
   },

@@ -17,7 +17,8 @@ import type { CliCommand } from '../command';
 import { readCosts } from '../costs';
 import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
-import { LineWriter } from '../output';
+import { SCHEMA } from '../json/names';
+import { outputOption, withReport } from '../report';
 import { ProgressBar } from '../progress';
 import { CAMPAIGN_RUNNERS } from './campaign';
 
@@ -284,6 +285,7 @@ interface DemoFlags {
   runs: number;
   costs?: string;
   json?: boolean;
+  output?: string;
 }
 
 function parseCount(max: number) {
@@ -319,41 +321,42 @@ export const demoCommand: CliCommand = {
       .addOption(new Option('--seed <n>', 'first seed').argParser(parseCount(0xffffffff)).default(1))
       .addOption(new Option('--runs <n>', 'seeds per campaign and scheme').argParser(parseCount(100)).default(4))
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults')
-      .option('--json', 'print the result as one JSON object instead of the table')
+      .option('--json', 'print the result as one JSON document instead of the table (docs/output.md)')
+      .addOption(outputOption())
       .addHelpText('after', HELP)
       .action(
         context.action(async (flags: DemoFlags) => {
           if (flags.runs < 1) throw new UsageError('--runs must be at least 1');
           const costs = flags.costs ? await readCosts(flags.costs) : undefined;
-          const out = new LineWriter(context.io.stdout);
-          const c = context.colors.stdout;
-          if (!flags.json) {
-            await out.line(
-              c.bold('pkeysim demo: stray writes against protected kernel data, under every protection scheme'),
-            );
-            await out.line(
-              flags.arch === DEMO_MACHINE.arch
-                ? `machine: ${DEMO_MACHINE.arch}, ${DEMO_MACHINE.cpus} CPUs, ${DEMO_MACHINE.pagingLevels}-level paging, PKS and PKU, a PMEM namespace, page-table protection on`
-                : `machine: ${flags.arch}, ${DEMO_MACHINE.cpus} CPUs, its protection keys, a PMEM namespace, page-table protection on`,
-            );
-            await out.line('');
-          }
-          let bar: ProgressBar | undefined;
-          const result = runDemo({
-            arch: flags.arch,
-            seed: flags.seed,
-            runs: flags.runs,
-            costs,
-            onProgress: (done, total, label) => {
-              bar ??= new ProgressBar(context.io.stderr, total);
-              bar.update(done, label);
-            },
+          return withReport(context, flags.output, async (out) => {
+            const c = context.colors.stdout;
+            if (!flags.json) {
+              await out.line(
+                c.bold('pkeysim demo: stray writes against protected kernel data, under every protection scheme'),
+              );
+              await out.line(
+                flags.arch === DEMO_MACHINE.arch
+                  ? `machine: ${DEMO_MACHINE.arch}, ${DEMO_MACHINE.cpus} CPUs, ${DEMO_MACHINE.pagingLevels}-level paging, PKS and PKU, a PMEM namespace, page-table protection on`
+                  : `machine: ${flags.arch}, ${DEMO_MACHINE.cpus} CPUs, its protection keys, a PMEM namespace, page-table protection on`,
+              );
+              await out.line('');
+            }
+            let bar: ProgressBar | undefined;
+            const result = runDemo({
+              arch: flags.arch,
+              seed: flags.seed,
+              runs: flags.runs,
+              costs,
+              onProgress: (done, total, label) => {
+                bar ??= new ProgressBar(context.io.stderr, total);
+                bar.update(done, label);
+              },
+            });
+            bar?.done();
+            if (flags.json) await out.line(JSON.stringify({ schema: SCHEMA.demo, ...result }));
+            else for (const line of formatDemoTable(result)) await out.line(line);
+            return ExitCode.Success;
           });
-          bar?.done();
-          if (flags.json) await out.line(JSON.stringify(result));
-          else for (const line of formatDemoTable(result)) await out.line(line);
-          out.release();
-          return ExitCode.Success;
         }),
       );
   },

@@ -4,7 +4,7 @@ import type { CliCommand } from '../command';
 import { UsageError } from '../errors';
 import { listShippedExamples, shippedExamplesDir } from '../examples';
 import { ExitCode } from '../exit-codes';
-import { LineWriter } from '../output';
+import { outputOption, withReport } from '../report';
 
 const EXAMPLES = `
 The example scenarios ship with the CLI. \`pkeysim run examples/NAME\` runs one directly when there
@@ -21,17 +21,18 @@ export const examplesCommand: CliCommand = {
     const examples = program
       .command('examples')
       .description('list the example scenarios shipped with pkeysim, or copy one out to edit')
+      .addOption(outputOption())
       .addHelpText('after', EXAMPLES)
       .action(
-        context.action(async () => {
-          const out = new LineWriter(context.io.stdout);
-          const listed = listShippedExamples();
-          const width = Math.max(...listed.map((e) => e.name.length), 8);
-          for (const example of listed) await out.line(`${example.name.padEnd(width)}  ${example.summary}`);
-          await out.line(`${listed.length} examples; run one with: pkeysim run examples/<name>`);
-          out.release();
-          return ExitCode.Success;
-        }),
+        context.action(async (flags: { output?: string }) =>
+          withReport(context, flags.output, async (out) => {
+            const listed = listShippedExamples();
+            const width = Math.max(...listed.map((e) => e.name.length), 8);
+            for (const example of listed) await out.line(`${example.name.padEnd(width)}  ${example.summary}`);
+            await out.line(`${listed.length} examples; run one with: pkeysim run examples/<name>`);
+            return ExitCode.Success;
+          }),
+        ),
       );
     examples
       .command('copy')
@@ -61,10 +62,10 @@ export const examplesCommand: CliCommand = {
           } catch (error) {
             throw new UsageError(`cannot write ${target}: ${error instanceof Error ? error.message : String(error)}`);
           }
-          const out = new LineWriter(context.io.stdout);
-          await out.line(`wrote ${target}`);
-          out.release();
-          return ExitCode.Success;
+          return withReport(context, undefined, async (out) => {
+            await out.line(`wrote ${target}`);
+            return ExitCode.Success;
+          });
         }),
       );
   },

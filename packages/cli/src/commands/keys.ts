@@ -3,12 +3,14 @@ import { createKernel, formatKeyListing } from '@pkeysim/kernel';
 import { Option } from 'commander';
 import type { CliCommand } from '../command';
 import { ExitCode } from '../exit-codes';
-import { LineWriter } from '../output';
+import { SCHEMA } from '../json/names';
+import { outputOption, withReport } from '../report';
 
 interface KeysFlags {
   design: 'dynamic' | 'static';
   pks: boolean;
   json?: boolean;
+  output?: string;
 }
 
 const EXAMPLES = `
@@ -18,7 +20,7 @@ Boots a kernel and prints its supervisor keys as the series' debugfs file
 Examples:
   pkeysim keys                   the dynamic design at boot: only the default key 0
   pkeysim keys --design static   V10's statically assigned consumers and PKS_INIT_VALUE
-  pkeysim keys --json            the listing as one JSON object`;
+  pkeysim keys --json            the listing as one JSON document (schema pkeysim.keys/1)`;
 
 /** `pkeysim keys`: the key listing (debugfs pks_keys_allocated). */
 export const keysCommand: CliCommand = {
@@ -28,17 +30,26 @@ export const keysCommand: CliCommand = {
       .description('list the supervisor keys with owners and default rights (debugfs pks_keys_allocated)')
       .addOption(new Option('--design <design>', 'key design').choices(['dynamic', 'static']).default('dynamic'))
       .option('--no-pks', 'boot CPUs that do not enumerate PKS (supervisor keys)')
-      .option('--json', 'print the listing as one JSON object')
+      .option('--json', 'print the listing as one JSON document (docs/output.md)')
+      .addOption(outputOption())
       .addHelpText('after', EXAMPLES)
       .action(
         context.action(async (flags: KeysFlags) => {
           const kernel = createKernel({ keyDesign: flags.design, features: { supervisorDomains: flags.pks } });
           const listing = kernel.pks_keys_allocated();
-          const out = new LineWriter(context.io.stdout);
-          if (flags.json) await out.line(JSON.stringify(listing));
-          else for (const line of formatKeyListing(listing)) await out.line(line);
-          out.release();
-          return ExitCode.Success;
+          return withReport(context, flags.output, async (out) => {
+            if (flags.json) {
+              const document = {
+                schema: SCHEMA.keys,
+                ...listing,
+                // JSON has no undefined: say "none" explicitly rather than drop the field.
+                register: listing.register ?? null,
+                initValue: listing.initValue ?? null,
+              };
+              await out.line(JSON.stringify(document));
+            } else for (const line of formatKeyListing(listing)) await out.line(line);
+            return ExitCode.Success;
+          });
         }),
       );
   },

@@ -8,10 +8,8 @@ import {
 } from '@pkeysim/core';
 import type { CliCommand, CommandContext } from '../command';
 import { ExitCode } from '../exit-codes';
-import { LineWriter } from '../output';
-
-/** Schema name and version of `pkeysim plugins --json`. */
-export const PLUGINS_SCHEMA = 'pkeysim.plugins/1';
+import { SCHEMA } from '../json/names';
+import { outputOption, withReport } from '../report';
 
 /** One domain space of a plugin's machine, as listed. */
 export interface ListedSpace {
@@ -48,16 +46,17 @@ export const pluginsCommand: CliCommand = {
     program
       .command('plugins')
       .description('list the registered architecture and scheme plugins (name, kind, package, domains)')
-      .option('--json', `print the listing as one JSON document (schema ${PLUGINS_SCHEMA})`)
+      .option('--json', 'print the listing as one JSON document (docs/output.md)')
+      .addOption(outputOption())
       .addHelpText('after', EXAMPLES)
       .action(
-        context.action(async (flags: { json?: boolean }) => {
+        context.action(async (flags: { json?: boolean; output?: string }) => {
           const listed = listPlugins().map((plugin) => describePlugin(plugin, context));
-          const out = new LineWriter(context.io.stdout);
-          if (flags.json) await out.line(JSON.stringify({ schema: PLUGINS_SCHEMA, plugins: listed }, null, 2));
-          else for (const line of formatPlugins(listed)) await out.line(line);
-          out.release();
-          return ExitCode.Success;
+          return withReport(context, flags.output, async (out) => {
+            if (flags.json) await out.line(JSON.stringify({ schema: SCHEMA.plugins, plugins: listed }));
+            else for (const line of formatPlugins(listed)) await out.line(line);
+            return ExitCode.Success;
+          });
         }),
       );
   },

@@ -10,7 +10,8 @@ import {
 import type { CliCommand } from '../command';
 import { fileReadError, systemErrorCode, UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
-import { LineWriter } from '../output';
+import { SCHEMA } from '../json/names';
+import { outputOption, withReport } from '../report';
 
 interface ReplayFlags {
   policy: string;
@@ -18,6 +19,7 @@ interface ReplayFlags {
   first: string;
   failOnFault?: boolean;
   skipMalformed?: boolean;
+  output?: string;
 }
 
 const EXAMPLES = `
@@ -62,10 +64,11 @@ export const replayCommand: CliCommand = {
       .description('replay a valgrind lackey memory trace against a key policy: accesses and faults per domain')
       .argument('<trace>', 'a lackey trace file, or "-" for stdin')
       .requiredOption('--policy <file>', 'the key policy (JSON or YAML): ranges to domains, rights, rights changes')
-      .option('--json', 'print the report as one JSON object')
+      .option('--json', 'print the report as one JSON document (docs/output.md)')
       .option('--first <n>', 'how many faulting accesses to list', '10')
       .option('--fail-on-fault', 'exit 1 when any access would fault')
       .option('--skip-malformed', 'count and skip malformed trace lines instead of stopping at the first')
+      .addOption(outputOption())
       .addHelpText('after', EXAMPLES)
       .action(
         context.action(async (trace: string, flags: ReplayFlags) => {
@@ -76,26 +79,26 @@ export const replayCommand: CliCommand = {
           if (fromStdin && (context.io.stdin as { isTTY?: boolean }).isTTY) {
             context.report('reading a lackey trace from stdin; end with Ctrl-D');
           }
-          const source = fromStdin ? context.io.stdin : createReadStream(trace, { highWaterMark: 1 << 20 });
-          let report;
-          try {
-            report = await replayTrace(source as AsyncIterable<Uint8Array | string>, policy, {
-              firstFaults,
-              malformed: flags.skipMalformed ? 'skip' : 'error',
-            });
-          } catch (error) {
-            if (error instanceof TraceFormatError) throw new UsageError(`${label}:${error.line}: ${error.reason}`);
-            // A file that cannot be opened or read is the user's problem; anything else is a bug.
-            if (systemErrorCode(error) !== undefined) throw fileReadError(label, error);
-            throw error;
-          } finally {
-            if (!fromStdin) (source as NodeJS.ReadableStream & { destroy(): void }).destroy();
-          }
-          const out = new LineWriter(context.io.stdout);
-          if (flags.json) await out.line(JSON.stringify(report));
-          else for (const line of formatReplayReport(report).trimEnd().split('\n')) await out.line(line);
-          out.release();
-          return flags.failOnFault && report.faults > 0 ? ExitCode.Failed : ExitCode.Success;
+          return withReport(context, flags.output, async (out) => {
+            const source = fromStdin ? context.io.stdin : createReadStream(trace, { highWaterMark: 1 << 20 });
+            let report;
+            try {
+              report = await replayTrace(source as AsyncIterable<Uint8Array | string>, policy, {
+                firstFaults,
+                malformed: flags.skipMalformed ? 'skip' : 'error',
+              });
+            } catch (error) {
+              if (error instanceof TraceFormatError) throw new UsageError(`${label}:${error.line}: ${error.reason}`);
+              // A file that cannot be opened or read is the user's problem; anything else is a bug.
+              if (systemErrorCode(error) !== undefined) throw fileReadError(label, error);
+              throw error;
+            } finally {
+              if (!fromStdin) (source as NodeJS.ReadableStream & { destroy(): void }).destroy();
+            }
+            if (flags.json) await out.line(JSON.stringify({ schema: SCHEMA.replay, ...report }));
+            else for (const line of formatReplayReport(report).trimEnd().split('\n')) await out.line(line);
+            return flags.failOnFault && report.faults > 0 ? ExitCode.Failed : ExitCode.Success;
+          });
         }),
       );
   },

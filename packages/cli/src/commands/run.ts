@@ -15,11 +15,14 @@ import type { CliCommand, CommandContext } from '../command';
 import { fileReadError, systemErrorCode } from '../errors';
 import { shippedExampleFor } from '../examples';
 import { ExitCode } from '../exit-codes';
-import { LineWriter } from '../output';
+import { SCHEMA } from '../json/names';
+import type { LineWriter } from '../output';
+import { outputOption, withReport } from '../report';
 
 interface RunFlags {
   json?: boolean;
   costs?: string;
+  output?: string;
 }
 
 const HELP = `
@@ -28,12 +31,17 @@ kernel, deterministically: the same file and seed give the same log. Prints the 
 op, access decision, rights-register write, context switch, entry/exit, fault and kernel log line),
 the modeled cost per CPU and per event, and whether every assertion under expect: held.
 
-Exit codes: 0 every assertion held, 1 an assertion failed, 2 bad input (the file, or --costs).
+Exit codes: 0 every assertion held, 1 an assertion failed or the report could not be written,
+2 bad input (the file, or --costs).
+
+--json prints JSON Lines (one JSON document per line, schema pkeysim.run/1 on every line): each
+event, then {"type":"costs"}, then {"type":"result"}. See docs/output.md.
 
 Examples:
   pkeysim run examples/context-switch.yaml
   pkeysim run examples/pmem-stray-write.yaml --json | jq -c 'select(.type == "fault")'
-  pkeysim run my.yaml --costs my-costs.yaml    cycles per event from a file (overrides the scenario's)`;
+  pkeysim run my.yaml --costs my-costs.yaml    cycles per event from a file (overrides the scenario's)
+  pkeysim run my.yaml -o run.log               the report in a file, written atomically`;
 
 /** Read a file named on the command line ("-" is stdin). */
 async function readInput(path: string, context: CommandContext): Promise<string> {
@@ -78,8 +86,12 @@ function machineLine(loaded: LoadedScenario): string {
   );
 }
 
-async function printText(result: RunResult, loaded: LoadedScenario, context: CommandContext): Promise<void> {
-  const out = new LineWriter(context.io.stdout);
+async function printText(
+  out: LineWriter,
+  result: RunResult,
+  loaded: LoadedScenario,
+  context: CommandContext,
+): Promise<void> {
   const c = context.colors.stdout;
   await out.line(c.bold(`scenario ${result.name} (${result.file}), seed ${result.seed}`));
   await out.line(machineLine(loaded));
@@ -101,15 +113,16 @@ async function printText(result: RunResult, loaded: LoadedScenario, context: Com
       ? c.green('PASS: every assertion held')
       : c.red(`FAIL: ${result.failures.length} assertion(s) failed`),
   );
-  out.release();
 }
 
-async function printJson(result: RunResult, context: CommandContext): Promise<void> {
-  const out = new LineWriter(context.io.stdout);
-  for (const event of result.events) await out.line(JSON.stringify(event));
-  await out.line(JSON.stringify({ type: 'costs', ...result.costs }));
+/** JSON Lines: every line is one document carrying the schema, so a line read alone says what it is. */
+async function printJson(out: LineWriter, result: RunResult): Promise<void> {
+  const schema = SCHEMA.run;
+  for (const event of result.events) await out.line(JSON.stringify({ schema, ...event }));
+  await out.line(JSON.stringify({ schema, type: 'costs', ...result.costs }));
   await out.line(
     JSON.stringify({
+      schema,
       type: 'result',
       scenario: result.name,
       file: result.file,
@@ -121,7 +134,6 @@ async function printJson(result: RunResult, context: CommandContext): Promise<vo
       panic: result.panic ?? null,
     }),
   );
-  out.release();
 }
 
 /** `pkeysim run FILE`: execute a scenario file and check its assertions. */
@@ -131,29 +143,32 @@ export const runCommand: CliCommand = {
       .command('run')
       .description('run a scenario file (YAML/JSON) and check its assertions; prints the event log and modeled cost')
       .argument('<file>', 'the scenario file; "-" reads stdin')
-      .option('--json', 'print JSON lines: one per event, then the cost report and the result')
+      .option('--json', 'print JSON Lines: one per event, then the cost report and the result (docs/output.md)')
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults and the scenario')
+      .addOption(outputOption())
       .addHelpText('after', HELP)
       .action(
         context.action(async (file: string, flags: RunFlags) => {
           const input = await load(file, flags, context);
           if (!input) return ExitCode.BadInput;
-          let result: RunResult;
-          try {
-            result = runScenario(input.loaded, { costs: input.costs });
-          } catch (error) {
-            if (!(error instanceof ScenarioError)) throw error;
-            for (const issue of error.issues) context.report(formatIssue(issue));
-            return ExitCode.BadInput;
-          }
-          if (flags.json) await printJson(result, context);
-          else await printText(result, input.loaded, context);
-          for (const f of result.failures) {
-            context.io.stderr.write(
-              `${context.colors.stderr.red('FAIL')} ${result.file}:${f.line}: ${f.path}: ${f.message}\n`,
-            );
-          }
-          return result.passed ? ExitCode.Success : ExitCode.Failed;
+          return withReport(context, flags.output, async (out) => {
+            let result: RunResult;
+            try {
+              result = runScenario(input.loaded, { costs: input.costs });
+            } catch (error) {
+              if (!(error instanceof ScenarioError)) throw error;
+              for (const issue of error.issues) context.report(formatIssue(issue));
+              return ExitCode.BadInput;
+            }
+            if (flags.json) await printJson(out, result);
+            else await printText(out, result, input.loaded, context);
+            for (const f of result.failures) {
+              context.io.stderr.write(
+                `${context.colors.stderr.red('FAIL')} ${result.file}:${f.line}: ${f.path}: ${f.message}\n`,
+              );
+            }
+            return result.passed ? ExitCode.Success : ExitCode.Failed;
+          });
         }),
       );
   },

@@ -12,7 +12,10 @@ import {
 import { InvalidArgumentError, Option } from 'commander';
 import type { CliCommand } from '../command';
 import { ExitCode } from '../exit-codes';
-import { LineWriter } from '../output';
+import type { LineWriter } from '../output';
+import { SCHEMA } from '../json/names';
+import { outputOption, withReport } from '../report';
+import { formatTap } from '../tap';
 
 interface SelftestFlags {
   pks: boolean;
@@ -21,11 +24,14 @@ interface SelftestFlags {
   design: 'dynamic' | 'static';
   entry: 'aux-pt-regs' | 'legacy-rfc-v1';
   json?: boolean;
+  tap?: boolean;
+  output?: string;
 }
 
 const EXAMPLES = `
 Runs the Linux PKS series' test module (lib/pks/pks_test.c) on a freshly booted kernel and prints one
-[OK], [FAIL] or [SKIP] line per test, like the series' tool. Exit 1 when any test fails.
+[OK], [FAIL] or [SKIP] line per test, like the series' tool. Exit 1 when any test fails. --tap prints
+TAP 13 as kselftest does; --json one document (schema pkeysim.selftest-pks/1). See docs/output.md.
 
 Examples:
   pkeysim selftest pks                      every test on the default machine (2 CPUs, PKS)
@@ -37,12 +43,15 @@ interface PkeysFlags {
   cpus: number;
   signalPolicy: SignalPolicyName;
   json?: boolean;
+  tap?: boolean;
+  output?: string;
 }
 
 const PKEYS_EXAMPLES = `
 Runs the Linux user-space protection-keys selftests (tools/testing/selftests/mm/protection_keys.c and
 pkey_sighandler_tests.c) against pkeysim's processes, pkey syscalls and signal delivery. One [OK],
-[FAIL] or [SKIP] line per case. Exit 1 when any case fails.
+[FAIL] or [SKIP] line per case. Exit 1 when any case fails. --tap prints TAP 13 as kselftest does;
+--json one document (schema pkeysim.selftest-pkeys/1). See docs/output.md.
 
 Examples:
   pkeysim selftest pkeys                             mainline Linux (2024 signal fix): every case OK
@@ -50,23 +59,49 @@ Examples:
   pkeysim selftest pkeys --signal-policy inherit     the 2016 "inherit PKRU" proposal
   pkeysim selftest pkeys --no-pku                    a CPU without PKU: pkey_alloc -ENOSPC, cases SKIP`;
 
+const jsonOption = () =>
+  new Option('--json', 'print one JSON document with the machine and every result (docs/output.md)').conflicts('tap');
+const tapOption = () => new Option('--tap', 'print TAP 13 as kselftest does: ok/not ok per test and a Totals line');
+
 function parseCpus(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 64) throw new InvalidArgumentError('must be a whole number from 1 to 64');
   return n;
 }
 
+/** How a selftest prints: lines for people, TAP 13 for kselftest tooling, or one JSON document. */
+type Format =
+  | { readonly kind: 'text' }
+  | { readonly kind: 'tap'; readonly header: readonly string[] }
+  | { readonly kind: 'json'; readonly schema: string; readonly machine: Record<string, unknown> };
+
+function formatOf(
+  flags: { json?: boolean; tap?: boolean },
+  schema: string,
+  machine: Record<string, unknown>,
+  suite: string,
+): Format {
+  if (flags.json) return { kind: 'json', schema, machine };
+  if (flags.tap) {
+    const described = Object.entries(machine).map(([k, v]) => `${k} ${String(v)}`);
+    return { kind: 'tap', header: [`${suite}: ${described.join(', ')}`] };
+  }
+  return { kind: 'text' };
+}
+
 /** Print results as [OK]/[FAIL]/[SKIP] lines and the summary; the exit code says whether any failed. */
 async function printResults(
+  out: LineWriter,
   context: Parameters<CliCommand['register']>[1],
   results: readonly (PksTestResult | PkeysTestResult)[],
-  json: Record<string, unknown> | undefined,
+  format: Format,
 ): Promise<ExitCode> {
   const count = (status: PksTestResult['status']) => results.filter((r) => r.status === status).length;
   const summary = { ok: count('OK'), failed: count('FAIL'), skipped: count('SKIP') };
-  const out = new LineWriter(context.io.stdout);
-  if (json) {
-    await out.line(JSON.stringify({ machine: json, results, ...summary }));
+  if (format.kind === 'json') {
+    await out.line(JSON.stringify({ schema: format.schema, machine: format.machine, results, ...summary }));
+  } else if (format.kind === 'tap') {
+    for (const line of formatTap(format.header, results)) await out.line(line);
   } else {
     const c = context.colors.stdout;
     const paint = { OK: c.green, FAIL: c.red, SKIP: c.yellow } as const;
@@ -77,7 +112,6 @@ async function printResults(
     }
     await out.line(`${results.length} tests: ${summary.ok} OK, ${summary.failed} FAIL, ${summary.skipped} SKIP`);
   }
-  out.release();
   return summary.failed > 0 ? ExitCode.Failed : ExitCode.Success;
 }
 
@@ -97,27 +131,31 @@ export const selftestCommand: CliCommand = {
       .addOption(
         new Option('--entry <mode>', 'entry code').choices(['aux-pt-regs', 'legacy-rfc-v1']).default('aux-pt-regs'),
       )
-      .option('--json', 'print one JSON object with the machine and every result')
+      .addOption(jsonOption())
+      .addOption(tapOption())
+      .addOption(outputOption())
       .addHelpText('after', EXAMPLES)
       .action(
-        context.action(async (flags: SelftestFlags) => {
-          const kernel = createKernel({
-            arch: flags.arch,
-            cpus: flags.cpus,
-            keyDesign: flags.design,
-            entryMode: flags.entry,
-            features: { supervisorDomains: flags.pks },
-          });
-          const results = runPksSelftest(kernel);
-          const machine = {
-            arch: kernel.machine.arch,
-            cpus: kernel.cpuCount,
-            pks: kernel.supported,
-            design: flags.design,
-            entry: flags.entry,
-          };
-          return printResults(context, results, flags.json ? machine : undefined);
-        }),
+        context.action(async (flags: SelftestFlags) =>
+          withReport(context, flags.output, async (out) => {
+            const kernel = createKernel({
+              arch: flags.arch,
+              cpus: flags.cpus,
+              keyDesign: flags.design,
+              entryMode: flags.entry,
+              features: { supervisorDomains: flags.pks },
+            });
+            const results = runPksSelftest(kernel);
+            const machine = {
+              arch: kernel.machine.arch,
+              cpus: kernel.cpuCount,
+              pks: kernel.supported,
+              design: flags.design,
+              entry: flags.entry,
+            };
+            return printResults(out, context, results, formatOf(flags, SCHEMA.selftestPks, machine, 'selftest pks'));
+          }),
+        ),
       );
     selftest
       .command('pkeys')
@@ -129,14 +167,23 @@ export const selftestCommand: CliCommand = {
           .choices([...SIGNAL_POLICIES])
           .default('mainline'),
       )
-      .option('--json', 'print one JSON object with the machine and every result')
+      .addOption(jsonOption())
+      .addOption(tapOption())
+      .addOption(outputOption())
       .addHelpText('after', PKEYS_EXAMPLES)
       .action(
-        context.action(async (flags: PkeysFlags) => {
-          const results = runPkeysSelftest({ cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy });
-          const machine = { arch: 'x86', cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy };
-          return printResults(context, results, flags.json ? machine : undefined);
-        }),
+        context.action(async (flags: PkeysFlags) =>
+          withReport(context, flags.output, async (out) => {
+            const results = runPkeysSelftest({ cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy });
+            const machine = { arch: 'x86', cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy };
+            return printResults(
+              out,
+              context,
+              results,
+              formatOf(flags, SCHEMA.selftestPkeys, machine, 'selftest pkeys'),
+            );
+          }),
+        ),
       );
   },
 };
