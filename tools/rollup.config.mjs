@@ -1,8 +1,8 @@
 // Shared rollup build for every publishable package: ESM (.js) + CJS (.cjs), and types for each
 // (.d.ts for import, .d.cts for require), one set per entry point.
 // Dependencies (including sibling @pkeysim packages) stay external, so each package ships only itself.
-// An entry that needs another entry of the same package imports it by its public name
-// (`@pkeysim/plugin-kit/conformance`), so no code is shared through hidden chunks.
+// Code split out by dynamic import() (the CLI's lazily loaded commands) becomes chunks named per
+// format (.js / .cjs), so the ESM and CJS builds never overwrite each other's.
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { resolve } from 'node:path';
@@ -29,7 +29,12 @@ export function packageBuild(packageDir, { inputs = { index: 'src/index.ts' }, b
       input,
       external,
       plugins: [dts({ tsconfig, compilerOptions: { paths: {} } })],
-      output: { dir: dist, format: 'es', entryFileNames: `[name].${extension}` },
+      output: {
+        dir: dist,
+        format: 'es',
+        entryFileNames: `[name].${extension}`,
+        chunkFileNames: `chunks/[name]-[hash].${extension}`,
+      },
     });
     return [
       {
@@ -49,8 +54,23 @@ export function packageBuild(packageDir, { inputs = { index: 'src/index.ts' }, b
           }),
         ],
         output: [
-          { dir: dist, format: 'es', entryFileNames: '[name].js', sourcemap: true, banner },
-          { dir: dist, format: 'cjs', entryFileNames: '[name].cjs', sourcemap: true, banner, exports: 'named' },
+          {
+            dir: dist,
+            format: 'es',
+            entryFileNames: '[name].js',
+            chunkFileNames: 'chunks/[name]-[hash].js',
+            sourcemap: true,
+            banner,
+          },
+          {
+            dir: dist,
+            format: 'cjs',
+            entryFileNames: '[name].cjs',
+            chunkFileNames: 'chunks/[name]-[hash].cjs',
+            sourcemap: true,
+            banner,
+            exports: 'named',
+          },
         ],
       },
       types('d.ts'),

@@ -1,14 +1,15 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cliPackage } from './package-root';
 
 /**
  * The example scenarios shipped with the CLI: the package's `examples/` (copied there at build time),
  * or the repository's own `examples/` when running from sources.
  */
 export function shippedExamplesDir(): string | undefined {
-  for (const candidate of ['../examples', '../../../examples']) {
-    const dir = fileURLToPath(new URL(candidate, import.meta.url));
+  const root = cliPackage()?.dir;
+  if (!root) return undefined;
+  for (const dir of [join(root, 'examples'), join(root, '..', '..', 'examples')]) {
     if (existsSync(dir) && statSync(dir).isDirectory()) return dir;
   }
   return undefined;

@@ -7,5 +7,5 @@ export { SCHEMA } from './json/names';
 export { type Io, type MemoryIo, type OutputStream, createMemoryIo, processIo } from './io';
 export { type Colors, colorEnabled } from './color';
 export type { CliCommand, CommandContext } from './command';
-export { COMMANDS } from './commands';
+export { COMMAND_TABLE, type CommandEntry } from './commands';
 export { LineWriter } from './output';

@@ -6,7 +6,6 @@ import { ExitCode, worstExitCode } from './exit-codes';
 import { type Io, processIo } from './io';
 import { loadPluginsFor } from './plugins';
 import type { PluginSources } from './plugins/load';
-import { pluginShortfall } from './plugins/shortfall';
 import { commandPath, createProgram } from './program';
 import { StdoutWatch } from './stdout-watch';
 
@@ -61,7 +60,7 @@ async function runMain(argv: readonly string[], io: Io, stdout: StdoutWatch): Pr
           exitCode = await handler(...args);
         },
     };
-    program = createProgram(context, (command) => (failingCommand = command));
+    program = await createProgram(context, (command) => (failingCommand = command), rest);
     await program.parseAsync(rest, { from: 'user' });
     return exitCode;
   } catch (error) {
@@ -75,6 +74,8 @@ async function runMain(argv: readonly string[], io: Io, stdout: StdoutWatch): Pr
       return ExitCode.BadInput;
     }
     const commandLine = runningCommand ? [commandPath(runningCommand), ...runningCommand.args].join(' ') : 'pkeysim';
+    // Loaded only on failure: it needs core and the kernel, which --version must not pay for.
+    const { pluginShortfall } = await import('./plugins/shortfall');
     const shortfall = pluginShortfall(error, runningCommand, commandLine, loadedPlugins);
     if (shortfall) {
       report(shortfall.message);

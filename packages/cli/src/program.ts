@@ -1,11 +1,11 @@
-import { Command } from 'commander';
+import { Command, Help } from 'commander';
 import pc from 'picocolors';
 import { colorEnabled } from './color';
 import { UsageError } from './errors';
 import { ExitCode } from './exit-codes';
-import type { CliCommand, CommandContext } from './command';
+import type { CommandContext } from './command';
 import type { OutputStream } from './io';
-import { COMMANDS } from './commands';
+import { COMMAND_TABLE, type CommandEntry } from './commands';
 import { cliVersion } from './version';
 
 const EXIT_CODES_HELP = `
@@ -20,14 +20,17 @@ A closed pipe (pkeysim ... | head) is not an error. Output formats, -o FILE: doc
 const helpStyle = pc.createColors(true);
 
 /**
- * The commander program with every registered command. `onCommandError` learns which command a
- * usage error belongs to, so the one-line message can point at that command's --help.
+ * The commander program with every command. Only the command `argv` runs (or asks help for) is
+ * loaded and registered in full; the others are listed by name and summary, so start-up costs
+ * only what the run uses. `onCommandError` learns which command a usage error belongs to, so the
+ * one-line message can point at that command's --help.
  */
-export function createProgram(
+export async function createProgram(
   context: CommandContext,
   onCommandError: (command: Command) => void,
-  commands: readonly CliCommand[] = COMMANDS,
-): Command {
+  argv: readonly string[],
+  commands: readonly CommandEntry[] = COMMAND_TABLE,
+): Promise<Command> {
   const program = new Command('pkeysim')
     .description('Executable memory protection keys: the hardware, the kernel machinery and the features built on it.')
     .version(cliVersion(), '-V, --version', 'print the version')
@@ -38,7 +41,16 @@ export function createProgram(
       'load a third-party protection plugin first (repeatable; also PKEYSIM_PLUGINS=a,b and pkeysim.config.* "plugins")',
     )
     .addHelpText('after', EXIT_CODES_HELP);
-  for (const command of commands) command.register(program, context);
+  const wanted = commandNamed(argv);
+  for (const entry of commands) {
+    if (entry.name === wanted) {
+      (await entry.load()).register(program, context);
+      program.commands.find((c) => c.name() === entry.name)?.description(entry.summary);
+    } else {
+      // Listed in --help; never run (had it been named, it would have been loaded above).
+      program.command(entry.name).description(entry.summary).allowUnknownOption().allowExcessArguments();
+    }
+  }
   addHelpCommand(program, context);
   configureTree(program, context, onCommandError);
   return program;
@@ -88,8 +100,19 @@ function configureTree(command: Command, context: CommandContext, onCommandError
       styleTitle: (text) => helpStyle.bold(text),
       styleCommandText: (text) => helpStyle.cyan(text),
       styleOptionText: (text) => helpStyle.green(text),
+      // Commands that were not loaded are listed by the term the table gives them.
+      subcommandTerm: (sub) =>
+        (!sub.parent?.parent && COMMAND_TABLE.find((e) => e.name === sub.name())?.term) || defaultTerm(sub),
     });
   for (const sub of command.commands) configureTree(sub, context, onCommandError);
+}
+
+const defaultTerm = (command: Command): string => new Help().subcommandTerm(command);
+
+/** The command `argv` names (`pkeysim help NAME` names NAME): its first argument that is not an option. */
+function commandNamed(argv: readonly string[]): string | undefined {
+  const operands = argv.filter((arg) => !arg.startsWith('-'));
+  return operands[0] === 'help' ? operands[1] : operands[0];
 }
 
 /** Wrap help to the terminal; 80 columns when writing to a file or pipe (commander's default). */

@@ -1,14 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { cliPackage } from './package-root';
 
-/**
- * The package version, read from package.json at run time (src/ and dist/ are both one level
- * below it), so a release bump needs no code change.
- */
+/** The package version, read from package.json at run time, so a release bump needs no code change. */
 export function cliVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
+  return cliPackage()?.version ?? 'unknown';
 }

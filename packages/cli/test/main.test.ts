@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
+import { colorsFor } from '../src/color';
 import { createMemoryIo } from '../src/io';
 import { main } from '../src/main';
 import { ANSI_ESCAPE, runCli } from './run-cli';
@@ -102,5 +103,26 @@ describe('pkeysim program', () => {
     const code = await main(['check'], { ...memory.io, stdin });
     expect(code).toBe(0);
     expect(memory.stderr()).toMatch(/^pkeysim: reading vectors from stdin; end with Ctrl-D/);
+  });
+});
+
+describe('the lazily loaded command table', () => {
+  it('lists each command with the same term its loaded module declares', async () => {
+    const { COMMAND_TABLE } = await import('../src/commands');
+    const { Command, Help } = await import('commander');
+    const io = createMemoryIo().io;
+    const context = {
+      io,
+      colors: { stdout: colorsFor(io.stdout, {}), stderr: colorsFor(io.stderr, {}) },
+      report: () => undefined,
+      plugins: new Map(),
+      action: () => async () => undefined,
+    };
+    for (const entry of COMMAND_TABLE) {
+      const program = new Command('pkeysim');
+      (await entry.load()).register(program, context);
+      const loaded = program.commands.find((c) => c.name() === entry.name)!;
+      expect(new Help().subcommandTerm(loaded), entry.name).toBe(entry.term);
+    }
   });
 });

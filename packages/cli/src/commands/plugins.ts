@@ -6,6 +6,8 @@ import {
   type DomainSpace,
   type ProtectionPlugin,
 } from '@pkeysim/core';
+// The built-in architectures and schemes register when arch loads; the listing must include them.
+import '../arch';
 import type { CliCommand, CommandContext } from '../command';
 import { ExitCode } from '../exit-codes';
 import { SCHEMA } from '../json/names';

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors';
 import { configPluginSpecs } from './config-file';
-import { loadPlugins, type PluginSources } from './load';
+import type { PluginSources } from './load';
 import { envPluginSpecs, PLUGINS_ENV, takePluginArgs, type PluginSpec } from './specs';
 
 /**
@@ -19,5 +19,8 @@ export async function loadPluginsFor(
     ...envPluginSpecs(env[PLUGINS_ENV]).map((spec) => ({ spec, base: cwd, origin: PLUGINS_ENV })),
     ...specs.map((spec) => ({ spec, base: cwd, origin: '--plugin' })),
   ];
-  return { rest, plugins: all.length === 0 ? new Map() : await loadPlugins(all) };
+  if (all.length === 0) return { rest, plugins: new Map() };
+  // Loaded only when there is a plugin to load: it needs core's registry.
+  const { loadPlugins } = await import('./load');
+  return { rest, plugins: await loadPlugins(all) };
 }
