@@ -15,7 +15,11 @@ export type StrayKind =
   /** The owner writes after it closed its window (kunmap, pgmap_set_noaccess). */
   | 'write-after-kunmap'
   /** A bit flip in a page-table entry that would grant U/S or R/W. */
-  | 'pte-bit-flip';
+  | 'pte-bit-flip'
+  /** A store just past the end of the object, through the writer's own pointer. */
+  | 'out-of-bounds'
+  /** A store through a mapping (or capability) that was made for reading. */
+  | 'missing-permission';
 
 /** How the consumer reacts to a key fault (the series' pks_fault_mode, pkstablessoft). */
 export type CampaignMode = 'relaxed' | 'strict' | 'soft';
