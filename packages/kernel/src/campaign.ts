@@ -48,8 +48,15 @@ export interface GrantedRights {
   readonly granted: string;
 }
 
+/** A table a campaign adds to its report (e.g. one row per API design), printed after the figures. */
+export interface CampaignTable {
+  readonly title: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly (string | number)[])[];
+}
+
 export interface CampaignResult {
-  readonly consumer: 'pmem' | 'pgtable' | 'ro-at-rest';
+  readonly consumer: 'pmem' | 'pgtable' | 'ro-at-rest' | 'kmap-apis';
   readonly seed: number;
   readonly protection: boolean;
   readonly mode: CampaignMode;
@@ -69,6 +76,8 @@ export interface CampaignResult {
   readonly by_kind: Readonly<Partial<Record<StrayKind, StrayCount>>>;
   /** Lines worth showing a user: the first warnings and oopses, the degradation notice. */
   readonly notes: readonly string[];
+  /** Further tables (the kmap-apis campaign: one row per API design). */
+  readonly tables?: readonly CampaignTable[];
 }
 
 /**

@@ -214,7 +214,11 @@ export abstract class KmapApiBase implements KmapApi {
   protected keyDirectMap(block: KmapBlock): void {
     for (let i = 0; i < block.pages; i++) {
       const result = this.kernel.set_memory_pks(block.directAddress + i * PAGE_SIZE, 1, block.keys[i]);
-      if (result < 0) throw new KernelError('EINVAL', `${this.name}: set_memory_pks of block ${block.id} failed (${result})`);
+      if (result < 0)
+        throw new KernelError(
+          'EINVAL',
+          `${this.name}: set_memory_pks of block ${block.id} failed (${result}): ${this.kernel.log.lines().at(-1) ?? ''}`,
+        );
     }
   }
 

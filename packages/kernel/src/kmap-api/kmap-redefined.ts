@@ -1,5 +1,6 @@
 import type { Cpu } from '../cpu';
 import { KernelError } from '../errors';
+import { PAGE_SIZE } from '../layout';
 import { KmapApiBase, type KmapBlock, type KmapMapping } from './design';
 
 /**
@@ -23,8 +24,10 @@ export class KmapRedefined extends KmapApiBase {
   map(cpu: Cpu, block: KmapBlock, write: boolean): KmapMapping {
     const held = this.holders.get(block.id) ?? 0;
     if (held === 0) {
-      const result = this.kernel.set_memory_pks(block.directAddress, block.pages, 0);
-      if (result < 0) throw new KernelError('EINVAL', `kmap-redefined: cannot open block ${block.id} (${result})`);
+      for (let i = 0; i < block.pages; i++) {
+        const result = this.kernel.set_memory_pks(block.directAddress + i * PAGE_SIZE, 1, 0);
+        if (result < 0) throw new KernelError('EINVAL', `kmap-redefined: cannot open block ${block.id} (${result})`);
+      }
       this.exposeStart(block);
     }
     this.holders.set(block.id, held + 1);

@@ -1,0 +1,19 @@
+import { type Cpu, KmapApiBase, type KmapBlock, type KmapMapping } from '@pkeysim/kernel';
+
+/**
+ * The workload with protection off: page_address() and no keys, the baseline every design is
+ * compared with (what `--protection off` runs).
+ */
+export class UnprotectedKmap extends KmapApiBase {
+  // Reported under its own name; the kernel's design names are for designs that protect.
+  readonly name = 'kmap-local' as const;
+  readonly source = 'no protection: page_address() of an unkeyed direct map';
+
+  prepare(_block: KmapBlock): void {}
+
+  map(cpu: Cpu, block: KmapBlock, write: boolean): KmapMapping {
+    return this.newMapping(cpu, block, write, { address: block.directAddress, cap: 0 });
+  }
+
+  protected unmapOpen(): void {}
+}
