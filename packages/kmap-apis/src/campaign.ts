@@ -415,8 +415,17 @@ export function runKmapApisCampaign(options: CampaignOptions): KmapCampaignResul
   }
   const arch = options.arch ?? 'x86';
   const designs: KmapDesignResult[] = [];
+  // On a machine with pointer authority (no keys), the capability design is the one that applies.
+  const capabilityHere = options.protection && arch !== 'x86' ? runKmapDesign('capability', options, arch) : undefined;
   if (!options.protection) designs.push(runKmapDesign('unprotected', options, arch));
-  else
+  else if (capabilityHere && capabilityHere.unsupported === undefined) {
+    for (const design of KMAP_API_DESIGNS)
+      designs.push(
+        design === 'capability'
+          ? capabilityHere
+          : unsupportedRow(design, arch, `${arch} has capabilities, not keys: only the capability design applies`),
+      );
+  } else
     for (const design of KMAP_API_DESIGNS) {
       const on = designArch(design, arch);
       designs.push(

@@ -1,4 +1,5 @@
 import '@pkeysim/x86';
+import '@pkeysim/scheme-capability';
 import { it } from 'vitest';
 import { runKmapApisCampaign } from '../src';
 it('prints', () => {

@@ -4,6 +4,7 @@ import type { CampaignMode, CampaignResult, CampaignRunner } from '@pkeysim/kern
 import { pmemCampaign } from '@pkeysim/pmem';
 import { pgtableCampaign } from '@pkeysim/pgtable-guard';
 import { roAtRestCampaign } from '@pkeysim/ro-at-rest';
+import { kmapApisCampaign } from '@pkeysim/kmap-apis';
 import { InvalidArgumentError, Option } from 'commander';
 import type { Colors } from '../color';
 import type { CliCommand } from '../command';
@@ -15,7 +16,12 @@ import { LineWriter } from '../output';
  * Every consumer's campaign, by name. To add one, import its `CampaignRunner` and add it here: the
  * command, its help, option checks, table and JSON line work for it unchanged (docs/campaigns.md).
  */
-export const CAMPAIGN_RUNNERS: readonly CampaignRunner[] = [pmemCampaign, pgtableCampaign, roAtRestCampaign];
+export const CAMPAIGN_RUNNERS: readonly CampaignRunner[] = [
+  pmemCampaign,
+  pgtableCampaign,
+  roAtRestCampaign,
+  kmapApisCampaign,
+];
 
 const ALL_MODES: readonly CampaignMode[] = ['relaxed', 'strict', 'soft'];
 
@@ -149,6 +155,11 @@ export function formatCampaignTable(result: CampaignResult, c: Colors): string[]
     lines.push('', 'landed page-table writes would have granted:');
     for (const g of result.granted_rights)
       lines.push(`  0x${BigInt.asUintN(64, BigInt(g.address)).toString(16)}  ${g.granted}`);
+  }
+  for (const table of result.tables ?? []) {
+    lines.push('', `${table.title}:`);
+    for (const [i, cells] of alignRows([table.columns, ...table.rows]).entries())
+      lines.push((i === 0 ? c.bold : (s: string) => s)(cells.join('  ').trimEnd()));
   }
   if (result.notes.length > 0) {
     lines.push('', 'notes:');
