@@ -4,7 +4,6 @@ import {
   type CampaignResult,
   type CampaignRunner,
   type CampaignTable,
-  campaignCost,
   campaignSpawner,
   createKernel,
   createKmapApi,
@@ -72,6 +71,10 @@ export interface KmapDesignResult {
   readonly tlb_flushes: number;
   readonly shootdowns: number;
   readonly capability_checks: number;
+  /** Changes of the live rights (opening and closing windows, context switches, entries). */
+  readonly domain_switches: number;
+  /** Modeled cycles of the switching traffic (register writes, PTE writes, flushes, shootdowns). */
+  readonly switch_cycles: number;
   readonly modeled_cycles: number;
   readonly first_misuse?: string;
 }
@@ -358,7 +361,9 @@ export function runKmapDesign(
     tlb_flushes: spent(MachineEvent.TlbFlushPage) + spent(MachineEvent.TlbFlushAll),
     shootdowns: spent(MachineEvent.Shootdown),
     capability_checks: stats.capabilityChecks,
-    modeled_cycles: campaignCost(events, before, options.costs).modeled_cycles || cost.modeled_cycles,
+    domain_switches: cost.domain_switches,
+    switch_cycles: cost.cycles_per_switch * cost.domain_switches,
+    modeled_cycles: cost.modeled_cycles,
     ...(api.misuses.length > 0 ? { first_misuse: api.misuses[0].detail } : {}),
   };
 }
@@ -390,6 +395,8 @@ function unsupportedRow(design: KmapApiName | 'unprotected', arch: string, why: 
     tlb_flushes: 0,
     shootdowns: 0,
     capability_checks: 0,
+    domain_switches: 0,
+    switch_cycles: 0,
     modeled_cycles: 0,
   };
 }
@@ -452,7 +459,8 @@ export function runKmapApisCampaign(options: CampaignOptions): KmapCampaignResul
   const attempted = counted.reduce((s, d) => s + d.strays_attempted, 0);
   const blocked = counted.reduce((s, d) => s + d.strays_caught, 0);
   const cycles = counted.reduce((s, d) => s + d.modeled_cycles, 0);
-  const switches = counted.reduce((s, d) => s + d.rights_writes, 0);
+  const switches = counted.reduce((s, d) => s + d.domain_switches, 0);
+  const switchCycles = counted.reduce((s, d) => s + d.switch_cycles, 0);
   const notes = [
     `workload: ${KMAP_CAMPAIGN_SHAPE.blocks} Btrfs-like 16 KiB blocks over 2 keys, ${KMAP_CAMPAIGN_SHAPE.writers} writers, ${KMAP_CAMPAIGN_SHAPE.readers} readers, an end_io thread taking handed-over mappings, ${KMAP_CAMPAIGN_SHAPE.strays} strays per design`,
     `stray totals above are over the designs run on ${arch}; exposure is byte-ticks a block was writable by threads other than its mapper`,
@@ -473,7 +481,7 @@ export function runKmapApisCampaign(options: CampaignOptions): KmapCampaignResul
     strays_landed: attempted - blocked,
     domain_switches: switches,
     modeled_cycles: cycles,
-    cycles_per_switch: 0,
+    cycles_per_switch: switches === 0 ? 0 : switchCycles / switches,
     by_kind: byKind,
     notes,
     tables: [designTable(designs)],
@@ -495,11 +503,12 @@ export function designTable(designs: readonly KmapDesignResult[]): CampaignTable
       'flushes',
       'shootdowns',
       'cap. checks',
+      'modeled cycles',
       'corrupted blocks',
     ],
     rows: designs.map((d) =>
       d.unsupported !== undefined
-        ? [d.design, 'not run', '-', '-', '-', '-', '-', '-', '-', '-']
+        ? [d.design, 'not run', '-', '-', '-', '-', '-', '-', '-', '-', '-']
         : [
             d.design,
             `${d.strays_caught}/${d.strays_attempted}`,
@@ -510,6 +519,7 @@ export function designTable(designs: readonly KmapDesignResult[]): CampaignTable
             d.tlb_flushes,
             d.shootdowns,
             d.capability_checks,
+            Math.round(d.modeled_cycles),
             d.blocks_corrupted,
           ],
     ),
