@@ -35,7 +35,10 @@ export class CapabilityKmap extends KmapApiBase {
     super(kernel, options);
     const authority = kernel.machine.authority;
     if (!authority)
-      throw new KernelError('EOPNOTSUPP', `capability design: ${kernel.machine.arch} has no pointer authority (use --arch capability)`);
+      throw new KernelError(
+        'EOPNOTSUPP',
+        `capability design: ${kernel.machine.arch} has no pointer authority (use --arch capability)`,
+      );
     this.authority = authority;
     // An address made up from an integer (page_address() in a pure-capability kernel) carries no authority.
     this.nullCap = authority.derive(ROOT_CAPABILITY, 0, 0, 0, 'null');
@@ -43,7 +46,13 @@ export class CapabilityKmap extends KmapApiBase {
   }
 
   prepare(block: KmapBlock): void {
-    const cap = this.authority.derive(ROOT_CAPABILITY, block.directAddress, block.length, CapPerm.Load | CapPerm.Store, `block ${block.id}`);
+    const cap = this.authority.derive(
+      ROOT_CAPABILITY,
+      block.directAddress,
+      block.length,
+      CapPerm.Load | CapPerm.Store,
+      `block ${block.id}`,
+    );
     this.blockCaps.set(block.id, cap);
   }
 
@@ -73,7 +82,11 @@ export class CapabilityKmap extends KmapApiBase {
   override probePageAddress(cpu: Cpu, block: KmapBlock): boolean {
     const r = this.load(cpu, { address: block.directAddress, cap: this.nullCap }, 0, 8);
     if (r.ok) return false;
-    this.misuse('page-address-without-map', cpu.current, `capability: page_address() of block ${block.id} carries no capability`);
+    this.misuse(
+      'page-address-without-map',
+      cpu.current,
+      `capability: page_address() of block ${block.id} carries no capability`,
+    );
     return true;
   }
 

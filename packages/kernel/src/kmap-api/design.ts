@@ -12,13 +12,7 @@ import type { Thread } from '../sched/thread';
  * the question the PKS series left open: how should kernel code get a writable address for a page?
  */
 export type KmapApiName =
-  | 'kmap-local'
-  | 'kmap-redefined'
-  | 'vmap'
-  | 'vmap-batched'
-  | 'kmap-local-range'
-  | 'no-direct-map'
-  | 'capability';
+  'kmap-local' | 'kmap-redefined' | 'vmap' | 'vmap-batched' | 'kmap-local-range' | 'no-direct-map' | 'capability';
 
 /** A multi-page object (a Btrfs 16 KiB extent buffer): contiguous pages, each with a key. */
 export interface KmapBlock {
@@ -150,7 +144,11 @@ export abstract class KmapApiBase implements KmapApi {
   probePageAddress(cpu: Cpu, block: KmapBlock): boolean {
     const r = this.load(cpu, this.strayPointer(cpu, block.directAddress), 0, 8);
     if (r.ok) return false;
-    this.misuse('page-address-without-map', cpu.current, `${this.name}: page_address() of block ${block.id} read with no mapping: ${r.reason ?? 'refused'}`);
+    this.misuse(
+      'page-address-without-map',
+      cpu.current,
+      `${this.name}: page_address() of block ${block.id} read with no mapping: ${r.reason ?? 'refused'}`,
+    );
     return true;
   }
 
@@ -233,10 +231,7 @@ export abstract class KmapApiBase implements KmapApi {
       this.kernel.pks_set_fault_callback(key, (frame: ExceptionFrame, address: number) => {
         const thread = frame.thread;
         const mapping = this.handed.find(
-          (m) =>
-            m.receiver === thread &&
-            address >= m.pointer.address &&
-            address < m.pointer.address + m.block.length,
+          (m) => m.receiver === thread && address >= m.pointer.address && address < m.pointer.address + m.block.length,
         );
         if (mapping) {
           this.misuse(
@@ -249,7 +244,9 @@ export abstract class KmapApiBase implements KmapApi {
         if (this.options.mode === 'strict') return false;
         if (!this.relaxedWarned) {
           this.relaxedWarned = true;
-          this.kernel.log.warn(`${this.name}: stray write to key ${key}: protection disabled for this access (relaxed)`);
+          this.kernel.log.warn(
+            `${this.name}: stray write to key ${key}: protection disabled for this access (relaxed)`,
+          );
         }
         return this.openInFrame(frame, key);
       });
@@ -280,7 +277,6 @@ export function capabilityAccess(
   if (code === ACCESS_OK) return { ok: true };
   return { ok: false, reason: `capability fault (${typeof bytes === 'number' ? 'load' : 'store'})` };
 }
-
 
 /**
  * After a handed-over window: the receiver (which holds no window of its own on these keys) goes back

@@ -21,7 +21,12 @@ export interface IdentityMapProtection {
  * page the range touches is split first (arch/x86/mm/pat/set_memory.c split_large_page); the
  * splits are counted and logged, since they cost TLB reach for all of the 2 MiB page.
  */
-export function protectIdentityMap(kernel: Kernel, physical: number, pages: number, key: number): IdentityMapProtection {
+export function protectIdentityMap(
+  kernel: Kernel,
+  physical: number,
+  pages: number,
+  key: number,
+): IdentityMapProtection {
   const address = kernel.page_address(physical);
   const space = kernel.machine.activeSpace(0);
   const large = new Set<number>();
