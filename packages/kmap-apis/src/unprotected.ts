@@ -5,8 +5,7 @@ import { type Cpu, KmapApiBase, type KmapBlock, type KmapMapping } from '@pkeysi
  * compared with (what `--protection off` runs).
  */
 export class UnprotectedKmap extends KmapApiBase {
-  // Reported under its own name; the kernel's design names are for designs that protect.
-  readonly name = 'kmap-local' as const;
+  readonly name = 'unprotected' as const;
   readonly source = 'no protection: page_address() of an unkeyed direct map';
 
   prepare(_block: KmapBlock): void {}

@@ -76,7 +76,8 @@ export interface KmapApiOptions {
 
 /** A kmap API design: how code maps a block, hands it on, and what that costs and exposes. */
 export interface KmapApi {
-  readonly name: KmapApiName;
+  /** A design name; a baseline defined outside the kernel (no protection) names itself. */
+  readonly name: KmapApiName | 'unprotected';
   /** Where the design comes from (one line). */
   readonly source: string;
   readonly misuses: readonly KmapMisuse[];
@@ -107,7 +108,7 @@ export interface KmapApi {
  * and accesses through the kernel's checked paths.
  */
 export abstract class KmapApiBase implements KmapApi {
-  abstract readonly name: KmapApiName;
+  abstract readonly name: KmapApiName | 'unprotected';
   abstract readonly source: string;
   readonly misuses: KmapMisuse[] = [];
   private readonly exposedSince = new Map<number, { at: number; bytes: number; depth: number }>();
