@@ -8,7 +8,10 @@ export class UnprotectedKmap extends KmapApiBase {
   readonly name = 'unprotected' as const;
   readonly source = 'no protection: page_address() of an unkeyed direct map';
 
-  prepare(_block: KmapBlock): void {}
+  /** Every block is writable by every thread for the whole run. */
+  prepare(block: KmapBlock): void {
+    this.exposeStart(block);
+  }
 
   map(cpu: Cpu, block: KmapBlock, write: boolean): KmapMapping {
     return this.newMapping(cpu, block, write, { address: block.directAddress, cap: 0 });

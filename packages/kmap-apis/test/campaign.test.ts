@@ -86,6 +86,8 @@ describe('kmap-apis campaign', () => {
     const off = runKmapApisCampaign({ seed: 1, protection: false, mode: 'strict' });
     expect(off.designs.map((d) => d.design)).toEqual(['unprotected']);
     expect(off.strays_landed).toBe(off.strays_attempted);
+    // Every block is exposed for the whole run: more than any protecting design.
+    expect(off.designs[0].exposure).toBeGreaterThan(Math.max(...designs.map((d) => d.exposure)));
   });
 
   it('on a capability machine only the capability design applies', () => {
