@@ -45,4 +45,14 @@ export default tseslint.config(
     ['core', 'kernel'],
     'Consumers use the kernel and core, never an architecture or a tool.',
   ),
+  layer(
+    ['packages/{kmap-apis,btrfs-debug}/src/**'],
+    ['core', 'kernel'],
+    'Consumers use the kernel and core, never an architecture, a scheme or a tool.',
+  ),
+  layer(
+    ['packages/scheme-capability/src/**'],
+    ['core', 'plugin-kit', 'x86'],
+    'A scheme builds on core, plugin-kit and the machine it runs over; never on the kernel or a tool.',
+  ),
 );

@@ -4,6 +4,7 @@ import '@pkeysim/arm64-poe';
 import '@pkeysim/power';
 import '@pkeysim/scheme-pagetable';
 import '@pkeysim/scheme-vkeys';
+import '@pkeysim/scheme-capability';
 import { listPlugins, type ProtectionPlugin } from '@pkeysim/core';
 import { Option } from 'commander';
 import { UsageError } from './errors';

@@ -7,6 +7,7 @@ export * from './rights-state';
 export * from './events';
 export * from './domain';
 export * from './machine';
+export * from './authority';
 export * from './config';
 export * from './cost-model';
 export * from './tokens';

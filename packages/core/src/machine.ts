@@ -1,4 +1,5 @@
 import type { AccessKind, Privilege } from './access';
+import type { PointerAuthority } from './authority';
 import type { DomainSpace } from './domain';
 import type { EventCounters } from './events';
 
@@ -43,7 +44,9 @@ export type FaultCause =
   | 'privilege-guard'
   | 'not-present'
   /** A reserved bit was set in a paging-structure entry. */
-  | 'reserved';
+  | 'reserved'
+  /** A capability refused it: out of bounds, missing permission or cleared tag (see PointerAuthority). */
+  | 'capability';
 
 /** A fault raised by an access: the neutral part plus the architecture's own report. */
 export interface AccessFault {
@@ -75,6 +78,11 @@ export interface Machine {
   readonly arch: string;
   readonly cpuCount: number;
   readonly events: EventCounters;
+  /**
+   * Per-pointer authority (capabilities), when the scheme has it; undefined on every key architecture.
+   * Optional so that machines written before it keep working unchanged.
+   */
+  readonly authority?: PointerAuthority;
   /** The domain space governing pages of this privilege, or undefined when the scheme has none. */
   domainSpace(governs: Privilege): DomainSpace | undefined;
 

@@ -15,7 +15,11 @@ export type StrayKind =
   /** The owner writes after it closed its window (kunmap, pgmap_set_noaccess). */
   | 'write-after-kunmap'
   /** A bit flip in a page-table entry that would grant U/S or R/W. */
-  | 'pte-bit-flip';
+  | 'pte-bit-flip'
+  /** A store just past the end of the object, through the writer's own pointer. */
+  | 'out-of-bounds'
+  /** A store through a mapping (or capability) that was made for reading. */
+  | 'missing-permission';
 
 /** How the consumer reacts to a key fault (the series' pks_fault_mode, pkstablessoft). */
 export type CampaignMode = 'relaxed' | 'strict' | 'soft';
@@ -44,8 +48,15 @@ export interface GrantedRights {
   readonly granted: string;
 }
 
+/** A table a campaign adds to its report (e.g. one row per API design), printed after the figures. */
+export interface CampaignTable {
+  readonly title: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly (string | number)[])[];
+}
+
 export interface CampaignResult {
-  readonly consumer: 'pmem' | 'pgtable' | 'ro-at-rest';
+  readonly consumer: 'pmem' | 'pgtable' | 'ro-at-rest' | 'kmap-apis';
   readonly seed: number;
   readonly protection: boolean;
   readonly mode: CampaignMode;
@@ -65,6 +76,8 @@ export interface CampaignResult {
   readonly by_kind: Readonly<Partial<Record<StrayKind, StrayCount>>>;
   /** Lines worth showing a user: the first warnings and oopses, the degradation notice. */
   readonly notes: readonly string[];
+  /** Further tables (the kmap-apis campaign: one row per API design). */
+  readonly tables?: readonly CampaignTable[];
 }
 
 /**

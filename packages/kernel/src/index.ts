@@ -42,3 +42,5 @@ export * from './user';
 export { type ContextSwitchHook } from './sched/sched';
 export { StrayTally, type StraySummary } from './campaign-tally';
 export { CAMPAIGN_MAX_STEPS, campaignSpawner, runMeasuredCampaign } from './campaign-run';
+export * from './kmap-api';
+export { protectIdentityMap, type IdentityMapProtection } from './mm/identity-map';

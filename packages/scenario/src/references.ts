@@ -158,6 +158,14 @@ export function checkReferences(s: Scenario): ReferenceProblem[] {
           checkObject(o.object, [...at, 'object']);
           checkFits(o, at);
           break;
+        case 'protect_identity':
+          checkObject(o.object, [...at, 'object']);
+          checkKey(o.key, [...at, 'key']);
+          break;
+        case 'writer_begin':
+        case 'writer_end':
+          if (!s.btrfs_debug) bad([...at, 'op'], `${o.op} needs a btrfs_debug section`);
+          break;
         default:
           break;
       }
@@ -183,6 +191,11 @@ export function checkReferences(s: Scenario): ReferenceProblem[] {
       checkCpu(inj.cpu, [...at, 'cpu']);
     }
   });
+
+  if (s.btrfs_debug) {
+    checkKey(s.btrfs_debug.key, ['btrfs_debug', 'key']);
+    s.btrfs_debug.objects.forEach((o, i) => checkObject(o, ['btrfs_debug', 'objects', i]));
+  }
 
   const e = s.expect;
   e.faults?.forEach((f, i) => {

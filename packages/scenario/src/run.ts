@@ -15,6 +15,7 @@ import {
   Kernel,
   KernelError,
   PKS_FLAG_EXCLUSIVE,
+  protectIdentityMap,
   resolveKernelConfig,
   MAP_ANONYMOUS,
   MAP_PRIVATE,
@@ -26,6 +27,7 @@ import {
   type UserResult,
   type UserThread,
 } from '@pkeysim/kernel';
+import { BtrfsDebug } from '@pkeysim/btrfs-debug';
 import { checkExpectations } from './assertions';
 import {
   denialsName,
@@ -107,6 +109,10 @@ class ScenarioRun {
   private strayCount = 0;
   private scheduler: Scheduler | undefined;
   private readonly injections = new Map<string, { spec: InjectSpec; index: number }[]>();
+  /** The Btrfs debugging consumer, when the scenario has a btrfs_debug section. */
+  private btrfs: BtrfsDebug | undefined;
+  /** What each CPU is running, for culprit reports: the op's path and note (the program label). */
+  private readonly sites: string[] = [];
 
   constructor(
     private readonly loaded: LoadedScenario,
@@ -274,6 +280,7 @@ class ScenarioRun {
           throw runtimeError(this.loaded, [...path, 'key'], `set_memory_pks failed with ${errnoOfCall(result)}`);
       }
     });
+    if (this.s.btrfs_debug) this.setupBtrfsDebug(this.s.btrfs_debug);
     this.s.threads.forEach((spec, i) => {
       const path = ['threads', i, 'program'];
       if (spec.kind === 'task' && this.user) {
@@ -301,6 +308,18 @@ class ScenarioRun {
     this.runs.push(run);
     if (this.scheduler) this.scheduler.start(thread, () => this.randomBody(run));
     return run;
+  }
+
+  /** Watch the btrfs_debug objects and declare its writers (reports name the op running on the CPU). */
+  private setupBtrfsDebug(spec: NonNullable<Scenario['btrfs_debug']>): void {
+    const key = this.keyNumber(spec.key, ['btrfs_debug', 'key']);
+    const debug = new BtrfsDebug(this.kernel, { key, mode: spec.mode, callSite: (cpu) => this.sites[cpu] });
+    spec.objects.forEach((name, i) => {
+      const target = this.target(name, ['btrfs_debug', 'objects', i]);
+      debug.watch(name, target.address, target.pages);
+    });
+    for (const writer of spec.writers) debug.declareWriter(writer);
+    this.btrfs = debug;
   }
 
   /** Bind a key name and install its fault mode: relaxed keys get a callback, strict ones none (oops). */
@@ -511,6 +530,7 @@ class ScenarioRun {
       detail: describeOp(op),
       result: '',
     });
+    this.sites[cpu.id] = `${run.name} ${formatPath(path)}${op.note ? ` (${op.note})` : ''}`;
     const done = (result: string) => {
       if (event.type === 'op') event.result = result;
     };
@@ -657,6 +677,21 @@ class ScenarioRun {
           closed = true;
         });
         if (closed && index >= 0) run.windows.splice(index, 1);
+        return undefined;
+      }
+      case 'writer_begin':
+      case 'writer_end': {
+        const debug = this.btrfs!;
+        call(op.expect, () =>
+          op.op === 'writer_begin' ? debug.begin(cpu.id, op.writer) : debug.end(cpu.id, op.writer),
+        );
+        return undefined;
+      }
+      case 'protect_identity': {
+        const target = this.target(op.object, [...path, 'object']);
+        const key = this.keyNumber(op.key, [...path, 'key']);
+        const r = call(op.expect, () => protectIdentityMap(this.kernel, target.physical, target.pages, key).result);
+        if (r === 0) this.flushLog();
         return undefined;
       }
       case 'access': {
@@ -899,6 +934,7 @@ class ScenarioRun {
       path,
     };
     if (!this.switchTo(cpu, strayRun)) return;
+    this.sites[cpuId] = `${stray.name} ${formatPath(path)}${spec.note ? ` (${spec.note})` : ''}`;
     const event = this.emit({
       type: 'op',
       cpu: cpuId,

@@ -207,6 +207,21 @@ const SignalOp = z.strictObject({
   },
 });
 
+// Btrfs-style debugging (packages/btrfs-debug): a declared writer opens the watched pages' key.
+const WriterBeginOp = z.strictObject({
+  ...op('writer_begin'),
+  writer: Name,
+  expect: CallExpect.default('ok'),
+});
+const WriterEndOp = z.strictObject({ ...op('writer_end'), writer: Name, expect: CallExpect.default('ok') });
+/** Identity-map protection (Cook): key the object's direct-map entries, splitting large pages. */
+const ProtectIdentityOp = z.strictObject({
+  ...op('protect_identity'),
+  object: Name,
+  key: KeyRef,
+  expect: CallExpect.default('ok'),
+});
+
 const LeafOp = z.discriminatedUnion('op', [
   YieldOp,
   SleepOp,
@@ -231,6 +246,9 @@ const LeafOp = z.discriminatedUnion('op', [
   CheckPkeyOp,
   MmapOp,
   UserAccessOp,
+  WriterBeginOp,
+  WriterEndOp,
+  ProtectIdentityOp,
 ]);
 
 export const Op = z.discriminatedUnion('op', [...LeafOp.options, InterruptOp, NmiOp, ForkOp, RepeatOp, SignalOp]);
@@ -348,6 +366,18 @@ export const InjectSpec = z.discriminatedUnion('kind', [
     .superRefine((v, ctx) => checkData(v, ctx, true)),
 ]);
 
+/**
+ * The Btrfs debugging consumer (Chris Mason at LSFMM 2022): `objects` are watched (write-disabled
+ * at rest by `key`), only `writers` may open them (writer_begin/writer_end), and a stray modifier's
+ * report names its thread and call site (the op's path and note).
+ */
+export const BtrfsDebugSpec = z.strictObject({
+  key: KeyRef,
+  mode: FaultMode.default('strict'),
+  objects: z.array(Name).min(1),
+  writers: z.array(Name).min(1),
+});
+
 export const ScheduleSpec = z
   .strictObject({
     /** round-robin: threads in order, each until it yields. random: the kernel's seeded scheduler. */
@@ -418,6 +448,7 @@ export const ScenarioSpec = z.strictObject({
   memory: z.array(MemorySpec).default([]),
   threads: z.array(ThreadSpec).min(1, { error: 'a scenario needs at least one thread' }),
   inject: z.array(InjectSpec).default([]),
+  btrfs_debug: BtrfsDebugSpec.optional(),
   schedule: ScheduleSpec,
   expect: ExpectSpec,
 });

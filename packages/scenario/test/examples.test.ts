@@ -18,6 +18,9 @@ describe('examples/', () => {
       'signal-pkru-policies',
       'key-exhaustion',
       'context-switch',
+      'btrfs-debug-stray-write',
+      'btrfs-debug-relaxed',
+      'identity-map-protection',
     ]) {
       expect(
         files.some((f) => f.startsWith(name)),

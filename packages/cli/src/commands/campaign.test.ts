@@ -117,4 +117,30 @@ describe('pkeysim campaign', () => {
     expect(new Set(names).size).toBe(names.length);
     for (const runner of CAMPAIGN_RUNNERS) expect(runner.modes.length).toBeGreaterThan(0);
   });
+
+  it('kmap-apis prints one row per API design, with exposure, misuses and costs; --json carries the designs', async () => {
+    const run = await runCli(['campaign', 'kmap-apis', '--seed', '1', '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.lines[0]).toBe('kmap-apis campaign: seed 1, protection on, mode strict, arch x86');
+    const header = run.lines.findIndex((l) => l.startsWith('design '));
+    expect(run.lines[header - 1]).toBe('per API design:');
+    for (const column of ['strays caught', 'exposure (B x ticks)', 'misuses detected', 'PTE writes', 'shootdowns'])
+      expect(run.lines[header]).toContain(column);
+    const designs = run.lines.slice(header + 1, header + 8).map((l) => l.split(/\s+/)[0]);
+    expect(designs).toEqual([
+      'kmap-local',
+      'kmap-local-range',
+      'kmap-redefined',
+      'vmap',
+      'vmap-batched',
+      'no-direct-map',
+      'capability',
+    ]);
+    const result = JSON.parse(run.lines.at(-1)!) as CampaignResult & { designs: { design: string }[] };
+    expect(result.consumer).toBe('kmap-apis');
+    expect(result.designs).toHaveLength(7);
+    const again = await runCli(['campaign', 'kmap-apis', '--seed', '1', '--json']);
+    expect(again.lines).toEqual(run.lines);
+  });
 });
