@@ -21,6 +21,7 @@ export {
   type ThreadBody,
   type ThreadContext,
   type InterruptHandler,
+  SchedAction,
   type SchedEvent,
   type SchedulerOptions,
 } from './sched/scheduler';
@@ -42,3 +43,10 @@ export * from './user';
 export { type ContextSwitchHook } from './sched/sched';
 export { StrayTally, type StraySummary } from './campaign-tally';
 export { CAMPAIGN_MAX_STEPS, campaignSpawner, runMeasuredCampaign } from './campaign-run';
+export {
+  CAMPAIGN_LIMITS,
+  STRAYS_PER_WORKER,
+  campaignMaxSteps,
+  campaignSize,
+  type CampaignSize,
+} from './campaign-size';

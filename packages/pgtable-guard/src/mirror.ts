@@ -1,14 +1,13 @@
 import { type Machine, type AddressSpaceId, PageSize } from '@pkeysim/core';
 import { formatAddress } from '@pkeysim/kernel';
 import {
-  decodeEntry,
   ENTRIES_PER_TABLE,
   ENTRY_BYTES,
   entryAddress,
   entryKey,
   type EntryValue,
-  isPresent,
   PAGE_NX_HI,
+  PAGE_PRESENT,
   PAGE_PSE,
   PAGE_RW,
   PAGE_USER,
@@ -72,10 +71,15 @@ export class TableMirror {
     private readonly isTablePage: (physical: number) => boolean,
   ) {}
 
+  /** The table pages the last sync walked (the root included): a store to any other page cannot change this space. */
+  tables = new Set<number>();
+  private visiting = new Set<number>();
+
   /** The leaves the guarded tables define now. */
   walk(): Map<number, EffectiveLeaf> {
     const leaves = new Map<number, EffectiveLeaf>();
     this.corrupt = 0;
+    this.visiting = new Set([this.root]);
     this.walkTable(this.root, LEVELS, 0, true, true, true, leaves);
     return leaves;
   }
@@ -113,6 +117,7 @@ export class TableMirror {
       });
     }
     this.mirrored = next;
+    this.tables = this.visiting;
     return changes;
   }
 
@@ -120,6 +125,7 @@ export class TableMirror {
   clear(): void {
     for (const [virtual, leaf] of this.mirrored) this.machine.unmap(this.space, virtual, leaf.size);
     this.mirrored = new Map();
+    this.tables = new Set();
   }
 
   private walkTable(
@@ -132,10 +138,13 @@ export class TableMirror {
     out: Map<number, EffectiveLeaf>,
   ): void {
     const bytes = this.machine.readPhysical(table, ENTRIES_PER_TABLE * ENTRY_BYTES);
+    // One view per table; an entry object only for present entries (most of a table is empty).
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const count = level === LEVELS ? USER_PGD_ENTRIES : ENTRIES_PER_TABLE;
     for (let i = 0; i < count; i++) {
-      const entry = decodeEntry(bytes, i * ENTRY_BYTES);
-      if (!isPresent(entry)) continue;
+      const lo = view.getUint32(i * ENTRY_BYTES, true);
+      if ((lo & PAGE_PRESENT) === 0) continue;
+      const entry: EntryValue = { lo, hi: view.getUint32(i * ENTRY_BYTES + 4, true) };
       const virtual = base + i * levelSpan(level);
       const u = user && (entry.lo & PAGE_USER) !== 0;
       const w = writable && (entry.lo & PAGE_RW) !== 0;
@@ -147,7 +156,10 @@ export class TableMirror {
         if (level > 3 && (entry.lo & PAGE_PSE) !== 0)
           this.corrupt++; // PS is reserved in a PML4E (SDM 4.5.4)
         else if (!this.isTablePage(next)) this.corrupt++;
-        else this.walkTable(next, level - 1, virtual, u, w, x, out);
+        else {
+          this.visiting.add(next);
+          this.walkTable(next, level - 1, virtual, u, w, x, out);
+        }
       }
     }
   }

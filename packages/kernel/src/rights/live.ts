@@ -15,8 +15,8 @@ export function liveRights(k: KernelContext, cpu: number): RightsState {
   const space = k.space;
   if (!space || !rightsAreGlobal(space)) return current.pkrs;
   const held: RightsState[] = [current.pkrs];
-  for (const thread of k.threads) {
-    if (thread.state === 'dead') continue;
+  for (const thread of k.alive) {
+    if (thread.state === 'dead') continue; // a user task killed while switched out (user/thread.ts terminate)
     held.push(thread.pkrs);
     for (const frame of thread.frames) if (frame.aux) held.push(frame.aux.pkrs);
   }
