@@ -222,7 +222,6 @@ export class PgtableGuard {
       mirror: new TableMirror(this.kernel.machine, space, pgd, (p) => this.cache.contains(p)),
     };
     this.mms.push(mm);
-    mm.mirror.tables.add(pgd);
     this.walkers.set(pgd, new Set([mm]));
     if (template)
       this.clone_pgd_range(
@@ -284,7 +283,7 @@ export class PgtableGuard {
     for (const other of this.mms) if (other !== mm) this.tablesOf(other.pgd, LEVELS, shared);
     const own = new Set<number>();
     this.tablesOf(mm.pgd, LEVELS, own);
-    this.forgetTables(mm, mm.mirror.tables);
+    this.forgetTables(mm, [...mm.mirror.tables]);
     mm.mirror.clear();
     this.mms.splice(index, 1);
     for (const table of own) if (!shared.has(table)) this.cache.free(table);
@@ -301,29 +300,36 @@ export class PgtableGuard {
     readonly change: LeafChange;
   }[] {
     const out: { mm: GuardedMm; change: LeafChange }[] = [];
-    for (const mm of store ? this.spacesWalking(store.address, store.length) : this.mms) {
-      const before = mm.mirror.tables;
-      for (const change of mm.mirror.sync()) out.push({ mm, change });
-      this.forgetTables(mm, before);
-      for (const table of mm.mirror.tables) {
-        let set = this.walkers.get(table);
-        if (!set) this.walkers.set(table, (set = new Set()));
-        set.add(mm);
-      }
+    if (!store) {
+      for (const mm of this.mms) this.reindex(mm, () => mm.mirror.sync(), out);
+      return out;
+    }
+    // Write-through: each touched table page, in each space whose tree holds it, entry by entry.
+    const start = this.physicalOf(store.address);
+    const end = start + store.length;
+    for (let page = start - (start % PAGE_SIZE); page < end; page += PAGE_SIZE) {
+      const first = Math.floor((Math.max(start, page) - page) / ENTRY_BYTES);
+      const last = Math.floor((Math.min(end, page + PAGE_SIZE) - 1 - page) / ENTRY_BYTES);
+      for (const mm of [...(this.walkers.get(page) ?? [])])
+        this.reindex(mm, () => mm.mirror.syncEntries(page, first, last - first + 1), out);
     }
     return out;
   }
 
-  /**
-   * The address spaces whose walk reads a page the store `[address, address + length)` (kernel
-   * addresses) touched: only they can see a change, so only they are re-synced (no walk of the others).
-   */
-  private spacesWalking(address: number, length: number): GuardedMm[] {
-    const found = new Set<GuardedMm>();
-    const first = this.physicalOf(address) - (this.physicalOf(address) % PAGE_SIZE);
-    for (let page = first; page < this.physicalOf(address) + length; page += PAGE_SIZE)
-      for (const mm of this.walkers.get(page) ?? []) found.add(mm);
-    return [...found];
+  /** Run a sync of `mm`, collect its changes, and keep the page -> spaces index in step with its tree. */
+  private reindex(
+    mm: GuardedMm,
+    sync: () => LeafChange[],
+    out: { mm: GuardedMm; change: LeafChange }[],
+  ): void {
+    const before = [...mm.mirror.tables];
+    for (const change of sync()) out.push({ mm, change });
+    this.forgetTables(mm, before);
+    for (const table of mm.mirror.tables) {
+      let set = this.walkers.get(table);
+      if (!set) this.walkers.set(table, (set = new Set()));
+      set.add(mm);
+    }
   }
 
   private forgetTables(mm: GuardedMm, tables: Iterable<number>): void {
