@@ -115,4 +115,28 @@ describe('pkeysim campaign', () => {
     expect(new Set(names).size).toBe(names.length);
     for (const runner of CAMPAIGN_RUNNERS) expect(runner.modes.length).toBeGreaterThan(0);
   });
+
+  it('--threads and --ops size the workload; --spaces only where the consumer has address spaces', async () => {
+    const run = await runCli([
+      'campaign',
+      'pgtable',
+      '--seed',
+      '1',
+      '--threads',
+      '2',
+      '--ops',
+      '5',
+      '--spaces',
+      '4',
+      '--json',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(lastJson(run.lines).strays_attempted).toBe(16);
+    const refused = await runCli(['campaign', 'pmem', '--seed', '1', '--spaces', '2']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--spaces: the pmem campaign has no spaces to size/);
+    const bounds = await runCli(['campaign', 'ro-at-rest', '--seed', '1', '--threads', '65']);
+    expect(bounds.code).toBe(2);
+    expect(bounds.stderr).toMatch(/--threads.*must be a whole number from 1 to 64/);
+  });
 });
