@@ -1,13 +1,13 @@
-import type { RightsState } from '@pkeysim/core';
+import { type RightsState, rightsStateEqual } from '@pkeysim/core';
 import type { KernelContext } from '../context';
 import { leastRestrictive, rightsAreGlobal } from './scope';
 
 /** The distinct states liveRights combines, reused across calls (states are immutable values). */
 const held: RightsState[] = [];
 
-/** Add `state` unless the very same state object is there already (threads share their initial state). */
+/** Add `state` unless an equal state is there already (most threads hold the same rights). */
 function addDistinct(state: RightsState): void {
-  for (let i = 0; i < held.length; i++) if (held[i] === state) return;
+  for (let i = 0; i < held.length; i++) if (rightsStateEqual(held[i], state)) return;
   held.push(state);
 }
 
@@ -33,7 +33,10 @@ export function liveRights(k: KernelContext, cpu: number): RightsState {
     addDistinct(thread.pkrs);
     for (const frame of thread.frames) if (frame.aux) addDistinct(frame.aux.pkrs);
   }
-  if (held.length === 1) return current.pkrs;
+  if (held.length === 1) {
+    held.length = 0;
+    return current.pkrs;
+  }
   let live = current.pkrs;
   for (let key = 0; key < k.keys.domains; key++) {
     if (key === k.keys.shape.defaultDomain) continue;
