@@ -65,6 +65,8 @@ export class Scheduler {
   private readonly prng: Prng;
   /** Threads with an unfinished body, in tid order. */
   private readonly live: LiveThread[] = [];
+  /** The same records by tid (a finished thread's slot is emptied): the current thread's body in O(1). */
+  private readonly byTid: (LiveThread | undefined)[] = [];
   private readonly interrupts: InterruptHandler[] = [];
   /** "irq 32", "irq 33", ...: each source's vector, made once. */
   private readonly vectors: string[] = [];
@@ -91,7 +93,7 @@ export class Scheduler {
 
   /** Give `thread` a body; it runs when the scheduler switches to it. */
   start(thread: Thread, body: ThreadBody): void {
-    if (this.indexOf(thread) >= 0) throw new RangeError(`${thread.name} already has a body`);
+    if (this.byTid[thread.tid] !== undefined) throw new RangeError(`${thread.name} already has a body`);
     const kernel = this.kernel;
     const self: ThreadContext = {
       thread,
@@ -100,6 +102,7 @@ export class Scheduler {
       },
     };
     const entry = { thread, body: body(self) };
+    this.byTid[thread.tid] = entry;
     let at = this.live.length;
     while (at > 0 && this.live[at - 1].thread.tid > thread.tid) at--;
     this.live.splice(at, 0, entry);
@@ -190,8 +193,9 @@ export class Scheduler {
       }
     }
     edge += this.pPreempt;
-    const index = this.indexOf(current);
-    if ((roll < edge || index < 0) && !isAtomic(current)) {
+    const own = this.byTid[current.tid];
+    const mine = own !== undefined && own.thread === current ? own : undefined;
+    if ((roll < edge || mine === undefined) && !isAtomic(current)) {
       const runnable = this.countRunnable(cpu.id);
       if (runnable > 0) {
         const next = this.nthRunnable(cpu.id, prng.below(runnable));
@@ -201,10 +205,11 @@ export class Scheduler {
         return SchedAction.Preempt;
       }
     }
-    if (index < 0) return SchedAction.Idle;
-    const result = this.live[index].body.next();
+    if (mine === undefined) return SchedAction.Idle;
+    const result = mine.body.next();
     if (result.done || current.state === 'dead') {
-      this.live.splice(index, 1);
+      this.live.splice(this.live.indexOf(mine), 1);
+      this.byTid[current.tid] = undefined;
       if (current.state !== 'dead') kernel.exitCurrent(cpu.id);
       this.lastDetail = current.oops ? 1 : 0;
       return SchedAction.Finish;
@@ -220,13 +225,6 @@ export class Scheduler {
     } finally {
       if (frame.live && !this.kernel.panic) cpu.exit(frame);
     }
-  }
-
-  /** Position of `thread` among the live threads, or -1. */
-  private indexOf(thread: Thread): number {
-    const live = this.live;
-    for (let i = 0; i < live.length; i++) if (live[i].thread === thread) return i;
-    return -1;
   }
 
   /** Live threads that are runnable (not running, not dead), on `cpu`'s runqueue or anywhere (-1). */
