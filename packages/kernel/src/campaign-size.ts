@@ -37,7 +37,10 @@ export function campaignSize(
     const n = value ?? fallback;
     const { min, max } = CAMPAIGN_LIMITS[knob];
     if (!Number.isInteger(n) || n < min || n > max)
-      throw new KernelError('EINVAL', `campaign: ${knob} must be a whole number from ${min} to ${max}, got ${String(n)}`);
+      throw new KernelError(
+        'EINVAL',
+        `campaign: ${knob} must be a whole number from ${min} to ${max}, got ${String(n)}`,
+      );
     return n;
   };
   const workers = pick('threads', options.threads, shape.workers);

@@ -159,7 +159,7 @@ export class Cpu {
   private recover<T>(
     attempt: () => T | undefined,
   ): { ok: true; handledFaults: number; value: T } | { ok: false; handledFaults: number; oops: OopsReport } {
-    for (let handled = 0; ; ) {
+    for (let handled = 0; ;) {
       const fault = this.k.machine.lastFault(this.id);
       if (!fault) throw new KernelError('EFAULT', `CPU ${this.id}: the access failed without a fault report`);
       if (handled >= MAX_HANDLED_FAULTS)

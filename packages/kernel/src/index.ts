@@ -43,10 +43,4 @@ export * from './user';
 export { type ContextSwitchHook } from './sched/sched';
 export { StrayTally, type StraySummary } from './campaign-tally';
 export { CAMPAIGN_MAX_STEPS, campaignSpawner, runMeasuredCampaign } from './campaign-run';
-export {
-  CAMPAIGN_LIMITS,
-  STRAYS_PER_WORKER,
-  campaignMaxSteps,
-  campaignSize,
-  type CampaignSize,
-} from './campaign-size';
+export { CAMPAIGN_LIMITS, STRAYS_PER_WORKER, campaignMaxSteps, campaignSize, type CampaignSize } from './campaign-size';

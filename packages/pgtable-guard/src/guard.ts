@@ -317,11 +317,7 @@ export class PgtableGuard {
   }
 
   /** Run a sync of `mm`, collect its changes, and keep the page -> spaces index in step with its tree. */
-  private reindex(
-    mm: GuardedMm,
-    sync: () => LeafChange[],
-    out: { mm: GuardedMm; change: LeafChange }[],
-  ): void {
+  private reindex(mm: GuardedMm, sync: () => LeafChange[], out: { mm: GuardedMm; change: LeafChange }[]): void {
     const before = [...mm.mirror.tables];
     for (const change of sync()) out.push({ mm, change });
     this.forgetTables(mm, before);
