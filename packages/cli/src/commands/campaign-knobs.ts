@@ -28,13 +28,17 @@ function parseKnob(knob: CampaignKnob) {
   };
 }
 
+/** The consumers' shape: what a knob left out means (every campaign has 3 workers, 20 ops; pgtable 2 spaces). */
+const SHAPE_DEFAULTS = { threads: 3, ops: 20, spaces: 2 } as const;
+
 /** `--threads`, `--ops`, `--spaces` (and `--cpus` with `defaultCpus`), each with its bounds in the help. */
-export function sizeOptions(defaultCpus: number, defaults: string): Option[] {
+export function sizeOptions(defaultCpus: number): Option[] {
   const options = (['threads', 'ops', 'spaces'] as const).map((knob) => {
     const { min, max } = CAMPAIGN_LIMITS[knob];
-    return new Option(`--${knob} <n>`, `${KNOB_HELP[knob]}, ${min}..${max} (default ${defaults})`).argParser(
-      parseKnob(knob),
-    );
+    return new Option(
+      `--${knob} <n>`,
+      `${KNOB_HELP[knob]}, ${min}..${max} (default: ${SHAPE_DEFAULTS[knob]})`,
+    ).argParser(parseKnob(knob));
   });
   const { min, max } = CAMPAIGN_LIMITS.cpus;
   options.push(

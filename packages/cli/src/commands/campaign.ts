@@ -74,7 +74,7 @@ export const campaignCommand: CliCommand = {
       .addOption(new Option('--protection <on|off>', "the consumer's protection").choices(['on', 'off']).default('on'))
       .addOption(new Option('--mode <mode>', "fault mode (default: the consumer's own default)").choices(ALL_MODES))
       .addOption(archOption());
-    for (const option of sizeOptions(2, "the consumer's shape")) command.addOption(option);
+    for (const option of sizeOptions(2)) command.addOption(option);
     command
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping) for modeled cycles, overriding the defaults')
       .option('--json', 'also print the result as one JSON object on the last line')

@@ -345,7 +345,7 @@ export const demoCommand: CliCommand = {
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults')
       .option('--json', 'print the result as one JSON object instead of the table')
       .addHelpText('after', HELP);
-    for (const option of sizeOptions(DEMO_MACHINE.cpus, 'as the campaigns')) command.addOption(option);
+    for (const option of sizeOptions(DEMO_MACHINE.cpus)) command.addOption(option);
     command.action(
       context.action(async (flags: DemoFlags) => {
         if (flags.runs < 1) throw new UsageError('--runs must be at least 1');
