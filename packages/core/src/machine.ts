@@ -106,7 +106,10 @@ export interface Machine {
   allocatePhysical(length: number, options?: { persistent?: boolean; align?: number }): number;
   readPhysical(physical: number, length: number): Uint8Array;
   writePhysical(physical: number, bytes: Uint8Array): void;
-  /** Power-cycle: RAM and every CPU's state are lost; persistent regions keep their contents. */
+  /**
+   * Power-cycle: RAM and every CPU's state are lost; persistent regions keep their contents. The
+   * event counters keep counting: they are the simulation's accounting, not machine state.
+   */
   reboot(): void;
 
   /** Set the mode the CPU's next accesses are made in (CPL 0 or 3). */

@@ -24,14 +24,17 @@ export function runMeasuredCampaign(
     readonly name: string;
     readonly seed: number;
     readonly costs?: CostModel | Readonly<Record<string, number>>;
+    /** Decisions allowed before the run counts as stuck (default {@link CAMPAIGN_MAX_STEPS}). */
+    readonly maxSteps?: number;
   },
 ): { readonly cost: CampaignCost; readonly log: readonly string[] } {
   const events = kernel.machine.events;
   const before = snapshotEvents(events);
   const logMark = kernel.log.lines().length;
-  scheduler.run(CAMPAIGN_MAX_STEPS);
+  const maxSteps = campaign.maxSteps ?? CAMPAIGN_MAX_STEPS;
+  scheduler.runQuietly(maxSteps);
   if (scheduler.busy) {
-    throw new Error(`${campaign.name} campaign: seed ${campaign.seed} did not finish in ${CAMPAIGN_MAX_STEPS} steps`);
+    throw new Error(`${campaign.name} campaign: seed ${campaign.seed} did not finish in ${maxSteps} steps`);
   }
   if (kernel.panic) throw new Error(`${campaign.name} campaign: the kernel panicked: ${kernel.panic.reason}`);
   return { cost: campaignCost(events, before, campaign.costs), log: kernel.log.since(logMark) };

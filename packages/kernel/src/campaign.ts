@@ -34,7 +34,16 @@ export interface CampaignOptions {
   readonly cpus?: number;
   /** Cycles per event overriding core's defaults (event name -> cycles), for `modeled_cycles`. */
   readonly costs?: Readonly<Record<string, number>>;
+  /** Worker threads (default: the consumer's shape, 3); strays scale with them (8 per worker). */
+  readonly threads?: number;
+  /** Legitimate operations per worker (default: the consumer's shape, 20). */
+  readonly ops?: number;
+  /** Address spaces, for consumers that have them (pgtable; default 2). */
+  readonly spaces?: number;
 }
+
+/** A size knob of a campaign: `--threads`, `--ops`, `--spaces` (and `--cpus`, which every campaign has). */
+export type CampaignKnob = 'threads' | 'ops' | 'spaces' | 'cpus';
 
 export interface StrayCount {
   readonly attempted: number;
@@ -90,6 +99,8 @@ export interface CampaignRunner {
   readonly description: string;
   /** The fault modes this consumer has; the first is its default. */
   readonly modes: readonly CampaignMode[];
+  /** The size knobs its workload honours besides `cpus` (a knob it lacks is refused by the CLI). */
+  readonly knobs?: readonly CampaignKnob[];
   /** Run one campaign. Deterministic for a seed; throws a clear error for options it cannot honour. */
   run(options: CampaignOptions): CampaignResult;
 }

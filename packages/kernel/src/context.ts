@@ -32,7 +32,10 @@ export interface KernelContext {
   readonly writer: PkrsWriter;
   readonly kernelSpace: AddressSpaceId;
   readonly cpus: readonly CpuState[];
+  /** Every thread ever created, by tid - 1 (kernel.threads()). */
   readonly threads: TaskStruct[];
+  /** The threads not dead, in no particular order: what per-thread scans walk (rights/live.ts). */
+  readonly alive: TaskStruct[];
   readonly log: KernelLog;
   panic: OopsReport | undefined;
 }

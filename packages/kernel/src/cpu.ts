@@ -101,18 +101,26 @@ export class Cpu {
 
   // --- accesses by kernel code running here -------------------------------------------------------
 
+  // An access that does not fault returns the one shared DONE result: nothing is allocated for it.
   access(virtual: number, kind: AccessKind): AccessResult {
+    this.assertAlive();
+    if (this.k.machine.access(this.id, virtual, kind) === ACCESS_OK) return DONE;
     return withoutValue(
-      this.perform(() => (this.k.machine.access(this.id, virtual, kind) === ACCESS_OK ? true : undefined)),
+      this.recover(() => (this.k.machine.access(this.id, virtual, kind) === ACCESS_OK ? true : undefined)),
     );
   }
   write(virtual: number, bytes: Uint8Array): AccessResult {
+    this.assertAlive();
+    if (this.k.machine.write(this.id, virtual, bytes) === ACCESS_OK) return DONE;
     return withoutValue(
-      this.perform(() => (this.k.machine.write(this.id, virtual, bytes) === ACCESS_OK ? true : undefined)),
+      this.recover(() => (this.k.machine.write(this.id, virtual, bytes) === ACCESS_OK ? true : undefined)),
     );
   }
   read(virtual: number, length: number): ReadResult {
-    const result = this.perform(() => this.k.machine.read(this.id, virtual, length));
+    this.assertAlive();
+    const data = this.k.machine.read(this.id, virtual, length);
+    if (data !== undefined) return { ok: true, handledFaults: 0, data };
+    const result = this.recover(() => this.k.machine.read(this.id, virtual, length));
     return result.ok ? { ok: true, handledFaults: result.handledFaults, data: result.value } : result;
   }
 
@@ -140,22 +148,33 @@ export class Cpu {
     this.s.windows.kunmap(this.id, page);
   }
 
-  private perform<T>(
+  private assertAlive(): void {
+    if (this.k.panic) throw new KernelError('EINVAL', `the kernel has panicked: ${this.k.panic.reason}`);
+  }
+
+  /**
+   * The slow path after an attempt faulted: the fault goes to the handler; handled, the access is
+   * retried (up to MAX_HANDLED_FAULTS times), otherwise the oops is the result.
+   */
+  private recover<T>(
     attempt: () => T | undefined,
   ): { ok: true; handledFaults: number; value: T } | { ok: false; handledFaults: number; oops: OopsReport } {
-    if (this.k.panic) throw new KernelError('EINVAL', `the kernel has panicked: ${this.k.panic.reason}`);
-    for (let handled = 0; ; handled++) {
-      const value = attempt();
-      if (value !== undefined) return { ok: true, handledFaults: handled, value };
+    for (let handled = 0; ;) {
       const fault = this.k.machine.lastFault(this.id);
       if (!fault) throw new KernelError('EFAULT', `CPU ${this.id}: the access failed without a fault report`);
       if (handled >= MAX_HANDLED_FAULTS)
         return { ok: false, handledFaults: handled, oops: this.s.faults.persistent(this.id, fault) };
       const outcome = this.s.faults.handle(this.id, fault);
       if (!outcome.retry) return { ok: false, handledFaults: handled, oops: outcome.oops };
+      handled++;
+      const value = attempt();
+      if (value !== undefined) return { ok: true, handledFaults: handled, value };
     }
   }
 }
+
+/** The result of every access that did not fault (immutable, shared). */
+const DONE: AccessResult = Object.freeze({ ok: true, handledFaults: 0 });
 
 function withoutValue(
   result: { ok: true; handledFaults: number } | { ok: false; handledFaults: number; oops: OopsReport },

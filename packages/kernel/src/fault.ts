@@ -137,7 +137,7 @@ export class FaultHandler {
     thread.atomicDepth = 0;
     thread.windowCounts.fill(0);
     thread.oops = report;
-    thread.state = 'dead';
+    this.sched.bury(thread);
     this.windows.dropThread(thread);
     this.sched.forceSwitch(cpu, this.k.cpus[cpu].idle);
   }

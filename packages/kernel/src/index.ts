@@ -21,6 +21,7 @@ export {
   type ThreadBody,
   type ThreadContext,
   type InterruptHandler,
+  SchedAction,
   type SchedEvent,
   type SchedulerOptions,
 } from './sched/scheduler';
@@ -44,3 +45,4 @@ export { StrayTally, type StraySummary } from './campaign-tally';
 export { CAMPAIGN_MAX_STEPS, campaignSpawner, runMeasuredCampaign } from './campaign-run';
 export * from './kmap-api';
 export { protectIdentityMap, type IdentityMapProtection } from './mm/identity-map';
+export { CAMPAIGN_LIMITS, STRAYS_PER_WORKER, campaignMaxSteps, campaignSize, type CampaignSize } from './campaign-size';

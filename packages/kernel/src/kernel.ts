@@ -86,6 +86,7 @@ export class Kernel {
       kernelSpace,
       cpus,
       threads: [],
+      alive: [],
       log,
       panic: undefined,
     };
@@ -213,7 +214,7 @@ export class Kernel {
         `${t.name} (tid ${t.tid}) cannot exit with ${t.frames.length} open frame(s) and ${t.kmaps.length} kmap(s)`,
       );
     }
-    t.state = 'dead';
+    this.sched.bury(t);
     this.sched.forceSwitch(cpu, this.k.cpus[cpu].idle);
   }
 

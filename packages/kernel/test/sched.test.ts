@@ -156,3 +156,41 @@ describe('the seeded scheduler', () => {
     expect(trace(42).events).not.toEqual(trace(43).events);
   });
 });
+
+describe('the scheduler at scale', () => {
+  function workload(kernel: ReturnType<typeof boot>, scheduler: Scheduler, threads: number) {
+    for (let i = 0; i < threads; i++)
+      scheduler.start(kernel.kthread_create(`w${i}`, i % kernel.cpuCount), function* () {
+        for (let n = 0; n < 1 + (i % 5); n++) yield;
+      });
+  }
+
+  it('forgets a thread once its body finished: a step looks only at the unfinished ones', () => {
+    const kernel = boot();
+    const scheduler = new Scheduler(kernel, 3);
+    workload(kernel, scheduler, 12);
+    expect(scheduler.liveThreads).toBe(12);
+    let finished = 0;
+    while (scheduler.busy) {
+      if (scheduler.step().action === 'finish') finished++;
+      expect(scheduler.liveThreads).toBe(12 - finished);
+    }
+    expect(finished).toBe(12);
+    expect(kernel.threads().filter((t) => t.state === 'dead')).toHaveLength(12);
+  });
+
+  it('runQuietly makes the very decisions run() reports, without building the trace', () => {
+    const traced = boot();
+    const a = new Scheduler(traced, 11);
+    workload(traced, a, 9);
+    const trace = a.run(10_000);
+    const quiet = boot();
+    const b = new Scheduler(quiet, 11);
+    workload(quiet, b, 9);
+    expect(b.runQuietly(10_000)).toBe(trace.length);
+    expect(quiet.stats()).toEqual(traced.stats());
+    expect(quiet.threads().map((t) => [t.name, t.state, t.cpu])).toEqual(
+      traced.threads().map((t) => [t.name, t.state, t.cpu]),
+    );
+  });
+});

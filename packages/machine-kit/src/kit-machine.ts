@@ -418,7 +418,7 @@ export abstract class KitMachine implements Machine {
     this.memory.write(physical, bytes);
   }
 
-  /** Power cycle: RAM (page tables included), TLBs and CPU state are lost; PMEM keeps its contents. */
+  /** Power cycle: RAM (page tables included), TLBs and CPU state are lost; PMEM and the event counts are kept. */
   reboot(): void {
     this.memory.reboot();
     for (const tlb of this.tlbs) tlb.flushAll();
@@ -426,7 +426,6 @@ export abstract class KitMachine implements Machine {
     this.faultCode.fill(0);
     this.resetArchitecture();
     this.bootMemory();
-    this.events.reset();
   }
 
   // ---- accesses -----------------------------------------------------------------------------------

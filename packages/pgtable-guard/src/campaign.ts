@@ -13,6 +13,8 @@ import {
   type StrayKind,
   type ThreadContext,
   StrayTally,
+  campaignMaxSteps,
+  campaignSize,
   campaignSpawner,
   runMeasuredCampaign,
 } from '@pkeysim/kernel';
@@ -80,7 +82,8 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   }
   const arch = options.arch ?? 'x86';
   const shape = PGTABLE_CAMPAIGN_SHAPE;
-  const kernel = createKernel({ arch, cpus: options.cpus ?? 2, seed: options.seed, keyDesign: 'static' });
+  const size = campaignSize(options, shape);
+  const kernel = createKernel({ arch, cpus: size.cpus, seed: options.seed, keyDesign: 'static' });
   const cmdline = [options.protection ? '' : 'nopkstables', mode === 'soft' ? 'pkstablessoft' : ''].join(' ');
   const guard = new PgtableGuard(kernel, { cmdline });
   const prng = new Prng((options.seed ^ 0x5bd1e995) >>> 0);
@@ -88,7 +91,7 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
 
   // Setup (not measured): the address spaces and the frames their pages map.
   const mms: GuardedMm[] = [];
-  for (let i = 0; i < shape.addressSpaces; i++) mms.push(guard.pgd_alloc(0));
+  for (let i = 0; i < size.spaces; i++) mms.push(guard.pgd_alloc(0));
   const frames = kernel.alloc_pages(shape.pagesPerSpace);
   const intended = mms.map(() => new Map<number, Intended>());
   const vaOf = (slot: number) => USER_BASE + slot * PAGE_SIZE * 11; // spread over two PMDs
@@ -108,7 +111,7 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   const openWindows: { tid: number; ptep: number }[] = [];
 
   function* worker(self: ThreadContext) {
-    for (let op = 0; op < shape.opsPerWorker; op++) {
+    for (let op = 0; op < size.opsPerWorker; op++) {
       const m = prng.below(mms.length);
       const mm = mms[m];
       const slot = prng.below(shape.pagesPerSpace);
@@ -152,7 +155,7 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   function strayStore(cpu: Cpu, kind: StrayKind, address: number, bytes: Uint8Array): void {
     // The thread dies here when an oops blocks the store: it must be the body's last kernel call.
     if (!tally.record(kind, cpu.write(address, bytes).ok)) return;
-    for (const { change } of guard.sync()) {
+    for (const { change } of guard.sync({ address, length: bytes.length })) {
       const rights = grantedBy(change);
       if (rights) granted.push({ address: change.virtual, granted: `${rights} (${kind})` });
     }
@@ -173,7 +176,8 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   }
 
   function randomTableEntry(): number {
-    const tables = mms.flatMap((mm) => guard.tablePages(mm));
+    // The tables each space's last sync walked: what tablePages() would find, without a walk per stray.
+    const tables = mms.flatMap((mm) => [...mm.mirror.tables]);
     return kernel.page_address(prng.pick(tables)) + prng.below(512) * ENTRY_BYTES;
   }
 
@@ -227,8 +231,8 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   }
 
   const spawn = campaignSpawner(kernel, scheduler);
-  for (let w = 0; w < shape.workers; w++) spawn(`mm-worker/${w}`, worker);
-  for (let s = 0; s < shape.strays; s++) {
+  for (let w = 0; w < size.workers; w++) spawn(`mm-worker/${w}`, worker);
+  for (let s = 0; s < size.strays; s++) {
     const kind = PGTABLE_STRAY_KINDS[s % PGTABLE_STRAY_KINDS.length];
     const delay = 4 + prng.below(60);
     spawn(`stray/${s}-${kind}`, (self) => stray(self, kind, delay));
@@ -238,6 +242,7 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
     name: 'pgtable',
     seed: options.seed,
     costs: options.costs,
+    maxSteps: campaignMaxSteps(size),
   });
   guard.sync();
   const corrupted = entriesCorrupted(mms, intended);
@@ -306,5 +311,6 @@ export const pgtableCampaign: CampaignRunner = {
   consumer: 'pgtable',
   description: 'PKS write-protected page tables: grouped page cache, setters-only windows, soft/strict modes',
   modes: PGTABLE_MODES,
+  knobs: ['threads', 'ops', 'spaces', 'cpus'],
   run: runPgtableCampaign,
 };

@@ -84,6 +84,8 @@ export class PgtableGuard {
   private readonly restDenials: Denials;
   private readonly depth = new WeakMap<Thread, number>();
   private readonly mms: GuardedMm[] = [];
+  /** Which address spaces walk each table page (physical address): a store there re-syncs only them. */
+  private readonly walkers = new Map<number, Set<GuardedMm>>();
 
   constructor(
     readonly kernel: Kernel,
@@ -220,6 +222,7 @@ export class PgtableGuard {
       mirror: new TableMirror(this.kernel.machine, space, pgd, (p) => this.cache.contains(p)),
     };
     this.mms.push(mm);
+    this.walkers.set(pgd, new Set([mm]));
     if (template)
       this.clone_pgd_range(
         cpu,
@@ -280,19 +283,58 @@ export class PgtableGuard {
     for (const other of this.mms) if (other !== mm) this.tablesOf(other.pgd, LEVELS, shared);
     const own = new Set<number>();
     this.tablesOf(mm.pgd, LEVELS, own);
+    this.forgetTables(mm, [...mm.mirror.tables]);
     mm.mirror.clear();
     this.mms.splice(index, 1);
     for (const table of own) if (!shared.has(table)) this.cache.free(table);
   }
 
   /**
-   * Bring the machine's translations in line with the guarded tables of every address space (what
-   * the MMU would see on its next walk). Setters call it; after any other store, so must its caller.
+   * Bring the machine's translations in line with the guarded tables (what the MMU would see on its
+   * next walk). With `store` (the kernel address range a store wrote) only the address spaces whose
+   * tables include a touched page are walked; without it, every one. Setters call it with their
+   * store; after any other store, so must its caller.
    */
-  sync(): { readonly mm: GuardedMm; readonly change: LeafChange }[] {
+  sync(store?: { readonly address: number; readonly length: number }): {
+    readonly mm: GuardedMm;
+    readonly change: LeafChange;
+  }[] {
     const out: { mm: GuardedMm; change: LeafChange }[] = [];
-    for (const mm of this.mms) for (const change of mm.mirror.sync()) out.push({ mm, change });
+    if (!store) {
+      for (const mm of this.mms) this.reindex(mm, () => mm.mirror.sync(), out);
+      return out;
+    }
+    // Write-through: each touched table page, in each space whose tree holds it, entry by entry.
+    const start = this.physicalOf(store.address);
+    const end = start + store.length;
+    for (let page = start - (start % PAGE_SIZE); page < end; page += PAGE_SIZE) {
+      const first = Math.floor((Math.max(start, page) - page) / ENTRY_BYTES);
+      const last = Math.floor((Math.min(end, page + PAGE_SIZE) - 1 - page) / ENTRY_BYTES);
+      for (const mm of [...(this.walkers.get(page) ?? [])])
+        this.reindex(mm, () => mm.mirror.syncEntries(page, first, last - first + 1), out);
+    }
     return out;
+  }
+
+  /** Run a sync of `mm`, collect its changes, and keep the page -> spaces index in step with its tree. */
+  private reindex(mm: GuardedMm, sync: () => LeafChange[], out: { mm: GuardedMm; change: LeafChange }[]): void {
+    const before = [...mm.mirror.tables];
+    for (const change of sync()) out.push({ mm, change });
+    this.forgetTables(mm, before);
+    for (const table of mm.mirror.tables) {
+      let set = this.walkers.get(table);
+      if (!set) this.walkers.set(table, (set = new Set()));
+      set.add(mm);
+    }
+  }
+
+  private forgetTables(mm: GuardedMm, tables: Iterable<number>): void {
+    for (const table of tables) {
+      const set = this.walkers.get(table);
+      if (!set) continue;
+      set.delete(mm);
+      if (set.size === 0) this.walkers.delete(table);
+    }
   }
 
   /** Physical addresses of every table page of `mm` (PGD first), found by walking it. */
@@ -325,7 +367,7 @@ export class PgtableGuard {
     const bytes = new Uint8Array(entries.length * ENTRY_BYTES);
     entries.forEach((e, i) => bytes.set(entryBytes(e), i * ENTRY_BYTES));
     this.inWindow(cpu, () => this.write(cpu, at, bytes));
-    this.sync();
+    this.sync({ address: at, length: bytes.length });
   }
 
   /** Read-modify-write of one entry inside one window (a checked read, then a checked store). */
@@ -339,7 +381,7 @@ export class PgtableGuard {
       this.write(cpu, ptep, entryBytes(change(value)));
       return value;
     });
-    this.sync();
+    this.sync({ address: ptep, length: ENTRY_BYTES });
     return old;
   }
 

@@ -88,8 +88,12 @@ export function entryBytes(entry: EntryValue): Uint8Array {
 
 /** Decode entry `index` of a table page's bytes (at `offset` in `bytes`). */
 export function decodeEntry(bytes: Uint8Array, offset = 0): EntryValue {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return { lo: view.getUint32(offset, true), hi: view.getUint32(offset + 4, true) };
+  // Little-endian words assembled by hand: no DataView per entry.
+  if (offset < 0 || offset + ENTRY_BYTES > bytes.length) throw new RangeError(`no entry at offset ${offset}`);
+  const lo = (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
+  const hi =
+    (bytes[offset + 4] | (bytes[offset + 5] << 8) | (bytes[offset + 6] << 16) | (bytes[offset + 7] << 24)) >>> 0;
+  return { lo, hi };
 }
 
 export function sameEntry(a: EntryValue, b: EntryValue): boolean {

@@ -95,3 +95,37 @@ describe('invariant: the machine translates exactly what the setters wrote', () 
     );
   });
 });
+
+describe('invariant: a store is written through entry by entry, as a full walk would find it', () => {
+  it('after any stray stores (protection off), syncing only the stored entries leaves nothing for a full walk', () => {
+    const store = fc.record({
+      table: fc.nat(),
+      entry: fc.nat(511),
+      bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+    });
+    fc.assert(
+      fc.property(fc.array(store, { minLength: 1, maxLength: 12 }), (stores) => {
+        const kernel = boot();
+        const guard = new PgtableGuard(kernel, { cmdline: 'nopkstables' });
+        runThread(kernel, 'mm', 0);
+        const mms = [guard.pgd_alloc(0), guard.pgd_alloc(0)];
+        const frames = kernel.alloc_pages(8);
+        for (let slot = 0; slot < 8; slot++)
+          guard.map_page(0, mms[slot % 2], 0x5f0000 + slot * 0x11000, frames + slot * 0x1000, {
+            user: slot % 3 === 0,
+            writable: slot % 2 === 0,
+            executable: false,
+          });
+        for (const s of stores) {
+          const tables = mms.flatMap((mm) => guard.tablePages(mm));
+          const at = kernel.page_address(tables[s.table % tables.length]) + s.entry * 8;
+          const length = Math.min(s.bytes.length, 4096 - (at % 4096));
+          expect(kernel.cpu(0).write(at, s.bytes.subarray(0, length)).ok).toBe(true);
+          guard.sync({ address: at, length });
+        }
+        expect(guard.sync()).toEqual([]);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});

@@ -11,6 +11,8 @@ import {
   type StrayKind,
   type ThreadContext,
   StrayTally,
+  campaignMaxSteps,
+  campaignSize,
   campaignSpawner,
   runMeasuredCampaign,
 } from '@pkeysim/kernel';
@@ -60,7 +62,8 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
     );
   const arch = options.arch ?? 'x86';
   const shape = PMEM_CAMPAIGN_SHAPE;
-  const kernel = createKernel({ arch, cpus: options.cpus ?? 2, seed: options.seed, keyDesign: 'static' });
+  const size = campaignSize(options, shape);
+  const kernel = createKernel({ arch, cpus: size.cpus, seed: options.seed, keyDesign: 'static' });
   const ns = PmemNamespace.create(kernel, { pages: shape.pages, faultMode: mode, protection: options.protection });
   // The workload has its own stream, so the scheduler's decisions and the workload's choices stay independent.
   const prng = new Prng((options.seed ^ 0x9e3779b9) >>> 0);
@@ -77,7 +80,7 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
   const pageOffset = (room: number) => prng.below(PAGE_SIZE - room);
 
   function* worker(self: ThreadContext) {
-    for (let op = 0; op < shape.opsPerWorker; op++) {
+    for (let op = 0; op < size.opsPerWorker; op++) {
       const index = prng.below(shape.pages);
       const record = bytes(shape.recordBytes);
       const offset = pageOffset(shape.recordBytes);
@@ -161,8 +164,8 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
   }
 
   const spawn = campaignSpawner(kernel, scheduler);
-  for (let w = 0; w < shape.workers; w++) spawn(`pmem-worker/${w}`, worker);
-  for (let s = 0; s < shape.strays; s++) {
+  for (let w = 0; w < size.workers; w++) spawn(`pmem-worker/${w}`, worker);
+  for (let s = 0; s < size.strays; s++) {
     const kind = PMEM_STRAY_KINDS[s % PMEM_STRAY_KINDS.length];
     const delay = prng.below(40);
     if (kind === 'leaked-global-kmap') {
@@ -186,6 +189,7 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
     name: 'pmem',
     seed: options.seed,
     costs: options.costs,
+    maxSteps: campaignMaxSteps(size),
   });
   const check = ns.rebootAndVerify();
 
@@ -234,5 +238,6 @@ export const pmemCampaign: CampaignRunner = {
   consumer: 'pmem',
   description: 'PMEM stray-write protection: a persistent namespace behind a PKS-protected dev_pagemap',
   modes: PKS_FAULT_MODES,
+  knobs: ['threads', 'ops', 'cpus'],
   run: runPmemCampaign,
 };

@@ -235,6 +235,19 @@ describe('reboot', () => {
     expect(cpu.write(ns.addressOf(4096 + 5), bytes(7, 7)).ok).toBe(true);
     expect(ns.rebootAndVerify()).toEqual({ bytesCorrupted: 2, pagesCorrupted: 1, firstCorruptOffset: 4101 });
   });
+
+  it("the reboot keeps the machine's event counts: the work before it stays accounted for", () => {
+    const { kernel, ns, cpu } = setup();
+    ns.write(cpu, 10, bytes(1, 2, 3));
+    const events = kernel.machine.events;
+    const accesses = events.total(MachineEvent.Access);
+    const switches = events.total(MachineEvent.DomainSwitch);
+    expect(accesses).toBeGreaterThan(0);
+    expect(switches).toBeGreaterThan(0);
+    ns.rebootAndVerify();
+    expect(events.total(MachineEvent.Access)).toBeGreaterThanOrEqual(accesses);
+    expect(events.total(MachineEvent.DomainSwitch)).toBeGreaterThanOrEqual(switches);
+  });
 });
 
 describe('without a key the namespace runs unprotected and says so', () => {

@@ -12,6 +12,8 @@ import {
   type StrayKind,
   type ThreadContext,
   StrayTally,
+  campaignMaxSteps,
+  campaignSize,
   campaignSpawner,
   runMeasuredCampaign,
 } from '@pkeysim/kernel';
@@ -53,9 +55,10 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
   }
   const arch = options.arch ?? 'x86';
   const shape = RO_CAMPAIGN_SHAPE;
+  const size = campaignSize(options, shape);
   const kernel = createKernel({
     arch,
-    cpus: options.cpus ?? 2,
+    cpus: size.cpus,
     seed: options.seed,
     keyDesign: 'static',
     consumers: roKernelConsumers,
@@ -85,7 +88,7 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
   const openWindows: RoObject<string>[] = [];
 
   function* worker(self: ThreadContext) {
-    for (let op = 0; op < shape.opsPerWorker; op++) {
+    for (let op = 0; op < size.opsPerWorker; op++) {
       switch (prng.below(4)) {
         case 0: {
           // setresuid(): a new euid, committed by the declared writer.
@@ -158,8 +161,8 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
   }
 
   const spawn = campaignSpawner(kernel, scheduler);
-  for (let w = 0; w < shape.workers; w++) spawn(`cred-worker/${w}`, worker);
-  for (let s = 0; s < shape.strays; s++) {
+  for (let w = 0; w < size.workers; w++) spawn(`cred-worker/${w}`, worker);
+  for (let s = 0; s < size.strays; s++) {
     const kind = RO_STRAY_KINDS[s % RO_STRAY_KINDS.length];
     const delay = 4 + prng.below(60);
     spawn(`stray/${s}-${kind}`, (self) => stray(self, kind, delay));
@@ -169,6 +172,7 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
     name: 'ro-at-rest',
     seed: options.seed,
     costs: options.costs,
+    maxSteps: campaignMaxSteps(size),
   });
 
   let corruptedObjects = 0;
@@ -211,5 +215,6 @@ export const roAtRestCampaign: CampaignRunner = {
   consumer: 'ro-at-rest',
   description: 'read-only-at-rest data: credentials and a policy table written only by declared writers',
   modes: RO_MODES,
+  knobs: ['threads', 'ops', 'cpus'],
   run: runRoAtRestCampaign,
 };

@@ -137,6 +137,7 @@ export class X86Machine implements Machine {
     this.pks = new X86PksSpace(this);
     this.pku = new X86PkuSpace(this);
     this.boot();
+    this.events.reset(); // count from here on; a reboot keeps counting (core Machine.reboot)
   }
 
   /** Address space 0 (the kernel's initial one) is created and active on every CPU. */
@@ -144,7 +145,6 @@ export class X86Machine implements Machine {
     this.roots = [];
     this.createAddressSpace();
     for (let cpu = 0; cpu < this.cpuCount; cpu++) this.activate(cpu, 0);
-    this.events.reset();
   }
 
   /** The X86Cpu with its registers and instructions. */
@@ -320,7 +320,7 @@ export class X86Machine implements Machine {
     this.memory.write(physical, bytes);
   }
 
-  /** Power cycle: RAM (page tables included) and CPU state are lost; PMEM keeps its contents. */
+  /** Power cycle: RAM (page tables included) and CPU state are lost; PMEM and the event counts are kept. */
   reboot(): void {
     this.memory.reboot();
     for (const cpu of this.cpus) cpu.reset();

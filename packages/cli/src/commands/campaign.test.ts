@@ -119,7 +119,7 @@ describe('pkeysim campaign', () => {
   });
 
   it('kmap-apis prints one row per API design, with exposure, misuses and costs; --json carries the designs', async () => {
-    const run = await runCli(['campaign', 'kmap-apis', '--seed', '1', '--json']);
+    const run = await runCli(['campaign', 'kmap-apis', '--seed', '1']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.lines[0]).toBe('kmap-apis campaign: seed 1, protection on, mode strict, arch x86');
@@ -137,10 +137,35 @@ describe('pkeysim campaign', () => {
       'no-direct-map',
       'capability',
     ]);
-    const result = JSON.parse(run.lines.at(-1)!) as CampaignResult & { designs: { design: string }[] };
+    const json = await runCli(['campaign', 'kmap-apis', '--seed', '1', '--json']);
+    const result = JSON.parse(json.stdout) as CampaignResult & { designs: { design: string }[] };
     expect(result.consumer).toBe('kmap-apis');
     expect(result.designs).toHaveLength(7);
     const again = await runCli(['campaign', 'kmap-apis', '--seed', '1', '--json']);
-    expect(again.lines).toEqual(run.lines);
+    expect(again.stdout).toEqual(json.stdout);
+  });
+
+  it('--threads and --ops size the workload; --spaces only where the consumer has address spaces', async () => {
+    const run = await runCli([
+      'campaign',
+      'pgtable',
+      '--seed',
+      '1',
+      '--threads',
+      '2',
+      '--ops',
+      '5',
+      '--spaces',
+      '4',
+      '--json',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(lastJson(run.lines).strays_attempted).toBe(16);
+    const refused = await runCli(['campaign', 'pmem', '--seed', '1', '--spaces', '2']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--spaces: the pmem campaign has no spaces to size/);
+    const bounds = await runCli(['campaign', 'ro-at-rest', '--seed', '1', '--threads', '65']);
+    expect(bounds.code).toBe(2);
+    expect(bounds.stderr).toMatch(/--threads.*must be a whole number from 1 to 64/);
   });
 });

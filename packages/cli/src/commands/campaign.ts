@@ -12,6 +12,7 @@ import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { SCHEMA } from '../json/names';
 import { outputOption, withReport } from '../report';
+import { checkKnobs, knobsFor, sizeOptions, type SizeFlags } from './campaign-knobs';
 
 /**
  * Every consumer's campaign, by name. To add one, import its `CampaignRunner` and add it here: the
@@ -29,7 +30,7 @@ const ALL_RUNNERS: readonly CampaignRunner[] = [...CAMPAIGN_RUNNERS, ...API_CAMP
 
 const ALL_MODES: readonly CampaignMode[] = ['relaxed', 'strict', 'soft'];
 
-interface CampaignFlags {
+interface CampaignFlags extends SizeFlags {
   seed: number;
   protection: 'on' | 'off';
   mode?: CampaignMode;
@@ -50,18 +51,17 @@ Examples:
   pkeysim campaign pmem --seed 1 --mode strict        PKS on: every stray blocked, nothing corrupted
   pkeysim campaign pmem --seed 1 --protection off     the same run unprotected: data lost after reboot
   pkeysim campaign pmem --seed 7 --mode relaxed --json
-  pkeysim campaign kmap-apis --seed 1                 every kmap API design of LSFMM 2022 on one workload`;
+  pkeysim campaign kmap-apis --seed 1                 every kmap API design of LSFMM 2022 on one workload
+  pkeysim campaign pgtable --seed 1 --threads 12 --ops 200 --spaces 8 --cpus 8   a bigger workload
+
+Size knobs: --threads, --ops and --cpus for every consumer, --spaces for pgtable; the defaults
+(3 workers, 20 ops, 2 address spaces, 2 CPUs) are each consumer's fixed shape. Time grows linearly
+with threads, ops and spaces (docs/campaigns.md).`;
 
 function parseSeed(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 0xffffffff)
     throw new InvalidArgumentError('must be a whole number from 0 to 4294967295');
-  return n;
-}
-
-function parseCpus(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 64) throw new InvalidArgumentError('must be a whole number from 1 to 64');
   return n;
 }
 
@@ -77,7 +77,7 @@ function findRunner(consumer: string): CampaignRunner {
 /** `pkeysim campaign <consumer>`: a seeded stray-write campaign against one consumer's protection. */
 export const campaignCommand: CliCommand = {
   register(program, context) {
-    program
+    const command = program
       .command('campaign')
       .description('inject stray writes into a consumer (pmem, ...) while it works; count what protection stopped')
       .argument('<consumer>', `the consumer to attack: ${ALL_RUNNERS.map((r) => r.consumer).join(', ')}`)
@@ -86,8 +86,9 @@ export const campaignCommand: CliCommand = {
       )
       .addOption(new Option('--protection <on|off>', "the consumer's protection").choices(['on', 'off']).default('on'))
       .addOption(new Option('--mode <mode>', "fault mode (default: the consumer's own default)").choices(ALL_MODES))
-      .addOption(archOption())
-      .addOption(new Option('--cpus <n>', 'number of CPUs').argParser(parseCpus).default(2))
+      .addOption(archOption());
+    for (const option of sizeOptions(2)) command.addOption(option);
+    command
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping) for modeled cycles, overriding the defaults')
       .option('--json', 'print the result as one JSON document instead of the table (docs/output.md)')
       .addOption(outputOption())
@@ -98,9 +99,11 @@ export const campaignCommand: CliCommand = {
           const mode = flags.mode ?? runner.modes[0];
           if (!runner.modes.includes(mode))
             throw new UsageError(`${consumer} campaigns have modes ${runner.modes.join(', ')}; got '${mode}'`);
+          checkKnobs(runner, flags);
           const costs = flags.costs ? await readCosts(flags.costs) : undefined;
           return withReport(context, flags.output, async (out) => {
             const result = runner.run({
+              ...knobsFor(runner, flags),
               seed: flags.seed,
               protection: flags.protection === 'on',
               mode,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../test/run-cli';
-import type { DemoResult } from './demo';
+import '@pkeysim/x86';
+import { CAMPAIGN_RUNNERS } from './campaign';
+import { type DemoResult, runDemo } from './demo';
 
 describe('pkeysim demo', () => {
   it('ends with one table: a row for protection off, for keys and for every scheme that runs', async () => {
@@ -9,11 +11,60 @@ describe('pkeysim demo', () => {
     expect(run.stderr).toBe('');
     const header = run.lines.findIndex((l) => l.startsWith('scheme '));
     expect(run.lines[header]).toMatch(
-      /^scheme\s+strays blocked\s+bytes lost after reboot\s+domain switches\s+modeled cycles\s+cycles\/switch\s+sim\. accesses\/s$/,
+      /^scheme\s+strays blocked\s+bytes lost after reboot\s+domain switches\s+modeled cycles\s+cycles\/switch\s+accesses$/,
     );
     const rows = run.lines.slice(header + 1, run.lines.indexOf('', header));
     expect(rows.map((r) => r.split(/\s+/)[0])).toEqual(expect.arrayContaining(['off', 'keys']));
     expect(run.lines[1]).toContain('4 CPUs, 4-level paging, PKS and PKU, a PMEM namespace, page-table protection on');
+  });
+
+  it('the table holds only figures the seed decides; the wall-clock rate is one labelled line below it', async () => {
+    const a = await runCli(['demo', '--runs', '1']);
+    const b = await runCli(['demo', '--runs', '1']);
+    const table = (lines: string[]) =>
+      lines.slice(
+        0,
+        lines.findIndex((l) => l.startsWith('wall clock')),
+      );
+    expect(table(a.lines)).toEqual(table(b.lines));
+    expect(a.lines.filter((l) => l.startsWith('wall clock (this host, varies run to run): '))).toHaveLength(1);
+    expect(a.lines.at(-1)).toMatch(/^wall clock .*: \d+\.\d\d s simulating, [\d,]+ simulated accesses\/s$/);
+  });
+
+  it("counts the PMEM campaign's accesses and cycles although the campaign reboots the machine", () => {
+    const result = runDemo({ seed: 3, runs: 1 });
+    const keys = result.rows.find((r) => r.scheme === 'keys')!;
+    // Each campaign measures its own run before the reboot; the demo sees every event of the machines.
+    let measured = 0;
+    for (const runner of CAMPAIGN_RUNNERS) {
+      const mode = runner.modes.includes('strict') ? 'strict' : runner.modes[0];
+      measured += runner.run({ seed: 3, protection: true, mode, cpus: 4 }).modeled_cycles;
+    }
+    expect(keys.modeled_cycles).toBeGreaterThanOrEqual(measured);
+    expect(keys.accesses).toBeGreaterThan(0);
+  });
+
+  it('--threads, --ops, --spaces and --cpus size the workload; out-of-bounds values are refused with exit 2', async () => {
+    const small = JSON.parse((await runCli(['demo', '--runs', '1', '--json'])).lines.at(-1)!) as DemoResult;
+    const big = JSON.parse(
+      (
+        await runCli(['demo', '--runs', '1', '--json', '--threads', '4', '--ops', '30', '--spaces', '3', '--cpus', '2'])
+      ).lines.at(-1)!,
+    ) as DemoResult;
+    const keys = (r: DemoResult) => r.rows.find((x) => x.scheme === 'keys')!;
+    expect(big.machine.cpus).toBe(2);
+    expect(keys(big).strays_attempted).toBe((keys(small).strays_attempted / 3) * 4);
+    expect(keys(big).accesses).toBeGreaterThan(keys(small).accesses);
+    for (const bad of [
+      ['--threads', '0'],
+      ['--ops', '10001'],
+      ['--spaces', 'x'],
+      ['--cpus', '65'],
+    ]) {
+      const run = await runCli(['demo', '--runs', '1', ...bad]);
+      expect(run.code, bad.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(/must be a whole number from \d+ to \d+/);
+    }
   });
 
   it('with keys every stray is blocked and no PMEM byte is lost; with protection off strays land and bytes are lost', async () => {

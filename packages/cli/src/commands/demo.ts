@@ -21,6 +21,7 @@ import { SCHEMA } from '../json/names';
 import { outputOption, withReport } from '../report';
 import { ProgressBar } from '../progress';
 import { CAMPAIGN_RUNNERS } from './campaign';
+import { knobsFor, sizeOptions, type SizeFlags } from './campaign-knobs';
 
 /** The built-in machine the demo runs on. */
 export const DEMO_MACHINE = Object.freeze({ arch: 'x86', cpus: 4, pagingLevels: 4 });
@@ -57,6 +58,8 @@ export interface DemoOptions {
   readonly seed: number;
   readonly runs: number;
   readonly costs?: Readonly<Record<string, number>>;
+  /** Workload size: worker threads, ops per worker, address spaces (pgtable), CPUs (default 4). */
+  readonly size?: SizeFlags;
   /** Called before each campaign run: (runs done, runs in total, what runs now). */
   readonly onProgress?: (done: number, total: number, label: string) => void;
 }
@@ -166,7 +169,8 @@ function demoMode(runner: CampaignRunner): CampaignMode {
 export function runDemo(options: DemoOptions): DemoResult {
   const model: CostModel = costModel(options.costs);
   const seeds = Array.from({ length: options.runs }, (_, i) => options.seed + i);
-  const machine: DemoMachine = { ...DEMO_MACHINE, arch: options.arch ?? DEMO_MACHINE.arch };
+  const cpus = options.size?.cpus ?? DEMO_MACHINE.cpus;
+  const machine: DemoMachine = { ...DEMO_MACHINE, cpus, arch: options.arch ?? DEMO_MACHINE.arch };
   const schemes = demoSchemes(machine.arch);
   const total = schemes.length * CAMPAIGN_RUNNERS.length * seeds.length;
   let done = 0;
@@ -193,11 +197,12 @@ export function runDemo(options: DemoOptions): DemoResult {
         let result;
         try {
           result = runner.run({
+            ...knobsFor(runner, options.size ?? {}),
             seed,
             protection: spec.protection,
             mode: demoMode(runner),
             arch,
-            cpus: DEMO_MACHINE.cpus,
+            cpus,
           });
         } catch (error) {
           skipped.push(`${runner.consumer}: ${(error as Error).message}`);
@@ -249,7 +254,7 @@ export function formatDemoTable(result: DemoResult): string[] {
     'domain switches',
     'modeled cycles',
     'cycles/switch',
-    'sim. accesses/s',
+    'accesses',
   ];
   const rows = result.rows
     .filter((r) => r.unsupported === undefined)
@@ -260,7 +265,7 @@ export function formatDemoTable(result: DemoResult): string[] {
       int(r.domain_switches),
       int(r.modeled_cycles),
       r.cycles_per_switch === null ? '-' : int(r.cycles_per_switch),
-      int(r.accesses_per_second),
+      int(r.accesses),
     ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) =>
@@ -271,6 +276,7 @@ export function formatDemoTable(result: DemoResult): string[] {
     `campaigns: ${result.campaigns.join(', ')} (strict fault modes), seeds ${result.seeds[0]}..${result.seeds[result.seeds.length - 1]}`,
     'cycles/switch: modeled cycles of rights-register writes, TLB flushes and shootdowns, per domain switch',
     'modeled cycles: every event of the runs, priced by the cost model in docs/costs.md',
+    'accesses: checked accesses the simulated machines made (faulting ones included)',
   );
   for (const r of result.rows) {
     if (r.unsupported !== undefined) out.push(`${r.scheme}: not run: ${r.unsupported}`);
@@ -279,7 +285,19 @@ export function formatDemoTable(result: DemoResult): string[] {
   return out;
 }
 
-interface DemoFlags {
+/**
+ * The one line of figures the seed does not decide: how fast this host simulated (CPU load and
+ * hardware change it from run to run), kept out of the table so the table replays exactly.
+ */
+export function formatWallClock(result: DemoResult): string {
+  const ran = result.rows.filter((r) => r.unsupported === undefined);
+  const seconds = ran.reduce((sum, r) => sum + r.seconds, 0);
+  const accesses = ran.reduce((sum, r) => sum + r.accesses, 0);
+  const rate = seconds > 0 ? accesses / seconds : 0;
+  return `wall clock (this host, varies run to run): ${seconds.toFixed(2)} s simulating, ${int(rate)} simulated accesses/s`;
+}
+
+interface DemoFlags extends SizeFlags {
   arch: string;
   seed: number;
   runs: number;
@@ -301,12 +319,18 @@ The main job: why protection keys matter, in under a minute. On a built-in machi
 4-level paging, PKS and PKU, a PMEM namespace, page-table protection on) it runs every consumer's
 stray-write campaign (PMEM, page tables, read-only-at-rest data) with protection off, with keys,
 and under every registered protection scheme, then prints one table: strays blocked, PMEM bytes
-lost after a reboot, domain switches, modeled cycles, cycles per switch and simulated accesses per
-second. A progress bar is drawn on stderr when it is a terminal.
+lost after a reboot, domain switches, modeled cycles, cycles per switch and accesses: every figure
+of the table follows from the seeds. How fast this host simulated is a separate line below it.
+A progress bar is drawn on stderr when it is a terminal.
+
+Size knobs (docs/campaigns.md): --threads, --ops, --spaces and --cpus size every campaign's
+workload (defaults: 3 workers, 20 ops, 2 address spaces, 4 CPUs; a few seconds in all); --runs
+sets the seeds per campaign and scheme.
 
 Examples:
   pkeysim demo                       (also: npm start)
   pkeysim demo --seed 7 --runs 2
+  pkeysim demo --runs 64 --threads 6 --ops 40   more seeds, a bigger workload
   pkeysim demo --costs costs.yaml    price events differently (docs/costs.md)
   pkeysim demo --arch arm64-poe      the same campaigns on arm64 POE (also: --arch power)
   pkeysim demo --json`;
@@ -314,7 +338,7 @@ Examples:
 /** `pkeysim demo`: every campaign under every scheme, one table. */
 export const demoCommand: CliCommand = {
   register(program, context) {
-    program
+    const command = program
       .command('demo')
       .description('run the stray-write campaigns under every protection scheme and print one comparison table')
       .addOption(archOption('architecture of the off and keys rows; schemes are compared on x86'))
@@ -323,41 +347,47 @@ export const demoCommand: CliCommand = {
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults')
       .option('--json', 'print the result as one JSON document instead of the table (docs/output.md)')
       .addOption(outputOption())
-      .addHelpText('after', HELP)
-      .action(
-        context.action(async (flags: DemoFlags) => {
-          if (flags.runs < 1) throw new UsageError('--runs must be at least 1');
-          const costs = flags.costs ? await readCosts(flags.costs) : undefined;
-          return withReport(context, flags.output, async (out) => {
-            const c = context.colors.stdout;
-            if (!flags.json) {
-              await out.line(
-                c.bold('pkeysim demo: stray writes against protected kernel data, under every protection scheme'),
-              );
-              await out.line(
-                flags.arch === DEMO_MACHINE.arch
-                  ? `machine: ${DEMO_MACHINE.arch}, ${DEMO_MACHINE.cpus} CPUs, ${DEMO_MACHINE.pagingLevels}-level paging, PKS and PKU, a PMEM namespace, page-table protection on`
-                  : `machine: ${flags.arch}, ${DEMO_MACHINE.cpus} CPUs, its protection keys, a PMEM namespace, page-table protection on`,
-              );
-              await out.line('');
-            }
-            let bar: ProgressBar | undefined;
-            const result = runDemo({
-              arch: flags.arch,
-              seed: flags.seed,
-              runs: flags.runs,
-              costs,
-              onProgress: (done, total, label) => {
-                bar ??= new ProgressBar(context.io.stderr, total);
-                bar.update(done, label);
-              },
-            });
-            bar?.done();
-            if (flags.json) await out.line(JSON.stringify({ schema: SCHEMA.demo, ...result }));
-            else for (const line of formatDemoTable(result)) await out.line(line);
-            return ExitCode.Success;
+      .addHelpText('after', HELP);
+    for (const option of sizeOptions(DEMO_MACHINE.cpus)) command.addOption(option);
+    command.action(
+      context.action(async (flags: DemoFlags) => {
+        if (flags.runs < 1) throw new UsageError('--runs must be at least 1');
+        const costs = flags.costs ? await readCosts(flags.costs) : undefined;
+        return withReport(context, flags.output, async (out) => {
+          const c = context.colors.stdout;
+          if (!flags.json) {
+            await out.line(
+              c.bold('pkeysim demo: stray writes against protected kernel data, under every protection scheme'),
+            );
+            await out.line(
+              flags.arch === DEMO_MACHINE.arch
+                ? `machine: ${DEMO_MACHINE.arch}, ${flags.cpus} CPUs, ${DEMO_MACHINE.pagingLevels}-level paging, PKS and PKU, a PMEM namespace, page-table protection on`
+                : `machine: ${flags.arch}, ${flags.cpus} CPUs, its protection keys, a PMEM namespace, page-table protection on`,
+            );
+            await out.line('');
+          }
+          let bar: ProgressBar | undefined;
+          const result = runDemo({
+            arch: flags.arch,
+            seed: flags.seed,
+            runs: flags.runs,
+            costs,
+            size: { threads: flags.threads, ops: flags.ops, spaces: flags.spaces, cpus: flags.cpus },
+            onProgress: (done, total, label) => {
+              bar ??= new ProgressBar(context.io.stderr, total);
+              bar.update(done, label);
+            },
           });
-        }),
-      );
+          bar?.done();
+          if (flags.json) await out.line(JSON.stringify({ schema: SCHEMA.demo, ...result }));
+          else {
+            for (const line of formatDemoTable(result)) await out.line(line);
+            await out.line('');
+            await out.line(formatWallClock(result));
+          }
+          return ExitCode.Success;
+        });
+      }),
+    );
   },
 };

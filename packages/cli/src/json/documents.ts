@@ -23,8 +23,10 @@ const strayKind = z.enum([
   'leaked-global-kmap',
   'write-after-kunmap',
   'pte-bit-flip',
+  'out-of-bounds',
+  'missing-permission',
 ]);
-const campaignConsumer = z.enum(['pmem', 'pgtable', 'ro-at-rest']);
+const campaignConsumer = z.enum(['pmem', 'pgtable', 'ro-at-rest', 'kmap-apis']);
 covered<Covers<z.infer<typeof strayKind>, StrayKind>>(true);
 covered<Covers<z.infer<typeof campaignConsumer>, CampaignResult['consumer']>>(true);
 covered<Covers<z.infer<typeof campaignMode>, CampaignResult['mode']>>(true);
@@ -51,6 +53,20 @@ export const campaignDocument = z
     cycles_per_switch: z.number().nonnegative(),
     by_kind: z.partialRecord(strayKind, strayCount),
     notes: z.array(z.string()),
+    tables: z
+      .array(
+        z.strictObject({
+          title: z.string(),
+          columns: z.array(z.string()),
+          rows: z.array(z.array(z.union([z.string(), z.number()]))),
+        }),
+      )
+      .optional()
+      .describe('further tables (kmap-apis: one row per API design)'),
+    designs: z
+      .array(z.looseObject({ design: z.string() }))
+      .optional()
+      .describe('kmap-apis only: every figure of each API design (docs/kmap-apis.md)'),
   })
   .meta({ title: 'pkeysim campaign --json', description: 'One stray-write campaign against one consumer.' });
 

@@ -1,6 +1,15 @@
-import type { RightsState } from '@pkeysim/core';
+import { type RightsState, rightsStateEqual } from '@pkeysim/core';
 import type { KernelContext } from '../context';
 import { leastRestrictive, rightsAreGlobal } from './scope';
+
+/** The distinct states liveRights combines, reused across calls (states are immutable values). */
+const held: RightsState[] = [];
+
+/** Add `state` unless an equal state is there already (most threads hold the same rights). */
+function addDistinct(state: RightsState): void {
+  for (let i = 0; i < held.length; i++) if (rightsStateEqual(held[i], state)) return;
+  held.push(state);
+}
 
 /**
  * The value the rights register (or the page tables) must hold while `cpu` runs its current
@@ -9,16 +18,24 @@ import { leastRestrictive, rightsAreGlobal } from './scope';
  * the running ones and those saved in interrupted frames, so one thread closing its window does
  * not close another's (set_memory_rw users must count their openers the same way). That shared
  * opening is the exposure window such schemes have.
+ *
+ * Cost: one pass over the live threads (dead ones are not kept), and the per-domain combination
+ * over the distinct states only: most threads hold the same state object.
  */
 export function liveRights(k: KernelContext, cpu: number): RightsState {
   const current = k.cpus[cpu].current;
   const space = k.space;
   if (!space || !rightsAreGlobal(space)) return current.pkrs;
-  const held: RightsState[] = [current.pkrs];
-  for (const thread of k.threads) {
-    if (thread.state === 'dead') continue;
-    held.push(thread.pkrs);
-    for (const frame of thread.frames) if (frame.aux) held.push(frame.aux.pkrs);
+  held.length = 0;
+  held.push(current.pkrs);
+  for (const thread of k.alive) {
+    if (thread.state === 'dead') continue; // a user task killed while switched out (user/thread.ts terminate)
+    addDistinct(thread.pkrs);
+    for (const frame of thread.frames) if (frame.aux) addDistinct(frame.aux.pkrs);
+  }
+  if (held.length === 1) {
+    held.length = 0;
+    return current.pkrs;
   }
   let live = current.pkrs;
   for (let key = 0; key < k.keys.domains; key++) {
@@ -27,5 +44,6 @@ export function liveRights(k: KernelContext, cpu: number): RightsState {
     for (let i = 1; i < held.length; i++) shared = leastRestrictive(shared, space.denialsOf(held[i], key));
     if (shared !== space.denialsOf(live, key)) live = space.withDenials(live, key, shared);
   }
+  held.length = 0;
   return live;
 }

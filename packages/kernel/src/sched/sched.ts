@@ -124,6 +124,17 @@ export class Sched {
     for (const hook of this.switchHooks) hook(cpu, prev, next);
   }
 
+  /** The thread is dead: it leaves the live set (its TaskStruct stays for kernel.threads()). */
+  bury(thread: TaskStruct): void {
+    thread.state = 'dead';
+    const alive = this.k.alive;
+    const at = alive.indexOf(thread);
+    if (at >= 0) {
+      alive[at] = alive[alive.length - 1];
+      alive.pop();
+    }
+  }
+
   private checkNewThread(name: string, cpu: number): void {
     if (typeof name !== 'string' || name === '') throw new KernelError('EINVAL', 'a thread needs a name');
     this.checkCpu(cpu);
@@ -132,6 +143,7 @@ export class Sched {
   private create(name: string, kind: ThreadKind, cpu: number, pkru: TaskStruct['pkru'], idle = false): TaskStruct {
     const t = new TaskStruct(this.nextTid++, name, kind, cpu, this.k.initValue, pkru, this.k.keys.domains, idle);
     this.k.threads.push(t);
+    this.k.alive.push(t);
     return t;
   }
 }

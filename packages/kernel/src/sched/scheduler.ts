@@ -32,17 +32,53 @@ export interface SchedulerOptions {
   readonly interrupt?: number;
 }
 
+/** The decisions {@link Scheduler.advance} returns, as numbers (no object per step). */
+export const SchedAction = {
+  Run: 0,
+  Finish: 1,
+  Preempt: 2,
+  Migrate: 3,
+  Interrupt: 4,
+  Idle: 5,
+} as const;
+export type SchedAction = (typeof SchedAction)[keyof typeof SchedAction];
+
+const ACTION_NAMES: readonly SchedEvent['action'][] = ['run', 'finish', 'preempt', 'migrate', 'interrupt', 'idle'];
+
+/** A thread the scheduler still runs: its body is not finished. */
+interface LiveThread {
+  readonly thread: Thread;
+  readonly body: Generator<unknown, void, unknown>;
+}
+
 /**
  * A deterministic, seeded scheduler over thread bodies: at each step it picks a CPU and, from its
  * own mulberry32 stream, runs the current thread to its next preemption point, preempts it, migrates
  * a waiting thread, or delivers an interrupt. The same seed gives the same interleaving.
+ *
+ * Cost: a step looks only at the threads whose bodies have not finished (kept in tid order, the
+ * order its picks are made in), so it is O(live threads) and a finished thread is forgotten. A step
+ * allocates nothing: {@link advance} returns a number and leaves the decision in fields; the
+ * {@link SchedEvent} of {@link step} and the trace of {@link run} are built only for callers that ask.
  */
 export class Scheduler {
   private readonly prng: Prng;
-  private readonly bodies = new Map<number, Generator<unknown, void, unknown>>();
+  /** Threads with an unfinished body, in tid order. */
+  private readonly live: LiveThread[] = [];
+  /** The same records by tid (a finished thread's slot is emptied): the current thread's body in O(1). */
+  private readonly byTid: (LiveThread | undefined)[] = [];
   private readonly interrupts: InterruptHandler[] = [];
+  /** "irq 32", "irq 33", ...: each source's vector, made once. */
+  private readonly vectors: string[] = [];
   private stepCount = 0;
-  private readonly p: Required<SchedulerOptions>;
+  private readonly pInterrupt: number;
+  private readonly pMigrate: number;
+  private readonly pPreempt: number;
+  // The last decision, for step()'s event: the CPU, the thread it concerns and the one it replaced.
+  private lastCpu = 0;
+  private lastThread: Thread | undefined;
+  private lastOther: Thread | undefined;
+  private lastDetail = 0;
 
   constructor(
     private readonly kernel: Kernel,
@@ -50,12 +86,14 @@ export class Scheduler {
     options: SchedulerOptions = {},
   ) {
     this.prng = new Prng(seed);
-    this.p = { preempt: options.preempt ?? 0.2, migrate: options.migrate ?? 0.1, interrupt: options.interrupt ?? 0.1 };
+    this.pInterrupt = options.interrupt ?? 0.1;
+    this.pMigrate = options.migrate ?? 0.1;
+    this.pPreempt = options.preempt ?? 0.2;
   }
 
   /** Give `thread` a body; it runs when the scheduler switches to it. */
   start(thread: Thread, body: ThreadBody): void {
-    if (this.bodies.has(thread.tid)) throw new RangeError(`${thread.name} already has a body`);
+    if (this.byTid[thread.tid] !== undefined) throw new RangeError(`${thread.name} already has a body`);
     const kernel = this.kernel;
     const self: ThreadContext = {
       thread,
@@ -63,17 +101,27 @@ export class Scheduler {
         return kernel.cpu(thread.cpu);
       },
     };
-    this.bodies.set(thread.tid, body(self));
+    const entry = { thread, body: body(self) };
+    this.byTid[thread.tid] = entry;
+    let at = this.live.length;
+    while (at > 0 && this.live[at - 1].thread.tid > thread.tid) at--;
+    this.live.splice(at, 0, entry);
   }
 
   /** Add an interrupt source the scheduler may deliver at any step. */
   onInterrupt(handler: InterruptHandler): void {
     this.interrupts.push(handler);
+    this.vectors.push(`irq ${32 + this.interrupts.length - 1}`);
   }
 
   /** True while some thread with a body has not finished. */
   get busy(): boolean {
-    return this.bodies.size > 0;
+    return this.live.length > 0;
+  }
+
+  /** Threads whose bodies have not finished (what a step looks at). */
+  get liveThreads(): number {
+    return this.live.length;
   }
 
   /** Run until every body finished or `maxSteps` decisions were made; returns the trace. */
@@ -83,48 +131,128 @@ export class Scheduler {
     return trace;
   }
 
-  step(): SchedEvent {
-    const step = this.stepCount++;
-    const cpu = this.kernel.cpu(this.prng.below(this.kernel.cpuCount));
-    const current = cpu.current;
-    const roll = this.prng.next();
-    const atomic = current.frames.length > 0 || current.kmaps.some((m) => m.kind === 'atomic');
-    let edge = this.p.interrupt;
-    if (roll < edge && this.interrupts.length > 0) {
-      const handler = this.prng.pick(this.interrupts);
-      cpu.interrupt((frame) => handler(cpu, frame), `irq ${32 + this.interrupts.indexOf(handler)}`);
-      return { step, cpu: cpu.id, action: 'interrupt', thread: current.name };
+  /** Run like {@link run} without building a trace; returns the number of decisions made. */
+  runQuietly(maxSteps = 10_000): number {
+    let steps = 0;
+    while (this.live.length > 0 && steps < maxSteps) {
+      this.advance();
+      steps++;
     }
-    edge += this.p.migrate;
-    if (roll < edge) {
-      const waiting = this.waiting().filter((t) => t.state === 'runnable');
-      if (waiting.length > 0 && this.kernel.cpuCount > 1) {
-        const thread = this.prng.pick(waiting);
-        const target = this.prng.below(this.kernel.cpuCount);
-        this.kernel.migrate(thread, target);
-        return { step, cpu: target, action: 'migrate', thread: thread.name, detail: `to CPU ${target}` };
-      }
-    }
-    edge += this.p.preempt;
-    const runnable = this.waiting().filter((t) => t.state === 'runnable' && t.cpu === cpu.id);
-    const body = this.bodies.get(current.tid);
-    if ((roll < edge || !body) && runnable.length > 0 && !atomic) {
-      const next = this.prng.pick(runnable);
-      cpu.switchTo(next);
-      return { step, cpu: cpu.id, action: 'preempt', thread: next.name, detail: `from ${current.name}` };
-    }
-    if (!body) return { step, cpu: cpu.id, action: 'idle', thread: current.name };
-    const result = body.next();
-    if (result.done || current.state === 'dead') {
-      this.bodies.delete(current.tid);
-      if (current.state !== 'dead') this.kernel.exitCurrent(cpu.id);
-      return { step, cpu: cpu.id, action: 'finish', thread: current.name, detail: current.oops ? 'oops' : undefined };
-    }
-    return { step, cpu: cpu.id, action: 'run', thread: current.name };
+    return steps;
   }
 
-  /** Threads with a body that are not running. */
-  private waiting(): Thread[] {
-    return this.kernel.threads().filter((t) => this.bodies.has(t.tid) && t.state !== 'running');
+  /** One decision, as an event (built from the fields {@link advance} leaves). */
+  step(): SchedEvent {
+    const step = this.stepCount;
+    const action = this.advance();
+    const cpu = this.lastCpu;
+    const thread = this.lastThread?.name;
+    switch (action) {
+      case SchedAction.Interrupt:
+        return { step, cpu, action: 'interrupt', thread };
+      case SchedAction.Migrate:
+        return { step, cpu, action: 'migrate', thread, detail: `to CPU ${this.lastDetail}` };
+      case SchedAction.Preempt:
+        return { step, cpu, action: 'preempt', thread, detail: `from ${this.lastOther!.name}` };
+      case SchedAction.Finish:
+        return { step, cpu, action: 'finish', thread, detail: this.lastDetail === 1 ? 'oops' : undefined };
+      default:
+        return { step, cpu, action: ACTION_NAMES[action], thread };
+    }
   }
+
+  /** One decision; what it did is the returned {@link SchedAction}. Allocates nothing. */
+  advance(): SchedAction {
+    this.stepCount++;
+    const kernel = this.kernel;
+    const prng = this.prng;
+    const cpuCount = kernel.cpuCount;
+    const cpu = kernel.cpu(prng.below(cpuCount));
+    const current = cpu.current;
+    const roll = prng.next();
+    this.lastCpu = cpu.id;
+    this.lastThread = current;
+    this.lastOther = undefined;
+    let edge = this.pInterrupt;
+    if (roll < edge && this.interrupts.length > 0) {
+      const which = prng.below(this.interrupts.length);
+      this.deliver(cpu, this.interrupts[which], this.vectors[which]);
+      return SchedAction.Interrupt;
+    }
+    edge += this.pMigrate;
+    if (roll < edge) {
+      const waiting = this.countRunnable(-1);
+      if (waiting > 0 && cpuCount > 1) {
+        const thread = this.nthRunnable(-1, prng.below(waiting));
+        const target = prng.below(cpuCount);
+        kernel.migrate(thread, target);
+        this.lastCpu = target;
+        this.lastThread = thread;
+        this.lastDetail = target;
+        return SchedAction.Migrate;
+      }
+    }
+    edge += this.pPreempt;
+    const own = this.byTid[current.tid];
+    const mine = own !== undefined && own.thread === current ? own : undefined;
+    if ((roll < edge || mine === undefined) && !isAtomic(current)) {
+      const runnable = this.countRunnable(cpu.id);
+      if (runnable > 0) {
+        const next = this.nthRunnable(cpu.id, prng.below(runnable));
+        cpu.switchTo(next);
+        this.lastThread = next;
+        this.lastOther = current;
+        return SchedAction.Preempt;
+      }
+    }
+    if (mine === undefined) return SchedAction.Idle;
+    const result = mine.body.next();
+    if (result.done || current.state === 'dead') {
+      this.live.splice(this.live.indexOf(mine), 1);
+      this.byTid[current.tid] = undefined;
+      if (current.state !== 'dead') kernel.exitCurrent(cpu.id);
+      this.lastDetail = current.oops ? 1 : 0;
+      return SchedAction.Finish;
+    }
+    return SchedAction.Run;
+  }
+
+  /** Deliver an interrupt: entry, the handler, exit (also when it throws), as Cpu.interrupt does. */
+  private deliver(cpu: Cpu, handler: InterruptHandler, vector: string): void {
+    const frame = cpu.enter('interrupt', vector);
+    try {
+      handler(cpu, frame);
+    } finally {
+      if (frame.live && !this.kernel.panic) cpu.exit(frame);
+    }
+  }
+
+  /** Live threads that are runnable (not running, not dead), on `cpu`'s runqueue or anywhere (-1). */
+  private countRunnable(cpu: number): number {
+    const live = this.live;
+    let n = 0;
+    for (let i = 0; i < live.length; i++) {
+      const t = live[i].thread;
+      if (t.state === 'runnable' && (cpu < 0 || t.cpu === cpu)) n++;
+    }
+    return n;
+  }
+
+  /** The `n`th (0-based, in tid order) of the threads {@link countRunnable} counts. */
+  private nthRunnable(cpu: number, n: number): Thread {
+    const live = this.live;
+    for (let i = 0; i < live.length; i++) {
+      const t = live[i].thread;
+      if (t.state === 'runnable' && (cpu < 0 || t.cpu === cpu) && n-- === 0) return t;
+    }
+    throw new RangeError(`no runnable thread number ${n}`);
+  }
+}
+
+/** In a handler or a kmap_atomic section: the thread may not be switched out. */
+function isAtomic(thread: Thread): boolean {
+  if (thread.frames.length > 0) return true;
+  const kmaps = thread.kmaps;
+  for (let i = 0; i < kmaps.length; i++) if (kmaps[i].kind === 'atomic') return true;
+  return false;
 }
