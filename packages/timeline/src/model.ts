@@ -115,4 +115,4 @@ export interface Timeline {
 }
 
 /** Steps whose state a recording keeps; a longer run keeps its events and stops snapshotting. */
-export const TIMELINE_MAX_STEPS = 20_000;
+export const TIMELINE_MAX_STEPS = 5_000;

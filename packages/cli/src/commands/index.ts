@@ -2,6 +2,7 @@ import type { CliCommand } from '../command';
 import { campaignCommand } from './campaign';
 import { checkCommand } from './check';
 import { demoCommand } from './demo';
+import { inspectCommand } from './inspect';
 import { keysCommand } from './keys';
 import { replayCommand } from './replay';
 import { runCommand } from './run';
@@ -26,4 +27,5 @@ export const COMMANDS: readonly CliCommand[] = [
   campaignCommand,
   runCommand,
   demoCommand,
+  inspectCommand,
 ];

@@ -11,14 +11,17 @@ import {
   runScenario,
   ScenarioError,
 } from '@pkeysim/scenario';
+import { recordScenario, toTraceEvents } from '@pkeysim/timeline';
 import type { CliCommand, CommandContext } from '../command';
 import { fileReadError } from '../errors';
+import { writeOutputFile } from '../file-output';
 import { ExitCode } from '../exit-codes';
 import { LineWriter } from '../output';
 
 interface RunFlags {
   json?: boolean;
   costs?: string;
+  traceOut?: string;
 }
 
 const HELP = `
@@ -32,7 +35,8 @@ Exit codes: 0 every assertion held, 1 an assertion failed, 2 bad input (the file
 Examples:
   pkeysim run examples/context-switch.yaml
   pkeysim run examples/pmem-stray-write.yaml --json | jq -c 'select(.type == "fault")'
-  pkeysim run my.yaml --costs my-costs.yaml    cycles per event from a file (overrides the scenario's)`;
+  pkeysim run my.yaml --costs my-costs.yaml    cycles per event from a file (overrides the scenario's)
+  pkeysim run examples/rfc-v1-interrupt.yaml --trace-out t.json    open t.json in Perfetto (docs/timeline.md)`;
 
 /** Read a file named on the command line ("-" is stdin). */
 async function readInput(path: string, context: CommandContext): Promise<string> {
@@ -130,19 +134,26 @@ export const runCommand: CliCommand = {
       .argument('<file>', 'the scenario file; "-" reads stdin')
       .option('--json', 'print JSON lines: one per event, then the cost report and the result')
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults and the scenario')
+      .option('--trace-out <file>', 'also write the run as a Chrome Trace Event file (Perfetto, chrome://tracing)')
       .addHelpText('after', HELP)
       .action(
         context.action(async (file: string, flags: RunFlags) => {
           const input = await load(file, flags, context);
           if (!input) return ExitCode.BadInput;
           let result: RunResult;
+          let trace: string | undefined;
           try {
-            result = runScenario(input.loaded, { costs: input.costs });
+            if (flags.traceOut) {
+              const recording = recordScenario(input.loaded, { costs: input.costs });
+              result = recording.result;
+              trace = JSON.stringify(toTraceEvents(recording.timeline));
+            } else result = runScenario(input.loaded, { costs: input.costs });
           } catch (error) {
             if (!(error instanceof ScenarioError)) throw error;
             for (const issue of error.issues) context.report(formatIssue(issue));
             return ExitCode.BadInput;
           }
+          if (flags.traceOut && trace !== undefined) await writeOutputFile(flags.traceOut, trace);
           if (flags.json) await printJson(result, context);
           else await printText(result, input.loaded, context);
           for (const f of result.failures) {
