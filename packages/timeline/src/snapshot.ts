@@ -36,8 +36,22 @@ export function decodeRegister(space: DomainSpace, state: RightsState, keys: rea
   return { register: space.info.register, value: space.format(state), keys: decoded };
 }
 
-/** The machine and kernel as they stand now, as plain data. */
+/**
+ * The machine and kernel as they stand now, as plain data. Reading a register counts as a read
+ * (RDMSR) on some machines: the counters are put back afterwards, so recording never changes the
+ * modeled cost of the run it records.
+ */
 export function snapshot(view: RunView): StepState {
+  const counts = view.machine.events.counts;
+  const before = counts.slice();
+  try {
+    return readState(view, view.costs.total(view.machine.events));
+  } finally {
+    counts.set(before);
+  }
+}
+
+function readState(view: RunView, cycles: number): StepState {
   const { machine, kernel } = view;
   const listing = kernel.pks_keys_allocated();
   const allocated = listing.rows.map((r) => r.key);
@@ -91,7 +105,7 @@ export function snapshot(view: RunView): StepState {
       callback: r.callback,
     })),
     pages: pagesView(view),
-    cycles: view.costs.total(machine.events),
+    cycles,
   };
 }
 

@@ -9,7 +9,11 @@ import type { Colors } from '../color';
 import type { CliCommand } from '../command';
 import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
+import { renderHtmlReport } from '@pkeysim/inspector';
+import { writeOutputFile } from '../file-output';
+import { campaignHtmlReport } from '../html-reports';
 import { LineWriter } from '../output';
+import { cliVersion } from '../version';
 
 /**
  * Every consumer's campaign, by name. To add one, import its `CampaignRunner` and add it here: the
@@ -27,6 +31,7 @@ interface CampaignFlags {
   cpus: number;
   costs?: string;
   json?: boolean;
+  html?: string;
 }
 
 const EXAMPLES = `
@@ -77,6 +82,7 @@ export const campaignCommand: CliCommand = {
       .addOption(new Option('--cpus <n>', 'number of CPUs').argParser(parseCpus).default(2))
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping) for modeled cycles, overriding the defaults')
       .option('--json', 'also print the result as one JSON object on the last line')
+      .option('--html <file>', 'also write a self-contained HTML report with a chart (opens offline)')
       .addHelpText('after', EXAMPLES)
       .action(
         context.action(async (consumer: string, flags: CampaignFlags) => {
@@ -92,6 +98,10 @@ export const campaignCommand: CliCommand = {
             cpus: flags.cpus,
             costs: flags.costs ? await readCosts(flags.costs) : undefined,
           });
+          if (flags.html) {
+            const generator = `pkeysim ${cliVersion()}: pkeysim campaign ${consumer} --seed ${flags.seed} --protection ${flags.protection} --mode ${mode} --arch ${flags.arch} --cpus ${flags.cpus}`;
+            await writeOutputFile(flags.html, renderHtmlReport(campaignHtmlReport(result, generator)));
+          }
           const out = new LineWriter(context.io.stdout);
           for (const line of formatCampaignTable(result, context.colors.stdout)) await out.line(line);
           if (flags.json) await out.line(JSON.stringify(result));

@@ -19,6 +19,10 @@ import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { LineWriter } from '../output';
 import { ProgressBar } from '../progress';
+import { renderHtmlReport } from '@pkeysim/inspector';
+import { writeOutputFile } from '../file-output';
+import { demoHtmlReport } from '../html-reports';
+import { cliVersion } from '../version';
 import { CAMPAIGN_RUNNERS } from './campaign';
 
 /** The built-in machine the demo runs on. */
@@ -284,6 +288,7 @@ interface DemoFlags {
   runs: number;
   costs?: string;
   json?: boolean;
+  html?: string;
 }
 
 function parseCount(max: number) {
@@ -307,7 +312,8 @@ Examples:
   pkeysim demo --seed 7 --runs 2
   pkeysim demo --costs costs.yaml    price events differently (docs/costs.md)
   pkeysim demo --arch arm64-poe      the same campaigns on arm64 POE (also: --arch power)
-  pkeysim demo --json`;
+  pkeysim demo --json
+  pkeysim demo --html report.html    also write the table and charts as one offline HTML file`;
 
 /** `pkeysim demo`: every campaign under every scheme, one table. */
 export const demoCommand: CliCommand = {
@@ -320,6 +326,7 @@ export const demoCommand: CliCommand = {
       .addOption(new Option('--runs <n>', 'seeds per campaign and scheme').argParser(parseCount(100)).default(4))
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults')
       .option('--json', 'print the result as one JSON object instead of the table')
+      .option('--html <file>', 'also write a self-contained HTML report with charts (opens offline)')
       .addHelpText('after', HELP)
       .action(
         context.action(async (flags: DemoFlags) => {
@@ -350,6 +357,12 @@ export const demoCommand: CliCommand = {
             },
           });
           bar?.done();
+          if (flags.html) {
+            const lines = formatDemoTable(result);
+            const notes = lines.slice(lines.indexOf('') + 1);
+            const generator = `pkeysim ${cliVersion()}: pkeysim demo --arch ${flags.arch} --seed ${flags.seed} --runs ${flags.runs}${flags.costs ? ` --costs ${flags.costs}` : ''}`;
+            await writeOutputFile(flags.html, renderHtmlReport(demoHtmlReport(result, notes, generator)));
+          }
           if (flags.json) await out.line(JSON.stringify(result));
           else for (const line of formatDemoTable(result)) await out.line(line);
           out.release();
