@@ -9,7 +9,10 @@ import type { Colors } from '../color';
 import type { CliCommand } from '../command';
 import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
+import { getPlugin } from '@pkeysim/core';
 import { renderHtmlReport } from '@pkeysim/inspector';
+import { costModel } from '@pkeysim/scenario';
+import { MachineTraceRecorder, recordingPlugin } from '@pkeysim/timeline';
 import { writeOutputFile } from '../file-output';
 import { campaignHtmlReport } from '../html-reports';
 import { LineWriter } from '../output';
@@ -32,6 +35,7 @@ interface CampaignFlags {
   costs?: string;
   json?: boolean;
   html?: string;
+  traceOut?: string;
 }
 
 const EXAMPLES = `
@@ -83,6 +87,7 @@ export const campaignCommand: CliCommand = {
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping) for modeled cycles, overriding the defaults')
       .option('--json', 'also print the result as one JSON object on the last line')
       .option('--html <file>', 'also write a self-contained HTML report with a chart (opens offline)')
+      .option('--trace-out <file>', 'also write the run as a Chrome Trace Event file (Perfetto, chrome://tracing)')
       .addHelpText('after', EXAMPLES)
       .action(
         context.action(async (consumer: string, flags: CampaignFlags) => {
@@ -90,14 +95,20 @@ export const campaignCommand: CliCommand = {
           const mode = flags.mode ?? runner.modes[0];
           if (!runner.modes.includes(mode))
             throw new UsageError(`${consumer} campaigns have modes ${runner.modes.join(', ')}; got '${mode}'`);
-          const result = runner.run({
+          const costs = flags.costs ? await readCosts(flags.costs) : undefined;
+          const recorder = flags.traceOut ? new MachineTraceRecorder(costModel(costs)) : undefined;
+          if (recorder) recorder.label = `${consumer} campaign, seed ${flags.seed}, protection ${flags.protection}`;
+          const ran = runner.run({
             seed: flags.seed,
             protection: flags.protection === 'on',
             mode,
-            arch: flags.arch,
+            arch: recorder ? recordingPlugin(getPlugin(flags.arch), recorder) : flags.arch,
             cpus: flags.cpus,
-            costs: flags.costs ? await readCosts(flags.costs) : undefined,
+            costs,
           });
+          const result = recorder ? { ...ran, arch: flags.arch } : ran;
+          if (recorder && flags.traceOut)
+            await writeOutputFile(flags.traceOut, JSON.stringify(recorder.toTraceFile({ campaign: consumer })));
           if (flags.html) {
             const generator = `pkeysim ${cliVersion()}: pkeysim campaign ${consumer} --seed ${flags.seed} --protection ${flags.protection} --mode ${mode} --arch ${flags.arch} --cpus ${flags.cpus}`;
             await writeOutputFile(flags.html, renderHtmlReport(campaignHtmlReport(result, generator)));

@@ -20,6 +20,7 @@ import { ExitCode } from '../exit-codes';
 import { LineWriter } from '../output';
 import { ProgressBar } from '../progress';
 import { renderHtmlReport } from '@pkeysim/inspector';
+import { MachineTraceRecorder, recordingPlugin } from '@pkeysim/timeline';
 import { writeOutputFile } from '../file-output';
 import { demoHtmlReport } from '../html-reports';
 import { cliVersion } from '../version';
@@ -60,6 +61,8 @@ export interface DemoOptions {
   readonly seed: number;
   readonly runs: number;
   readonly costs?: Readonly<Record<string, number>>;
+  /** Records every campaign machine for a trace file (--trace-out); absent, nothing is observed. */
+  readonly recorder?: MachineTraceRecorder;
   /** Called before each campaign run: (runs done, runs in total, what runs now). */
   readonly onProgress?: (done: number, total: number, label: string) => void;
 }
@@ -175,7 +178,8 @@ export function runDemo(options: DemoOptions): DemoResult {
   let done = 0;
   const rows: DemoRow[] = [];
   for (const spec of schemes) {
-    const arch = capturingPlugin(spec.plugin);
+    const recorder = options.recorder;
+    const arch = capturingPlugin(recorder ? getPlugin(recordingPlugin(spec.plugin, recorder)) : spec.plugin);
     const sum = {
       attempted: 0,
       blocked: 0,
@@ -192,6 +196,7 @@ export function runDemo(options: DemoOptions): DemoResult {
       for (const seed of seeds) {
         options.onProgress?.(done++, total, `${runner.consumer} under ${spec.scheme}, seed ${seed}`);
         captured = [];
+        if (recorder) recorder.label = `${runner.consumer} under ${spec.scheme}, seed ${seed}`;
         const start = performance.now();
         let result;
         try {
@@ -289,6 +294,7 @@ interface DemoFlags {
   costs?: string;
   json?: boolean;
   html?: string;
+  traceOut?: string;
 }
 
 function parseCount(max: number) {
@@ -327,6 +333,7 @@ export const demoCommand: CliCommand = {
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults')
       .option('--json', 'print the result as one JSON object instead of the table')
       .option('--html <file>', 'also write a self-contained HTML report with charts (opens offline)')
+      .option('--trace-out <file>', 'also write every campaign machine as a Chrome Trace Event file (Perfetto)')
       .addHelpText('after', HELP)
       .action(
         context.action(async (flags: DemoFlags) => {
@@ -346,7 +353,9 @@ export const demoCommand: CliCommand = {
             await out.line('');
           }
           let bar: ProgressBar | undefined;
+          const recorder = flags.traceOut ? new MachineTraceRecorder(costModel(costs)) : undefined;
           const result = runDemo({
+            recorder,
             arch: flags.arch,
             seed: flags.seed,
             runs: flags.runs,
@@ -357,6 +366,8 @@ export const demoCommand: CliCommand = {
             },
           });
           bar?.done();
+          if (recorder && flags.traceOut)
+            await writeOutputFile(flags.traceOut, JSON.stringify(recorder.toTraceFile({ demo: true })));
           if (flags.html) {
             const lines = formatDemoTable(result);
             const notes = lines.slice(lines.indexOf('') + 1);
