@@ -45,4 +45,14 @@ export default tseslint.config(
     ['core', 'kernel'],
     'Consumers use the kernel and core, never an architecture or a tool.',
   ),
+  layer(
+    ['packages/timeline/src/**'],
+    ['core', 'kernel', 'scenario', 'plugin-kit'],
+    'The timeline is a tool: it records runs through core, the kernel and scenario, never an architecture by name.',
+  ),
+  layer(
+    ['packages/inspector/{src,page}/**'],
+    ['core', 'kernel', 'scenario', 'timeline'],
+    'The inspector serves what the timeline records; architectures reach it only as data their plugins formatted.',
+  ),
 );

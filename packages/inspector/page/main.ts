@@ -45,7 +45,8 @@ function select(next: number): void {
   byId<HTMLInputElement>('scrubber').value = String(step);
   byId('step-label').textContent = `step ${step} / ${stepCount() - 1}`;
   const event = t.events[step];
-  byId('current-event').innerHTML = `<span class="ev-type ${esc(event?.type ?? '')}">${esc(event?.type ?? '')}</span> <code>${esc(eventText(event, data.lines[step]))}</code>`;
+  byId('current-event').innerHTML =
+    `<span class="ev-type ${esc(event?.type ?? '')}">${esc(event?.type ?? '')}</span> <code>${esc(eventText(event, data.lines[step]))}</code>`;
   const svg = document.getElementById('timeline-svg') as SVGSVGElement | null;
   if (svg) moveCursor(svg, step);
   const log = byId('log');
@@ -71,7 +72,8 @@ async function start(): Promise<void> {
   changes = rightsChanges(t);
   document.title = `pkeysim inspector: ${t.name}`;
   byId('title').textContent = t.name;
-  byId('subtitle').innerHTML = `${esc(t.file)} &middot; ${esc(t.arch)}, ${t.cpus} CPU${t.cpus > 1 ? 's' : ''}, seed ${t.seed} &middot; <span class="${t.passed ? 'good' : 'bad'}">${t.passed ? 'every assertion held' : `${t.failures.length} assertion(s) failed`}</span>${t.truncated ? ' &middot; <span class="bad">state recorded for the first steps only</span>' : ''}${t.steps.length === 0 ? ' &middot; event log only: no machine state' : ''}`;
+  byId('subtitle').innerHTML =
+    `${esc(t.file)} &middot; ${esc(t.arch)}, ${t.cpus} CPU${t.cpus > 1 ? 's' : ''}, seed ${t.seed} &middot; <span class="${t.passed ? 'good' : 'bad'}">${t.passed ? 'every assertion held' : `${t.failures.length} assertion(s) failed`}</span>${t.truncated ? ' &middot; <span class="bad">state recorded for the first steps only</span>' : ''}${t.steps.length === 0 ? ' &middot; event log only: no machine state' : ''}`;
   byId('timeline').innerHTML = timelineSvg(data.trace.traceEvents, t.cpus, stepCount(), changes);
   const whole: View = {
     timeline: t,

@@ -1,12 +1,6 @@
 export { inspectorPayload } from './payload';
 export { pageDirectory } from './page-files';
-export {
-  INSPECTOR_HOST,
-  InspectorPortError,
-  serveInspector,
-  type InspectorServer,
-  type ServeOptions,
-} from './server';
+export { INSPECTOR_HOST, InspectorPortError, serveInspector, type InspectorServer, type ServeOptions } from './server';
 export {
   BAR_KINDS,
   barChartSvg,

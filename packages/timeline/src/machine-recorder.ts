@@ -83,7 +83,11 @@ export class MachineTraceRecorder {
           pid: track.pid,
           tid: cpu,
           cat: 'rights',
-          args: { register: view.register, value: view.value, rights: Object.fromEntries(view.keys.map((k) => [`key ${k.key}`, k.rights])) },
+          args: {
+            register: view.register,
+            value: view.value,
+            rights: Object.fromEntries(view.keys.map((k) => [`key ${k.key}`, k.rights])),
+          },
         });
         this.cycles(track);
       },

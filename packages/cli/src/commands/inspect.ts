@@ -2,13 +2,7 @@ import '@pkeysim/x86';
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { inspectorPayload, InspectorPortError, serveInspector } from '@pkeysim/inspector';
-import {
-  formatIssue,
-  parseCosts,
-  parseScenario,
-  type RunEvent,
-  ScenarioError,
-} from '@pkeysim/scenario';
+import { formatIssue, parseCosts, parseScenario, type RunEvent, ScenarioError } from '@pkeysim/scenario';
 import { recordScenario, type Timeline } from '@pkeysim/timeline';
 import { InvalidArgumentError, Option } from 'commander';
 import type { CliCommand, CommandContext } from '../command';

@@ -47,7 +47,9 @@ describe('pkeysim run --trace-out', () => {
     const traced = await runCli([...args, '--trace-out', out]);
     expect(traced.code).toBe(0);
     expect(traced.stdout).toBe(plain.stdout);
-    const trace = JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: (Ev & { pid: number; args?: Record<string, unknown> })[] };
+    const trace = JSON.parse(readFileSync(out, 'utf8')) as {
+      traceEvents: (Ev & { pid: number; args?: Record<string, unknown> })[];
+    };
     expect(nestingProblems(trace.traceEvents)).toEqual([]);
     const process = trace.traceEvents.find((e) => e.ph === 'M' && e.name === 'process_name')!;
     expect(process.args?.name).toBe('pmem campaign, seed 1, protection on (x86)');
@@ -68,7 +70,9 @@ describe('pkeysim run --trace-out', () => {
         ({ seconds: _s, accesses_per_second: _a, ...row }) => row,
       );
     expect(strip(traced.stdout)).toEqual(strip(plain.stdout));
-    const trace = JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: (Ev & { pid: number; args?: Record<string, unknown> })[] };
+    const trace = JSON.parse(readFileSync(out, 'utf8')) as {
+      traceEvents: (Ev & { pid: number; args?: Record<string, unknown> })[];
+    };
     expect(nestingProblems(trace.traceEvents)).toEqual([]);
     const names = trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => e.args?.name);
     expect(names).toContain('pmem under keys, seed 1 (x86)');
