@@ -1,3 +1,8 @@
 import { packageTestConfig } from '../../vitest.shared.mts';
 
-export default packageTestConfig();
+const config = packageTestConfig();
+
+export default {
+  ...config,
+  test: { ...config.test, globalSetup: ['test/build-page.ts'] },
+};

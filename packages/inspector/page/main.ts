@@ -27,15 +27,15 @@ function stepCount(): number {
 function select(next: number): void {
   step = Math.max(0, Math.min(stepCount() - 1, next));
   const t = data.timeline;
-  const state = t.steps[step];
+  const state = t.steps[step] ?? undefined;
   const view: View = {
     timeline: t,
     lines: data.lines,
     changes,
     step,
     state,
-    previous: step > 0 ? t.steps[step - 1] : undefined,
-    owner: ownerLookup(state ?? t.steps.at(-1)),
+    previous: (step > 0 ? t.steps[step - 1] : undefined) ?? undefined,
+    owner: ownerLookup(state ?? t.steps.at(-1) ?? undefined),
   };
   byId('cpus').innerHTML = cpusHtml(view);
   byId('threads').innerHTML = threadsHtml(view);
@@ -82,7 +82,7 @@ async function start(): Promise<void> {
     step: -1,
     state: undefined,
     previous: undefined,
-    owner: ownerLookup(t.steps.at(-1)),
+    owner: ownerLookup(t.steps.at(-1) ?? undefined),
   };
   byId('log').innerHTML = logHtml(whole);
   byId('faults').innerHTML = faultsHtml(whole);
@@ -110,7 +110,15 @@ async function start(): Promise<void> {
     event.preventDefault();
   });
   const fromHash = /^#step=(\d+)$/.exec(location.hash);
-  select(fromHash ? Number(fromHash[1]) : 0);
+  // Open at the first step with machine state: the boot events before it have none.
+  select(
+    fromHash
+      ? Number(fromHash[1])
+      : Math.max(
+          0,
+          t.steps.findIndex((s) => s !== null),
+        ),
+  );
   document.body.dataset.ready = 'true';
 }
 

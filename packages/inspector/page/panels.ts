@@ -21,7 +21,10 @@ export function ownerLookup(state: StepState | undefined): (key: number) => stri
 }
 
 export function cpusHtml(v: View): string {
-  if (!v.state) return '<p class="empty">no machine state was recorded at this step</p>';
+  if (!v.state)
+    return v.timeline.steps.length === 0
+      ? '<p class="empty">an event log: it has no machine state (inspect the scenario file to see it)</p>'
+      : '<p class="empty">the kernel is still booting at this step: no state to show yet</p>';
   return v.state.cpus
     .map((cpu) => {
       const prev = v.previous?.cpus[cpu.cpu];

@@ -105,8 +105,12 @@ export interface Timeline {
   readonly seed: number;
   readonly passed: boolean;
   readonly events: readonly RunEvent[];
-  /** `steps[i]` is the state after `events[i]`; shorter than `events` when the run exceeded the limit. */
-  readonly steps: readonly StepState[];
+  /**
+   * `steps[i]` is the state after `events[i]`: null while the kernel boots (its first events come
+   * before there is a kernel to read); shorter than `events` when the run exceeded the limit; empty
+   * for an event log loaded without a run.
+   */
+  readonly steps: readonly (StepState | null)[];
   /** True when the run logged more than {@link TIMELINE_MAX_STEPS} events and later steps have no state. */
   readonly truncated: boolean;
   /** Thread state (finished, oops, ...) at the end. */

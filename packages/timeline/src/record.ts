@@ -13,7 +13,7 @@ export interface Recording {
  * event (RunOptions.observe); nothing is recorded, and nothing allocated per step, in a plain run.
  */
 export function recordScenario(loaded: LoadedScenario, options: Omit<RunOptions, 'observe'> = {}): Recording {
-  const steps: StepState[] = [];
+  const steps: (StepState | null)[] = [];
   let truncated = false;
   const result = runScenario(loaded, {
     ...options,
@@ -25,8 +25,12 @@ export function recordScenario(loaded: LoadedScenario, options: Omit<RunOptions,
       steps[seq] = snapshot(view);
     },
   });
-  // Log lines flushed at the very end of a run have no later state: they share the last one.
-  for (let i = 0; i < Math.min(result.events.length, TIMELINE_MAX_STEPS); i++) steps[i] ??= steps[i - 1];
+  // Events logged while the kernel boots have no state (null); every later one has its own.
+  let last: StepState | null = null;
+  for (let i = 0; i < Math.min(result.events.length, TIMELINE_MAX_STEPS); i++) {
+    if (steps[i]) last = steps[i];
+    else steps[i] = last;
+  }
   const m = loaded.scenario.machine;
   const timeline: Timeline = {
     format: 'pkeysim-timeline',

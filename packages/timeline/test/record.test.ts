@@ -28,18 +28,18 @@ describe('recording a scenario', () => {
   it('records the state after each step: the writer opens its key, the interrupt closes it under it', () => {
     const { timeline } = recordScenario(load('rfc-v1-interrupt.yaml'));
     const key = timeline.steps.at(-1)!.keys.find((k) => k.owner === 'irq_window_demo')!.key;
-    const rightsAt = (seq: number) => timeline.steps[seq].cpus[0].supervisor!.keys.find((k) => k.key === key)!.rights;
+    const rightsAt = (seq: number) => timeline.steps[seq]!.cpus[0].supervisor!.keys.find((k) => k.key === key)!.rights;
     const entry = timeline.events.find((e) => e.type === 'entry' && e.vector === 'irq 42')!;
     const exit = timeline.events.find((e) => e.type === 'exit' && e.vector === 'irq 42')!;
     expect(rightsAt(entry.seq)).toBe('rw');
-    expect(timeline.steps[entry.seq].cpus[0].frames.map((f) => f.vector)).toEqual(['irq 42']);
-    expect(timeline.steps[entry.seq].cpus[0].frames[0].saved).toBeNull(); // RFC V1: nothing saved
+    expect(timeline.steps[entry.seq]!.cpus[0].frames.map((f) => f.vector)).toEqual(['irq 42']);
+    expect(timeline.steps[entry.seq]!.cpus[0].frames[0].saved).toBeNull(); // RFC V1: nothing saved
     expect(rightsAt(exit.seq)).toBe('--');
-    expect(timeline.steps[exit.seq].cpus[0].frames).toEqual([]);
-    const writer = timeline.steps[exit.seq].threads.find((t) => t.name === 'writer')!;
+    expect(timeline.steps[exit.seq]!.cpus[0].frames).toEqual([]);
+    const writer = timeline.steps[exit.seq]!.threads.find((t) => t.name === 'writer')!;
     expect(writer.saved!.keys.find((k) => k.key === key)!.rights).toBe('--');
-    expect(timeline.steps[exit.seq].pages.find((p) => p.object === 'buf')!.key).toBe(key);
-    expect(timeline.steps[exit.seq].cpus[0].tlb!.some((t) => t.object === 'buf' && t.key === key)).toBe(true);
+    expect(timeline.steps[exit.seq]!.pages.find((p) => p.object === 'buf')!.key).toBe(key);
+    expect(timeline.steps[exit.seq]!.cpus[0].tlb!.some((t) => t.object === 'buf' && t.key === key)).toBe(true);
   });
 
   it.each([

@@ -2,29 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createMemoryIo } from '../io';
-import { main } from '../main';
 import { runCli } from '../../test/run-cli';
+import { withInspector } from '../../test/with-inspector';
 
 const EXAMPLE = resolve(import.meta.dirname, '../../../../examples/rfc-v1-interrupt.yaml');
-
-/** Start `pkeysim inspect` in-process, wait for its URL, hand it over, then stop it as Ctrl-C would. */
-async function withInspector<T>(args: string[], use: (url: string, stdout: () => string) => Promise<T>): Promise<T> {
-  const memory = createMemoryIo();
-  const exit = main(['inspect', ...args], memory.io);
-  let url: string | undefined;
-  for (let i = 0; i < 600 && !url; i++) {
-    url = /http:\/\/127\.0\.0\.1:\d+\//.exec(memory.stdout())?.[0];
-    if (!url) await new Promise((r) => setTimeout(r, 50));
-  }
-  if (!url) throw new Error(`no URL printed: ${memory.stderr()}`);
-  try {
-    return await use(url, memory.stdout);
-  } finally {
-    process.emit('SIGINT');
-    await expect(exit).resolves.toBe(0);
-  }
-}
 
 describe('pkeysim inspect', () => {
   it('prints the URL on 127.0.0.1 and serves the page and the recorded run there', async () => {

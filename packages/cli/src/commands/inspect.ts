@@ -127,14 +127,24 @@ function openBrowser(url: string): void {
   }
 }
 
-/** Resolves on Ctrl-C or SIGTERM: the server runs until the user stops it. */
+/** Stops of the inspectors running in this process (one per `inspect` in progress). */
+const running = new Set<() => void>();
+
+/** Stop every running `pkeysim inspect` as Ctrl-C would (for programs that embed the CLI, and tests). */
+export function stopInspectors(): void {
+  for (const stop of [...running]) stop();
+}
+
+/** Resolves on Ctrl-C, SIGTERM or {@link stopInspectors}: the server runs until the user stops it. */
 function untilStopped(): Promise<void> {
   return new Promise((done) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      running.delete(stop);
       done();
     };
+    running.add(stop);
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
