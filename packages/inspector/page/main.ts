@@ -51,10 +51,11 @@ function select(next: number): void {
   if (svg) moveCursor(svg, step);
   const log = byId('log');
   log.querySelector('li.selected')?.classList.remove('selected');
-  const row = log.querySelector(`li[data-seq="${step}"]`);
+  const row = log.querySelector<HTMLElement>(`li[data-seq="${step}"]`);
   row?.classList.add('selected');
-  if (row && typeof (row as HTMLElement).scrollIntoView === 'function')
-    (row as HTMLElement).scrollIntoView({ block: 'nearest' });
+  // Scroll the log box, never the window: the panels the user is reading stay where they are.
+  if (row && (row.offsetTop < log.scrollTop || row.offsetTop + row.offsetHeight > log.scrollTop + log.clientHeight))
+    log.scrollTop = row.offsetTop - log.clientHeight / 2;
   if (location.hash !== `#step=${step}`) history.replaceState(null, '', `#step=${step}`);
 }
 

@@ -111,7 +111,7 @@ export function tlbsHtml(v: View): string {
     .join('');
 }
 
-const OOPS = /\b(Oops|BUG:|Kernel panic|panic)\b/;
+const OOPS = /\b(Oops|BUG|Kernel panic|panic)\b/;
 
 export function faultsHtml(v: View): string {
   const items: string[] = [];

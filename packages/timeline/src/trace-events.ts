@@ -34,7 +34,7 @@ export interface TraceFile {
 const PID = 1;
 
 /** Lines of the kernel log that are oops or panic reports. */
-const OOPS_LINE = /\b(Oops|BUG:|Kernel panic|panic)\b/;
+const OOPS_LINE = /\b(Oops|BUG|Kernel panic|panic)\b/;
 
 /** "rw" per key, as Perfetto shows args: { "key 0": "rw", "key 1": "--", ... }. */
 function rightsArgs(view: RegisterView | null | undefined): Record<string, string> | undefined {

@@ -101,7 +101,9 @@ describe('Chrome Trace Event export', () => {
     expect(faults[0].args).toMatchObject({ object: 'buf+1', outcome: 'oops' });
     expect(String(faults[0].args?.error)).toMatch(/error code 0x\w+ \(.*PK.*\)/);
     expect(typeof faults[0].args?.key).toBe('number');
-    expect(trace.traceEvents.some((e) => e.cat === 'oops')).toBe(true);
+    const oops = trace.traceEvents.filter((e) => e.cat === 'oops').map((e) => String(e.args?.line));
+    expect(oops.some((line) => line.startsWith('BUG: unable to handle page fault'))).toBe(true);
+    expect(oops.some((line) => line.startsWith('Oops:'))).toBe(true);
   });
 
   it('counts modeled cycles as a counter that only grows', () => {
