@@ -1,9 +1,8 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
 import { packageTestConfig } from '../../vitest.shared.mts';
 
-const config = packageTestConfig();
-
-// `pkeysim inspect` serves @pkeysim/inspector's prebuilt page: build it first when stale.
-export default {
-  ...config,
-  test: { ...config.test, globalSetup: ['../inspector/test/build-page.ts'] },
-};
+// `pkeysim inspect` serves @pkeysim/inspector's prebuilt page: build it first when it is missing or stale.
+export default mergeConfig(
+  packageTestConfig(),
+  defineConfig({ test: { globalSetup: ['../inspector/test/build-page.ts'] } }),
+);
