@@ -55,4 +55,14 @@ export default tseslint.config(
     ['core', 'plugin-kit', 'x86'],
     'A scheme builds on core, plugin-kit and the machine it runs over; never on the kernel or a tool.',
   ),
+  layer(
+    ['packages/timeline/src/**'],
+    ['core', 'kernel', 'scenario', 'plugin-kit'],
+    'The timeline is a tool: it records runs through core, the kernel and scenario, never an architecture by name.',
+  ),
+  layer(
+    ['packages/inspector/{src,page}/**'],
+    ['core', 'kernel', 'scenario', 'timeline'],
+    'The inspector serves what the timeline records; architectures reach it only as data their plugins formatted.',
+  ),
 );

@@ -1,3 +1,8 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
 import { packageTestConfig } from '../../vitest.shared.mts';
 
-export default packageTestConfig();
+// `pkeysim inspect` serves @pkeysim/inspector's prebuilt page: build it first when it is missing or stale.
+export default mergeConfig(
+  packageTestConfig(),
+  defineConfig({ test: { globalSetup: ['../inspector/test/build-page.ts'] } }),
+);

@@ -12,8 +12,8 @@ export {
   type ScenarioIssue,
   type PathSegment,
 } from './load';
-export { runScenario, RIGHTS_DENIALS, type RunOptions, type RunResult } from './run';
-export type { Failure, FaultRecord } from './context';
+export { runScenario, RIGHTS_DENIALS, type RunOptions, type RunResult, type RunView } from './run';
+export type { Failure, FaultRecord, MemoryTarget } from './context';
 export { formatEvent, type RunEvent, type RunEventType } from './events';
 export { ObservedMachine, type MachineObserver } from './observe';
 export { costModel, costReport, formatCostReport, type CostReport, type EventCost } from './costs';

@@ -1,6 +1,7 @@
 import {
   AccessKind,
   accessKindName,
+  type CostModel,
   createMachine,
   Deny,
   type Denials,
@@ -54,6 +55,25 @@ import { type InjectSpec, type RightsName, type Scenario, type ScenarioOp, SIGNA
 export interface RunOptions {
   /** Cycle costs that override the scenario's `costs:` (e.g. from `--costs FILE`). */
   readonly costs?: Readonly<Record<string, number>>;
+  /**
+   * Called once per event, right after it is logged, with the machine and kernel as they stand
+   * (a recorder snapshots them: @pkeysim/timeline). Events may still be completed later (a fault's
+   * outcome); read them from the result. Absent, nothing is done per event.
+   */
+  readonly observe?: (seq: number, view: RunView) => void;
+}
+
+/** What an {@link RunOptions.observe} callback may read: the live machine, kernel and named objects. */
+export interface RunView {
+  /** The architecture's machine (not the observing decorator). */
+  readonly machine: Machine;
+  readonly kernel: Kernel;
+  /** Scenario key names to key numbers, as bound so far. */
+  readonly keys: ReadonlyMap<string, number>;
+  /** Memory objects and views created so far, by name. */
+  readonly objects: ReadonlyMap<string, MemoryTarget>;
+  /** The scenario's cost model (its `costs:` and the run's overrides). */
+  readonly costs: CostModel;
 }
 
 /** What a run did and whether its assertions held. */
@@ -113,6 +133,7 @@ class ScenarioRun {
   private btrfs: BtrfsDebug | undefined;
   /** What each CPU is running, for culprit reports: the op's path and note (the program label). */
   private readonly sites: string[] = [];
+  private view: RunView | undefined;
 
   constructor(
     private readonly loaded: LoadedScenario,
@@ -171,6 +192,10 @@ class ScenarioRun {
     for (let cpu = 0; cpu < m.cpus; cpu++) this.lastOnCpu[cpu] = this.kernel.cpu(cpu).current.name;
     // Boot is the same for every scenario: the report counts from here.
     this.inner.events.reset();
+    if (options.observe) {
+      const costs = costModel(this.s.costs, options.costs);
+      this.view = { machine: this.inner, kernel: this.kernel, keys: this.keys, objects: this.targets, costs };
+    }
     this.s.inject.forEach((spec, index) => {
       const at = `${spec.at.thread}\0${spec.at.op}`;
       this.injections.set(at, [...(this.injections.get(at) ?? []), { spec, index }]);
@@ -989,6 +1014,7 @@ class ScenarioRun {
     this.flushLog();
     const full = { seq: this.events.length, ...event } as RunEvent;
     this.events.push(full);
+    if (this.view) this.options.observe!(full.seq, this.view);
     return full;
   }
 
@@ -999,6 +1025,7 @@ class ScenarioRun {
     while (this.logMark < lines.length) {
       const line = lines[this.logMark++];
       this.events.push({ seq: this.events.length, type: 'log', cpu: -1, thread: '', line });
+      if (this.view) this.options.observe!(this.events.length - 1, this.view);
     }
   }
 

@@ -13,6 +13,13 @@ import { ExitCode } from '../exit-codes';
 import { SCHEMA } from '../json/names';
 import { outputOption, withReport } from '../report';
 import { checkKnobs, knobsFor, sizeOptions, type SizeFlags } from './campaign-knobs';
+import { getPlugin } from '@pkeysim/core';
+import { renderHtmlReport } from '@pkeysim/inspector';
+import { costModel } from '@pkeysim/scenario';
+import { MachineTraceRecorder, recordingPlugin } from '@pkeysim/timeline';
+import { writeOutputFile } from '../file-output';
+import { campaignHtmlReport } from '../html-reports';
+import { cliVersion } from '../version';
 
 /**
  * Every consumer's campaign, by name. To add one, import its `CampaignRunner` and add it here: the
@@ -39,6 +46,8 @@ interface CampaignFlags extends SizeFlags {
   costs?: string;
   json?: boolean;
   output?: string;
+  html?: string;
+  traceOut?: string;
 }
 
 const EXAMPLES = `
@@ -92,6 +101,8 @@ export const campaignCommand: CliCommand = {
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping) for modeled cycles, overriding the defaults')
       .option('--json', 'print the result as one JSON document instead of the table (docs/output.md)')
       .addOption(outputOption())
+      .option('--html <file>', 'also write a self-contained HTML report with a chart (opens offline)')
+      .option('--trace-out <file>', 'also write the run as a Chrome Trace Event file (Perfetto, chrome://tracing)')
       .addHelpText('after', EXAMPLES)
       .action(
         context.action(async (consumer: string, flags: CampaignFlags) => {
@@ -102,15 +113,24 @@ export const campaignCommand: CliCommand = {
           checkKnobs(runner, flags);
           const costs = flags.costs ? await readCosts(flags.costs) : undefined;
           return withReport(context, flags.output, async (out) => {
-            const result = runner.run({
+            const recorder = flags.traceOut ? new MachineTraceRecorder(costModel(costs)) : undefined;
+            if (recorder) recorder.label = `${consumer} campaign, seed ${flags.seed}, protection ${flags.protection}`;
+            const ran = runner.run({
               ...knobsFor(runner, flags),
               seed: flags.seed,
               protection: flags.protection === 'on',
               mode,
-              arch: flags.arch,
+              arch: recorder ? recordingPlugin(getPlugin(flags.arch), recorder) : flags.arch,
               cpus: flags.cpus,
               costs,
             });
+            const result = recorder ? { ...ran, arch: flags.arch } : ran;
+            if (recorder && flags.traceOut)
+              await writeOutputFile(flags.traceOut, JSON.stringify(recorder.toTraceFile({ campaign: consumer })));
+            if (flags.html) {
+              const generator = `pkeysim ${cliVersion()}: pkeysim campaign ${consumer} --seed ${flags.seed} --protection ${flags.protection} --mode ${mode} --arch ${flags.arch} --cpus ${flags.cpus}`;
+              await writeOutputFile(flags.html, renderHtmlReport(campaignHtmlReport(result, generator)));
+            }
             if (flags.json) await out.line(JSON.stringify({ schema: SCHEMA.campaign, ...result }));
             else for (const line of formatCampaignTable(result, context.colors.stdout)) await out.line(line);
             return ExitCode.Success;

@@ -20,6 +20,11 @@ import { ExitCode } from '../exit-codes';
 import { SCHEMA } from '../json/names';
 import { outputOption, withReport } from '../report';
 import { ProgressBar } from '../progress';
+import { renderHtmlReport } from '@pkeysim/inspector';
+import { MachineTraceRecorder, recordingPlugin } from '@pkeysim/timeline';
+import { writeOutputFile } from '../file-output';
+import { demoHtmlReport } from '../html-reports';
+import { cliVersion } from '../version';
 import { CAMPAIGN_RUNNERS } from './campaign';
 import { knobsFor, sizeOptions, type SizeFlags } from './campaign-knobs';
 
@@ -60,6 +65,8 @@ export interface DemoOptions {
   readonly costs?: Readonly<Record<string, number>>;
   /** Workload size: worker threads, ops per worker, address spaces (pgtable), CPUs (default 4). */
   readonly size?: SizeFlags;
+  /** Records every campaign machine for a trace file (--trace-out); absent, nothing is observed. */
+  readonly recorder?: MachineTraceRecorder;
   /** Called before each campaign run: (runs done, runs in total, what runs now). */
   readonly onProgress?: (done: number, total: number, label: string) => void;
 }
@@ -176,7 +183,8 @@ export function runDemo(options: DemoOptions): DemoResult {
   let done = 0;
   const rows: DemoRow[] = [];
   for (const spec of schemes) {
-    const arch = capturingPlugin(spec.plugin);
+    const recorder = options.recorder;
+    const arch = capturingPlugin(recorder ? getPlugin(recordingPlugin(spec.plugin, recorder)) : spec.plugin);
     const sum = {
       attempted: 0,
       blocked: 0,
@@ -193,6 +201,7 @@ export function runDemo(options: DemoOptions): DemoResult {
       for (const seed of seeds) {
         options.onProgress?.(done++, total, `${runner.consumer} under ${spec.scheme}, seed ${seed}`);
         captured = [];
+        if (recorder) recorder.label = `${runner.consumer} under ${spec.scheme}, seed ${seed}`;
         const start = performance.now();
         let result;
         try {
@@ -304,6 +313,8 @@ interface DemoFlags extends SizeFlags {
   costs?: string;
   json?: boolean;
   output?: string;
+  html?: string;
+  traceOut?: string;
 }
 
 function parseCount(max: number) {
@@ -333,7 +344,8 @@ Examples:
   pkeysim demo --runs 64 --threads 6 --ops 40   more seeds, a bigger workload
   pkeysim demo --costs costs.yaml    price events differently (docs/costs.md)
   pkeysim demo --arch arm64-poe      the same campaigns on arm64 POE (also: --arch power)
-  pkeysim demo --json`;
+  pkeysim demo --json
+  pkeysim demo --html report.html    also write the table and charts as one offline HTML file`;
 
 /** `pkeysim demo`: every campaign under every scheme, one table. */
 export const demoCommand: CliCommand = {
@@ -346,6 +358,8 @@ export const demoCommand: CliCommand = {
       .addOption(new Option('--runs <n>', 'seeds per campaign and scheme').argParser(parseCount(100)).default(4))
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults')
       .option('--json', 'print the result as one JSON document instead of the table (docs/output.md)')
+      .option('--html <file>', 'also write a self-contained HTML report with charts (opens offline)')
+      .option('--trace-out <file>', 'also write every campaign machine as a Chrome Trace Event file (Perfetto)')
       .addOption(outputOption())
       .addHelpText('after', HELP);
     for (const option of sizeOptions(DEMO_MACHINE.cpus)) command.addOption(option);
@@ -367,7 +381,9 @@ export const demoCommand: CliCommand = {
             await out.line('');
           }
           let bar: ProgressBar | undefined;
+          const recorder = flags.traceOut ? new MachineTraceRecorder(costModel(costs)) : undefined;
           const result = runDemo({
+            recorder,
             arch: flags.arch,
             seed: flags.seed,
             runs: flags.runs,
@@ -379,6 +395,14 @@ export const demoCommand: CliCommand = {
             },
           });
           bar?.done();
+          if (recorder && flags.traceOut)
+            await writeOutputFile(flags.traceOut, JSON.stringify(recorder.toTraceFile({ demo: true })));
+          if (flags.html) {
+            const lines = formatDemoTable(result);
+            const notes = lines.slice(lines.indexOf('') + 1);
+            const generator = `pkeysim ${cliVersion()}: pkeysim demo --arch ${flags.arch} --seed ${flags.seed} --runs ${flags.runs}${flags.costs ? ` --costs ${flags.costs}` : ''}`;
+            await writeOutputFile(flags.html, renderHtmlReport(demoHtmlReport(result, notes, generator)));
+          }
           if (flags.json) await out.line(JSON.stringify({ schema: SCHEMA.demo, ...result }));
           else {
             for (const line of formatDemoTable(result)) await out.line(line);

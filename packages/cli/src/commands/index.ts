@@ -79,4 +79,11 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
     summary: 'list the example scenarios shipped with pkeysim, or copy one out to edit',
     load: async () => (await import('./examples')).examplesCommand,
   },
+  {
+    name: 'inspect',
+    term: 'inspect [options] <file>',
+    summary:
+      'serve a web inspector for a scenario run on 127.0.0.1: rights per CPU at every step, keys, tables, timeline',
+    load: async () => (await import('./inspect')).inspectCommand,
+  },
 ];

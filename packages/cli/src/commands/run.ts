@@ -11,9 +11,11 @@ import {
   runScenario,
   ScenarioError,
 } from '@pkeysim/scenario';
+import { recordScenario, toTraceEvents } from '@pkeysim/timeline';
 import type { CliCommand, CommandContext } from '../command';
 import { fileReadError, systemErrorCode } from '../errors';
 import { shippedExampleFor } from '../examples';
+import { writeOutputFile } from '../file-output';
 import { ExitCode } from '../exit-codes';
 import { SCHEMA } from '../json/names';
 import type { LineWriter } from '../output';
@@ -23,6 +25,7 @@ interface RunFlags {
   json?: boolean;
   costs?: string;
   output?: string;
+  traceOut?: string;
 }
 
 const HELP = `
@@ -41,7 +44,8 @@ Examples:
   pkeysim run examples/context-switch.yaml
   pkeysim run examples/pmem-stray-write.yaml --json | jq -c 'select(.type == "fault")'
   pkeysim run my.yaml --costs my-costs.yaml    cycles per event from a file (overrides the scenario's)
-  pkeysim run my.yaml -o run.log               the report in a file, written atomically`;
+  pkeysim run my.yaml -o run.log               the report in a file, written atomically
+  pkeysim run examples/rfc-v1-interrupt.yaml --trace-out t.json    open t.json in Perfetto (docs/timeline.md)`;
 
 /** Read a file named on the command line ("-" is stdin). */
 async function readInput(path: string, context: CommandContext): Promise<string> {
@@ -146,6 +150,7 @@ export const runCommand: CliCommand = {
       .option('--json', 'print JSON Lines: one per event, then the cost report and the result (docs/output.md)')
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults and the scenario')
       .addOption(outputOption())
+      .option('--trace-out <file>', 'also write the run as a Chrome Trace Event file (Perfetto, chrome://tracing)')
       .addHelpText('after', HELP)
       .action(
         context.action(async (file: string, flags: RunFlags) => {
@@ -153,13 +158,19 @@ export const runCommand: CliCommand = {
           if (!input) return ExitCode.BadInput;
           return withReport(context, flags.output, async (out) => {
             let result: RunResult;
+            let trace: string | undefined;
             try {
-              result = runScenario(input.loaded, { costs: input.costs });
+              if (flags.traceOut) {
+                const recording = recordScenario(input.loaded, { costs: input.costs });
+                result = recording.result;
+                trace = JSON.stringify(toTraceEvents(recording.timeline));
+              } else result = runScenario(input.loaded, { costs: input.costs });
             } catch (error) {
               if (!(error instanceof ScenarioError)) throw error;
               for (const issue of error.issues) context.report(formatIssue(issue));
               return ExitCode.BadInput;
             }
+            if (flags.traceOut && trace !== undefined) await writeOutputFile(flags.traceOut, trace);
             if (flags.json) await printJson(out, result);
             else await printText(out, result, input.loaded, context);
             for (const f of result.failures) {
