@@ -6,6 +6,8 @@ import { keysCommand } from './keys';
 import { replayCommand } from './replay';
 import { runCommand } from './run';
 import { selftestCommand } from './selftest';
+import { sweepCommand } from './sweep';
+import { workerCommand } from './worker';
 
 /**
  * Every `pkeysim` sub-command, in the order `pkeysim --help` lists them.
@@ -26,4 +28,6 @@ export const COMMANDS: readonly CliCommand[] = [
   campaignCommand,
   runCommand,
   demoCommand,
+  sweepCommand,
+  workerCommand,
 ];
