@@ -45,4 +45,20 @@ export default tseslint.config(
     ['core', 'kernel'],
     'Consumers use the kernel and core, never an architecture or a tool.',
   ),
+  layer(
+    ['packages/sweep/src/**'],
+    [
+      'core',
+      'kernel',
+      'pmem',
+      'pgtable-guard',
+      'ro-at-rest',
+      'scenario',
+      'x86',
+      'arm64-poe',
+      'power',
+      'scheme-[a-z-]+',
+    ],
+    "sweep is a tool: it runs consumers' campaigns on registered plugins; nothing it imports may import it or the CLI.",
+  ),
 );

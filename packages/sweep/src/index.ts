@@ -10,14 +10,7 @@ export { runPoint } from './run-point';
 export { SWEEP_CAMPAIGNS } from './campaigns';
 export { PointPool, defaultWorkers, MAX_WORKERS } from './pool';
 export { runPoints, type RunOptions, type RunOutcome } from './run';
-export {
-  ResultsWriter,
-  ResultsError,
-  readResults,
-  mergeRecords,
-  resultsText,
-  writeFileAtomic,
-} from './results';
+export { ResultsWriter, ResultsError, readResults, mergeRecords, resultsText, writeFileAtomic } from './results';
 export { recordsCsv } from './csv';
 export { summarize, slope, tQuantile975, type Summary } from './stats';
 export {

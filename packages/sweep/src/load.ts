@@ -77,9 +77,17 @@ export function parseSweep(
     );
   }
   const source = new SourceMap(doc, lines);
-  const raw: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    // An alias to no anchor, or an alias bomb past maxAliasCount: the yaml library throws here.
+    throw new SweepError([{ file, line: 0, path: '', message: `syntax error: ${(error as Error).message}` }]);
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-    throw new SweepError([{ file, line: 1, path: '', message: 'a sweep must be a mapping (YAML) or an object (JSON)' }]);
+    throw new SweepError([
+      { file, line: 1, path: '', message: 'a sweep must be a mapping (YAML) or an object (JSON)' },
+    ]);
   const parsed = SweepSpec.safeParse(raw);
   if (!parsed.success) throw new SweepError(zodIssues(parsed.error, file, source));
   const spec = parsed.data;
@@ -93,7 +101,8 @@ export function parseSweep(
   });
   const schemes = schemeNames();
   spec.schemes.forEach((name, i) => {
-    if (!schemes.includes(name)) at(['schemes', i], `no architecture or scheme plugin '${name}' (known: ${schemes.join(', ')})`);
+    if (!schemes.includes(name))
+      at(['schemes', i], `no architecture or scheme plugin '${name}' (known: ${schemes.join(', ')})`);
   });
   const checkEvents = (cycles: Record<string, unknown> | undefined, path: PathSegment[]) => {
     for (const name of Object.keys(cycles ?? {}))

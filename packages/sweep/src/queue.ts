@@ -149,6 +149,8 @@ export interface WorkerOptions {
    * (BullMQ's default is 30 s). Its stalled-job check runs as often.
    */
   readonly lockDurationMs?: number;
+  /** Called when a point starts and when it is done on this worker. */
+  readonly onStart?: (key: string, point: SweepPoint) => void;
   readonly onJob?: (record: SweepRecord) => void;
   /** Aborting closes the worker after the points in flight finish. */
   readonly signal?: AbortSignal;
@@ -163,6 +165,7 @@ export async function runQueueWorker(options: WorkerOptions): Promise<{ processe
   const worker = new Worker(
     options.queueName ?? DEFAULT_QUEUE_NAME,
     async (job: Job<SweepPoint>) => {
+      options.onStart?.(job.id ?? pointKey(job.data), job.data);
       const record = await pool.run(job.data);
       processed++;
       options.onJob?.(record);

@@ -113,7 +113,10 @@ export function buildReport(
     method: CI_METHOD,
     groups: out,
     sensitivity,
-    errorSamples: [...new Set(errors.map((r) => `${r.point.campaign} under ${r.point.scheme}: ${r.error}`))].slice(0, 5),
+    errorSamples: [...new Set(errors.map((r) => `${r.point.campaign} under ${r.point.scheme}: ${r.error}`))].slice(
+      0,
+      5,
+    ),
   };
 }
 
@@ -151,15 +154,17 @@ export function formatReport(report: SweepReport): string[] {
     for (const metric of report.metrics) {
       const s = g.metrics[metric];
       if (!s) continue;
-      const ci =
-        s.half === null ? '-' : `[${formatNumber(s.mean - s.half)}, ${formatNumber(s.mean + s.half)}]`;
+      const ci = s.half === null ? '-' : `[${formatNumber(s.mean - s.half)}, ${formatNumber(s.mean + s.half)}]`;
       rows.push([...report.by.map((a) => g.group[a]), metric, String(s.n), formatNumber(s.mean), ci]);
     }
     if (g.errors > 0) rows.push([...report.by.map((a) => g.group[a]), 'errors', String(g.errors), '', '']);
   }
   lines.push(...table(rows, report.by.length + 1));
   if (report.sensitivity.length > 0) {
-    lines.push('', 'sensitivity of modeled_cycles to each cost parameter (least-squares slope; elasticity at the means)');
+    lines.push(
+      '',
+      'sensitivity of modeled_cycles to each cost parameter (least-squares slope; elasticity at the means)',
+    );
     const srows: string[][] = [[...report.by, 'parameter', 'cycles per cycle', 'elasticity']];
     for (const s of report.sensitivity)
       srows.push([...report.by.map((a) => s.group[a]), s.parameter, formatNumber(s.slope), formatNumber(s.elasticity)]);

@@ -28,8 +28,7 @@ export const SeedsSpec = z
   )
   .transform((value, ctx) => {
     if (Array.isArray(value)) return [...new Set(value)];
-    const [from, to] =
-      typeof value === 'string' ? RANGE.exec(value)!.slice(1, 3).map(Number) : [value.from, value.to];
+    const [from, to] = typeof value === 'string' ? RANGE.exec(value)!.slice(1, 3).map(Number) : [value.from, value.to];
     if (to < from || to > 0xffffffff) {
       ctx.addIssue({ code: 'custom', message: `an empty or out-of-range seed range ${from}..${to}` });
       return z.NEVER;

@@ -67,7 +67,11 @@ function parseMetrics(value: string): Metric[] {
 /** Library errors that are the user's input, as one-line usage errors (exit 2). */
 function asUsageError(error: unknown): never {
   if (error instanceof SweepError)
-    throw new UsageError(error.issues.map((i) => `${i.file}${i.line ? `:${i.line}` : ''}: ${i.path ? `${i.path}: ` : ''}${i.message}`).join('; '));
+    throw new UsageError(
+      error.issues
+        .map((i) => `${i.file}${i.line ? `:${i.line}` : ''}: ${i.path ? `${i.path}: ` : ''}${i.message}`)
+        .join('; '),
+    );
   if (error instanceof ResultsError || error instanceof RangeError || error instanceof QueueUnreachable)
     throw new UsageError(error.message);
   throw error;
@@ -168,8 +172,19 @@ async function runSweep(context: CommandContext, specFile: string, flags: RunFla
   try {
     await withInterrupt(async (signal) => {
       const outcome = flags.queue
-        ? await runOnQueue(points, { url: flags.queue, queueName: flags.queueName, done: new Set(done.keys()), onRecord, signal })
-        : await runPoints(points, { workers: flags.workers ?? defaultWorkers(), done: new Set(done.keys()), onRecord, signal });
+        ? await runOnQueue(points, {
+            url: flags.queue,
+            queueName: flags.queueName,
+            done: new Set(done.keys()),
+            onRecord,
+            signal,
+          })
+        : await runPoints(points, {
+            workers: flags.workers ?? defaultWorkers(),
+            done: new Set(done.keys()),
+            onRecord,
+            signal,
+          });
       interrupted = outcome.interrupted;
     });
   } catch (error) {
@@ -208,18 +223,27 @@ function registerRun(sweep: Command, context: CommandContext): void {
     .command('run', { isDefault: true })
     .description('run every point of a sweep file and report means with 95% confidence intervals')
     .argument('<spec>', 'the sweep file (YAML or JSON; schema: packages/sweep/schema/sweep.schema.json)')
-    .addOption(
-      new Option('--workers <n>', 'worker threads (default: one per core)').argParser(parseWorkers),
-    )
+    .addOption(new Option('--workers <n>', 'worker threads (default: one per core)').argParser(parseWorkers))
     .option('-o, --output <file>', 'append results to this JSON Lines file; points already in it are skipped')
     .option('--csv <file>', "also write this sweep's results as CSV")
-    .addOption(new Option('--shard <i/n>', 'run only shard I of N (1-based), e.g. a Slurm array task').argParser(parseShardOption))
-    .option('--queue <url>', 'enqueue the points on Redis (redis://HOST:PORT) for `pkeysim worker`s instead of running them here')
+    .addOption(
+      new Option('--shard <i/n>', 'run only shard I of N (1-based), e.g. a Slurm array task').argParser(
+        parseShardOption,
+      ),
+    )
+    .option(
+      '--queue <url>',
+      'enqueue the points on Redis (redis://HOST:PORT) for `pkeysim worker`s instead of running them here',
+    )
     .option('--queue-name <name>', 'the BullMQ queue name', 'pkeysim-sweep')
     .option('--progress', 'show progress with ETA on stderr even when it is not a terminal')
     .option('--no-progress', 'no progress, even on a terminal')
     .option('--no-report', 'do not print the report')
-    .addOption(new Option('--by <axes>', 'report groups: comma-separated axes (default: the axes that vary)').argParser(parseAxes))
+    .addOption(
+      new Option('--by <axes>', 'report groups: comma-separated axes (default: the axes that vary)').argParser(
+        parseAxes,
+      ),
+    )
     .option('--json', 'print the report as one JSON object')
     .addHelpText('after', RUN_HELP)
     .action(context.action((spec: string, flags: RunFlags) => runSweep(context, spec, flags)));
@@ -254,7 +278,9 @@ function registerReport(sweep: Command, context: CommandContext): void {
     .description('means and 95% confidence intervals per scheme and axis, and sensitivity to each cost parameter')
     .argument('<results...>', 'JSON Lines results files (merged if several)')
     .addOption(new Option('--by <axes>', 'group by these axes (default: the axes that vary)').argParser(parseAxes))
-    .addOption(new Option('--metrics <list>', `metrics to show (default all: ${METRICS.join(', ')})`).argParser(parseMetrics))
+    .addOption(
+      new Option('--metrics <list>', `metrics to show (default all: ${METRICS.join(', ')})`).argParser(parseMetrics),
+    )
     .option('--json', 'print the report as one JSON object')
     .action(
       context.action(async (files: string[], flags: { by?: string[]; metrics?: Metric[]; json?: boolean }) => {

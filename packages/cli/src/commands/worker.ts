@@ -29,10 +29,16 @@ export const workerCommand: CliCommand = {
       .description('process sweep points from a Redis queue (see pkeysim sweep --queue)')
       .requiredOption('--queue <url>', 'the Redis server: redis://HOST:PORT')
       .option('--queue-name <name>', 'the BullMQ queue name', DEFAULT_QUEUE_NAME)
-      .addOption(new Option('--workers <n>', 'points at once, on worker threads (default: one per core)').argParser(parseWorkers))
+      .addOption(
+        new Option('--workers <n>', 'points at once, on worker threads (default: one per core)').argParser(
+          parseWorkers,
+        ),
+      )
       .option('--name <name>', "this worker's name on its jobs (default host:pid)")
       .addOption(
-        new Option('--lock-ms <ms>', 'how soon a dead worker\'s point is handed to another').argParser(parseLockMs).default(30_000),
+        new Option('--lock-ms <ms>', "how soon a dead worker's point is handed to another")
+          .argParser(parseLockMs)
+          .default(30_000),
       )
       .addHelpText('after', HELP)
       .action(
@@ -49,6 +55,8 @@ export const workerCommand: CliCommand = {
                 workers: flags.workers ?? defaultWorkers(),
                 name: flags.name,
                 lockDurationMs: flags.lockMs,
+                onStart: (key, p) => context.report(`started ${key}: ${p.campaign} under ${p.scheme}, seed ${p.seed}`),
+                onJob: (record) => context.report(`finished ${record.key}`),
                 signal: controller.signal,
               });
               context.report(`worker stopped after ${processed} points`);
