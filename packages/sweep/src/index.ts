@@ -30,6 +30,7 @@ export {
   redisConnection,
   DEFAULT_QUEUE_NAME,
   QueueUnreachable,
+  probeRedis,
   CONNECT_TIMEOUT_MS,
   type EnqueueOptions,
   type WorkerOptions,

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq';
 import { pointKey, type SweepPoint, type SweepRecord } from './point';
@@ -37,6 +38,27 @@ export function redisConnection(url: string): ConnectionOptions {
 
 /** How long to wait for Redis before giving up with a clear error. */
 export const CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * Check that something listens at the Redis address before BullMQ connects: its client retries
+ * forever on a refused connection (and cannot be closed before it connected), which would hang.
+ */
+export function probeRedis(url: string, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+  const { host, port } = redisConnection(url) as { host: string; port: number };
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    const fail = (why: string) => {
+      socket.destroy();
+      reject(new QueueUnreachable(`cannot reach Redis at ${url}: ${why}`));
+    };
+    socket.setTimeout(timeoutMs, () => fail(`no answer in ${timeoutMs / 1000} s`));
+    socket.once('error', (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+  });
+}
 
 /** Wait until a BullMQ queue or worker has its Redis connection, or fail naming the URL. */
 async function connected(client: { waitUntilReady(): Promise<unknown> }, url: string): Promise<void> {
@@ -84,6 +106,7 @@ export async function runOnQueue(
   points: readonly SweepPoint[],
   options: EnqueueOptions,
 ): Promise<{ collected: number; remaining: number; interrupted: boolean }> {
+  await probeRedis(options.url);
   const queue = new Queue(options.queueName ?? DEFAULT_QUEUE_NAME, { connection: redisConnection(options.url) });
   queue.on('error', () => {});
   const pending = new Map<string, SweepPoint>();
@@ -158,6 +181,7 @@ export interface WorkerOptions {
 
 /** Process queued points until `signal` aborts. Points run on worker threads, so locks stay renewed. */
 export async function runQueueWorker(options: WorkerOptions): Promise<{ processed: number }> {
+  await probeRedis(options.url);
   const workers = options.workers ?? 1;
   const pool = new PointPool(workers);
   let processed = 0;
