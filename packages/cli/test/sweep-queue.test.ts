@@ -87,29 +87,35 @@ describe('pkeysim sweep --queue with pkeysim worker', () => {
       '--lock-ms',
       '1000',
     ];
-    const a = start(process.execPath, workerArgs('A'));
-    const b = start(process.execPath, workerArgs('B'));
-
-    // Kill A the moment it reports starting its second point: it is then mid-point, holding the job's lock.
-    let killedKey: string | undefined;
-    const killer = (async () => {
-      for (let i = 0; i < 600 && killedKey === undefined; i++) {
-        const started = [...a.stderr().matchAll(/started ([0-9a-f]+)/g)].map((m) => m[1]);
-        if (started.length >= 2) {
-          a.child.kill('SIGKILL');
-          killedKey = started[started.length - 1];
-        } else await new Promise((r) => setTimeout(r, 5));
-      }
-    })();
-
     const out = join(dir, 'queue.jsonl');
-    const run = await runCli(['sweep', spec, '--queue', url, '-o', out, '--no-report']);
-    await killer;
+    const a = start(process.execPath, workerArgs('A'));
+    const sweep = runCli(['sweep', spec, '--queue', url, '-o', out, '--no-report']);
+
+    // Once A reports starting a point it holds that job's lock: start B, and kill A right then, mid-point.
+    let killedKey: string | undefined;
+    for (let i = 0; i < 6000 && killedKey === undefined; i++) {
+      killedKey = /started ([0-9a-f]+)/.exec(a.stderr())?.[1];
+      if (killedKey === undefined) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(killedKey, `worker A never started a point:\n${a.stderr()}`).toBeDefined();
+    const b = start(process.execPath, workerArgs('B'));
+    a.child.kill('SIGKILL');
     await exited(a.child);
+
+    // Bounded: a stuck collection fails with the workers' logs instead of a bare timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const run = await Promise.race([
+      sweep,
+      new Promise<never>((_, fail) => {
+        timer = setTimeout(
+          () => fail(new Error(`sweep did not finish in 60 s\nA:\n${a.stderr()}\nB:\n${b.stderr()}`)),
+          60_000,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(a.child.signalCode).toBe('SIGKILL');
-    expect(killedKey).toBeDefined();
     expect(a.stderr()).not.toContain(`finished ${killedKey}`);
     expect(b.stderr()).toContain(`started ${killedKey}`);
 
@@ -126,5 +132,5 @@ describe('pkeysim sweep --queue with pkeysim worker', () => {
     b.child.kill('SIGTERM');
     await exited(b.child);
     expect(b.stderr()).toMatch(/worker stopped after \d+ points/);
-  }, 60_000);
+  }, 120_000);
 });
