@@ -6,7 +6,7 @@ export { loadSweep, parseSweep, SweepError, type SweepIssue, type LoadedSweep, t
 export { expandSweep, parseShard, shardPoints, type Expansion, type Shard } from './expand';
 export { pointKey, recordLine, type SweepPoint, type SweepRecord } from './point';
 export { canonicalJson } from './canonical';
-export { runPoint } from './run-point';
+export { runPoint, runPointTask } from './run-point';
 export { SWEEP_CAMPAIGNS } from './campaigns';
 export { PointPool, defaultWorkers, MAX_WORKERS } from './pool';
 export { runPoints, type RunOptions, type RunOutcome } from './run';

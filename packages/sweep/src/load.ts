@@ -89,7 +89,7 @@ export function parseSweep(
       { file, line: 1, path: '', message: 'a sweep must be a mapping (YAML) or an object (JSON)' },
     ]);
   const parsed = SweepSpec.safeParse(raw);
-  if (!parsed.success) throw new SweepError(zodIssues(parsed.error, file, source));
+  if (!parsed.success) throw new SweepError(zodIssues(parsed.error, file, source, raw));
   const spec = parsed.data;
   const issues: SweepIssue[] = [];
   const at = (path: PathSegment[], message: string) =>
@@ -132,7 +132,15 @@ export function parseSweep(
   return { file, spec, costSets };
 }
 
-function zodIssues(error: z.ZodError, file: string, source: SourceMap): SweepIssue[] {
+/** The value at a field path of the raw document, or undefined where it is missing. */
+function valueAt(raw: unknown, path: readonly PathSegment[]): unknown {
+  let value = raw;
+  for (const seg of path)
+    value = value !== null && typeof value === 'object' ? (value as Record<PathSegment, unknown>)[seg] : undefined;
+  return value;
+}
+
+function zodIssues(error: z.ZodError, file: string, source: SourceMap, raw: unknown): SweepIssue[] {
   return error.issues.map((issue) => {
     const path = issue.path.filter((p): p is PathSegment => typeof p !== 'symbol');
     let message = issue.message;
@@ -140,7 +148,7 @@ function zodIssues(error: z.ZodError, file: string, source: SourceMap): SweepIss
     if (issue.code === 'unrecognized_keys') {
       message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
       linePath = [...path, issue.keys[0]];
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) message = 'required';
+    } else if (issue.code !== 'custom' && valueAt(raw, path) === undefined) message = 'required';
     return { file, line: source.lineOf(linePath), path: formatPath(path), message };
   });
 }

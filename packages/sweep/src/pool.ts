@@ -14,17 +14,16 @@ export function defaultWorkers(): number {
 }
 
 /**
- * The built worker entry (dist/worker.js or .cjs beside this module). From the sources (tests run
+ * What each worker thread loads: this package's own built entry (dist/index.js, or index.cjs when
+ * loaded through require), whose `runPointTask` export runs a point. From the sources (tests run
  * them through vitest), the package's dist build: worker threads run plain JavaScript.
  */
 function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
-  const ext = here.endsWith('.cjs') ? '.cjs' : '.js';
-  for (const dir of [dirname(here), join(dirname(here), '..', 'dist')]) {
-    const file = join(dir, `worker${ext}`);
-    if (existsSync(file)) return pathToFileURL(file).href;
-  }
-  throw new Error('the sweep worker is not built: run `npm run build` in packages/sweep');
+  if (/[\\/]dist[\\/]index\.c?js$/.test(here)) return pathToFileURL(here).href;
+  const built = join(dirname(here), '..', 'dist', 'index.js');
+  if (existsSync(built)) return pathToFileURL(built).href;
+  throw new Error('the sweep package is not built: run `npm run build` in packages/sweep');
 }
 
 /** A pool of worker threads, each running one point at a time through the campaign harness. */
@@ -34,7 +33,7 @@ export class PointPool {
   constructor(readonly workers: number = defaultWorkers()) {
     if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS)
       throw new RangeError(`workers must be a whole number from 1 to ${MAX_WORKERS}`);
-    this.pool = new Piscina({ filename: workerFile(), minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
+    this.pool = new Piscina({ filename: workerFile(), name: 'runPointTask', minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
   }
 
   /** Run one point on a free thread; rejects with an AbortError if `signal` aborts first. */

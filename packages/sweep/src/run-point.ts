@@ -34,3 +34,8 @@ export function runPoint(point: SweepPoint): SweepRecord {
   }
   return { key, point, metrics };
 }
+
+/** The worker-thread entry of the sweep pool: piscina calls this export of the built package with one point. */
+export function runPointTask(point: SweepPoint): SweepRecord {
+  return runPoint(point);
+}
