@@ -33,7 +33,13 @@ export class PointPool {
   constructor(readonly workers: number = defaultWorkers()) {
     if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS)
       throw new RangeError(`workers must be a whole number from 1 to ${MAX_WORKERS}`);
-    this.pool = new Piscina({ filename: workerFile(), name: 'runPointTask', minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
+    this.pool = new Piscina({
+      filename: workerFile(),
+      name: 'runPointTask',
+      minThreads: workers,
+      maxThreads: workers,
+      idleTimeout: 1000,
+    });
   }
 
   /** Run one point on a free thread; rejects with an AbortError if `signal` aborts first. */

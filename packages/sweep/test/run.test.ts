@@ -11,7 +11,7 @@ import {
 } from '../src';
 
 const sweep = expandSweep(
-  parseSweep('campaigns: [pmem, ro-at-rest]\nschemes: [x86, vkeys, pagetable]\nmodes: [strict]\nseeds: 1..2\n'),
+  parseSweep('campaigns: [pmem, ro-at-rest]\nschemes: [x86, pagetable]\nmodes: [strict]\nseeds: 1..2\n'),
 ).points;
 
 async function sortedLines(workers: number): Promise<string> {
@@ -33,7 +33,7 @@ describe('running points', () => {
         .join('\n'),
     ).toBe(one);
     expect(one.split('\n')).toHaveLength(sweep.length);
-  });
+  }, 180_000);
 
   it('runs only the points not done yet', async () => {
     const done = new Set([runPoint(sweep[0]).key, runPoint(sweep[1]).key]);
@@ -72,11 +72,11 @@ describe('reports', () => {
     const records = sweep.map(runPoint);
     const report = buildReport(records);
     expect(report.by).toEqual(['campaign', 'scheme']);
-    expect(report.groups).toHaveLength(6);
+    expect(report.groups).toHaveLength(4);
     for (const g of report.groups) expect(g.metrics.strays_attempted?.n).toBe(2);
     const text = formatReport(report).join('\n');
     expect(text).toContain('Student t');
-    expect(text).toMatch(/pmem\s+vkeys\s+modeled_cycles\s+2\s+\d+\s+\[/);
+    expect(text).toMatch(/pmem\s+pagetable\s+modeled_cycles\s+2\s+\d+\s+\[/);
   });
 
   it("measures modeled cycles' sensitivity to a cost parameter as that event's count per run", () => {
