@@ -65,4 +65,20 @@ export default tseslint.config(
     ['core', 'kernel', 'scenario', 'timeline'],
     'The inspector serves what the timeline records; architectures reach it only as data their plugins formatted.',
   ),
+  layer(
+    ['packages/sweep/src/**'],
+    [
+      'core',
+      'kernel',
+      'pmem',
+      'pgtable-guard',
+      'ro-at-rest',
+      'scenario',
+      'x86',
+      'arm64-poe',
+      'power',
+      'scheme-[a-z-]+',
+    ],
+    "sweep is a tool: it runs consumers' campaigns on registered plugins; nothing it imports may import it or the CLI.",
+  ),
 );

@@ -86,4 +86,16 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
       'serve a web inspector for a scenario run on 127.0.0.1: rights per CPU at every step, keys, tables, timeline',
     load: async () => (await import('./inspect')).inspectCommand,
   },
+  {
+    name: 'sweep',
+    term: 'sweep',
+    summary: 'run a parameter sweep of campaigns on every core or a job queue; merge and report results',
+    load: async () => (await import('./sweep')).sweepCommand,
+  },
+  {
+    name: 'worker',
+    term: 'worker [options]',
+    summary: 'process sweep points from a Redis queue (see pkeysim sweep --queue)',
+    load: async () => (await import('./worker')).workerCommand,
+  },
 ];
