@@ -74,7 +74,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
         stack: stack + STACK_SIZE,
       });
       u.switchTo(thread); // with one CPU the creator waits, as in pthread_cond_wait
-      thread.wrpkru(restrictive(keys));
+      thread.wrpkru(restrictive(keys, u.abi));
       const r = thread.store(1, new Uint8Array(4));
       const info = expectHandled(u, seen, r, 'a SEGV_MAPERR with key 0 disabled');
       check(info.code === SEGV_MAPERR && info.addr === 1, `got ${describe(info)}, expected SEGV_MAPERR at 1`);
@@ -93,7 +93,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       // pthread keeps its thread descriptor at the top of the stack: the function's frame is below it.
       const thread = main.clone('thread_segv_pkuerr_stack', { cpu: otherCpu(u, main), stack: stack + STACK_SIZE - 64 });
       u.switchTo(thread); // with one CPU the creator waits, as in pthread_cond_wait
-      thread.wrpkru(restrictive(keys));
+      thread.wrpkru(restrictive(keys, u.abi));
       const r = thread.touchStack('pop'); // "return NULL": the return address is on the key-0 stack
       const info = expectHandled(u, seen, r, 'returning with key 0 disabled');
       check(info.code === SEGV_PKUERR && info.pkey === 0, `got ${describe(info)}, expected SEGV_PKUERR for key 0`);
@@ -111,7 +111,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       const stack = mapAnon(main, STACK_SIZE);
       const pkey = main.pkey_alloc(0, 0);
       check(pkey > 0, `pkey_alloc failed: ${userErrnoName(pkey)}`);
-      main.wrpkru(openKeys(keys, restrictive(keys), 0, pkey));
+      main.wrpkru(openKeys(keys, restrictive(keys, u.abi), 0, pkey));
       check(
         main.pkey_mprotect(stack, STACK_SIZE, PROT_READ | PROT_WRITE, pkey) === 0,
         'pkey_mprotect of the stack failed',
@@ -121,7 +121,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       u.switchTo(thread); // with one CPU the creator waits, as in pthread_cond_wait
       check(thread.sigaltstack({ sp: sigstack, size: STACK_SIZE }) === 0, 'sigaltstack failed');
       // Key 0, which protects the sigaltstack, disabled: only the stack's key is enabled.
-      thread.wrpkru(openKeys(keys, restrictive(keys), pkey));
+      thread.wrpkru(openKeys(keys, restrictive(keys, u.abi), pkey));
       const r = thread.store(1, new Uint8Array(4));
       const info = expectHandled(u, seen, r, `a fault with the sigaltstack's key 0 disabled`);
       check(info.code === SEGV_MAPERR && info.addr === 1, `got ${describe(info)}, expected SEGV_MAPERR at 1`);
@@ -134,7 +134,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       const u = bootUser(env);
       const keys = requireKeys(u);
       const { thread: main } = startProgram(u, 'pkey_sighandler');
-      const wanted = openKeys(keys, restrictive(keys), 0, 3, 7);
+      const wanted = openKeys(keys, restrictive(keys, u.abi), 0, 3, 7);
       const seen: SigInfo[] = [];
       main.sigaction(SIGUSR1, { flags: SA_SIGINFO, handler: (ctx) => void seen.push(ctx.info) });
       main.wrpkru(wanted);
@@ -161,13 +161,13 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       // process is fresh, so the key is whatever pkey_alloc returns.
       const pkey = main.pkey_alloc(0, 0);
       check(pkey > 0, `pkey_alloc failed: ${userErrnoName(pkey)}`);
-      main.wrpkru(openKeys(keys, restrictive(keys), 0, pkey));
+      main.wrpkru(openKeys(keys, restrictive(keys, u.abi), 0, pkey));
       check(main.pkey_mprotect(stack, STACK_SIZE, PROT_READ | PROT_WRITE, pkey) === 0, 'pkey_mprotect failed');
       const sigstack = mapAnon(main, STACK_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC);
       const thread = main.clone('thread_sigusr2_self', { cpu: otherCpu(u, main), stack: stack + STACK_SIZE });
       u.switchTo(thread); // with one CPU the creator waits, as in pthread_cond_wait
       check(thread.sigaltstack({ sp: sigstack, size: STACK_SIZE }) === 0, 'sigaltstack failed');
-      const restricted = openKeys(keys, restrictive(keys), pkey);
+      const restricted = openKeys(keys, restrictive(keys, u.abi), pkey);
       thread.wrpkru(restricted);
       const r = thread.raise(SIGUSR2);
       check(r.ok && handled === 1, `SIGUSR2 on the sigaltstack: ${failure(r, u)}`);
