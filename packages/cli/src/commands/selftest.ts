@@ -2,6 +2,8 @@ import { archOption } from '../arch';
 import {
   createKernel,
   formatTestResult,
+  type PkeysCompiledOut,
+  pkeysCompiledOut,
   type PkeysTestResult,
   type PksTestResult,
   runPkeysSelftest,
@@ -33,6 +35,7 @@ Examples:
   pkeysim selftest pks --entry legacy-rfc-v1  RFC V1 entry code: the exception tests fail`;
 
 interface PkeysFlags {
+  arch: string;
   pku: boolean;
   cpus: number;
   signalPolicy: SignalPolicyName;
@@ -48,7 +51,10 @@ Examples:
   pkeysim selftest pkeys                             mainline Linux (2024 signal fix): every case OK
   pkeysim selftest pkeys --signal-policy pre-2024    kernels before 70044df250d0: sigaltstack cases FAIL
   pkeysim selftest pkeys --signal-policy inherit     the 2016 "inherit PKRU" proposal
-  pkeysim selftest pkeys --no-pku                    a CPU without PKU: pkey_alloc -ENOSPC, cases SKIP`;
+  pkeysim selftest pkeys --no-pku                    a CPU without PKU: pkey_alloc -ENOSPC, cases SKIP
+  pkeysim selftest pkeys --arch arm64-poe            POR_EL0: 8 keys, PKEY_DISABLE_READ/_EXECUTE, poe_context
+  pkeysim selftest pkeys --arch power                AMR/IAMR: 32 keys, execute-only key 2; lists the
+                                                     cases Linux compiles out on powerpc`;
 
 function parseCpus(value: string): number {
   const n = Number(value);
@@ -61,12 +67,14 @@ async function printResults(
   context: Parameters<CliCommand['register']>[1],
   results: readonly (PksTestResult | PkeysTestResult)[],
   json: Record<string, unknown> | undefined,
+  compiledOut: readonly PkeysCompiledOut[] = [],
+  arch = '',
 ): Promise<ExitCode> {
   const count = (status: PksTestResult['status']) => results.filter((r) => r.status === status).length;
   const summary = { ok: count('OK'), failed: count('FAIL'), skipped: count('SKIP') };
   const out = new LineWriter(context.io.stdout);
   if (json) {
-    await out.line(JSON.stringify({ machine: json, results, ...summary }));
+    await out.line(JSON.stringify({ machine: json, results, ...summary, ...(compiledOut.length ? { compiledOut } : {}) }));
   } else {
     const c = context.colors.stdout;
     const paint = { OK: c.green, FAIL: c.red, SKIP: c.yellow } as const;
@@ -75,6 +83,9 @@ async function printResults(
       const tag = `[${r.status}]`;
       await out.line(paint[r.status](tag) + line.slice(tag.length));
     }
+    // The cases Linux does not build on this architecture: listed, not run, not counted.
+    if (compiledOut.length > 0) await out.line(`compiled out on ${arch} (Linux does not build them there):`);
+    for (const c of compiledOut) await out.line(`  ${c.number} ${c.name} (${c.source}): ${c.reason}`);
     await out.line(`${results.length} tests: ${summary.ok} OK, ${summary.failed} FAIL, ${summary.skipped} SKIP`);
   }
   out.release();
@@ -122,6 +133,7 @@ export const selftestCommand: CliCommand = {
     selftest
       .command('pkeys')
       .description('run the user-space protection-keys selftests (protection_keys.c, pkey_sighandler_tests.c)')
+      .addOption(archOption('architecture whose pkey ABI and selftest cases to run'))
       .option('--no-pku', 'boot CPUs that do not enumerate PKU (user protection keys)')
       .addOption(new Option('--cpus <n>', 'number of CPUs').argParser(parseCpus).default(2))
       .addOption(
@@ -133,9 +145,11 @@ export const selftestCommand: CliCommand = {
       .addHelpText('after', PKEYS_EXAMPLES)
       .action(
         context.action(async (flags: PkeysFlags) => {
-          const results = runPkeysSelftest({ cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy });
-          const machine = { arch: 'x86', cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy };
-          return printResults(context, results, flags.json ? machine : undefined);
+          const options = { arch: flags.arch, cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy };
+          const results = runPkeysSelftest(options);
+          const compiledOut = pkeysCompiledOut(options);
+          const machine = { arch: flags.arch, cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy };
+          return printResults(context, results, flags.json ? machine : undefined, compiledOut, flags.arch);
         }),
       );
   },
