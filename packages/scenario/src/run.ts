@@ -52,6 +52,8 @@ import { type InjectSpec, type RightsName, type Scenario, type ScenarioOp, SIGNA
 export interface RunOptions {
   /** Cycle costs that override the scenario's `costs:` (e.g. from `--costs FILE`). */
   readonly costs?: Readonly<Record<string, number>>;
+  /** Run on this architecture plugin instead of `machine.arch` (the same ops, its own semantics). */
+  readonly arch?: string;
 }
 
 /** What a run did and whether its assertions held. */
@@ -112,15 +114,18 @@ class ScenarioRun {
     private readonly loaded: LoadedScenario,
     private readonly options: RunOptions,
   ) {
-    this.s = loaded.scenario;
+    this.s = options.arch ? { ...loaded.scenario, machine: { ...loaded.scenario.machine, arch: options.arch } } : loaded.scenario;
     const m = this.s.machine;
+    // 4-level paging is the default wherever paging levels exist; passing only a different value
+    // keeps the scenario runnable on architectures without the option (arm64-poe, power).
+    const machineOptions = m.paging_levels === 4 ? {} : { pagingLevels: m.paging_levels };
     try {
       this.inner = createMachine({
         arch: m.arch,
         cpus: m.cpus,
         features: { supervisorDomains: m.features.pks, userDomains: m.features.pku },
         memory: { ramBytes: m.memory, persistentBytes: m.pmem },
-        options: { pagingLevels: m.paging_levels },
+        options: machineOptions,
       }).machine;
     } catch (error) {
       throw runtimeError(loaded, ['machine'], `cannot build the machine: ${(error as Error).message}`);
@@ -147,7 +152,7 @@ class ScenarioRun {
         keyDesign: k.key_design,
         entryMode: k.entry_mode,
         features: { supervisorDomains: m.features.pks, userDomains: m.features.pku },
-        machineOptions: { pagingLevels: m.paging_levels },
+        machineOptions,
         ...(k.consumers
           ? { consumers: k.consumers.map((c) => ({ name: c.name, key: c.key, defaultRights: c.default })) }
           : {}),
@@ -755,8 +760,13 @@ class ScenarioRun {
         const state = user.rights();
         const got = state && this.user?.keys ? denialsName(this.user.keys.denialsOf(state, key)) : 'rw';
         done(got);
-        if (got !== op.rights)
-          this.fail([...path, 'rights'], `${run.name} has ${got} on user key ${key} here, expected ${op.rights}`);
+        const arch = this.s.machine.arch;
+        const wanted = op.on?.[arch] ?? op.rights;
+        if (got !== wanted)
+          this.fail(
+            [...path, op.on?.[arch] ? 'on' : 'rights'],
+            `${run.name} has ${got} on user key ${key} here, expected ${wanted}${op.on?.[arch] ? ` on ${arch}` : ''}`,
+          );
         return;
       }
       case 'mmap': {
@@ -773,7 +783,8 @@ class ScenarioRun {
       case 'user_access': {
         const target = this.target(op.object, [...path, 'object']);
         const address = target.address + op.offset;
-        this.userAccess(event, [...path, 'expect'], op.expect, () =>
+        const onArch = op.on?.[this.s.machine.arch];
+        this.userAccess(event, [...path, onArch ? 'on' : 'expect'], onArch ?? op.expect, () =>
           op.kind === 'read' ? user.load(address, 1) : user.store(address, new Uint8Array([0x5a])),
         );
         return;

@@ -11,6 +11,8 @@ import {
   runScenario,
   ScenarioError,
 } from '@pkeysim/scenario';
+import { Option } from 'commander';
+import { archNames, resolveArch } from '../arch';
 import type { CliCommand, CommandContext } from '../command';
 import { fileReadError } from '../errors';
 import { ExitCode } from '../exit-codes';
@@ -19,6 +21,7 @@ import { LineWriter } from '../output';
 interface RunFlags {
   json?: boolean;
   costs?: string;
+  arch?: string;
 }
 
 const HELP = `
@@ -32,7 +35,14 @@ Exit codes: 0 every assertion held, 1 an assertion failed, 2 bad input (the file
 Examples:
   pkeysim run examples/context-switch.yaml
   pkeysim run examples/pmem-stray-write.yaml --json | jq -c 'select(.type == "fault")'
-  pkeysim run my.yaml --costs my-costs.yaml    cycles per event from a file (overrides the scenario's)`;
+  pkeysim run my.yaml --costs my-costs.yaml    cycles per event from a file (overrides the scenario's)
+  pkeysim run examples/user-pkeys-every-arch.yaml --arch power
+                                              the same ops on another architecture (its \`on:\` expectations)`;
+
+/** The scenario as if its file named `arch` (the same ops; `on: { arch: ... }` expectations apply). */
+function onArch(loaded: LoadedScenario, arch: string): LoadedScenario {
+  return { ...loaded, scenario: { ...loaded.scenario, machine: { ...loaded.scenario.machine, arch } } };
+}
 
 /** Read a file named on the command line ("-" is stdin). */
 async function readInput(path: string, context: CommandContext): Promise<string> {
@@ -130,21 +140,27 @@ export const runCommand: CliCommand = {
       .argument('<file>', 'the scenario file; "-" reads stdin')
       .option('--json', 'print JSON lines: one per event, then the cost report and the result')
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults and the scenario')
+      .addOption(
+        new Option('--arch <name>', `run on this architecture instead of the file's machine.arch (${archNames().join(', ')})`).argParser(
+          (value: string) => resolveArch(value).name,
+        ),
+      )
       .addHelpText('after', HELP)
       .action(
         context.action(async (file: string, flags: RunFlags) => {
           const input = await load(file, flags, context);
           if (!input) return ExitCode.BadInput;
+          const loaded = flags.arch ? onArch(input.loaded, flags.arch) : input.loaded;
           let result: RunResult;
           try {
-            result = runScenario(input.loaded, { costs: input.costs });
+            result = runScenario(loaded, { costs: input.costs });
           } catch (error) {
             if (!(error instanceof ScenarioError)) throw error;
             for (const issue of error.issues) context.report(formatIssue(issue));
             return ExitCode.BadInput;
           }
           if (flags.json) await printJson(result, context);
-          else await printText(result, input.loaded, context);
+          else await printText(result, loaded, context);
           for (const f of result.failures) {
             context.io.stderr.write(
               `${context.colors.stderr.red('FAIL')} ${result.file}:${f.line}: ${f.path}: ${f.message}\n`,
