@@ -114,7 +114,9 @@ class ScenarioRun {
     private readonly loaded: LoadedScenario,
     private readonly options: RunOptions,
   ) {
-    this.s = options.arch ? { ...loaded.scenario, machine: { ...loaded.scenario.machine, arch: options.arch } } : loaded.scenario;
+    this.s = options.arch
+      ? { ...loaded.scenario, machine: { ...loaded.scenario.machine, arch: options.arch } }
+      : loaded.scenario;
     const m = this.s.machine;
     // 4-level paging is the default wherever paging levels exist; passing only a different value
     // keeps the scenario runnable on architectures without the option (arm64-poe, power).

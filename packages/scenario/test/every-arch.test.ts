@@ -18,9 +18,12 @@ function checkedRights(arch: string): string[] {
 }
 
 describe('examples/user-pkeys-every-arch.yaml runs unchanged on every architecture with user keys', () => {
-  it.each(['x86', 'arm64-poe'])('%s: the handler starts with the key access-disabled; sigreturn restores ro', (arch) => {
-    expect(checkedRights(arch)).toEqual(['none', 'ro']);
-  });
+  it.each(['x86', 'arm64-poe'])(
+    '%s: the handler starts with the key access-disabled; sigreturn restores ro',
+    (arch) => {
+      expect(checkedRights(arch)).toEqual(['none', 'ro']);
+    },
+  );
 
   it('power: the handler inherits the AMR and the rights it sets survive rt_sigreturn', () => {
     expect(checkedRights('power')).toEqual(['ro', 'rw']);

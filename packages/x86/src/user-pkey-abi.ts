@@ -22,7 +22,10 @@ export const x86UserPkeyAbi: UserPkeyAbi = Object.freeze<UserPkeyAbi>({
   // Supervisor-mode accesses to user pages are checked against PKRU (SDM 4.6.2).
   uaccess: 'privileged' as const,
   // __execute_only_pkey() (arch/x86/mm/pkeys.c): mm_pkey_alloc() on first use, then PKEY_DISABLE_ACCESS.
-  executeOnly: Object.freeze({ kind: 'allocated-on-first-use' as const, source: 'arch/x86/mm/pkeys.c __execute_only_pkey' }),
+  executeOnly: Object.freeze({
+    kind: 'allocated-on-first-use' as const,
+    source: 'arch/x86/mm/pkeys.c __execute_only_pkey',
+  }),
   signal: Object.freeze({
     frameRecord: 'XSAVE area, component 9 (PKRU)',
     // sig_prepare_pkru() writes PKRU=0 before XSAVE; update_pkru_in_sigframe() stores the interrupted value (70044df250d0).

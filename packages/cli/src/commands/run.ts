@@ -141,9 +141,10 @@ export const runCommand: CliCommand = {
       .option('--json', 'print JSON lines: one per event, then the cost report and the result')
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults and the scenario')
       .addOption(
-        new Option('--arch <name>', `run on this architecture instead of the file's machine.arch (${archNames().join(', ')})`).argParser(
-          (value: string) => resolveArch(value).name,
-        ),
+        new Option(
+          '--arch <name>',
+          `run on this architecture instead of the file's machine.arch (${archNames().join(', ')})`,
+        ).argParser((value: string) => resolveArch(value).name),
       )
       .addHelpText('after', HELP)
       .action(

@@ -114,7 +114,10 @@ describe('pkeysim selftest pkeys', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^\[OK\] 12 test_implicit_mprotect_exec_only_memory: .*execute-only key 2/m);
     expect(run.stdout).not.toMatch(/^\[\w+\] (20|2[2-8]) /m);
-    const listed = run.lines.slice(run.lines.indexOf('compiled out on power (Linux does not build them there):') + 1, -1);
+    const listed = run.lines.slice(
+      run.lines.indexOf('compiled out on power (Linux does not build them there):') + 1,
+      -1,
+    );
     expect(listed.map((l) => l.trim().split(' ').slice(0, 2).join(' '))).toEqual([
       '20 test_ptrace_modifies_pkru',
       '22 test_sigsegv_handler_with_pkey0_disabled',

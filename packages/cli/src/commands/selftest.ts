@@ -74,7 +74,9 @@ async function printResults(
   const summary = { ok: count('OK'), failed: count('FAIL'), skipped: count('SKIP') };
   const out = new LineWriter(context.io.stdout);
   if (json) {
-    await out.line(JSON.stringify({ machine: json, results, ...summary, ...(compiledOut.length ? { compiledOut } : {}) }));
+    await out.line(
+      JSON.stringify({ machine: json, results, ...summary, ...(compiledOut.length ? { compiledOut } : {}) }),
+    );
   } else {
     const c = context.colors.stdout;
     const paint = { OK: c.green, FAIL: c.red, SKIP: c.yellow } as const;

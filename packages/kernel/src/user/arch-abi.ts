@@ -21,10 +21,7 @@ export function registeredUserPkeyAbi(kernel: Kernel): UserPkeyAbi | undefined {
  * exit to user mode) and loads it when the thread is switched in. Every write the user layer makes
  * goes through this view, which records it for the thread running on that CPU.
  */
-export function recordingView(
-  space: DomainSpace,
-  record: (cpu: number, state: RightsState) => void,
-): DomainSpace {
+export function recordingView(space: DomainSpace, record: (cpu: number, state: RightsState) => void): DomainSpace {
   return Object.freeze({
     info: space.info,
     available: (cpu: number) => space.available(cpu),

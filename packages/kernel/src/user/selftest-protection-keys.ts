@@ -87,7 +87,10 @@ function ptraceSetsRegister(u: UserKernel, t: UserThread): string {
   );
   check(tracer.setPkru(wanted) === 0, `PTRACE_SETREGSET ${abi.ptraceRegset ?? ''} failed`);
   const set = tracer.getPkru();
-  check(typeof set !== 'number' && keys.format(set) === keys.format(wanted), 'the new value is not visible before execution');
+  check(
+    typeof set !== 'number' && keys.format(set) === keys.format(wanted),
+    'the new value is not visible before execution',
+  );
   u.switchTo(child);
   check(
     keys.format(child.rdpkru()) === keys.format(wanted),
