@@ -22,6 +22,7 @@ import {
   installFaultRecorder,
   mallocPkey,
   mapAnon,
+  registerOf,
   requireKeys,
   startProgram,
   TestSkip,
@@ -123,12 +124,12 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
   {
     name: 'test_kernel_write_of_access_disabled_region',
     run: (env) => {
-      const { t, pkey, ptr, rec } = keyCase(env);
+      const { u, t, pkey, ptr, rec } = keyCase(env);
       t.pkey_set(pkey, PKEY_DISABLE_ACCESS);
       const ret = t.read(ptr, new Uint8Array([7]));
       check(ret === -UserErrno.EFAULT, `read() into the buffer returned ${userErrnoName(ret)}, expected -EFAULT`);
       check(rec.faults.length === 0, 'a kernel access must not signal');
-      return `read() into access-disabled key ${pkey}: -EFAULT (copy_to_user honours PKRU)`;
+      return `read() into access-disabled key ${pkey}: -EFAULT (copy_to_user honours ${registerOf(u)})`;
     },
   },
   {
@@ -234,7 +235,7 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
       const plainPeek = tracer.peekData(plain);
       check(plainPeek instanceof Uint8Array && plainPeek[0] === 0x33, 'PTRACE_PEEKDATA of the plain page failed');
       expectNoFault(rec, rec.faults.length, t.load(plain, 4), 'read plain pointer after ptrace');
-      return `PEEKDATA read key ${pkey} memory of a child whose PKRU denies it; the tracer's own read faulted`;
+      return `PEEKDATA read key ${pkey} memory of a child whose ${registerOf(u)} denies it; the tracer's own read faulted`;
     },
   },
   {
@@ -267,7 +268,7 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
         check(keys.format(t.rdpkru()) === keys.format(zero), 'PKRU changed across a migration');
       }
       for (const k of got) check(t.pkey_free(k) === 0, `pkey_free(${k}) failed`);
-      return `PKRU ${keys.format(zero)} survived 8 context switches${u.kernel.cpuCount > 1 ? ' and a migration' : ''}; ${got.length} keys freed`;
+      return `${registerOf(u)} ${keys.format(zero)} survived 8 context switches${u.kernel.cpuCount > 1 ? ' and a migration' : ''}; ${got.length} keys freed`;
     },
   },
   {

@@ -20,6 +20,7 @@ import {
   check,
   mapAnon,
   openKeys,
+  registerOf,
   requireKeys,
   restrictive,
   startProgram,
@@ -125,7 +126,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       const r = thread.store(1, new Uint8Array(4));
       const info = expectHandled(u, seen, r, `a fault with the sigaltstack's key 0 disabled`);
       check(info.code === SEGV_MAPERR && info.addr === 1, `got ${describe(info)}, expected SEGV_MAPERR at 1`);
-      return `the handler ran on a sigaltstack (key 0) that the thread's PKRU denies (stack on key ${pkey})`;
+      return `the handler ran on a sigaltstack (key 0) that the thread's ${registerOf(u)} denies (stack on key ${pkey})`;
     },
   },
   {
@@ -144,7 +145,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
         keys.format(main.rdpkru()) === keys.format(wanted),
         `PKRU ${keys.format(main.rdpkru())} after the handler, expected ${keys.format(wanted)}`,
       );
-      return `PKRU ${keys.format(wanted)} restored by sigreturn`;
+      return `${registerOf(u)} ${keys.format(wanted)} restored by sigreturn`;
     },
   },
   {
@@ -181,7 +182,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       const out = thread.write(str, 26);
       check(out instanceof Uint8Array, `write() from the stack failed: ${String(out)}`);
       thread.exit();
-      return 'SIGUSR2 handled on the key-0 sigaltstack with key 0 disabled; sigreturn restored PKRU and the thread resumed';
+      return `SIGUSR2 handled on the key-0 sigaltstack with key 0 disabled; sigreturn restored ${registerOf(u)} and the thread resumed`;
     },
   },
   {
@@ -245,7 +246,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
         keys.format(t.rdpkru()) === keys.format(interrupted),
         'the outer sigreturn did not restore the interrupted PKRU',
       );
-      return `two nested frames on a sigaltstack tagged key ${key} (denied by the thread); each sigreturn restored its PKRU`;
+      return `two nested frames on a sigaltstack tagged key ${key} (denied by the thread); each sigreturn restored its ${registerOf(u)}`;
     },
   },
   {
@@ -280,7 +281,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       );
       check(child.touchStack('push').ok, 'the new thread could not use its stack');
       const seesData = (keys.denialsOf(got, key) & 1) === 0;
-      return `the thread inherited the handler's PKRU ${keys.format(got)} (fpu_clone); key ${key} is ${seesData ? 'open' : 'access-disabled'} for it`;
+      return `the thread inherited the handler's ${registerOf(u)} ${keys.format(got)} (fpu_clone); key ${key} is ${seesData ? 'open' : 'access-disabled'} for it`;
     },
   },
 ];

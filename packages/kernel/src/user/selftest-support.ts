@@ -56,6 +56,11 @@ export function bootUser(env: CaseEnv): UserKernel {
   return new UserKernel(kernel, { signalPolicy: env.options.signalPolicy });
 }
 
+/** The user key register's name in reports (PKRU, POR_EL0, AMR). */
+export function registerOf(u: UserKernel): string {
+  return u.abi?.register ?? 'PKRU';
+}
+
 export function requireKeys(u: UserKernel): DomainSpace {
   if (!u.keys) throw new TestSkip('the CPU has no protection keys (pkey_alloc fails with -ENOSPC)');
   return u.keys;
