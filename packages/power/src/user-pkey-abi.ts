@@ -2,30 +2,34 @@
  * The POWER user-space protection-key ABI (hash MMU storage keys, AMR/IAMR/UAMOR): what mainline
  * Linux's pkey syscalls, glibc and signal delivery do there. Each rule names the Linux source it follows.
  */
-import { Deny, type Denials, type DomainSpace, type RightsState, type UserPkeyAbi } from '@pkeysim/core';
-import { keyBits, linuxDefaults } from './keys';
+import { Deny, DomainError, type DomainSpace, type RightsState, rightsState, type UserPkeyAbi } from '@pkeysim/core';
+import { linuxDefaults } from './keys';
 import { KEY_EXECUTE_ONLY, KEY_KERNEL, KEY_RESERVED_ISA } from './registers';
 
-const DATA: Denials = Deny.Access | Deny.Write | Deny.Read;
-
 /**
- * A user-mode mtspr AMR: only the keys whose UAMOR bits Linux sets (default_uamor) change, and only
- * their AMR bits; the IAMR is privileged (Power ISA v3.1 Book III, AMR and UAMOR).
+ * A user-mode mtspr AMR: AMR <- (AMR & ~UAMOR) | (RS & UAMOR) with Linux's default_uamor, and the
+ * IAMR unchanged because it is privileged (Power ISA v3.1 Book III, AMR and UAMOR). States are
+ * [AMR hi, AMR lo, IAMR hi, IAMR lo] (domain-space.ts); the UAMOR words are computed once per ABI.
  */
-function amrWriteUnderUamor(space: DomainSpace, current: RightsState, wanted: RightsState): RightsState {
-  const uamor = linuxDefaults(space.info.domains).uamor;
-  let state = current;
-  for (let key = 0; key < space.info.domains; key++) {
-    if (keyBits(uamor[0], uamor[1], key) === 0) continue;
-    const data = space.denialsOf(wanted, key) & DATA;
-    const execute = space.denialsOf(current, key) & Deny.Execute;
-    state = space.withDenials(state, key, data | execute);
-  }
-  return state;
+function amrWriteUnderUamor(
+  keys: number,
+): (space: DomainSpace, current: RightsState, wanted: RightsState) => RightsState {
+  const [uHi, uLo] = linuxDefaults(keys).uamor;
+  return (_space, current, wanted) => {
+    if (current.length !== 4 || wanted.length !== 4)
+      throw new DomainError('invalid', 'POWER rights states are four u32 words [AMR hi, AMR lo, IAMR hi, IAMR lo]');
+    return rightsState(
+      ((current[0] & ~uHi) | (wanted[0] & uHi)) >>> 0,
+      ((current[1] & ~uLo) | (wanted[1] & uLo)) >>> 0,
+      current[2],
+      current[3],
+    );
+  };
 }
 
 /** The ABI for a machine with `keys` storage keys (32 with 64 KiB Linux pages, 8 with 4 KiB). */
 export function powerUserPkeyAbi(keys: number): UserPkeyAbi {
+  const userWrite = amrWriteUnderUamor(keys);
   return Object.freeze<UserPkeyAbi>({
     arch: 'power',
     spaceId: 'power.amr',
@@ -91,7 +95,7 @@ export function powerUserPkeyAbi(keys: number): UserPkeyAbi {
     ]),
     // default_amr / default_iamr: key 0 open, the execute-only key executable, every other key denied.
     initialRights: (space) => space.initialState(),
-    userWrite: amrWriteUnderUamor,
-    ptraceWrite: amrWriteUnderUamor,
+    userWrite,
+    ptraceWrite: userWrite,
   });
 }
