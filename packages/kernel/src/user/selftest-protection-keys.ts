@@ -43,7 +43,7 @@ function keyCase(env: CaseEnv): KeyCase {
   const u = bootUser(env);
   const keys = requireKeys(u);
   const { thread: t } = startProgram(u, 'protection_keys');
-  const rec = installFaultRecorder(t, keys, u.abi);
+  const rec = installFaultRecorder(t, keys, u.policy.restoresRights);
   const pkey = allocRandomPkey(t, env.prng);
   return { u, t, pkey, ptr: mallocPkey(t, pkey), rec };
 }

@@ -89,14 +89,15 @@ export interface FaultRecorder {
  * Where sigreturn restores the register from the frame (x86 XSAVE PKRU, arm64 poe_context) it opens
  * every key in the frame ("set PKEY_REG=0", aarch64_write_signal_pkey(PKEY_REG_ALLOW_ALL)); on POWER,
  * where it does not, it opens the faulting key in the live AMR (pkey_access_allow(siginfo_pkey)).
+ * `sigreturnRestores` is the signal policy's (the architecture's own under 'mainline').
  */
-export function installFaultRecorder(t: UserThread, keys: DomainSpace, abi?: UserPkeyAbi): FaultRecorder {
+export function installFaultRecorder(t: UserThread, keys: DomainSpace, sigreturnRestores = true): FaultRecorder {
   const faults: SigInfo[] = [];
   t.sigaction(SIGSEGV, {
     flags: SA_SIGINFO,
     handler: (ctx) => {
       faults.push(ctx.info);
-      if (abi && !abi.signal.sigreturnRestores) {
+      if (!sigreturnRestores) {
         const r = ctx.info.pkey === undefined ? -1 : ctx.thread.pkey_set(ctx.info.pkey, 0);
         check(r === 0, `the handler could not open key ${String(ctx.info.pkey)}: ${userErrnoName(r)}`);
         return;
