@@ -5,6 +5,7 @@ import {
   Deny,
   type Denials,
   formatRightsState,
+  listPlugins,
   MachineEvent,
   type Machine,
 } from '@pkeysim/core';
@@ -165,8 +166,20 @@ class ScenarioRun {
     }
     this.kernelReady = true;
     let usesUserSpace = false;
-    eachProgram(this.s, ({ ops }) => {
+    const plugins = listPlugins().map((p) => p.name);
+    eachProgram(this.s, ({ ops, path }) => {
       if (ops.some((o) => (USER_SPACE_OPS as readonly string[]).includes(o.op))) usesUserSpace = true;
+      // A per-architecture expectation for a plugin nobody registered would silently never apply.
+      ops.forEach((o, i) => {
+        const on = o.op === 'check_pkey' || o.op === 'user_access' ? o.on : undefined;
+        const unknown = Object.keys(on ?? {}).find((arch) => !plugins.includes(arch));
+        if (unknown !== undefined)
+          throw runtimeError(
+            loaded,
+            [...path, i, 'on', unknown],
+            `no architecture plugin named "${unknown}" is registered (registered: ${plugins.join(', ')})`,
+          );
+      });
     });
     this.user = usesUserSpace ? new UserKernel(this.kernel, { signalPolicy: k.signal_policy }) : undefined;
     for (let cpu = 0; cpu < m.cpus; cpu++) this.lastOnCpu[cpu] = this.kernel.cpu(cpu).current.name;

@@ -29,6 +29,13 @@ describe('examples/user-pkeys-every-arch.yaml runs unchanged on every architectu
     expect(checkedRights('power')).toEqual(['ro', 'rw']);
   });
 
+  it('refuses an on: expectation for an architecture no plugin registers, naming the file, line and field', () => {
+    const text = readFileSync(FILE, 'utf8').replace('on: { power: ro }', 'on: { powr: ro }');
+    expect(() => runScenario(parseScenario(text, 'typo.yaml'))).toThrow(
+      /typo\.yaml:\d+: threads\[0\]\.program\[6\]\.handler\[0\]\.on\.powr: no architecture plugin named "powr"/,
+    );
+  });
+
   it('fails with the per-architecture expectation named when a semantics differs from the file', () => {
     const text = readFileSync(FILE, 'utf8').replace('on: { power: ro }', 'on: { power: none }');
     const result = runScenario(parseScenario(text, 'edited.yaml'), { arch: 'power' });
