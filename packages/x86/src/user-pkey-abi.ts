@@ -15,7 +15,7 @@ export const x86UserPkeyAbi: UserPkeyAbi = Object.freeze<UserPkeyAbi>({
   reservedKeys: Object.freeze([]),
   // PKEY_ACCESS_MASK = PKEY_DISABLE_ACCESS | PKEY_DISABLE_WRITE (include/uapi/asm-generic/mman-common.h).
   allocRights: Deny.Access | Deny.Write,
-  // glibc sysdeps/x86/pkey_set.c: rights > PKEY_ACCESS_MASK -> EINVAL.
+  // glibc sysdeps/unix/sysv/linux/x86/pkey_set.c: rights > 3 -> EINVAL.
   setRights: Deny.Access | Deny.Write,
   // arch_vma_access_permitted() ignores execute: PKRU never checks fetches (SDM 4.6.2).
   keysGovernFetch: false,
