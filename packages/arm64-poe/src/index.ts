@@ -10,6 +10,7 @@ export { Arm64Exception, isArm64Exception, type Arm64ExceptionKind } from './exc
 export { PorSpace, type PorRegisters } from './domain-spaces';
 export { Arm64PoeMachine, type Arm64PoeMachineOptions, type Arm64PoeFeatures, type Arm64SysReg } from './machine';
 export { arm64PoePlugin } from './plugin';
+export { arm64PoeUserPkeyAbi } from './user-pkey-abi';
 
 // Importing the package makes `--arch arm64-poe` selectable.
 registerPlugin(arm64PoePlugin);

@@ -1,7 +1,8 @@
 /** The arm64 POE plugin: `createMachine({ arch: 'arm64-poe', ... })` builds an {@link Arm64PoeMachine}. */
 import { instanceCachingFactory, type DependencyContainer } from 'tsyringe';
-import { TOKENS, type MachineConfig, type ProtectionPlugin } from '@pkeysim/core';
+import { TOKENS, USER_PKEY_ABI, type MachineConfig, type ProtectionPlugin } from '@pkeysim/core';
 import { Arm64PoeMachine } from './machine';
+import { arm64PoeUserPkeyAbi } from './user-pkey-abi';
 
 export const arm64PoePlugin: ProtectionPlugin = Object.freeze({
   name: 'arm64-poe',
@@ -14,5 +15,6 @@ export const arm64PoePlugin: ProtectionPlugin = Object.freeze({
     container.register(TOKENS.Machine, {
       useFactory: instanceCachingFactory((c) => Arm64PoeMachine.fromConfig(c.resolve(TOKENS.MachineConfig))),
     });
+    container.register(USER_PKEY_ABI, { useValue: arm64PoeUserPkeyAbi });
   },
 });

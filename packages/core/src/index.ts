@@ -12,3 +12,4 @@ export * from './config';
 export * from './cost-model';
 export * from './tokens';
 export * from './plugin';
+export * from './user-pkey-abi';

@@ -22,6 +22,7 @@ export {
   formatRightsState,
   denialsSupported,
   formatDenials,
+  USER_PKEY_ABI,
 } from '@pkeysim/core';
 export type {
   AccessFault,
@@ -41,6 +42,10 @@ export type {
   RightsState,
   SwitchCost,
   Translation,
+  UserPkeyAbi,
+  UserPkeySignalAbi,
+  UserPkeySelftestAbi,
+  ExecuteOnlyKey,
 } from '@pkeysim/core';
 
 export { ForwardingMachine } from './forwarding-machine';

@@ -18,6 +18,7 @@ export { PowerException, isPowerException } from './exception';
 export { PowerKeySpace, type KeyRegisters } from './domain-space';
 export { PowerMachine, type PowerMachineOptions } from './machine';
 export { powerPlugin } from './plugin';
+export { powerUserPkeyAbi } from './user-pkey-abi';
 
 // Importing the package makes `--arch power` selectable.
 registerPlugin(powerPlugin);

@@ -6,6 +6,7 @@ import {
   Deny,
   type Denials,
   formatRightsState,
+  listPlugins,
   MachineEvent,
   type Machine,
 } from '@pkeysim/core';
@@ -55,6 +56,8 @@ import { type InjectSpec, type RightsName, type Scenario, type ScenarioOp, SIGNA
 export interface RunOptions {
   /** Cycle costs that override the scenario's `costs:` (e.g. from `--costs FILE`). */
   readonly costs?: Readonly<Record<string, number>>;
+  /** Run on this architecture plugin instead of `machine.arch` (the same ops, its own semantics). */
+  readonly arch?: string;
   /**
    * Called once per event, right after it is logged, with the machine and kernel as they stand
    * (a recorder snapshots them: @pkeysim/timeline). Events may still be completed later (a fault's
@@ -139,15 +142,20 @@ class ScenarioRun {
     private readonly loaded: LoadedScenario,
     private readonly options: RunOptions,
   ) {
-    this.s = loaded.scenario;
+    this.s = options.arch
+      ? { ...loaded.scenario, machine: { ...loaded.scenario.machine, arch: options.arch } }
+      : loaded.scenario;
     const m = this.s.machine;
+    // 4-level paging is the default wherever paging levels exist; passing only a different value
+    // keeps the scenario runnable on architectures without the option (arm64-poe, power).
+    const machineOptions = m.paging_levels === 4 ? {} : { pagingLevels: m.paging_levels };
     try {
       this.inner = createMachine({
         arch: m.arch,
         cpus: m.cpus,
         features: { supervisorDomains: m.features.pks, userDomains: m.features.pku },
         memory: { ramBytes: m.memory, persistentBytes: m.pmem },
-        options: { pagingLevels: m.paging_levels },
+        options: machineOptions,
       }).machine;
     } catch (error) {
       throw runtimeError(loaded, ['machine'], `cannot build the machine: ${(error as Error).message}`);
@@ -174,7 +182,7 @@ class ScenarioRun {
         keyDesign: k.key_design,
         entryMode: k.entry_mode,
         features: { supervisorDomains: m.features.pks, userDomains: m.features.pku },
-        machineOptions: { pagingLevels: m.paging_levels },
+        machineOptions,
         ...(k.consumers
           ? { consumers: k.consumers.map((c) => ({ name: c.name, key: c.key, defaultRights: c.default })) }
           : {}),
@@ -185,8 +193,20 @@ class ScenarioRun {
     }
     this.kernelReady = true;
     let usesUserSpace = false;
-    eachProgram(this.s, ({ ops }) => {
+    const plugins = listPlugins().map((p) => p.name);
+    eachProgram(this.s, ({ ops, path }) => {
       if (ops.some((o) => (USER_SPACE_OPS as readonly string[]).includes(o.op))) usesUserSpace = true;
+      // A per-architecture expectation for a plugin nobody registered would silently never apply.
+      ops.forEach((o, i) => {
+        const on = o.op === 'check_pkey' || o.op === 'user_access' ? o.on : undefined;
+        const unknown = Object.keys(on ?? {}).find((arch) => !plugins.includes(arch));
+        if (unknown !== undefined)
+          throw runtimeError(
+            loaded,
+            [...path, i, 'on', unknown],
+            `no architecture plugin named "${unknown}" is registered (registered: ${plugins.join(', ')})`,
+          );
+      });
     });
     this.user = usesUserSpace ? new UserKernel(this.kernel, { signalPolicy: k.signal_policy }) : undefined;
     for (let cpu = 0; cpu < m.cpus; cpu++) this.lastOnCpu[cpu] = this.kernel.cpu(cpu).current.name;
@@ -815,8 +835,13 @@ class ScenarioRun {
         const state = user.rights();
         const got = state && this.user?.keys ? denialsName(this.user.keys.denialsOf(state, key)) : 'rw';
         done(got);
-        if (got !== op.rights)
-          this.fail([...path, 'rights'], `${run.name} has ${got} on user key ${key} here, expected ${op.rights}`);
+        const arch = this.s.machine.arch;
+        const wanted = op.on?.[arch] ?? op.rights;
+        if (got !== wanted)
+          this.fail(
+            [...path, op.on?.[arch] ? 'on' : 'rights'],
+            `${run.name} has ${got} on user key ${key} here, expected ${wanted}${op.on?.[arch] ? ` on ${arch}` : ''}`,
+          );
         return;
       }
       case 'mmap': {
@@ -833,7 +858,8 @@ class ScenarioRun {
       case 'user_access': {
         const target = this.target(op.object, [...path, 'object']);
         const address = target.address + op.offset;
-        this.userAccess(event, [...path, 'expect'], op.expect, () =>
+        const onArch = op.on?.[this.s.machine.arch];
+        this.userAccess(event, [...path, onArch ? 'on' : 'expect'], onArch ?? op.expect, () =>
           op.kind === 'read' ? user.load(address, 1) : user.store(address, new Uint8Array([0x5a])),
         );
         return;

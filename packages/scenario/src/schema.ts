@@ -182,19 +182,31 @@ const PkeyMprotectOp = z.strictObject({
   expect: CallExpect.default('ok'),
 });
 const PkeySetOp = z.strictObject({ ...op('pkey_set'), key: KeyRef, rights: Rights, expect: CallExpect.default('ok') });
-const CheckPkeyOp = z.strictObject({ ...op('check_pkey'), key: KeyRef, rights: Rights });
+/** Per-architecture expectations: `on: { power: rw }` overrides the op's expectation when it runs there. */
+const PerArch = <T extends z.ZodType>(value: T) =>
+  z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, { error: 'expected an architecture plugin name' }), value);
+const CheckPkeyOp = z.strictObject({
+  ...op('check_pkey'),
+  key: KeyRef,
+  rights: Rights,
+  /** The rights expected instead on the named architectures (where their semantics differ). */
+  on: PerArch(Rights).optional(),
+});
 const MmapOp = z.strictObject({
   ...op('mmap'),
   as: Name,
   pages: z.int().min(1).max(4096).default(1),
   expect: CallExpect.default('ok'),
 });
+const UserExpect = z.enum(['ok', 'handled', 'killed'], { error: 'expected ok, handled or killed' });
 const UserAccessOp = z.strictObject({
   ...op('user_access'),
   ...target,
   kind: z.enum(['read', 'write'], { error: 'expected read or write' }),
   /** ok: no fault; handled: a SIGSEGV handler ran and the access was retried; killed: the process died. */
-  expect: z.enum(['ok', 'handled', 'killed'], { error: 'expected ok, handled or killed' }).optional(),
+  expect: UserExpect.optional(),
+  /** The outcome expected instead on the named architectures. */
+  on: PerArch(UserExpect).optional(),
 });
 export const SIGNALS = { SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12 } as const;
 const SignalOp = z.strictObject({

@@ -1,4 +1,6 @@
 import '@pkeysim/x86';
+import '@pkeysim/arm64-poe';
+import '@pkeysim/power';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';

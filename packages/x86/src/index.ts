@@ -32,6 +32,7 @@ export * from './registers';
 export { X86Machine, TLB_SINGLE_PAGE_FLUSH_CEILING, type X86MachineOptions } from './machine';
 export { X86PksSpace, X86PkuSpace, X86_INIT_RIGHTS } from './domain-spaces';
 export { x86Plugin } from './plugin';
+export { x86UserPkeyAbi } from './user-pkey-abi';
 
 // Importing the package makes `--arch x86` selectable.
 registerPlugin(x86Plugin);

@@ -1,7 +1,8 @@
 /** The x86 architecture plugin: `createMachine({ arch: 'x86', ... })` builds an {@link X86Machine}. */
 import { instanceCachingFactory, type DependencyContainer } from 'tsyringe';
-import { TOKENS, type MachineConfig, type ProtectionPlugin } from '@pkeysim/core';
+import { TOKENS, USER_PKEY_ABI, type MachineConfig, type ProtectionPlugin } from '@pkeysim/core';
 import { X86Machine } from './machine';
+import { x86UserPkeyAbi } from './user-pkey-abi';
 
 export const x86Plugin: ProtectionPlugin = Object.freeze({
   name: 'x86',
@@ -14,5 +15,6 @@ export const x86Plugin: ProtectionPlugin = Object.freeze({
     container.register(TOKENS.Machine, {
       useFactory: instanceCachingFactory((c) => X86Machine.fromConfig(c.resolve(TOKENS.MachineConfig))),
     });
+    container.register(USER_PKEY_ABI, { useValue: x86UserPkeyAbi });
   },
 });

@@ -93,6 +93,24 @@ describe('pkeysim run', () => {
     expect(refused.stderr).toMatch(new RegExp(`^pkeysim: ${bad}:2: wrpkru: unknown cost event`));
   });
 
+  it.each(['x86', 'arm64-poe', 'power'])(
+    '--arch %s runs examples/user-pkeys-every-arch.yaml unchanged and every assertion holds',
+    async (arch) => {
+      const run = await runCli(['run', example('user-pkeys-every-arch.yaml'), '--arch', arch]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`machine: ${arch},`);
+      expect(run.lines.at(-1)).toBe('PASS: every assertion held');
+    },
+  );
+
+  it('--arch refuses an unregistered architecture in one line, exit 2', async () => {
+    const run = await runCli(['run', example('user-pkeys-every-arch.yaml'), '--arch', 'sparc']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/no architecture or scheme plugin named 'sparc'/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('reads the scenario from stdin with "-"', async () => {
     const run = await runCli(['run', '-'], { stdin: PASSING });
     expect(run.code).toBe(0);

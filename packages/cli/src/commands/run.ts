@@ -12,6 +12,8 @@ import {
   ScenarioError,
 } from '@pkeysim/scenario';
 import { recordScenario, toTraceEvents } from '@pkeysim/timeline';
+import { Option } from 'commander';
+import { archNames, resolveArch } from '../arch';
 import type { CliCommand, CommandContext } from '../command';
 import { fileReadError, systemErrorCode } from '../errors';
 import { shippedExampleFor } from '../examples';
@@ -26,6 +28,7 @@ interface RunFlags {
   costs?: string;
   output?: string;
   traceOut?: string;
+  arch?: string;
 }
 
 const HELP = `
@@ -45,7 +48,14 @@ Examples:
   pkeysim run examples/pmem-stray-write.yaml --json | jq -c 'select(.type == "fault")'
   pkeysim run my.yaml --costs my-costs.yaml    cycles per event from a file (overrides the scenario's)
   pkeysim run my.yaml -o run.log               the report in a file, written atomically
-  pkeysim run examples/rfc-v1-interrupt.yaml --trace-out t.json    open t.json in Perfetto (docs/timeline.md)`;
+  pkeysim run examples/rfc-v1-interrupt.yaml --trace-out t.json    open t.json in Perfetto (docs/timeline.md)
+  pkeysim run examples/user-pkeys-every-arch.yaml --arch power
+                                              the same ops on another architecture (its \`on:\` expectations)`;
+
+/** The scenario as if its file named `arch` (the same ops; `on: { arch: ... }` expectations apply). */
+function onArch(loaded: LoadedScenario, arch: string): LoadedScenario {
+  return { ...loaded, scenario: { ...loaded.scenario, machine: { ...loaded.scenario.machine, arch } } };
+}
 
 /** Read a file named on the command line ("-" is stdin). */
 async function readInput(path: string, context: CommandContext): Promise<string> {
@@ -151,20 +161,27 @@ export const runCommand: CliCommand = {
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults and the scenario')
       .addOption(outputOption())
       .option('--trace-out <file>', 'also write the run as a Chrome Trace Event file (Perfetto, chrome://tracing)')
+      .addOption(
+        new Option(
+          '--arch <name>',
+          `run on this architecture instead of the file's machine.arch (${archNames().join(', ')})`,
+        ).argParser((value: string) => resolveArch(value).name),
+      )
       .addHelpText('after', HELP)
       .action(
         context.action(async (file: string, flags: RunFlags) => {
           const input = await load(file, flags, context);
           if (!input) return ExitCode.BadInput;
+          const loaded = flags.arch ? onArch(input.loaded, flags.arch) : input.loaded;
           return withReport(context, flags.output, async (out) => {
             let result: RunResult;
             let trace: string | undefined;
             try {
               if (flags.traceOut) {
-                const recording = recordScenario(input.loaded, { costs: input.costs });
+                const recording = recordScenario(loaded, { costs: input.costs });
                 result = recording.result;
                 trace = JSON.stringify(toTraceEvents(recording.timeline));
-              } else result = runScenario(input.loaded, { costs: input.costs });
+              } else result = runScenario(loaded, { costs: input.costs });
             } catch (error) {
               if (!(error instanceof ScenarioError)) throw error;
               for (const issue of error.issues) context.report(formatIssue(issue));
@@ -172,7 +189,7 @@ export const runCommand: CliCommand = {
             }
             if (flags.traceOut && trace !== undefined) await writeOutputFile(flags.traceOut, trace);
             if (flags.json) await printJson(out, result);
-            else await printText(out, result, input.loaded, context);
+            else await printText(out, result, loaded, context);
             for (const f of result.failures) {
               context.io.stderr.write(
                 `${context.colors.stderr.red('FAIL')} ${result.file}:${f.line}: ${f.path}: ${f.message}\n`,

@@ -98,6 +98,54 @@ describe('pkeysim selftest pkeys', () => {
     expect(report.failed).toBe(5);
   });
 
+  it('--arch arm64-poe runs every case Linux builds on arm64 with its expectations: all OK but the unsupported-CPU case', async () => {
+    const run = await runCli(['selftest', 'pkeys', '--arch', 'arm64-poe']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^\[OK\] 11 test_executing_on_unreadable_memory: .*PKEY_DISABLE_ACCESS leaves execute/m);
+    expect(run.stdout).toMatch(/^\[OK\] 20 test_ptrace_modifies_pkru: .*NT_ARM_POE/m);
+    expect(run.stdout).not.toMatch(/compiled out/);
+    expect(run.lines.at(-1)).toBe('28 tests: 27 OK, 0 FAIL, 1 SKIP');
+  });
+
+  it('--arch power runs the powerpc cases and lists the ones Linux compiles out there', async () => {
+    const run = await runCli(['selftest', 'pkeys', '--arch', 'power']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^\[OK\] 12 test_implicit_mprotect_exec_only_memory: .*execute-only key 2/m);
+    expect(run.stdout).not.toMatch(/^\[\w+\] (20|2[2-8]) /m);
+    const listed = run.lines.slice(
+      run.lines.indexOf('compiled out on power (Linux does not build them there):') + 1,
+      -1,
+    );
+    expect(listed.map((l) => l.trim().split(' ').slice(0, 2).join(' '))).toEqual([
+      '20 test_ptrace_modifies_pkru',
+      '22 test_sigsegv_handler_with_pkey0_disabled',
+      '23 test_sigsegv_handler_cannot_access_stack',
+      '24 test_sigsegv_handler_with_different_pkey_for_stack',
+      '25 test_pkru_preserved_after_sigusr1',
+      '26 test_pkru_sigreturn',
+      '27 pkeysim_nested_signals_on_pkey_protected_sigaltstack',
+      '28 pkeysim_thread_started_from_handler',
+    ]);
+    expect(run.lines.at(-1)).toBe('20 tests: 19 OK, 0 FAIL, 1 SKIP');
+  });
+
+  it('--arch power --json lists the compiled-out cases with the rule that leaves each out', async () => {
+    const run = await runCli(['selftest', 'pkeys', '--arch', 'power', '--json', '--cpus', '1']);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.lines[0]) as {
+      machine: Record<string, unknown>;
+      results: unknown[];
+      compiledOut: { name: string; reason: string }[];
+    };
+    expect(report.machine).toEqual({ arch: 'power', cpus: 1, pku: true, signalPolicy: 'mainline' });
+    expect(report.results).toHaveLength(20);
+    expect(report.compiledOut[0]).toEqual(
+      expect.objectContaining({ name: 'test_ptrace_modifies_pkru', reason: expect.stringMatching(/__aarch64__/) }),
+    );
+  });
+
   it('refuses an unknown --signal-policy in one line, exit 2', async () => {
     const run = await runCli(['selftest', 'pkeys', '--signal-policy', 'never']);
     expect(run.code).toBe(2);

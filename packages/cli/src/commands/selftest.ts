@@ -2,6 +2,8 @@ import { archOption } from '../arch';
 import {
   createKernel,
   formatTestResult,
+  type PkeysCompiledOut,
+  pkeysCompiledOut,
   type PkeysTestResult,
   type PksTestResult,
   runPkeysSelftest,
@@ -39,6 +41,7 @@ Examples:
   pkeysim selftest pks --entry legacy-rfc-v1  RFC V1 entry code: the exception tests fail`;
 
 interface PkeysFlags {
+  arch: string;
   pku: boolean;
   cpus: number;
   signalPolicy: SignalPolicyName;
@@ -57,7 +60,10 @@ Examples:
   pkeysim selftest pkeys                             mainline Linux (2024 signal fix): every case OK
   pkeysim selftest pkeys --signal-policy pre-2024    kernels before 70044df250d0: sigaltstack cases FAIL
   pkeysim selftest pkeys --signal-policy inherit     the 2016 "inherit PKRU" proposal
-  pkeysim selftest pkeys --no-pku                    a CPU without PKU: pkey_alloc -ENOSPC, cases SKIP`;
+  pkeysim selftest pkeys --no-pku                    a CPU without PKU: pkey_alloc -ENOSPC, cases SKIP
+  pkeysim selftest pkeys --arch arm64-poe            POR_EL0: 8 keys, PKEY_DISABLE_READ/_EXECUTE, poe_context
+  pkeysim selftest pkeys --arch power                AMR/IAMR: 32 keys, execute-only key 2; lists the
+                                                     cases Linux compiles out on powerpc`;
 
 const jsonOption = () =>
   new Option('--json', 'print one JSON document with the machine and every result (docs/output.md)').conflicts('tap');
@@ -95,13 +101,19 @@ async function printResults(
   context: Parameters<CliCommand['register']>[1],
   results: readonly (PksTestResult | PkeysTestResult)[],
   format: Format,
+  compiledOut: readonly PkeysCompiledOut[] = [],
+  arch = '',
 ): Promise<ExitCode> {
   const count = (status: PksTestResult['status']) => results.filter((r) => r.status === status).length;
   const summary = { ok: count('OK'), failed: count('FAIL'), skipped: count('SKIP') };
   if (format.kind === 'json') {
-    await out.line(JSON.stringify({ schema: format.schema, machine: format.machine, results, ...summary }));
+    const listed = compiledOut.length ? { compiledOut } : {};
+    await out.line(JSON.stringify({ schema: format.schema, machine: format.machine, results, ...summary, ...listed }));
   } else if (format.kind === 'tap') {
-    for (const line of formatTap(format.header, results)) await out.line(line);
+    const notBuilt = compiledOut.map(
+      (c) => `compiled out on ${arch}: ${c.number} ${c.name} (${c.source}): ${c.reason}`,
+    );
+    for (const line of formatTap([...format.header, ...notBuilt], results)) await out.line(line);
   } else {
     const c = context.colors.stdout;
     const paint = { OK: c.green, FAIL: c.red, SKIP: c.yellow } as const;
@@ -110,6 +122,9 @@ async function printResults(
       const tag = `[${r.status}]`;
       await out.line(paint[r.status](tag) + line.slice(tag.length));
     }
+    // The cases Linux does not build on this architecture: listed, not run, not counted.
+    if (compiledOut.length > 0) await out.line(`compiled out on ${arch} (Linux does not build them there):`);
+    for (const c of compiledOut) await out.line(`  ${c.number} ${c.name} (${c.source}): ${c.reason}`);
     await out.line(`${results.length} tests: ${summary.ok} OK, ${summary.failed} FAIL, ${summary.skipped} SKIP`);
   }
   return summary.failed > 0 ? ExitCode.Failed : ExitCode.Success;
@@ -160,6 +175,7 @@ export const selftestCommand: CliCommand = {
     selftest
       .command('pkeys')
       .description('run the user-space protection-keys selftests (protection_keys.c, pkey_sighandler_tests.c)')
+      .addOption(archOption('architecture whose pkey ABI and selftest cases to run'))
       .option('--no-pku', 'boot CPUs that do not enumerate PKU (user protection keys)')
       .addOption(new Option('--cpus <n>', 'number of CPUs').argParser(parseCpus).default(2))
       .addOption(
@@ -174,14 +190,12 @@ export const selftestCommand: CliCommand = {
       .action(
         context.action(async (flags: PkeysFlags) =>
           withReport(context, flags.output, async (out) => {
-            const results = runPkeysSelftest({ cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy });
-            const machine = { arch: 'x86', cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy };
-            return printResults(
-              out,
-              context,
-              results,
-              formatOf(flags, SCHEMA.selftestPkeys, machine, 'selftest pkeys'),
-            );
+            const options = { arch: flags.arch, cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy };
+            const results = runPkeysSelftest(options);
+            const compiledOut = pkeysCompiledOut(options);
+            const machine = { arch: flags.arch, cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy };
+            const format = formatOf(flags, SCHEMA.selftestPkeys, machine, 'selftest pkeys');
+            return printResults(out, context, results, format, compiledOut, flags.arch);
           }),
         ),
       );

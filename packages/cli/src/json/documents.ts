@@ -285,6 +285,17 @@ export const selftestPkeysDocument = z
       }),
     ),
     ...totals,
+    compiledOut: z
+      .array(
+        z.strictObject({
+          number: count,
+          name: z.string(),
+          source: z.enum(['protection_keys.c', 'pkey_sighandler_tests.c']),
+          reason: z.string(),
+        }),
+      )
+      .optional()
+      .describe('cases Linux does not build on this architecture: listed, not run, not counted'),
   })
   .meta({ title: 'pkeysim selftest pkeys --json', description: 'The user-space protection-keys selftests.' });
 

@@ -11,10 +11,13 @@ export { UserThread, MAX_FAULT_RETRIES, type UserResult, type CloneOptions } fro
 export { UserProcess } from './process';
 export { Ptrace, PTRACE_WORD } from './ptrace';
 export { UserKernel, type UserKernelOptions } from './user-kernel';
+export { registeredUserPkeyAbi } from './arch-abi';
 export {
   PKEYS_TESTS,
+  pkeysCompiledOut,
   runPkeysSelftest,
   runPkeysTest,
+  type PkeysCompiledOut,
   type PkeysSelftestOptions,
   type PkeysTestResult,
   type PkeysTestStatus,

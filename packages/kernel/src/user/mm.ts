@@ -6,13 +6,15 @@ import {
   type Machine,
   type MappingAttributes,
   type RightsState,
+  type UserPkeyAbi,
 } from '@pkeysim/core';
 import {
   MAP_ANONYMOUS,
   MAP_FIXED,
   MAP_PRIVATE,
   MAP_SHARED,
-  PKEY_ACCESS_MASK,
+  PKEY_DISABLE_ACCESS,
+  PKEY_DISABLE_WRITE,
   PROT_EXEC,
   PROT_READ,
   PROT_VALID_MASK,
@@ -58,11 +60,21 @@ export class UserMm {
     private readonly machine: Machine,
     /** The user-key space when the CPUs have it switched on (OSPKE); otherwise there is only key 0. */
     readonly keys: DomainSpace | undefined,
+    /** The architecture's pkey ABI; defined whenever `keys` is. */
+    readonly abi: UserPkeyAbi | undefined,
     readonly space: AddressSpaceId = machine.createAddressSpace(),
     from?: { vmas: VmaList; pkeys: PkeyMap; frames: Map<number, number> },
   ) {
     this.vmas = from?.vmas ?? new VmaList();
-    this.pkeys = from?.pkeys ?? new PkeyMap(keyCount(keys), keys?.info.defaultDomain ?? 0);
+    const fixed = keys && abi?.executeOnly.kind === 'fixed' ? abi.executeOnly.key : -1;
+    this.pkeys =
+      from?.pkeys ??
+      new PkeyMap(
+        keyCount(keys),
+        keys?.info.defaultDomain ?? 0,
+        keys && abi ? abi.reservedKeys.map((r) => r.key) : [],
+        fixed,
+      );
     this.frames = from?.frames ?? new Map();
   }
 
@@ -141,7 +153,9 @@ export class UserMm {
   /** pkey_alloc(flags, init_rights): a key, -EINVAL or -ENOSPC (mm/mprotect.c). Sets the caller's rights for it. */
   pkeyAlloc(caller: CallerRights, flags: number, initRights: number): number {
     if (flags !== 0) return -UserErrno.EINVAL; // no flags supported yet
-    if (!Number.isInteger(initRights) || (initRights & ~PKEY_ACCESS_MASK) !== 0) return -UserErrno.EINVAL;
+    // PKEY_ACCESS_MASK is the architecture's: x86 ACCESS|WRITE, arm64 adds READ and EXECUTE, POWER EXECUTE.
+    const mask = this.abi?.allocRights ?? PKEY_DISABLE_ACCESS | PKEY_DISABLE_WRITE;
+    if (!Number.isInteger(initRights) || (initRights & ~mask) !== 0) return -UserErrno.EINVAL;
     const key = this.pkeys.alloc();
     if (key === -1) return -UserErrno.ENOSPC;
     const set = this.setCallerKeyRights(caller, key, initRights);
@@ -199,7 +213,11 @@ export class UserMm {
    * use and make sure the caller's rights deny data access to it. -1 when no key can be had.
    */
   executeOnlyKey(caller: CallerRights): number {
-    if (!this.keys) return this.defaultKey; // no OSPKE: ARCH_DEFAULT_PKEY
+    if (!this.keys || !this.abi) return this.defaultKey; // no OSPKE: ARCH_DEFAULT_PKEY
+    // arm64: execute_only_pkey() is -1, EPAN gives execute-only pages (arch/arm64/include/asm/pkeys.h).
+    if (this.abi.executeOnly.kind === 'none') return -1;
+    // POWER: the boot-time execute_only_key, denied in default_amr (arch/powerpc/mm/book3s64/pkeys.c).
+    if (this.abi.executeOnly.kind === 'fixed') return this.abi.executeOnly.key;
     let key = this.pkeys.executeOnlyKey;
     const fresh = key === -1;
     if (fresh) {
@@ -228,12 +246,19 @@ export class UserMm {
 
   // --- faults and pages ------------------------------------------------------------------------------
 
-  /** arch_vma_access_permitted(): pkeys never affect fetches; data needs the key's rights in `rights`. */
+  /**
+   * arch_vma_access_permitted(): on x86 pkeys never affect fetches; arm64 (por_el0_allows_pkey) and
+   * POWER (pkey_access_permitted) check execute too. Data needs the key's rights in `rights`.
+   */
   keyPermits(vma: Vma, access: AccessKind, rights: RightsState | undefined): boolean {
-    if (access === AccessKind.Fetch || !this.keys || rights === undefined) return true;
+    if (!this.keys || rights === undefined) return true;
+    if (access === AccessKind.Fetch) {
+      return !this.abi?.keysGovernFetch || (this.keys.denialsOf(rights, vma.pkey) & Deny.Execute) === 0;
+    }
     const denied = this.keys.denialsOf(rights, vma.pkey);
     if ((denied & Deny.Access) !== 0) return false;
-    return access !== AccessKind.Write || (denied & Deny.Write) === 0;
+    if (access === AccessKind.Write) return (denied & Deny.Write) === 0;
+    return (denied & Deny.Read) === 0;
   }
 
   /**
@@ -330,7 +355,7 @@ export class UserMm {
   /** fork()'s dup_mmap(): the same VMAs and keys in a new address space, each page copied. */
   fork(): UserMm {
     const frames = new Map<number, number>();
-    const child = new UserMm(this.machine, this.keys, this.machine.createAddressSpace(), {
+    const child = new UserMm(this.machine, this.keys, this.abi, this.machine.createAddressSpace(), {
       vmas: this.vmas.clone(),
       pkeys: this.pkeys.clone(),
       frames,

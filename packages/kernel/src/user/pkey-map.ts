@@ -12,18 +12,28 @@ export class PkeyMap {
   private readonly generations: Uint32Array;
 
   constructor(
-    /** arch_max_pkey(): 16 with OSPKE, else 1 (arch/x86/include/asm/pkeys.h). */
+    /** arch_max_pkey(): 16 with OSPKE, else 1 (arch/x86/include/asm/pkeys.h); 8 on arm64; up to 32 on POWER. */
     readonly keys: number,
     readonly defaultKey: number,
+    /** Keys never handed out nor accepted (POWER reserved_allocation_mask: __mm_pkey_is_reserved). */
+    readonly reserved: readonly number[] = [],
+    /** A key the kernel reserves for execute-only mappings from the start (POWER execute_only_key), or -1. */
+    fixedExecuteOnlyKey = -1,
   ) {
-    if (!Number.isInteger(keys) || keys < 1 || keys > 31)
-      throw new RangeError(`a pkey map holds 1..31 keys, not ${keys}`);
+    if (!Number.isInteger(keys) || keys < 1 || keys > 32)
+      throw new RangeError(`a pkey map holds 1..32 keys, not ${keys}`);
     this.map = 1 << defaultKey;
+    for (const key of reserved) if (key < keys) this.map |= 1 << key;
+    if (fixedExecuteOnlyKey >= 0 && fixedExecuteOnlyKey < keys) {
+      this.map |= 1 << fixedExecuteOnlyKey;
+      this.executeOnlyKey = fixedExecuteOnlyKey;
+    }
+    this.map >>>= 0;
     this.generations = new Uint32Array(keys);
   }
 
   clone(): PkeyMap {
-    const copy = new PkeyMap(this.keys, this.defaultKey);
+    const copy = new PkeyMap(this.keys, this.defaultKey, this.reserved);
     copy.map = this.map;
     copy.executeOnlyKey = this.executeOnlyKey;
     copy.generations.set(this.generations);
@@ -35,11 +45,11 @@ export class PkeyMap {
    * sure a key is valid for the hardware.
    */
   alloc(): number {
-    const all = (1 << this.keys) - 1;
-    if ((this.map & all) === all) return -1;
+    const all = this.keys === 32 ? 0xffffffff : (1 << this.keys) - 1;
+    if ((this.map & all) >>> 0 === all) return -1;
     let key = 0;
     while ((this.map & (1 << key)) !== 0) key++;
-    this.map |= 1 << key;
+    this.map = (this.map | (1 << key)) >>> 0;
     this.generations[key]++;
     return key;
   }
@@ -50,7 +60,7 @@ export class PkeyMap {
    */
   isAllocated(key: number): boolean {
     if (!Number.isInteger(key) || key < 0 || key >= this.keys) return false;
-    if (key === this.executeOnlyKey) return false;
+    if (key === this.executeOnlyKey || this.reserved.includes(key)) return false;
     return (this.map & (1 << key)) !== 0;
   }
 
@@ -62,13 +72,13 @@ export class PkeyMap {
   /** mm_pkey_free(): the default key can never be freed; neither can an unallocated one. */
   free(key: number): boolean {
     if (key === this.defaultKey || !this.isAllocated(key)) return false;
-    this.map &= ~(1 << key);
+    this.map = (this.map & ~(1 << key)) >>> 0;
     return true;
   }
 
   /** Undo an allocation that could not be completed (mm_set_pkey_free after a failed PKRU write). */
   release(key: number): void {
-    this.map &= ~(1 << key);
+    this.map = (this.map & ~(1 << key)) >>> 0;
   }
 
   generation(key: number): number {

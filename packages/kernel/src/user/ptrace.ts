@@ -67,7 +67,10 @@ export class Ptrace {
       if (isDomainError(error)) return -UserErrno.EINVAL;
       throw error;
     }
-    this.tracee.setSavedRights(state);
+    // NT_X86_XSTATE and NT_ARM_POE set the whole register; NT_PPC_PKEY only UAMOR-enabled AMR bits.
+    const saved = this.tracee.rights();
+    const abi = this.w.abi;
+    this.tracee.setSavedRights(abi && saved ? abi.ptraceWrite(keys, saved, state) : state);
     return 0;
   }
 

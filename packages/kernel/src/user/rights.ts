@@ -1,4 +1,12 @@
-import { Deny, type Denials, type DomainSpace, type Machine, Privilege, type RightsState } from '@pkeysim/core';
+import {
+  Deny,
+  type Denials,
+  type DomainSpace,
+  type Machine,
+  Privilege,
+  type RightsState,
+  type UserPkeyAbi,
+} from '@pkeysim/core';
 import { KernelError } from '../errors';
 
 /**
@@ -16,8 +24,8 @@ export function enabledUserKeySpace(machine: Machine): DomainSpace | undefined {
 export function keyCount(space: DomainSpace | undefined): number {
   if (!space) return 1;
   const n = space.info.domains;
-  if (!Number.isInteger(n) || n < 1 || n > 31) {
-    throw new KernelError('EINVAL', `user keys: ${space.info.id} has ${n} domains; pkey syscalls need 1..31`);
+  if (!Number.isInteger(n) || n < 1 || n > 32) {
+    throw new KernelError('EINVAL', `user keys: ${space.info.id} has ${n} domains; pkey syscalls need 1..32`);
   }
   return n;
 }
@@ -29,9 +37,12 @@ export function allOpen(space: DomainSpace): RightsState {
   return state;
 }
 
-/** pkey_alloc's init_rights (PKEY_DISABLE_*) as the space's denials. */
+/**
+ * pkey_alloc's init_rights (PKEY_DISABLE_*) as the space's denials: core's Deny flags have the Linux
+ * values (ACCESS 0x1, WRITE 0x2, EXECUTE 0x4, READ 0x8), so the flags the ABI accepted map one to one.
+ */
 export function denialsOfInitRights(rights: number): Denials {
-  return (rights & 1 ? Deny.Access : 0) | (rights & 2 ? Deny.Write : 0);
+  return rights & (Deny.Access | Deny.Write | Deny.Execute | Deny.Read);
 }
 
 /**
@@ -42,9 +53,10 @@ export function denialsOfInitRights(rights: number): Denials {
 export function resolveInitRights(
   space: DomainSpace | undefined,
   configured: RightsState | undefined,
+  abi?: UserPkeyAbi,
 ): RightsState | undefined {
   if (!space) return undefined;
-  if (configured === undefined) return space.initialState();
+  if (configured === undefined) return abi ? abi.initialRights(space) : space.initialState();
   let denied: Denials;
   try {
     denied = space.denialsOf(configured, space.info.defaultDomain);

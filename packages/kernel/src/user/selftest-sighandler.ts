@@ -20,6 +20,7 @@ import {
   check,
   mapAnon,
   openKeys,
+  registerOf,
   requireKeys,
   restrictive,
   startProgram,
@@ -74,7 +75,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
         stack: stack + STACK_SIZE,
       });
       u.switchTo(thread); // with one CPU the creator waits, as in pthread_cond_wait
-      thread.wrpkru(restrictive(keys));
+      thread.wrpkru(restrictive(keys, u.abi));
       const r = thread.store(1, new Uint8Array(4));
       const info = expectHandled(u, seen, r, 'a SEGV_MAPERR with key 0 disabled');
       check(info.code === SEGV_MAPERR && info.addr === 1, `got ${describe(info)}, expected SEGV_MAPERR at 1`);
@@ -93,7 +94,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       // pthread keeps its thread descriptor at the top of the stack: the function's frame is below it.
       const thread = main.clone('thread_segv_pkuerr_stack', { cpu: otherCpu(u, main), stack: stack + STACK_SIZE - 64 });
       u.switchTo(thread); // with one CPU the creator waits, as in pthread_cond_wait
-      thread.wrpkru(restrictive(keys));
+      thread.wrpkru(restrictive(keys, u.abi));
       const r = thread.touchStack('pop'); // "return NULL": the return address is on the key-0 stack
       const info = expectHandled(u, seen, r, 'returning with key 0 disabled');
       check(info.code === SEGV_PKUERR && info.pkey === 0, `got ${describe(info)}, expected SEGV_PKUERR for key 0`);
@@ -111,7 +112,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       const stack = mapAnon(main, STACK_SIZE);
       const pkey = main.pkey_alloc(0, 0);
       check(pkey > 0, `pkey_alloc failed: ${userErrnoName(pkey)}`);
-      main.wrpkru(openKeys(keys, restrictive(keys), 0, pkey));
+      main.wrpkru(openKeys(keys, restrictive(keys, u.abi), 0, pkey));
       check(
         main.pkey_mprotect(stack, STACK_SIZE, PROT_READ | PROT_WRITE, pkey) === 0,
         'pkey_mprotect of the stack failed',
@@ -121,11 +122,11 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       u.switchTo(thread); // with one CPU the creator waits, as in pthread_cond_wait
       check(thread.sigaltstack({ sp: sigstack, size: STACK_SIZE }) === 0, 'sigaltstack failed');
       // Key 0, which protects the sigaltstack, disabled: only the stack's key is enabled.
-      thread.wrpkru(openKeys(keys, restrictive(keys), pkey));
+      thread.wrpkru(openKeys(keys, restrictive(keys, u.abi), pkey));
       const r = thread.store(1, new Uint8Array(4));
       const info = expectHandled(u, seen, r, `a fault with the sigaltstack's key 0 disabled`);
       check(info.code === SEGV_MAPERR && info.addr === 1, `got ${describe(info)}, expected SEGV_MAPERR at 1`);
-      return `the handler ran on a sigaltstack (key 0) that the thread's PKRU denies (stack on key ${pkey})`;
+      return `the handler ran on a sigaltstack (key 0) that the thread's ${registerOf(u)} denies (stack on key ${pkey})`;
     },
   },
   {
@@ -134,7 +135,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       const u = bootUser(env);
       const keys = requireKeys(u);
       const { thread: main } = startProgram(u, 'pkey_sighandler');
-      const wanted = openKeys(keys, restrictive(keys), 0, 3, 7);
+      const wanted = openKeys(keys, restrictive(keys, u.abi), 0, 3, 7);
       const seen: SigInfo[] = [];
       main.sigaction(SIGUSR1, { flags: SA_SIGINFO, handler: (ctx) => void seen.push(ctx.info) });
       main.wrpkru(wanted);
@@ -144,7 +145,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
         keys.format(main.rdpkru()) === keys.format(wanted),
         `PKRU ${keys.format(main.rdpkru())} after the handler, expected ${keys.format(wanted)}`,
       );
-      return `PKRU ${keys.format(wanted)} restored by sigreturn`;
+      return `${registerOf(u)} ${keys.format(wanted)} restored by sigreturn`;
     },
   },
   {
@@ -161,13 +162,13 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       // process is fresh, so the key is whatever pkey_alloc returns.
       const pkey = main.pkey_alloc(0, 0);
       check(pkey > 0, `pkey_alloc failed: ${userErrnoName(pkey)}`);
-      main.wrpkru(openKeys(keys, restrictive(keys), 0, pkey));
+      main.wrpkru(openKeys(keys, restrictive(keys, u.abi), 0, pkey));
       check(main.pkey_mprotect(stack, STACK_SIZE, PROT_READ | PROT_WRITE, pkey) === 0, 'pkey_mprotect failed');
       const sigstack = mapAnon(main, STACK_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC);
       const thread = main.clone('thread_sigusr2_self', { cpu: otherCpu(u, main), stack: stack + STACK_SIZE });
       u.switchTo(thread); // with one CPU the creator waits, as in pthread_cond_wait
       check(thread.sigaltstack({ sp: sigstack, size: STACK_SIZE }) === 0, 'sigaltstack failed');
-      const restricted = openKeys(keys, restrictive(keys), pkey);
+      const restricted = openKeys(keys, restrictive(keys, u.abi), pkey);
       thread.wrpkru(restricted);
       const r = thread.raise(SIGUSR2);
       check(r.ok && handled === 1, `SIGUSR2 on the sigaltstack: ${failure(r, u)}`);
@@ -181,7 +182,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       const out = thread.write(str, 26);
       check(out instanceof Uint8Array, `write() from the stack failed: ${String(out)}`);
       thread.exit();
-      return 'SIGUSR2 handled on the key-0 sigaltstack with key 0 disabled; sigreturn restored PKRU and the thread resumed';
+      return `SIGUSR2 handled on the key-0 sigaltstack with key 0 disabled; sigreturn restored ${registerOf(u)} and the thread resumed`;
     },
   },
   {
@@ -245,7 +246,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
         keys.format(t.rdpkru()) === keys.format(interrupted),
         'the outer sigreturn did not restore the interrupted PKRU',
       );
-      return `two nested frames on a sigaltstack tagged key ${key} (denied by the thread); each sigreturn restored its PKRU`;
+      return `two nested frames on a sigaltstack tagged key ${key} (denied by the thread); each sigreturn restored its ${registerOf(u)}`;
     },
   },
   {
@@ -280,7 +281,7 @@ export const SIGHANDLER_CASES: readonly { name: string; run: (env: CaseEnv) => s
       );
       check(child.touchStack('push').ok, 'the new thread could not use its stack');
       const seesData = (keys.denialsOf(got, key) & 1) === 0;
-      return `the thread inherited the handler's PKRU ${keys.format(got)} (fpu_clone); key ${key} is ${seesData ? 'open' : 'access-disabled'} for it`;
+      return `the thread inherited the handler's ${registerOf(u)} ${keys.format(got)} (fpu_clone); key ${key} is ${seesData ? 'open' : 'access-disabled'} for it`;
     },
   },
 ];

@@ -1,4 +1,4 @@
-import { Deny, type DomainSpace, type RightsState } from '@pkeysim/core';
+import { Deny, type DomainSpace, type RightsState, type UserPkeyAbi } from '@pkeysim/core';
 import { createKernel } from '../create-kernel';
 import { type Prng } from '../prng';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, SA_SIGINFO, SIGSEGV, userErrnoName } from './abi';
@@ -56,6 +56,11 @@ export function bootUser(env: CaseEnv): UserKernel {
   return new UserKernel(kernel, { signalPolicy: env.options.signalPolicy });
 }
 
+/** The user key register's name in reports (PKRU, POR_EL0, AMR). */
+export function registerOf(u: UserKernel): string {
+  return u.abi?.register ?? 'PKRU';
+}
+
 export function requireKeys(u: UserKernel): DomainSpace {
   if (!u.keys) throw new TestSkip('the CPU has no protection keys (pkey_alloc fails with -ENOSPC)');
   return u.keys;
@@ -80,16 +85,23 @@ export interface FaultRecorder {
 }
 
 /**
- * protection_keys.c signal_handler(): record the siginfo and set the PKRU in the frame to 0 so the
- * faulting instruction succeeds when sigreturn restores it ("set PKEY_REG=0 to allow faulting
- * instruction to continue").
+ * protection_keys.c signal_handler(): record the siginfo and let the faulting instruction continue.
+ * Where sigreturn restores the register from the frame (x86 XSAVE PKRU, arm64 poe_context) it opens
+ * every key in the frame ("set PKEY_REG=0", aarch64_write_signal_pkey(PKEY_REG_ALLOW_ALL)); on POWER,
+ * where it does not, it opens the faulting key in the live AMR (pkey_access_allow(siginfo_pkey)).
+ * `sigreturnRestores` is the signal policy's (the architecture's own under 'mainline').
  */
-export function installFaultRecorder(t: UserThread, keys: DomainSpace): FaultRecorder {
+export function installFaultRecorder(t: UserThread, keys: DomainSpace, sigreturnRestores = true): FaultRecorder {
   const faults: SigInfo[] = [];
   t.sigaction(SIGSEGV, {
     flags: SA_SIGINFO,
     handler: (ctx) => {
       faults.push(ctx.info);
+      if (!sigreturnRestores) {
+        const r = ctx.info.pkey === undefined ? -1 : ctx.thread.pkey_set(ctx.info.pkey, 0);
+        check(r === 0, `the handler could not open key ${String(ctx.info.pkey)}: ${userErrnoName(r)}`);
+        return;
+      }
       const w = ctx.setSavedPkru(allOpen(keys));
       check(w.ok, `the handler could not write the frame: ${w.ok ? '' : w.detail}`);
     },
@@ -142,10 +154,15 @@ export function expectNoFault<T>(rec: FaultRecorder, before: number, r: UserResu
   check(rec.faults.length === before, `${what}: unexpected fault ${rec.faults.slice(before).map(describe).join(', ')}`);
 }
 
-/** pkey_reg_restrictive_default(): every key access-disabled, key 0 included. */
-export function restrictive(keys: DomainSpace): RightsState {
+/**
+ * pkey_reg_restrictive_default(): set_pkey_bits(PKEY_REG_ALLOW_NONE, 0, PKEY_DISABLE_ACCESS). Every
+ * key access-disabled, key 0 included; where keys also deny execution (arm64 PKEY_REG_ALLOW_NONE is
+ * POE_NONE) every key but key 0, whose code must stay executable, has no rights at all.
+ */
+export function restrictive(keys: DomainSpace, abi?: UserPkeyAbi): RightsState {
+  const none = Deny.Access | ((abi?.allocRights ?? 0) & Deny.Execute);
   let state = keys.initialState();
-  for (let k = 0; k < keys.info.domains; k++) state = keys.withDenials(state, k, Deny.Access);
+  for (let k = 0; k < keys.info.domains; k++) state = keys.withDenials(state, k, k === 0 ? Deny.Access : none);
   return state;
 }
 

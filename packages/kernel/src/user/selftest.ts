@@ -1,4 +1,6 @@
+import { createKernel } from '../create-kernel';
 import { KernelError } from '../errors';
+import { registeredUserPkeyAbi } from './arch-abi';
 import { Prng } from '../prng';
 import { UserErrno, userErrnoName } from './abi';
 import { PROTECTION_KEYS_CASES } from './selftest-protection-keys';
@@ -55,6 +57,28 @@ function unsupportedAnswer(env: CaseEnv): string | undefined {
   return 'the CPU has no protection keys: pkey_alloc -ENOSPC, pkey_mprotect -EINVAL';
 }
 
+/** A case Linux does not build on the architecture, and the rule that leaves it out. */
+export interface PkeysCompiledOut {
+  readonly number: number;
+  readonly name: string;
+  readonly source: PkeysTestResult['source'];
+  readonly reason: string;
+}
+
+/**
+ * The cases Linux compiles out on the selected architecture (its pkey ABI's selftest facts: #if in
+ * protection_keys.c, the selftests Makefile), by case name or by whole file.
+ */
+export function pkeysCompiledOut(options: PkeysSelftestOptions = {}): PkeysCompiledOut[] {
+  const resolved = resolveOptions(options);
+  const abi = registeredUserPkeyAbi(createKernel({ arch: resolved.arch, cpus: resolved.cpus }));
+  const rules = abi?.selftest.compiledOut ?? [];
+  return PKEYS_TESTS.flatMap((t) => {
+    const rule = rules.find((r) => r.name === t.name || r.name === t.source);
+    return rule ? [{ ...t, reason: rule.reason }] : [];
+  });
+}
+
 /** Run one case (numbered as in {@link PKEYS_TESTS}) on fresh machines. */
 export function runPkeysTest(number: number, options: PkeysSelftestOptions = {}): PkeysTestResult {
   const test = PKEYS_TESTS.find((t) => t.number === number);
@@ -63,6 +87,8 @@ export function runPkeysTest(number: number, options: PkeysSelftestOptions = {})
   const resolved = resolveOptions(options);
   const env: CaseEnv = { options: resolved, prng: new Prng(resolved.seed + number) };
   const result = (status: PkeysTestResult['status'], detail: string): PkeysTestResult => ({ ...test, status, detail });
+  const out = pkeysCompiledOut(resolved).find((c) => c.number === number);
+  if (out) return result('SKIP', `compiled out on ${resolved.arch}: ${out.reason}`);
   try {
     if (test.name !== 'test_mprotect_pkey_on_unsupported_cpu') {
       const skip = unsupportedAnswer(env);
@@ -78,8 +104,10 @@ export function runPkeysTest(number: number, options: PkeysSelftestOptions = {})
 
 /**
  * The user-space pkeys selftest: every applicable case of protection_keys.c, then the signal cases
- * of pkey_sighandler_tests.c and pkeysim's nesting and thread-from-handler cases.
+ * of pkey_sighandler_tests.c and pkeysim's nesting and thread-from-handler cases, leaving out the
+ * cases Linux compiles out on the architecture ({@link pkeysCompiledOut}).
  */
 export function runPkeysSelftest(options: PkeysSelftestOptions = {}): PkeysTestResult[] {
-  return PKEYS_TESTS.map((t) => runPkeysTest(t.number, options));
+  const out = new Set(pkeysCompiledOut(options).map((c) => c.number));
+  return PKEYS_TESTS.filter((t) => !out.has(t.number)).map((t) => runPkeysTest(t.number, options));
 }

@@ -1,4 +1,4 @@
-import type { DomainSpace, RightsState } from '@pkeysim/core';
+import type { DomainSpace, RightsState, UserPkeyAbi } from '@pkeysim/core';
 import { KernelError } from '../errors';
 import { allOpen, lockedDown } from './rights';
 
@@ -27,11 +27,34 @@ export interface SignalPolicy {
   handlerRights(space: DomainSpace, interrupted: RightsState, init: RightsState, executeOnlyKey: number): RightsState;
   /** sigreturn reads the altstack settings before restoring PKRU (the 2024 fix) or after (before it). */
   readonly altstackBeforePkru: boolean;
+  /** sigreturn loads the rights saved in the frame (false on POWER: the handler's AMR stays). */
+  readonly restoresRights: boolean;
 }
 
-export function signalPolicy(name: SignalPolicyName, lockdownGlobalKeys: readonly number[] = [0]): SignalPolicy {
+/**
+ * 'mainline' is the architecture's own behaviour, from its pkey ABI: x86 (70044df250d0) and arm64
+ * ("arm64: signal: Improve POR_EL0 handling") open every key for the frame, start the handler at the
+ * init value and restore the frame's value; POWER leaves the AMR alone throughout.
+ */
+function mainlineOf(abi: UserPkeyAbi): SignalPolicy {
+  const s = abi.signal;
+  return {
+    name: 'mainline',
+    frameWriteRights: (space) => (s.frameWrite === 'all-open' ? allOpen(space) : undefined),
+    handlerRights: (_space, interrupted, init) => (s.handler === 'init' ? init : interrupted),
+    altstackBeforePkru: s.altstackBeforeRestore,
+    restoresRights: s.sigreturnRestores,
+  };
+}
+
+export function signalPolicy(
+  name: SignalPolicyName,
+  lockdownGlobalKeys: readonly number[] = [0],
+  abi?: UserPkeyAbi,
+): SignalPolicy {
   switch (name) {
     case 'mainline':
+      if (abi) return mainlineOf(abi);
       return {
         name,
         // sig_prepare_pkru(): write_pkru(0) before XSAVE into the frame (70044df250d0).
@@ -39,6 +62,7 @@ export function signalPolicy(name: SignalPolicyName, lockdownGlobalKeys: readonl
         // fpu__clear_user_states(): the handler starts from init_fpstate, whose PKRU is init_pkru.
         handlerRights: (_space, _interrupted, init) => init,
         altstackBeforePkru: true,
+        restoresRights: true,
       };
     case 'pre-2024':
       return {
@@ -46,6 +70,7 @@ export function signalPolicy(name: SignalPolicyName, lockdownGlobalKeys: readonl
         frameWriteRights: () => undefined,
         handlerRights: (_space, _interrupted, init) => init,
         altstackBeforePkru: false,
+        restoresRights: true,
       };
     case 'inherit':
       return {
@@ -53,6 +78,7 @@ export function signalPolicy(name: SignalPolicyName, lockdownGlobalKeys: readonl
         frameWriteRights: () => undefined,
         handlerRights: (_space, interrupted) => interrupted,
         altstackBeforePkru: false,
+        restoresRights: true,
       };
     case 'lockdown':
       return {
@@ -61,6 +87,7 @@ export function signalPolicy(name: SignalPolicyName, lockdownGlobalKeys: readonl
         handlerRights: (space, interrupted, _init, executeOnlyKey) =>
           lockedDown(space, interrupted, lockdownGlobalKeys, executeOnlyKey),
         altstackBeforePkru: false,
+        restoresRights: true,
       };
     default:
       throw new KernelError(

@@ -182,7 +182,7 @@ export class SignalDelivery {
       return;
     }
     let altstack = frame.altstack;
-    if (keys && frame.pkru) keys.load(thread.cpu, frame.pkru);
+    if (keys && frame.pkru && this.w.policy.restoresRights) keys.load(thread.cpu, frame.pkru);
     if (!this.w.policy.altstackBeforePkru) {
       const stack = copyFromUser(this.w, thread, address + UC_STACK_OFFSET, UC_STACK_SIZE);
       if (typeof stack === 'number') {

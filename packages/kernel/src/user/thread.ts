@@ -124,14 +124,18 @@ export class UserThread {
   wrpkru(state: RightsState): void {
     const keys = this.requireKeys('WRPKRU');
     this.requireRunning('WRPKRU');
-    keys.load(this.cpu, state);
+    // A user-mode write: the whole register on x86 and arm64, UAMOR-enabled AMR bits on POWER.
+    const abi = this.w.abi;
+    keys.load(this.cpu, abi ? abi.userWrite(keys, keys.read(this.cpu), state) : state);
   }
 
   /** glibc pkey_set(key, rights): change one key's rights in the live register; 0 or -EINVAL. */
   pkey_set(key: number, rights: number): number {
     const keys = this.w.keys;
     if (!keys || !Number.isInteger(key) || key < 0 || key >= keys.info.domains) return -UserErrno.EINVAL;
-    if (!Number.isInteger(rights) || (rights & ~PKEY_ACCESS_MASK) !== 0) return -UserErrno.EINVAL;
+    // glibc pkey_set: the flags the architecture's register can take from user mode.
+    const accepted = this.w.abi?.setRights ?? PKEY_ACCESS_MASK;
+    if (!Number.isInteger(rights) || (rights & ~accepted) !== 0) return -UserErrno.EINVAL;
     this.wrpkru(keys.withDenials(this.rdpkru(), key, denialsOfInitRights(rights)));
     return 0;
   }
@@ -141,7 +145,8 @@ export class UserThread {
     const keys = this.w.keys;
     if (!keys || !Number.isInteger(key) || key < 0 || key >= keys.info.domains) return -UserErrno.EINVAL;
     const denied: Denials = keys.denialsOf(this.rdpkru(), key);
-    return (denied & Deny.Access ? 1 : 0) | (denied & Deny.Write ? 2 : 0);
+    // Deny flags have the PKEY_DISABLE_* values; report those pkey_set could have set.
+    return denied & (this.w.abi?.setRights ?? Deny.Access | Deny.Write);
   }
 
   // --- user-mode accesses ---------------------------------------------------------------------------

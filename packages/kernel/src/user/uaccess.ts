@@ -1,4 +1,4 @@
-import { ACCESS_OK, AccessKind } from '@pkeysim/core';
+import { ACCESS_OK, AccessKind, Privilege } from '@pkeysim/core';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, UserErrno } from './abi';
 import { USER_PAGE_SIZE, userPageStart } from './layout';
 import type { UserThread } from './thread';
@@ -21,8 +21,20 @@ function kernelCopy<T>(
   attempt: (cpu: number) => T | undefined,
 ): T | number {
   const cpu = thread.cpu;
+  // arm64 copies with LDTR/STTR: checked as EL0 accesses, against POR_EL0 (asm/uaccess.h).
+  const unprivileged = w.abi?.uaccess === 'unprivileged';
+  const run = (): T | undefined => {
+    if (!unprivileged) return attempt(cpu);
+    const mode = w.machine.mode(cpu);
+    w.machine.setMode(cpu, Privilege.User);
+    try {
+      return attempt(cpu);
+    } finally {
+      w.machine.setMode(cpu, mode);
+    }
+  };
   for (let faulted = 0; faulted <= MAX_FAULTED_PAGES; faulted++) {
-    const value = attempt(cpu);
+    const value = run();
     if (value !== undefined) return value;
     const fault = w.machine.lastFault(cpu);
     if (!fault || fault.cause !== 'not-present') return -UserErrno.EFAULT;

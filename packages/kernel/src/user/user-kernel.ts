@@ -1,4 +1,6 @@
-import type { DomainSpace, RightsState } from '@pkeysim/core';
+import type { DomainSpace, RightsState, UserPkeyAbi } from '@pkeysim/core';
+import { TaskStruct } from '../sched/thread';
+import { recordingView, registeredUserPkeyAbi } from './arch-abi';
 import { KernelError } from '../errors';
 import type { Kernel } from '../kernel';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE, UserErrno } from './abi';
@@ -19,6 +21,8 @@ export interface UserKernelOptions {
   readonly initPkru?: RightsState;
   /** For the 'lockdown' policy: keys a handler keeps the interrupted rights for (default [0]). */
   readonly lockdownGlobalKeys?: readonly number[];
+  /** The user-space pkey ABI; by default the one the kernel's architecture plugin registers. */
+  readonly abi?: UserPkeyAbi;
 }
 
 /** A caller for set-up work no user thread asked for (the exec'd stack): it never touches keys. */
@@ -38,6 +42,8 @@ const NO_CALLER: CallerRights = {
  */
 export class UserKernel {
   readonly keys: DomainSpace | undefined;
+  /** The architecture's user-space pkey ABI (undefined exactly when `keys` is). */
+  readonly abi: UserPkeyAbi | undefined;
   readonly policy: SignalPolicy;
   private init: RightsState | undefined;
   private readonly world: UserWorld;
@@ -48,7 +54,26 @@ export class UserKernel {
     options: UserKernelOptions = {},
   ) {
     const machine = kernel.machine;
-    this.keys = enabledUserKeySpace(machine);
+    const space = enabledUserKeySpace(machine);
+    const abi = space ? (options.abi ?? registeredUserPkeyAbi(kernel)) : undefined;
+    if (space && abi?.spaceId !== space.info.id) {
+      kernel.log.info(
+        abi
+          ? `user keys: the ${abi.arch} pkey ABI speaks for ${abi.spaceId}, not ${space.info.id}; pkeys disabled`
+          : `user keys: ${kernel.config.arch} registers no user-space pkey ABI; pkeys disabled`,
+      );
+    }
+    const usable = space && abi?.spaceId === space.info.id ? space : undefined;
+    this.abi = usable ? abi : undefined;
+    // A register shared with the kernel (POWER AMR) keeps each thread's user value in its task.
+    this.keys =
+      usable && usable.info.governs === 'shared'
+        ? recordingView(usable, (cpu, state) => {
+            const current = kernel.cpu(cpu).current;
+            if (current instanceof TaskStruct && this.world.threads.get(current.tid)?.task === current)
+              current.pkru = state;
+          })
+        : usable;
     const globals = options.lockdownGlobalKeys ?? [0];
     const count = keyCount(this.keys);
     if (!Array.isArray(globals) || !globals.every((k) => Number.isInteger(k) && k >= 0 && k < Math.max(count, 16))) {
@@ -57,13 +82,14 @@ export class UserKernel {
         `lockdownGlobalKeys must be keys 0..${Math.max(count, 16) - 1}, got ${JSON.stringify(globals)}`,
       );
     }
-    this.policy = signalPolicy(options.signalPolicy ?? 'mainline', globals);
-    this.init = resolveInitRights(this.keys, options.initPkru);
+    this.policy = signalPolicy(options.signalPolicy ?? 'mainline', globals, this.abi);
+    this.init = resolveInitRights(this.keys, options.initPkru, this.abi);
     let pid = 1;
     const world: UserWorld = {
       kernel,
       machine,
       keys: this.keys,
+      abi: this.abi,
       policy: this.policy,
       signals: undefined as unknown as SignalDelivery,
       initPkru: () => this.init,
@@ -80,6 +106,9 @@ export class UserKernel {
       if (thread && thread.task === next && machine.activeSpace(cpu) !== thread.process.mm.space) {
         machine.activate(cpu, thread.process.mm.space);
       }
+      // The shared register: the switch wrote the kernel's value; the thread returns to its own.
+      const saved = thread?.task === next ? next.pkru : undefined;
+      if (this.keys && this.keys.info.governs === 'shared' && saved) usable?.load(cpu, saved);
     });
   }
 
@@ -94,7 +123,7 @@ export class UserKernel {
   /** Write init_pkru (the debugfs file): 0, or -EINVAL for rights on key 0 or a bad value. */
   setInitPkru(state: RightsState): number {
     try {
-      this.init = resolveInitRights(this.keys, state);
+      this.init = resolveInitRights(this.keys, state, this.abi);
     } catch (error) {
       if (error instanceof KernelError) return error.errno;
       throw error;
@@ -115,7 +144,7 @@ export class UserKernel {
    */
   spawn(name: string, cpu = 0): UserProcess {
     const task = this.kernel.task_create(name, cpu);
-    const mm = new UserMm(this.kernel.machine, this.keys);
+    const mm = new UserMm(this.kernel.machine, this.keys, this.abi);
     const stack = mm.mmap(
       NO_CALLER,
       USER_STACK_TOP - USER_STACK_SIZE,

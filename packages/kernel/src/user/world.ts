@@ -1,4 +1,4 @@
-import type { DomainSpace, Machine, RightsState } from '@pkeysim/core';
+import type { DomainSpace, Machine, RightsState, UserPkeyAbi } from '@pkeysim/core';
 import type { Kernel } from '../kernel';
 import type { SignalPolicy } from './signal-policy';
 import type { SignalDelivery } from './signals';
@@ -11,6 +11,8 @@ export interface UserWorld {
   readonly machine: Machine;
   /** The user-key space when switched on everywhere (OSPKE), else undefined. */
   readonly keys: DomainSpace | undefined;
+  /** The architecture's user-space pkey ABI; defined whenever `keys` is. */
+  readonly abi: UserPkeyAbi | undefined;
   readonly policy: SignalPolicy;
   readonly signals: SignalDelivery;
   /** init_pkru_value now (changeable at run time, as the debugfs file allows). */

@@ -33,6 +33,7 @@ import {
   thrown,
 } from './fixture';
 import type { ConformanceOptions, MakeMachine } from './options';
+import { USER_ABI_CHECKS } from './user-abi-checks';
 
 /** One behaviour of the DomainSpace and Machine contracts (packages/core/src/domain.ts, machine.ts). */
 export interface ConformanceCheck {
@@ -591,4 +592,5 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = Object.freeze([
   attachRetags,
   refusalsLeaveState,
   rebootPersistence,
+  ...USER_ABI_CHECKS,
 ]);
