@@ -11,3 +11,5 @@ export * from './config';
 export * from './cost-model';
 export * from './tokens';
 export * from './plugin';
+export * from './echo';
+export * from './nesting';

@@ -47,11 +47,14 @@ import type { NewEvent, RunEvent } from './events';
 import { formatPath, type LoadedScenario, type PathSegment, ScenarioError } from './load';
 import { ObservedMachine } from './observe';
 import { dataBytes, dataLength, eachProgram } from './references';
+import { budgetMessage, type Limits, resolveLimits } from './limits';
 import { type InjectSpec, type RightsName, type Scenario, type ScenarioOp, SIGNALS, USER_SPACE_OPS } from './schema';
 
 export interface RunOptions {
   /** Cycle costs that override the scenario's `costs:` (e.g. from `--costs FILE`). */
   readonly costs?: Readonly<Record<string, number>>;
+  /** Budgets for the run (default: the ones the scenario was loaded with, else {@link DEFAULT_LIMITS}). */
+  readonly limits?: Partial<Limits>;
 }
 
 /** What a run did and whether its assertions held. */
@@ -107,12 +110,16 @@ class ScenarioRun {
   private strayCount = 0;
   private scheduler: Scheduler | undefined;
   private readonly injections = new Map<string, { spec: InjectSpec; index: number }[]>();
+  private readonly limits: Limits;
+  /** Ops executed plus scheduler steps so far, against `limits.steps`. */
+  private steps = 0;
 
   constructor(
     private readonly loaded: LoadedScenario,
     private readonly options: RunOptions,
   ) {
     this.s = loaded.scenario;
+    this.limits = resolveLimits({ ...loaded.limits, ...options.limits });
     const m = this.s.machine;
     try {
       this.inner = createMachine({
@@ -333,6 +340,7 @@ class ScenarioRun {
       for (let i = 0; i < this.runs.length; i++) {
         const run = this.runs[i];
         if (run.done) continue;
+        this.step(['schedule', 'max_steps']);
         if (run.sleep > 0) {
           run.sleep--;
           continue;
@@ -380,6 +388,7 @@ class ScenarioRun {
         this.fail(['schedule', 'max_steps'], `the threads did not finish within ${sched.max_steps} scheduler steps`);
         return;
       }
+      this.step(['schedule', 'max_steps']);
       let event;
       try {
         event = scheduler.step();
@@ -460,6 +469,7 @@ class ScenarioRun {
       if (top) this.inject(run, i);
       if (dead(run)) return;
       run.path = at;
+      this.step(at);
       const request = yield* this.op(run, ops[i], at);
       this.flushLog();
       if (this.kernel.panic) throw new KernelPanicked();
@@ -951,9 +961,26 @@ class ScenarioRun {
 
   private emit<E extends NewEvent>(event: E): RunEvent {
     this.flushLog();
+    this.keepEvent();
     const full = { seq: this.events.length, ...event } as RunEvent;
     this.events.push(full);
     return full;
+  }
+
+  /** Stop the run before the log outgrows the events budget. */
+  private keepEvent(): void {
+    if (this.events.length >= this.limits.events)
+      throw runtimeError(
+        this.loaded,
+        [],
+        `the run's event log ${budgetMessage('events', this.events.length + 1, this.limits.events)}`,
+      );
+  }
+
+  /** Count one op or scheduler step; stop the run once it would pass the steps budget. */
+  private step(path: readonly PathSegment[]): void {
+    if (++this.steps > this.limits.steps)
+      throw runtimeError(this.loaded, path, `the run ${budgetMessage('steps', this.steps, this.limits.steps)}`);
   }
 
   /** Kernel log lines written since the last event, as events (so WARNs and oopses sit where they happened). */
@@ -962,6 +989,7 @@ class ScenarioRun {
     const lines = this.kernel.log.lines();
     while (this.logMark < lines.length) {
       const line = lines[this.logMark++];
+      this.keepEvent();
       this.events.push({ seq: this.events.length, type: 'log', cpu: -1, thread: '', line });
     }
   }

@@ -1,3 +1,4 @@
+import { echoText } from '@pkeysim/core';
 import type { CommandContext } from '../command';
 import { ExitCode, worstExitCode } from '../exit-codes';
 import { LineWriter } from '../output';
@@ -39,13 +40,14 @@ export async function runCheck<V extends { readonly id: string }>(
   const out = new LineWriter(io.stdout);
   const tally: CheckTally = { passed: 0, failed: 0 };
   let exitCode: ExitCode = ExitCode.Success;
+  const malformed = new MalformedLines(report, source.label);
   try {
     for await (const line of numberedLines(source)) {
       if (line.text.trim() === '') continue;
       const where = `${source.label}:${line.number}`;
       const parsed = engine.parse(line.text);
       if (!parsed.ok) {
-        report(`${where}: ${parsed.issue.field}: ${parsed.issue.message}`);
+        malformed.add(where, `${echoText(parsed.issue.field, 60)}: ${echoText(parsed.issue.message, 200)}`);
         exitCode = worstExitCode(exitCode, ExitCode.BadInput);
         continue;
       }
@@ -76,7 +78,50 @@ export async function runCheck<V extends { readonly id: string }>(
     }
     if (options.expect) await out.line(formatSummary(tally, options.json));
   } finally {
+    malformed.summarise();
     out.release();
   }
   return exitCode;
+}
+
+/** Each distinct problem is reported this many times; later lines with it are only counted. */
+export const REPEATED_ERROR_CAP = 3;
+/** At most this many malformed lines are reported one by one. */
+export const MALFORMED_LINE_CAP = 20;
+
+/**
+ * The malformed-line reports of one check run, kept short for a file of junk: the same problem
+ * (the message without its line number; JSON syntax errors count as one problem) at most
+ * {@link REPEATED_ERROR_CAP} times, at most {@link MALFORMED_LINE_CAP} lines in all, then one
+ * closing line counting the rest.
+ */
+class MalformedLines {
+  private readonly seen = new Map<string, number>();
+  private shown = 0;
+  private hidden = 0;
+  private firstHidden = '';
+
+  constructor(
+    private readonly report: (message: string) => void,
+    private readonly label: string,
+  ) {}
+
+  add(where: string, message: string): void {
+    const kind = message.startsWith('(json): not valid JSON') ? '(json)' : message;
+    const count = (this.seen.get(kind) ?? 0) + 1;
+    this.seen.set(kind, count);
+    if (count > REPEATED_ERROR_CAP || this.shown >= MALFORMED_LINE_CAP) {
+      if (this.hidden++ === 0) this.firstHidden = where;
+      return;
+    }
+    this.shown++;
+    this.report(`${where}: ${message}`);
+  }
+
+  summarise(): void {
+    if (this.hidden === 0) return;
+    this.report(
+      `${this.label}: ${this.hidden} more malformed line${this.hidden > 1 ? 's' : ''} not shown (the first at ${this.firstHidden}; errors like those above)`,
+    );
+  }
 }

@@ -10,6 +10,7 @@ import type { CliCommand } from '../command';
 import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { LineWriter } from '../output';
+import { parseSeed } from '../seed';
 
 /**
  * Every consumer's campaign, by name. To add one, import its `CampaignRunner` and add it here: the
@@ -38,13 +39,6 @@ Examples:
   pkeysim campaign pmem --seed 1 --mode strict        PKS on: every stray blocked, nothing corrupted
   pkeysim campaign pmem --seed 1 --protection off     the same run unprotected: data lost after reboot
   pkeysim campaign pmem --seed 7 --mode relaxed --json`;
-
-function parseSeed(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 0xffffffff)
-    throw new InvalidArgumentError('must be a whole number from 0 to 4294967295');
-  return n;
-}
 
 function parseCpus(value: string): number {
   const n = Number(value);

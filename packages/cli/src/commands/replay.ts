@@ -7,6 +7,7 @@ import {
   TraceFormatError,
   type Policy,
 } from '@pkeysim/trace';
+import { echoText } from '@pkeysim/core';
 import type { CliCommand } from '../command';
 import { fileReadError, systemErrorCode, UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
@@ -47,10 +48,18 @@ function readPolicy(path: string): Policy {
   }
 }
 
+/**
+ * The most faulting accesses `--first` lists: each is kept in memory until the report is printed,
+ * so the list is a budget too (docs/limits.md).
+ */
+export const REPLAY_FIRST_MAX = 100_000;
+
 function parseFirst(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n))
-    throw new UsageError(`--first must be a whole number >= 0, got "${text}"`);
+    throw new UsageError(`--first must be a whole number >= 0, got "${echoText(text)}"`);
+  if (n > REPLAY_FIRST_MAX)
+    throw new UsageError(`--first ${n} exceeds the faults listed budget: at most ${REPLAY_FIRST_MAX} (docs/limits.md)`);
   return n;
 }
 

@@ -1,24 +1,28 @@
 import '@pkeysim/x86';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import {
+  budgetMessage,
   formatCostReport,
   formatEvent,
   formatIssue,
   type LoadedScenario,
   parseCosts,
   parseScenario,
+  resolveLimits,
   type RunResult,
   runScenario,
   ScenarioError,
 } from '@pkeysim/scenario';
 import type { CliCommand, CommandContext } from '../command';
-import { fileReadError } from '../errors';
+import { fileReadError, UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
+import { addLimitOptions, limitsFromFlags } from '../limit-options';
 import { LineWriter } from '../output';
 
 interface RunFlags {
   json?: boolean;
   costs?: string;
+  [budget: string]: unknown;
 }
 
 const HELP = `
@@ -27,7 +31,9 @@ kernel, deterministically: the same file and seed give the same log. Prints the 
 op, access decision, rights-register write, context switch, entry/exit, fault and kernel log line),
 the modeled cost per CPU and per event, and whether every assertion under expect: held.
 
-Exit codes: 0 every assertion held, 1 an assertion failed, 2 bad input (the file, or --costs).
+Exit codes: 0 every assertion held, 1 an assertion failed, 2 bad input (the file, or --costs, or a
+budget exceeded: steps, events kept, threads, forks, memory entries, nesting depth, repeat product,
+YAML aliases, input bytes; each --max-* flag raises one, docs/limits.md lists the defaults).
 
 Examples:
   pkeysim run examples/context-switch.yaml
@@ -35,15 +41,27 @@ Examples:
   pkeysim run my.yaml --costs my-costs.yaml    cycles per event from a file (overrides the scenario's)`;
 
 /** Read a file named on the command line ("-" is stdin). */
-async function readInput(path: string, context: CommandContext): Promise<string> {
+async function readInput(path: string, context: CommandContext, maxBytes: number): Promise<string> {
+  const tooBig = (bytes: number) =>
+    new UsageError(`${path === '-' ? '<stdin>' : path}: the file ${budgetMessage('inputBytes', bytes, maxBytes)}`);
   if (path === '-') {
     const chunks: Buffer[] = [];
-    for await (const chunk of context.io.stdin) chunks.push(Buffer.from(chunk as string | Buffer));
+    let bytes = 0;
+    for await (const chunk of context.io.stdin) {
+      const buffer = Buffer.from(chunk as string | Buffer);
+      bytes += buffer.length;
+      // Stop reading as soon as the budget is passed: the rest of the stream is never held.
+      if (bytes > maxBytes) throw tooBig(bytes);
+      chunks.push(buffer);
+    }
     return Buffer.concat(chunks).toString('utf8');
   }
   try {
+    const size = (await stat(path)).size;
+    if (size > maxBytes) throw tooBig(size);
     return await readFile(path, 'utf8');
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw fileReadError(path, error);
   }
 }
@@ -56,8 +74,12 @@ async function load(
 ): Promise<{ loaded: LoadedScenario; costs?: Record<string, number> } | undefined> {
   const name = file === '-' ? '<stdin>' : file;
   try {
-    const loaded = parseScenario(await readInput(file, context), name);
-    const costs = flags.costs ? parseCosts(await readInput(flags.costs, context), flags.costs) : undefined;
+    const limits = limitsFromFlags(flags);
+    const maxBytes = resolveLimits(limits).inputBytes;
+    const loaded = parseScenario(await readInput(file, context, maxBytes), name, { limits });
+    const costs = flags.costs
+      ? parseCosts(await readInput(flags.costs, context, maxBytes), flags.costs, { limits })
+      : undefined;
     return { loaded, costs };
   } catch (error) {
     if (!(error instanceof ScenarioError)) throw error;
@@ -124,12 +146,13 @@ async function printJson(result: RunResult, context: CommandContext): Promise<vo
 /** `pkeysim run FILE`: execute a scenario file and check its assertions. */
 export const runCommand: CliCommand = {
   register(program, context) {
-    program
+    const command = program
       .command('run')
       .description('run a scenario file (YAML/JSON) and check its assertions; prints the event log and modeled cost')
       .argument('<file>', 'the scenario file; "-" reads stdin')
       .option('--json', 'print JSON lines: one per event, then the cost report and the result')
-      .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults and the scenario')
+      .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults and the scenario');
+    addLimitOptions(command)
       .addHelpText('after', HELP)
       .action(
         context.action(async (file: string, flags: RunFlags) => {
