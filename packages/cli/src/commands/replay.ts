@@ -1,4 +1,5 @@
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { budgetMessage, DEFAULT_LIMITS } from '@pkeysim/scenario';
 import {
   formatReplayReport,
   parsePolicy,
@@ -36,8 +37,13 @@ Examples:
 function readPolicy(path: string): Policy {
   let text: string;
   try {
+    // A policy is a few ranges: refuse a huge file before reading it (the input bytes budget).
+    const size = statSync(path).size;
+    if (size > DEFAULT_LIMITS.inputBytes)
+      throw new UsageError(`${path}: the file ${budgetMessage('inputBytes', size, DEFAULT_LIMITS.inputBytes)}`);
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw fileReadError(path, error);
   }
   try {
