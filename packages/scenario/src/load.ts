@@ -41,7 +41,9 @@ export type PathSegment = string | number;
 /** "threads[0].program[2].key" */
 export function formatPath(path: readonly PathSegment[]): string {
   let out = '';
-  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out === '' ? seg : `.${seg}`;
+  // Field names come from the user's file: escaped and cut short like any echoed value.
+  for (const seg of path)
+    out += typeof seg === 'number' ? `[${seg}]` : out === '' ? echoText(seg) : `.${echoText(seg)}`;
   return out;
 }
 
@@ -212,12 +214,14 @@ export function parseCosts(text: string, file = 'costs.yaml', options: LoadOptio
   const unknown = Object.keys(parsed.data).filter((name) => !MACHINE_EVENT_NAMES.includes(name));
   if (unknown.length > 0) {
     throw new ScenarioError(
-      unknown.map((name) => ({
-        file,
-        line: source.lineOf([name]),
-        path: name,
-        message: `unknown cost event (known: ${MACHINE_EVENT_NAMES.join(', ')})`,
-      })),
+      capIssues(
+        unknown.map((name) => ({
+          file,
+          line: source.lineOf([name]),
+          path: formatPath([name]),
+          message: `unknown cost event (known: ${MACHINE_EVENT_NAMES.join(', ')})`,
+        })),
+      ),
     );
   }
   return parsed.data;
@@ -295,7 +299,10 @@ function zodIssues(error: z.ZodError, file: string, source: SourceMap, raw?: unk
     let message = issue.message;
     let linePath: PathSegment[] = path;
     if (issue.code === 'unrecognized_keys') {
-      message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys
+        .slice(0, 5)
+        .map((k) => echoValue(k))
+        .join(', ')}${issue.keys.length > 5 ? ` and ${issue.keys.length - 5} more` : ''}`;
       linePath = [...path, issue.keys[0]];
     } else if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
       message = discriminatorMessage(path, valueAt(raw, path));

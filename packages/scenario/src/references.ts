@@ -1,4 +1,4 @@
-import { MACHINE_EVENT_NAMES } from '@pkeysim/core';
+import { echoValue, MACHINE_EVENT_NAMES } from '@pkeysim/core';
 import type { PathSegment } from './load';
 import type { Scenario, ScenarioOp } from './schema';
 
@@ -211,7 +211,7 @@ export function checkReferences(s: Scenario): ReferenceProblem[] {
   for (const name of Object.keys(e.threads ?? {})) checkThread(name, ['expect', 'threads', name]);
   for (const name of Object.keys(s.costs ?? {})) {
     if (!MACHINE_EVENT_NAMES.includes(name))
-      bad(['costs', name], `unknown cost event "${name}" (known: ${MACHINE_EVENT_NAMES.join(', ')})`);
+      bad(['costs', name], `unknown cost event ${echoValue(name)} (known: ${MACHINE_EVENT_NAMES.join(', ')})`);
   }
   if (s.schedule.policy === 'round-robin' && s.schedule.interrupts)
     bad(['schedule', 'interrupts'], 'interrupt sources need policy: random (use inject for a round-robin schedule)');

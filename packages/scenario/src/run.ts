@@ -14,6 +14,7 @@ import {
   type ExceptionFrame,
   Kernel,
   KernelError,
+  MAX_ENTRY_DEPTH,
   PKS_FLAG_EXCLUSIVE,
   resolveKernelConfig,
   MAP_ANONYMOUS,
@@ -831,6 +832,13 @@ class ScenarioRun {
     path: PathSegment[],
   ): void {
     const run = this.runOn(cpu);
+    // The kernel bounds nesting (MAX_ENTRY_DEPTH); say so at the op instead of failing inside it.
+    if (cpu.current.frames.length >= MAX_ENTRY_DEPTH)
+      throw runtimeError(
+        this.loaded,
+        path,
+        `${kind} nested ${cpu.current.frames.length + 1} deep: the kernel allows at most ${MAX_ENTRY_DEPTH} nested entries`,
+      );
     const body = () => this.drain(this.program(run, program, path, false));
     if (kind === 'nmi') cpu.nmi(body);
     else cpu.interrupt(body, vector);
