@@ -71,7 +71,7 @@ const lackeyLine = fc.oneof(
 );
 
 const POLICY_RUNS = fuzzRuns(15_000);
-const TRACE_RUNS = fuzzRuns(20_000);
+const TRACE_RUNS = fuzzRuns(30_000);
 const FIXED = parsePolicy(
   JSON.stringify({
     domains: [{ name: 'a', rights: 'r', ranges: [{ start: '0x1000', size: '4K' }] }],

@@ -119,7 +119,7 @@ describe('fuzz: scenario files', () => {
       }),
       { numRuns: LOAD_RUNS },
     );
-  });
+  }, 300_000);
 
   it(`running every scenario that loads ends in a result or a ScenarioError, within its budget (${RUN_RUNS} cases)`, () => {
     fc.assert(
@@ -140,7 +140,7 @@ describe('fuzz: scenario files', () => {
       }),
       { numRuns: RUN_RUNS },
     );
-  });
+  }, 300_000);
 
   it(`pkeysim run on generated files exits 0, 1 or 2 with no stack trace (${CLI_RUNS} cases)`, async () => {
     await fc.assert(
@@ -152,5 +152,5 @@ describe('fuzz: scenario files', () => {
       }),
       { numRuns: CLI_RUNS },
     );
-  }, 120_000);
+  }, 300_000);
 });

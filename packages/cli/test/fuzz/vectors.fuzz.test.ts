@@ -64,11 +64,22 @@ const hostileLine = fc.oneof(
   fc.string({ maxLength: 60 }),
 );
 
-const PARSE_RUNS = fuzzRuns(10_000);
+const RUN_RUNS = fuzzRuns(10_000);
+const PARSE_RUNS = fuzzRuns(32_000);
 const CLI_RUNS = fuzzRuns(300);
 
 describe('fuzz: x86 vector lines', () => {
-  it(`parse never throws and a parsed vector always runs (${PARSE_RUNS} cases)`, () => {
+  it(`parse never throws on hostile lines and reports an escaped-safe issue (${PARSE_RUNS} cases)`, () => {
+    fc.assert(
+      fc.property(hostileLine, (line) => {
+        const parsed = x86VectorEngine.parse(line);
+        if (!parsed.ok) expect(typeof parsed.issue.field).toBe('string');
+      }),
+      { numRuns: PARSE_RUNS },
+    );
+  }, 300_000);
+
+  it(`parse never throws and a parsed vector always runs (${RUN_RUNS} cases)`, () => {
     fc.assert(
       fc.property(hostileLine, (line) => {
         const parsed = x86VectorEngine.parse(line);
@@ -79,9 +90,9 @@ describe('fuzz: x86 vector lines', () => {
         const output = x86VectorEngine.run(parsed.vector);
         expect(typeof output).toBe('object');
       }),
-      { numRuns: PARSE_RUNS },
+      { numRuns: RUN_RUNS },
     );
-  });
+  }, 300_000);
 
   it(`pkeysim check on generated files exits 0, 1 or 2 with no stack trace and a bounded error list (${CLI_RUNS} cases)`, async () => {
     await fc.assert(
@@ -94,5 +105,5 @@ describe('fuzz: x86 vector lines', () => {
       }),
       { numRuns: CLI_RUNS },
     );
-  }, 120_000);
+  }, 300_000);
 });
