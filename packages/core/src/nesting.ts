@@ -27,6 +27,7 @@ export function findDeepNesting(text: string, limit: number): DeepNesting | unde
   const n = text.length;
   while (i < n) {
     // Start of a line: block structure (only outside flow collections).
+    const lineStart = i;
     let indent = 0;
     while (i < n && text.charCodeAt(i) === 32) {
       indent++;
@@ -37,8 +38,12 @@ export function findDeepNesting(text: string, limit: number): DeepNesting | unde
       while (indents.length > 0 && indents[indents.length - 1] >= indent) indents.pop();
       indents.push(indent);
       // "- - - x": each dash opens one more level on the same line.
-      while (i + 1 < n && text[i] === '-' && (text[i + 1] === ' ' || text[i + 1] === '\n')) {
+      while (i < n && text[i] === '-' && (i + 1 >= n || text[i + 1] === ' ' || text[i + 1] === '\n')) {
         indents.push(indent + 1);
+        if (i + 1 >= n || text[i + 1] === '\n') {
+          i++;
+          break;
+        }
         i += 2;
         indent += 2;
         while (i < n && text.charCodeAt(i) === 32) {
@@ -59,7 +64,7 @@ export function findDeepNesting(text: string, limit: number): DeepNesting | unde
           else if (text[i] === '\n') line++;
           i++;
         }
-      } else if (c === '#' && (i === 0 || text[i - 1] === ' ' || text[i - 1] === '\t')) {
+      } else if (c === '#' && (i === lineStart || text[i - 1] === ' ' || text[i - 1] === '\t')) {
         while (i < n && text[i] !== '\n') i++;
         break;
       } else if (c === '[' || c === '{') {

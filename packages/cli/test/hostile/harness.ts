@@ -25,12 +25,14 @@ export interface HostileBounds {
   /** Allowed exit codes (default 0, 1 or 2). */
   readonly codes?: readonly number[];
   readonly stdin?: string;
+  /** Heap in use after the run, in MB (default 400). */
+  readonly heapMb?: number;
 }
 
 /**
  * Run `pkeysim <args>` on hostile input and assert what the CLI promises for any input: exit 0, 1
  * or 2 (never 3, the "bug in pkeysim" code), at most `stderrLines` lines on stderr, no stack
- * trace, no raw escape byte on stderr, and an answer within the time bound.
+ * trace, no raw escape byte on stderr, and an answer within the time and heap bounds.
  */
 export async function expectHostile(args: string[], bounds: HostileBounds = {}): Promise<CliRun> {
   const start = performance.now();
@@ -44,5 +46,8 @@ export async function expectHostile(args: string[], bounds: HostileBounds = {}):
   expect(run.stderr).not.toMatch(/Maximum call stack|internal error/);
   expect(run.stderr).not.toContain(String.fromCharCode(0x1b));
   expect(ms, `took ${Math.round(ms)} ms`).toBeLessThan(bounds.ms ?? 5000);
+  // The memory bound: whatever the input, the heap stays within a few hundred MB.
+  const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
+  expect(heapMb, `heap ${Math.round(heapMb)} MB after the run`).toBeLessThan(bounds.heapMb ?? 400);
   return run;
 }
