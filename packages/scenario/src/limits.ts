@@ -35,7 +35,7 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   depth: 64,
   repeatProduct: 1_000_000,
   aliases: 1000,
-  inputBytes: 1024 * 1024,
+  inputBytes: 512 * 1024,
 });
 
 /** Each budget's name in messages and the CLI flag that raises it. */

@@ -836,7 +836,7 @@ class ScenarioRun {
     if (cpu.current.frames.length >= MAX_ENTRY_DEPTH)
       throw runtimeError(
         this.loaded,
-        path,
+        path.slice(0, -1),
         `${kind} nested ${cpu.current.frames.length + 1} deep: the kernel allows at most ${MAX_ENTRY_DEPTH} nested entries`,
       );
     const body = () => this.drain(this.program(run, program, path, false));
