@@ -1,13 +1,18 @@
-import { readFile } from 'node:fs/promises';
-import { formatIssue, parseCosts, ScenarioError } from '@pkeysim/scenario';
+import { readFile, stat } from 'node:fs/promises';
+import { budgetMessage, DEFAULT_LIMITS, formatIssue, parseCosts, ScenarioError } from '@pkeysim/scenario';
 import { fileReadError, UsageError } from './errors';
 
 /** A `--costs FILE` (YAML/JSON mapping of event name to cycles), or a one-line UsageError. */
 export async function readCosts(file: string): Promise<Record<string, number>> {
   let text: string;
   try {
+    // A cost file is a few lines: refuse a huge one before reading it (the input bytes budget).
+    const size = (await stat(file)).size;
+    if (size > DEFAULT_LIMITS.inputBytes)
+      throw new UsageError(`${file}: the file ${budgetMessage('inputBytes', size, DEFAULT_LIMITS.inputBytes)}`);
     text = await readFile(file, 'utf8');
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw fileReadError(file, error);
   }
   try {

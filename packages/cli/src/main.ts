@@ -1,4 +1,5 @@
 import { type Command, CommanderError } from 'commander';
+import { escapeControl } from '@pkeysim/core';
 import { colorsFor } from './color';
 import type { CommandContext } from './command';
 import { OutputError, UsageError } from './errors';
@@ -30,7 +31,8 @@ async function runMain(argv: readonly string[], io: Io, stdout: StdoutWatch): Pr
   const withEnv: Io = { ...io, env };
   const colors = { stdout: colorsFor(io.stdout, env), stderr: colorsFor(io.stderr, env) };
   const report = (message: string) => {
-    io.stderr.write(`${colors.stderr.red(colors.stderr.bold('pkeysim:'))} ${message}\n`);
+    // Messages can quote the user's input: control bytes are shown, never sent to the terminal.
+    io.stderr.write(`${colors.stderr.red(colors.stderr.bold('pkeysim:'))} ${escapeControl(message)}\n`);
   };
 
   if (argv.length === 0) {

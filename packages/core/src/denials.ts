@@ -1,3 +1,5 @@
+import { echoValue } from './echo';
+
 /**
  * Rights are expressed the way Linux's pkey API expresses them on every architecture: as the
  * accesses a domain DENIES on top of what the page tables allow. "No denial" means "whatever the
@@ -38,9 +40,10 @@ export function formatDenials(denials: Denials, withExecute = false): string {
 
 /** Parse "rw", "r", "none", "rx", ... into denials (the inverse of {@link formatDenials}). */
 export function parseRights(text: string): Denials {
+  if (typeof text !== 'string') throw new RangeError(`rights must be a string such as "rw", got ${echoValue(text)}`);
   const t = text.trim().toLowerCase();
   if (t === 'none' || t === '' || t === '-') return Deny.Access | Deny.Execute;
-  if (!/^[rwx-]+$/.test(t)) throw new RangeError(`rights "${text}" must be letters from r, w, x (or "none")`);
+  if (!/^[rwx-]+$/.test(t)) throw new RangeError(`rights ${echoValue(text)} must be letters from r, w, x (or "none")`);
   let denials = 0;
   const r = t.includes('r');
   const w = t.includes('w');

@@ -13,3 +13,5 @@ export * from './cost-model';
 export * from './tokens';
 export * from './plugin';
 export * from './user-pkey-abi';
+export * from './echo';
+export * from './nesting';

@@ -1,4 +1,4 @@
-import { Deny, type Denials } from '@pkeysim/core';
+import { Deny, type Denials, echoValue } from '@pkeysim/core';
 import { KernelError } from './errors';
 
 /**
@@ -70,6 +70,9 @@ export const DEFAULT_KERNEL_CONFIG: KernelConfig = Object.freeze({
   machineOptions: Object.freeze({}),
 });
 
+/** The most CPUs a kernel boots on here, as the scenario format allows (machine.cpus 1..64). */
+export const MAX_CPUS = 64;
+
 const RIGHTS_DENIALS: Record<DefaultRights, Denials> = { rw: Deny.None, ad: Deny.Access, wd: Deny.Write };
 
 export function denialsOfRights(rights: DefaultRights): Denials {
@@ -95,22 +98,25 @@ export function resolveKernelConfig(input: KernelConfigInput = {}): KernelConfig
     throw new KernelError('EINVAL', `kernel config: ${field} ${message}`);
   };
   if (typeof config.arch !== 'string' || config.arch === '') bad('arch', 'must name a registered architecture plugin');
-  if (!Number.isInteger(config.cpus) || config.cpus < 1)
-    bad('cpus', `must be a whole number >= 1, got ${String(config.cpus)}`);
-  if (!Number.isInteger(config.seed)) bad('seed', `must be an integer, got ${String(config.seed)}`);
+  if (!Number.isInteger(config.cpus) || config.cpus < 1 || config.cpus > MAX_CPUS)
+    bad('cpus', `must be a whole number from 1 to ${MAX_CPUS}, got ${echoValue(config.cpus)}`);
+  if (!Number.isSafeInteger(config.seed)) bad('seed', `must be an integer, got ${echoValue(config.seed)}`);
   if (config.keyDesign !== 'dynamic' && config.keyDesign !== 'static') {
-    bad('keyDesign', `must be "dynamic" or "static", got ${JSON.stringify(config.keyDesign)}`);
+    bad('keyDesign', `must be "dynamic" or "static", got ${echoValue(config.keyDesign)}`);
   }
   if (config.entryMode !== 'aux-pt-regs' && config.entryMode !== 'legacy-rfc-v1') {
-    bad('entryMode', `must be "aux-pt-regs" or "legacy-rfc-v1", got ${JSON.stringify(config.entryMode)}`);
+    bad('entryMode', `must be "aux-pt-regs" or "legacy-rfc-v1", got ${echoValue(config.entryMode)}`);
   }
   if (!Array.isArray(config.consumers)) bad('consumers', 'must be a list');
   config.consumers.forEach((c, i) => {
     if (typeof c?.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(c.name)) {
       bad(`consumers[${i}].name`, 'must be an identifier such as PKS_KEY_TEST');
     }
-    if (!(c.defaultRights in RIGHTS_DENIALS)) bad(`consumers[${i}].defaultRights`, 'must be "rw", "ad" or "wd"');
-    if (c.key !== undefined && !Number.isInteger(c.key)) bad(`consumers[${i}].key`, 'must be a whole number');
+    // An own-property check: `in` would accept inherited names such as "toString".
+    if (typeof c.defaultRights !== 'string' || !Object.prototype.hasOwnProperty.call(RIGHTS_DENIALS, c.defaultRights))
+      bad(`consumers[${i}].defaultRights`, 'must be "rw", "ad" or "wd"');
+    if (c.key !== undefined && !Number.isInteger(c.key))
+      bad(`consumers[${i}].key`, `must be a whole number, got ${echoValue(c.key)}`);
   });
   return Object.freeze(config);
 }

@@ -1,4 +1,4 @@
-import { ACCESS_OK, type AccessKind, Deny, type RightsState } from '@pkeysim/core';
+import { ACCESS_OK, type AccessKind, Deny, echoValue, type RightsState } from '@pkeysim/core';
 import type { KernelContext } from './context';
 import type { EntryCode } from './entry/entry-code';
 import type { ExceptionFrame, FrameKind } from './entry/frame';
@@ -9,6 +9,10 @@ import type { OopsReport } from './oops';
 import type { Protection } from './rights/protection';
 import type { Sched } from './sched/sched';
 import type { Thread } from './sched/thread';
+import { requireAccessKind, requireAddress, requireInteger } from './validate';
+
+/** The most bytes one read() copies out: 1 GiB, more than any page range the model maps at once. */
+const MAX_READ_BYTES = 2 ** 30;
 
 /** The outcome of a kernel access: done (after `handledFaults` faults its key's callback handled), or an oops. */
 export type AccessResult =
@@ -103,6 +107,8 @@ export class Cpu {
 
   // An access that does not fault returns the one shared DONE result: nothing is allocated for it.
   access(virtual: number, kind: AccessKind): AccessResult {
+    requireAddress(virtual, 'access: address');
+    requireAccessKind(kind, 'access');
     this.assertAlive();
     if (this.k.machine.access(this.id, virtual, kind) === ACCESS_OK) return DONE;
     return withoutValue(
@@ -110,6 +116,9 @@ export class Cpu {
     );
   }
   write(virtual: number, bytes: Uint8Array): AccessResult {
+    requireAddress(virtual, 'write: address');
+    if (!(bytes instanceof Uint8Array))
+      throw new KernelError('EINVAL', `write: bytes must be a Uint8Array, got ${echoValue(bytes)}`);
     this.assertAlive();
     if (this.k.machine.write(this.id, virtual, bytes) === ACCESS_OK) return DONE;
     return withoutValue(
@@ -117,6 +126,8 @@ export class Cpu {
     );
   }
   read(virtual: number, length: number): ReadResult {
+    requireAddress(virtual, 'read: address');
+    requireInteger(length, 'read: length', 0, MAX_READ_BYTES);
     this.assertAlive();
     const data = this.k.machine.read(this.id, virtual, length);
     if (data !== undefined) return { ok: true, handledFaults: 0, data };

@@ -2,6 +2,7 @@ import { isDomainError } from '@pkeysim/core';
 
 /** Linux errno values the kernel API returns, negated as the kernel returns them (include/uapi/asm-generic/errno-base.h, errno.h). */
 export const Errno = {
+  ENOMEM: 12,
   EFAULT: 14,
   EBUSY: 16,
   EINVAL: 22,

@@ -37,7 +37,8 @@ export {
 export { runInterruptInWindow, type InterruptInWindowResult } from './scenarios/interrupt-in-window';
 export type * from './campaign';
 export { acquireConsumerKey, relaxReadFault, type ConsumerKey, type KeyUnavailableReason } from './consumer-key';
-export { kmapHooks, type KmapHook, type KmapHookPoints, type KmapKind } from './mm/kmap';
+export { KM_MAX_IDX, kmapHooks, type KmapHook, type KmapHookPoints, type KmapKind } from './mm/kmap';
+export { MAX_ENTRY_DEPTH } from './entry/entry-code';
 export { campaignCost, snapshotEvents, type CampaignCost } from './campaign-cost';
 export * from './user';
 export { type ContextSwitchHook } from './sched/sched';

@@ -1,4 +1,12 @@
-import { type DomainSpace, type Machine, Privilege, type RightsState, rightsState, TOKENS } from '@pkeysim/core';
+import {
+  type DomainSpace,
+  echoValue,
+  type Machine,
+  Privilege,
+  type RightsState,
+  rightsState,
+  TOKENS,
+} from '@pkeysim/core';
 import { inject, injectable, type InjectionToken } from 'tsyringe';
 import type { KernelConfig } from './config';
 import type { CpuState, KernelContext } from './context';
@@ -18,6 +26,10 @@ import { PkrsWriter } from './rights/pkrs-writer';
 import { Protection } from './rights/protection';
 import { type ContextSwitchHook, Sched } from './sched/sched';
 import type { Thread } from './sched/thread';
+import { requireInteger } from './validate';
+
+/** The most pages one alloc_pages() call takes here: 2^20 (4 GiB), beyond any modelled RAM. */
+const MAX_ALLOC_PAGES = 2 ** 20;
 
 /** TOKENS.KernelConfig narrowed to the kernel's config type. */
 export const KERNEL_CONFIG = TOKENS.KernelConfig as InjectionToken<KernelConfig>;
@@ -272,6 +284,7 @@ export class Kernel {
   // --- memory ---------------------------------------------------------------------------------------
 
   alloc_pages(count = 1, options: AllocPagesOptions = {}): number {
+    requireInteger(count, 'alloc_pages: count', 1, MAX_ALLOC_PAGES);
     return this.memory.allocPages(count, options);
   }
   alloc_page(options: AllocPagesOptions = {}): number {
@@ -281,6 +294,18 @@ export class Kernel {
     return this.memory.pageAddress(page);
   }
   set_memory_pks(address: number, numpages: number, key: number): number {
+    // Types first: a NaN or a string must get -EINVAL, not a JavaScript error from formatting it.
+    if (
+      typeof address !== 'number' ||
+      !Number.isInteger(address) ||
+      typeof numpages !== 'number' ||
+      typeof key !== 'number'
+    ) {
+      this.k.log.warn(
+        `set_memory_pks: bad arguments (${echoValue(address)}, ${echoValue(numpages)}, ${echoValue(key)})`,
+      );
+      return -Errno.EINVAL;
+    }
     return this.memory.setMemoryPks(address, numpages, key);
   }
   vmap(pages: readonly number[], options?: VmapOptions): number {

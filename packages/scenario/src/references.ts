@@ -1,4 +1,4 @@
-import { MACHINE_EVENT_NAMES } from '@pkeysim/core';
+import { echoValue, MACHINE_EVENT_NAMES } from '@pkeysim/core';
 import type { PathSegment } from './load';
 import type { Scenario, ScenarioOp } from './schema';
 
@@ -23,7 +23,8 @@ export function eachProgram(s: Scenario, visit: (site: ProgramSite) => void): vo
     site.ops.forEach((o, i) => {
       const at = [...site.path, i];
       if (o.op === 'interrupt' || o.op === 'nmi') walk({ ops: o.program, path: [...at, 'program'], inHandler: true });
-      else if (o.op === 'signal') walk({ ops: o.handler, path: [...at, 'handler'], inHandler: site.inHandler });
+      // A signal handler runs to completion inside the access that raised the signal, like an interrupt handler.
+      else if (o.op === 'signal') walk({ ops: o.handler, path: [...at, 'handler'], inHandler: true });
       else if (o.op === 'fork') walk({ ops: o.program, path: [...at, 'program'], inHandler: false });
       else if (o.op === 'repeat') walk({ ops: o.program, path: [...at, 'program'], inHandler: site.inHandler });
     });
@@ -54,12 +55,16 @@ export function checkReferences(s: Scenario): ReferenceProblem[] {
   const keyNames = new Set(s.keys.map((k) => k.name));
   const objects = new Map(s.memory.map((m) => [m.name, m.pages * PAGE]));
   const threads = new Set<string>();
+  // Sets, not findIndex: the check stays linear however many entries a file declares.
+  const seenKeys = new Set<string>();
   s.keys.forEach((k, i) => {
-    if (s.keys.findIndex((o) => o.name === k.name) !== i) bad(['keys', i, 'name'], `key "${k.name}" is declared twice`);
+    if (seenKeys.has(k.name)) bad(['keys', i, 'name'], `key "${k.name}" is declared twice`);
+    seenKeys.add(k.name);
   });
+  const seenObjects = new Set<string>();
   s.memory.forEach((m, i) => {
-    if (s.memory.findIndex((o) => o.name === m.name) !== i)
-      bad(['memory', i, 'name'], `object "${m.name}" is declared twice`);
+    if (seenObjects.has(m.name)) bad(['memory', i, 'name'], `object "${m.name}" is declared twice`);
+    seenObjects.add(m.name);
   });
   const addThread = (name: string, path: readonly PathSegment[]) => {
     if (threads.has(name)) bad(path, `thread "${name}" is declared twice`);
@@ -118,11 +123,14 @@ export function checkReferences(s: Scenario): ReferenceProblem[] {
         case 'migrate':
         case 'exit':
           if (inHandler)
-            bad([...at, 'op'], `${o.op} is not allowed in an interrupt or NMI handler (handlers run to completion)`);
+            bad(
+              [...at, 'op'],
+              `${o.op} is not allowed in an interrupt, NMI or signal handler (handlers run to completion)`,
+            );
           if (o.op === 'migrate') checkCpu(o.cpu, [...at, 'cpu']);
           break;
         case 'fork':
-          if (inHandler) bad([...at, 'op'], 'fork is not allowed in an interrupt or NMI handler');
+          if (inHandler) bad([...at, 'op'], 'fork is not allowed in an interrupt, NMI or signal handler');
           break;
         case 'free_key':
         case 'set_rights':
@@ -172,9 +180,11 @@ export function checkReferences(s: Scenario): ReferenceProblem[] {
     }),
   );
 
+  const threadByName = new Map<string, Scenario['threads'][number]>();
+  for (const t of s.threads) if (!threadByName.has(t.name)) threadByName.set(t.name, t);
   s.inject.forEach((inj, i) => {
     const at: PathSegment[] = ['inject', i];
-    const thread = s.threads.find((t) => t.name === inj.at.thread);
+    const thread = threadByName.get(inj.at.thread);
     if (!thread)
       bad(
         [...at, 'at', 'thread'],
@@ -214,7 +224,7 @@ export function checkReferences(s: Scenario): ReferenceProblem[] {
   for (const name of Object.keys(e.threads ?? {})) checkThread(name, ['expect', 'threads', name]);
   for (const name of Object.keys(s.costs ?? {})) {
     if (!MACHINE_EVENT_NAMES.includes(name))
-      bad(['costs', name], `unknown cost event "${name}" (known: ${MACHINE_EVENT_NAMES.join(', ')})`);
+      bad(['costs', name], `unknown cost event ${echoValue(name)} (known: ${MACHINE_EVENT_NAMES.join(', ')})`);
   }
   if (s.schedule.policy === 'round-robin' && s.schedule.interrupts)
     bad(['schedule', 'interrupts'], 'interrupt sources need policy: random (use inject for a round-robin schedule)');

@@ -16,6 +16,7 @@ import {
   type ExceptionFrame,
   Kernel,
   KernelError,
+  MAX_ENTRY_DEPTH,
   PKS_FLAG_EXCLUSIVE,
   protectIdentityMap,
   resolveKernelConfig,
@@ -51,6 +52,7 @@ import type { NewEvent, RunEvent } from './events';
 import { formatPath, type LoadedScenario, type PathSegment, ScenarioError } from './load';
 import { ObservedMachine } from './observe';
 import { dataBytes, dataLength, eachProgram } from './references';
+import { budgetMessage, type Limits, resolveLimits } from './limits';
 import { type InjectSpec, type RightsName, type Scenario, type ScenarioOp, SIGNALS, USER_SPACE_OPS } from './schema';
 
 export interface RunOptions {
@@ -58,6 +60,8 @@ export interface RunOptions {
   readonly costs?: Readonly<Record<string, number>>;
   /** Run on this architecture plugin instead of `machine.arch` (the same ops, its own semantics). */
   readonly arch?: string;
+  /** Budgets for the run (default: the ones the scenario was loaded with, else {@link DEFAULT_LIMITS}). */
+  readonly limits?: Partial<Limits>;
   /**
    * Called once per event, right after it is logged, with the machine and kernel as they stand
    * (a recorder snapshots them: @pkeysim/timeline). Events may still be completed later (a fault's
@@ -137,6 +141,9 @@ class ScenarioRun {
   /** What each CPU is running, for culprit reports: the op's path and note (the program label). */
   private readonly sites: string[] = [];
   private view: RunView | undefined;
+  private readonly limits: Limits;
+  /** Ops executed plus scheduler steps so far, against `limits.steps`. */
+  private steps = 0;
 
   constructor(
     private readonly loaded: LoadedScenario,
@@ -145,6 +152,7 @@ class ScenarioRun {
     this.s = options.arch
       ? { ...loaded.scenario, machine: { ...loaded.scenario.machine, arch: options.arch } }
       : loaded.scenario;
+    this.limits = resolveLimits({ ...loaded.limits, ...options.limits });
     const m = this.s.machine;
     // 4-level paging is the default wherever paging levels exist; passing only a different value
     // keeps the scenario runnable on architectures without the option (arm64-poe, power).
@@ -397,6 +405,7 @@ class ScenarioRun {
       for (let i = 0; i < this.runs.length; i++) {
         const run = this.runs[i];
         if (run.done) continue;
+        this.step(['schedule', 'max_steps']);
         if (run.sleep > 0) {
           run.sleep--;
           continue;
@@ -444,6 +453,7 @@ class ScenarioRun {
         this.fail(['schedule', 'max_steps'], `the threads did not finish within ${sched.max_steps} scheduler steps`);
         return;
       }
+      this.step(['schedule', 'max_steps']);
       let event;
       try {
         event = scheduler.step();
@@ -524,6 +534,7 @@ class ScenarioRun {
       if (top) this.inject(run, i);
       if (dead(run)) return;
       run.path = at;
+      this.step(at);
       const request = yield* this.op(run, ops[i], at);
       this.flushLog();
       if (this.kernel.panic) throw new KernelPanicked();
@@ -907,6 +918,13 @@ class ScenarioRun {
     path: PathSegment[],
   ): void {
     const run = this.runOn(cpu);
+    // The kernel bounds nesting (MAX_ENTRY_DEPTH); say so at the op instead of failing inside it.
+    if (cpu.current.frames.length >= MAX_ENTRY_DEPTH)
+      throw runtimeError(
+        this.loaded,
+        path.slice(0, -1),
+        `${kind} nested ${cpu.current.frames.length + 1} deep: the kernel allows at most ${MAX_ENTRY_DEPTH} nested entries`,
+      );
     const body = () => this.drain(this.program(run, program, path, false));
     if (kind === 'nmi') cpu.nmi(body);
     else cpu.interrupt(body, vector);
@@ -1038,10 +1056,27 @@ class ScenarioRun {
 
   private emit<E extends NewEvent>(event: E): RunEvent {
     this.flushLog();
+    this.keepEvent();
     const full = { seq: this.events.length, ...event } as RunEvent;
     this.events.push(full);
     if (this.view) this.options.observe!(full.seq, this.view);
     return full;
+  }
+
+  /** Stop the run before the log outgrows the events budget. */
+  private keepEvent(): void {
+    if (this.events.length >= this.limits.events)
+      throw runtimeError(
+        this.loaded,
+        [],
+        `the run's event log ${budgetMessage('events', this.events.length + 1, this.limits.events)}`,
+      );
+  }
+
+  /** Count one op or scheduler step; stop the run once it would pass the steps budget. */
+  private step(path: readonly PathSegment[]): void {
+    if (++this.steps > this.limits.steps)
+      throw runtimeError(this.loaded, path, `the run ${budgetMessage('steps', this.steps, this.limits.steps)}`);
   }
 
   /** Kernel log lines written since the last event, as events (so WARNs and oopses sit where they happened). */
@@ -1050,6 +1085,7 @@ class ScenarioRun {
     const lines = this.kernel.log.lines();
     while (this.logMark < lines.length) {
       const line = lines[this.logMark++];
+      this.keepEvent();
       this.events.push({ seq: this.events.length, type: 'log', cpu: -1, thread: '', line });
       if (this.view) this.options.observe!(this.events.length - 1, this.view);
     }

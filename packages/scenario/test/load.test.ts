@@ -46,7 +46,7 @@ describe('parseScenario: errors name the file, line and field', () => {
 
   it('a bad size', () => {
     expect(problems('machine: { memory: 12 parsecs }\nthreads: [{ name: t, program: [] }]\n')).toEqual([
-      's.yaml:1: machine.memory: expected a size: bytes, or e.g. "64MiB" (B, KiB, MiB, GiB)',
+      's.yaml:1: machine.memory: expected a size: bytes, or e.g. "64MiB" (B, KiB, MiB, GiB), found the string "12 parsecs"',
     ]);
   });
 
@@ -69,7 +69,7 @@ describe('parseScenario: errors name the file, line and field', () => {
 
   it('yield inside an interrupt handler', () => {
     expect(problems(thread('      - op: interrupt\n        program:\n          - { op: yield }\n'))).toEqual([
-      's.yaml:6: threads[0].program[0].program[0].op: yield is not allowed in an interrupt or NMI handler (handlers run to completion)',
+      's.yaml:6: threads[0].program[0].program[0].op: yield is not allowed in an interrupt, NMI or signal handler (handlers run to completion)',
     ]);
   });
 

@@ -4,6 +4,7 @@ import {
   DENY_ALL_FLAGS,
   type Denials,
   DomainError,
+  echoValue,
   type DomainSpace,
   type DomainSpaceInfo,
   type RightsState,
@@ -111,24 +112,35 @@ export class VirtualKeySpace implements DomainSpace {
 
   // ---- DomainSpace --------------------------------------------------------------------------------
 
+  /** A CPU index this machine has; checked here so a bad one never reaches the hardware model. */
+  private checkCpu(cpu: number): void {
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.loaded.length)
+      throw new DomainError('invalid', `CPU ${echoValue(cpu)} does not exist (the machine has ${this.loaded.length})`);
+  }
+
   available(cpu: number): boolean {
+    this.checkCpu(cpu);
     return this.hardwareSpace.available(cpu);
   }
   enabled(cpu: number): boolean {
+    this.checkCpu(cpu);
     return this.hardwareSpace.enabled(cpu);
   }
   /** Enable the hardware keys, then make the CPU's register match its virtual state. */
   enable(cpu: number): void {
+    this.checkCpu(cpu);
     this.hardwareSpace.enable(cpu);
     this.syncCpu(cpu, cpu);
   }
 
   read(cpu: number): RightsState {
+    this.checkCpu(cpu);
     this.hardwareSpace.read(cpu); // the hardware's errors (e.g. RDPKRU before CR4.PKE is #UD)
     return this.loaded[cpu];
   }
 
   load(cpu: number, state: RightsState): void {
+    this.checkCpu(cpu);
     VKEY_RIGHTS.check(state);
     const word = this.hardwareState(state);
     this.hardwareSpace.load(cpu, word); // throws before anything changes

@@ -20,6 +20,7 @@ import { MachineTraceRecorder, recordingPlugin } from '@pkeysim/timeline';
 import { writeOutputFile } from '../file-output';
 import { campaignHtmlReport } from '../html-reports';
 import { cliVersion } from '../version';
+import { parseSeed } from '../seed';
 
 /**
  * Every consumer's campaign, by name. To add one, import its `CampaignRunner` and add it here: the
@@ -66,13 +67,6 @@ Examples:
 Size knobs: --threads, --ops and --cpus for every consumer, --spaces for pgtable; the defaults
 (3 workers, 20 ops, 2 address spaces, 2 CPUs) are each consumer's fixed shape. Time grows linearly
 with threads, ops and spaces (docs/campaigns.md).`;
-
-function parseSeed(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 0xffffffff)
-    throw new InvalidArgumentError('must be a whole number from 0 to 4294967295');
-  return n;
-}
 
 function findRunner(consumer: string): CampaignRunner {
   const runner = ALL_RUNNERS.find((r) => r.consumer === consumer);

@@ -19,6 +19,7 @@ import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { SCHEMA } from '../json/names';
 import { outputOption, withReport } from '../report';
+import { parseSeed, SEED_MAX } from '../seed';
 import { ProgressBar } from '../progress';
 import { renderHtmlReport } from '@pkeysim/inspector';
 import { MachineTraceRecorder, recordingPlugin } from '@pkeysim/timeline';
@@ -354,7 +355,7 @@ export const demoCommand: CliCommand = {
       .command('demo')
       .description('run the stray-write campaigns under every protection scheme and print one comparison table')
       .addOption(archOption('architecture of the off and keys rows; schemes are compared on x86'))
-      .addOption(new Option('--seed <n>', 'first seed').argParser(parseCount(0xffffffff)).default(1))
+      .addOption(new Option('--seed <n>', `first seed (0..${SEED_MAX})`).argParser(parseSeed).default(1))
       .addOption(new Option('--runs <n>', 'seeds per campaign and scheme').argParser(parseCount(100)).default(4))
       .option('--costs <file>', 'cycles per event (YAML/JSON mapping), overriding the defaults')
       .option('--json', 'print the result as one JSON document instead of the table (docs/output.md)')
@@ -366,6 +367,11 @@ export const demoCommand: CliCommand = {
     command.action(
       context.action(async (flags: DemoFlags) => {
         if (flags.runs < 1) throw new UsageError('--runs must be at least 1');
+        // Every seed run must be one `campaign --seed` accepts too.
+        if (flags.seed + flags.runs - 1 > SEED_MAX)
+          throw new UsageError(
+            `--seed ${flags.seed} with --runs ${flags.runs} runs seeds up to ${flags.seed + flags.runs - 1}; the last must be at most ${SEED_MAX}`,
+          );
         const costs = flags.costs ? await readCosts(flags.costs) : undefined;
         return withReport(context, flags.output, async (out) => {
           const c = context.colors.stdout;

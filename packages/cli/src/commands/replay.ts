@@ -1,4 +1,5 @@
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { budgetMessage, DEFAULT_LIMITS } from '@pkeysim/scenario';
 import {
   formatReplayReport,
   parsePolicy,
@@ -7,6 +8,7 @@ import {
   TraceFormatError,
   type Policy,
 } from '@pkeysim/trace';
+import { echoText } from '@pkeysim/core';
 import type { CliCommand } from '../command';
 import { fileReadError, systemErrorCode, UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
@@ -37,8 +39,13 @@ Examples:
 function readPolicy(path: string): Policy {
   let text: string;
   try {
+    // A policy is a few ranges: refuse a huge file before reading it (the input bytes budget).
+    const size = statSync(path).size;
+    if (size > DEFAULT_LIMITS.inputBytes)
+      throw new UsageError(`${path}: the file ${budgetMessage('inputBytes', size, DEFAULT_LIMITS.inputBytes)}`);
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw fileReadError(path, error);
   }
   try {
@@ -49,10 +56,18 @@ function readPolicy(path: string): Policy {
   }
 }
 
+/**
+ * The most faulting accesses `--first` lists: each is kept in memory until the report is printed,
+ * so the list is a budget too (docs/limits.md).
+ */
+export const REPLAY_FIRST_MAX = 100_000;
+
 function parseFirst(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n))
-    throw new UsageError(`--first must be a whole number >= 0, got "${text}"`);
+    throw new UsageError(`--first must be a whole number >= 0, got "${echoText(text)}"`);
+  if (n > REPLAY_FIRST_MAX)
+    throw new UsageError(`--first ${n} exceeds the faults listed budget: at most ${REPLAY_FIRST_MAX} (docs/limits.md)`);
   return n;
 }
 

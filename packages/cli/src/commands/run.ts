@@ -1,12 +1,14 @@
 import '@pkeysim/x86';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import {
+  budgetMessage,
   formatCostReport,
   formatEvent,
   formatIssue,
   type LoadedScenario,
   parseCosts,
   parseScenario,
+  resolveLimits,
   type RunResult,
   runScenario,
   ScenarioError,
@@ -15,10 +17,11 @@ import { recordScenario, toTraceEvents } from '@pkeysim/timeline';
 import { Option } from 'commander';
 import { archNames, resolveArch } from '../arch';
 import type { CliCommand, CommandContext } from '../command';
-import { fileReadError, systemErrorCode } from '../errors';
+import { fileReadError, systemErrorCode, UsageError } from '../errors';
 import { shippedExampleFor } from '../examples';
 import { writeOutputFile } from '../file-output';
 import { ExitCode } from '../exit-codes';
+import { addLimitOptions, limitsFromFlags } from '../limit-options';
 import { SCHEMA } from '../json/names';
 import type { LineWriter } from '../output';
 import { outputOption, withReport } from '../report';
@@ -29,6 +32,7 @@ interface RunFlags {
   output?: string;
   traceOut?: string;
   arch?: string;
+  [budget: string]: unknown;
 }
 
 const HELP = `
@@ -38,7 +42,9 @@ op, access decision, rights-register write, context switch, entry/exit, fault an
 the modeled cost per CPU and per event, and whether every assertion under expect: held.
 
 Exit codes: 0 every assertion held, 1 an assertion failed or the report could not be written,
-2 bad input (the file, or --costs).
+2 bad input (the file, or --costs, or a budget exceeded: steps, events kept, threads, forks, memory
+entries, nesting depth, repeat product, YAML aliases, input bytes; each --max-* flag raises one,
+docs/limits.md lists the defaults).
 
 --json prints JSON Lines (one JSON document per line, schema pkeysim.run/1 on every line): each
 event, then {"type":"costs"}, then {"type":"result"}. See docs/output.md.
@@ -58,15 +64,27 @@ function onArch(loaded: LoadedScenario, arch: string): LoadedScenario {
 }
 
 /** Read a file named on the command line ("-" is stdin). */
-async function readInput(path: string, context: CommandContext): Promise<string> {
+async function readInput(path: string, context: CommandContext, maxBytes: number): Promise<string> {
+  const tooBig = (bytes: number) =>
+    new UsageError(`${path === '-' ? '<stdin>' : path}: the file ${budgetMessage('inputBytes', bytes, maxBytes)}`);
   if (path === '-') {
     const chunks: Buffer[] = [];
-    for await (const chunk of context.io.stdin) chunks.push(Buffer.from(chunk as string | Buffer));
+    let bytes = 0;
+    for await (const chunk of context.io.stdin) {
+      const buffer = Buffer.from(chunk as string | Buffer);
+      bytes += buffer.length;
+      // Stop reading as soon as the budget is passed: the rest of the stream is never held.
+      if (bytes > maxBytes) throw tooBig(bytes);
+      chunks.push(buffer);
+    }
     return Buffer.concat(chunks).toString('utf8');
   }
   try {
+    const size = (await stat(path)).size;
+    if (size > maxBytes) throw tooBig(size);
     return await readFile(path, 'utf8');
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     const shipped = systemErrorCode(error) === 'ENOENT' ? shippedExampleFor(path) : undefined;
     if (shipped) return readFile(shipped, 'utf8');
     throw fileReadError(path, error);
@@ -81,8 +99,12 @@ async function load(
 ): Promise<{ loaded: LoadedScenario; costs?: Record<string, number> } | undefined> {
   const name = file === '-' ? '<stdin>' : file;
   try {
-    const loaded = parseScenario(await readInput(file, context), name);
-    const costs = flags.costs ? parseCosts(await readInput(flags.costs, context), flags.costs) : undefined;
+    const limits = limitsFromFlags(flags);
+    const maxBytes = resolveLimits(limits).inputBytes;
+    const loaded = parseScenario(await readInput(file, context, maxBytes), name, { limits });
+    const costs = flags.costs
+      ? parseCosts(await readInput(flags.costs, context, maxBytes), flags.costs, { limits })
+      : undefined;
     return { loaded, costs };
   } catch (error) {
     if (!(error instanceof ScenarioError)) throw error;
@@ -153,7 +175,7 @@ async function printJson(out: LineWriter, result: RunResult): Promise<void> {
 /** `pkeysim run FILE`: execute a scenario file and check its assertions. */
 export const runCommand: CliCommand = {
   register(program, context) {
-    program
+    const command = program
       .command('run')
       .description('run a scenario file (YAML/JSON) and check its assertions; prints the event log and modeled cost')
       .argument('<file>', 'the scenario file; "-" reads stdin')
@@ -166,7 +188,8 @@ export const runCommand: CliCommand = {
           '--arch <name>',
           `run on this architecture instead of the file's machine.arch (${archNames().join(', ')})`,
         ).argParser((value: string) => resolveArch(value).name),
-      )
+      );
+    addLimitOptions(command)
       .addHelpText('after', HELP)
       .action(
         context.action(async (file: string, flags: RunFlags) => {

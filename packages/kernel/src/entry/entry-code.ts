@@ -1,11 +1,21 @@
-import { MachineEvent } from '@pkeysim/core';
+import { echoValue, MachineEvent } from '@pkeysim/core';
 import type { KernelContext } from '../context';
 import { KernelError } from '../errors';
 import { liveRights } from '../rights/live';
 import { describeThread } from '../sched/thread';
+import { requireOneOf } from '../validate';
 import { ExceptionFrame, type FrameKind, type PtRegsAuxiliary } from './frame';
 
 const DEFAULT_VECTOR: Record<FrameKind, string> = { exception: '#PF', interrupt: 'irq', nmi: 'NMI' };
+const FRAME_KINDS: readonly FrameKind[] = ['exception', 'interrupt', 'nmi'];
+
+/**
+ * The deepest nesting of entries on one thread. Linux counts nested hard interrupts in
+ * preempt_count's HARDIRQ field, 4 bits wide (include/linux/preempt.h: HARDIRQ_BITS 4), so at most
+ * 15 nest, plus NMI (NMI_BITS 4) and exceptions taken inside them: 32 frames is past anything the
+ * kernel can reach, and stops a runaway caller before memory grows.
+ */
+export const MAX_ENTRY_DEPTH = 32;
 
 /**
  * Kernel entry and exit for exceptions, interrupts and NMIs, nested to any depth. Frames live on the
@@ -15,9 +25,19 @@ const DEFAULT_VECTOR: Record<FrameKind, string> = { exception: '#PF', interrupt:
 export class EntryCode {
   constructor(private readonly k: KernelContext) {}
 
-  enter(cpu: number, kind: FrameKind, vector = DEFAULT_VECTOR[kind]): ExceptionFrame {
+  enter(cpu: number, kind: FrameKind, vector?: string): ExceptionFrame {
     this.assertRunning();
+    requireOneOf(kind, FRAME_KINDS, 'enter: kind');
+    if (vector !== undefined && typeof vector !== 'string')
+      throw new KernelError('EINVAL', `enter: vector must be a string, got ${echoValue(vector)}`);
     const thread = this.k.cpus[cpu].current;
+    if (thread.frames.length >= MAX_ENTRY_DEPTH) {
+      throw new KernelError(
+        'EINVAL',
+        `enter ${kind}: ${describeThread(thread)} on CPU ${cpu} already has ${thread.frames.length} nested frames (the limit is ${MAX_ENTRY_DEPTH})`,
+      );
+    }
+    vector ??= DEFAULT_VECTOR[kind];
     let aux: PtRegsAuxiliary | undefined;
     if (this.k.config.entryMode === 'aux-pt-regs' && this.k.supported) {
       // V9/V10 pkrs_save_irq(): save the thread's PKRS in pt_regs_auxiliary, then run the handler

@@ -38,6 +38,13 @@ export interface KmapHookPoints {
 /** Each kernel's windows, found by its machine (the Kernel keeps AccessWindows private). */
 const windowsByMachine = new WeakMap<Machine, AccessWindows>();
 
+/**
+ * How many kmap_local/kmap_atomic mappings one task may hold at once: a BUG in Linux past it
+ * (include/asm-generic/kmap_size.h: KM_MAX_IDX 16 without CONFIG_DEBUG_KMAP_LOCAL; mm/highmem.c
+ * kmap_local_idx_push() BUG_ON(idx >= KM_MAX_IDX)). Interrupt handlers share the task's stack.
+ */
+export const KM_MAX_IDX = 16;
+
 /** The kmap hook points of `kernel` (anything with the kernel's `machine`). */
 export function kmapHooks(kernel: { readonly machine: Machine }): KmapHookPoints {
   const windows = windowsByMachine.get(kernel.machine);
@@ -173,6 +180,12 @@ export class AccessWindows implements KmapHookPoints {
 
   private push(cpu: number, kind: KmapEntry['kind'], address: number, length: number, op: string): number {
     const thread = this.current(cpu);
+    if (thread.kmaps.length >= KM_MAX_IDX) {
+      throw new KernelError(
+        'EINVAL',
+        `${op}: ${describeThread(thread)} already holds ${thread.kmaps.length} kmap_local/kmap_atomic mappings (KM_MAX_IDX is ${KM_MAX_IDX})`,
+      );
+    }
     const keys = this.keysOf(address, length, op);
     this.open(cpu, thread, keys, address, length, kind);
     thread.kmaps.push({ kind, address, length, keys });

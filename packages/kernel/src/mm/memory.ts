@@ -38,10 +38,14 @@ export class KernelMemory {
     if (!Number.isInteger(count) || count < 1)
       throw new KernelError('EINVAL', `alloc_pages: count must be a whole number >= 1, got ${String(count)}`);
     const length = count * PAGE_SIZE;
-    const physical = this.k.machine.allocatePhysical(length, {
-      persistent: options.persistent === true,
-      align: PAGE_SIZE,
-    });
+    let physical: number;
+    try {
+      physical = this.k.machine.allocatePhysical(length, { persistent: options.persistent === true, align: PAGE_SIZE });
+    } catch (error) {
+      // The machine's RAM is full: alloc_pages() returns NULL, which callers see as -ENOMEM.
+      if (error instanceof RangeError) throw new KernelError('ENOMEM', `alloc_pages(${count}): ${error.message}`);
+      throw error;
+    }
     this.ensureDirectMap(physical, length);
     return physical;
   }

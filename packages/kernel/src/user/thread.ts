@@ -1,5 +1,15 @@
-import { ACCESS_OK, AccessKind, type Denials, Deny, MachineEvent, Privilege, type RightsState } from '@pkeysim/core';
+import {
+  ACCESS_OK,
+  AccessKind,
+  type Denials,
+  Deny,
+  echoValue,
+  MachineEvent,
+  Privilege,
+  type RightsState,
+} from '@pkeysim/core';
 import { KernelError } from '../errors';
+import { requireAddress, requireInteger, requireOneOf } from '../validate';
 import { formatAddress } from '../layout';
 import { describeThread, TaskStruct, type Thread } from '../sched/thread';
 import { MINSIGSTKSZ, MODELLED_SIGNALS, PKEY_ACCESS_MASK, SI_TKILL, SIGSEGV, SS_DISABLE, UserErrno } from './abi';
@@ -11,6 +21,9 @@ import { type AltStack, type SigInfo } from './sigframe';
 import { type SigAction, signalBit, type SignalHandler } from './signals';
 import { copyToUser, copyFromUser, getUserPages } from './uaccess';
 import type { UserWorld } from './world';
+
+/** The most bytes one user access or copy moves here: MAX_RW_COUNT in Linux (INT_MAX & PAGE_MASK, include/linux/fs.h). */
+const MAX_USER_COPY = 0x7ffff000;
 
 /**
  * The outcome of something a thread does in user mode. A fault that a handler dealt with is
@@ -152,9 +165,14 @@ export class UserThread {
   // --- user-mode accesses ---------------------------------------------------------------------------
 
   load(address: number, length: number): UserResult<Uint8Array> {
+    requireAddress(address, 'load: address');
+    requireInteger(length, 'load: length', 0, MAX_USER_COPY);
     return this.userMode(AccessKind.Read, (cpu) => this.w.machine.read(cpu, address, length));
   }
   store(address: number, bytes: Uint8Array): UserResult<void> {
+    requireAddress(address, 'store: address');
+    if (!(bytes instanceof Uint8Array))
+      throw new KernelError('EINVAL', `store: bytes must be a Uint8Array, got ${echoValue(bytes)}`);
     return withoutValue(
       this.userMode(AccessKind.Write, (cpu) =>
         this.w.machine.write(cpu, address, bytes) === ACCESS_OK ? true : undefined,
@@ -163,6 +181,7 @@ export class UserThread {
   }
   /** An instruction fetch (jump to `address`). */
   execute(address: number): UserResult<void> {
+    requireAddress(address, 'execute: address');
     return withoutValue(
       this.userMode(AccessKind.Fetch, (cpu) =>
         this.w.machine.access(cpu, address, AccessKind.Fetch) === ACCESS_OK ? true : undefined,
@@ -171,6 +190,7 @@ export class UserThread {
   }
   /** Touch the stack as code does: a push below sp, or a pop (ret) at sp. */
   touchStack(kind: 'push' | 'pop'): UserResult<void> {
+    requireOneOf(kind, ['push', 'pop'], 'touchStack: kind');
     return kind === 'push' ? this.store(this.sp - 8, new Uint8Array(8)) : withoutValue(this.load(this.sp, 8));
   }
 
@@ -256,6 +276,8 @@ export class UserThread {
   }
 
   mmap(address: number, length: number, prot: number, flags: number): number {
+    // A hint that is not an address (NaN, 1.5, "x") is a bad argument, not "anywhere".
+    if (typeof address !== 'number' || !Number.isSafeInteger(address)) return -UserErrno.EINVAL;
     return this.process.mm.mmap(this.caller(), address, length, prot, flags);
   }
   munmap(address: number, length: number): number {
@@ -280,12 +302,17 @@ export class UserThread {
   /** read(fd, buffer, n) from a file holding `data`: the kernel copy_to_user()s it. Count or -EFAULT. */
   read(buffer: number, data: Uint8Array): number {
     this.requireRunning('make a system call');
+    if (typeof buffer !== 'number' || !Number.isSafeInteger(buffer)) return -UserErrno.EFAULT;
+    if (!(data instanceof Uint8Array)) return -UserErrno.EINVAL;
     const r = copyToUser(this.w, this, buffer, data);
     return r === 0 ? data.length : r;
   }
   /** write(fd, buffer, n) to a file: the kernel copy_from_user()s the buffer. The bytes or -EFAULT. */
   write(buffer: number, length: number): Uint8Array | number {
     this.requireRunning('make a system call');
+    if (typeof buffer !== 'number' || !Number.isSafeInteger(buffer)) return -UserErrno.EFAULT;
+    if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || length > MAX_USER_COPY)
+      return -UserErrno.EINVAL;
     return copyFromUser(this.w, this, buffer, length);
   }
   /** vmsplice()-style get_user_pages() of the caller's own pages: the count or -EFAULT. */
