@@ -195,11 +195,9 @@ export abstract class KitMachine implements Machine {
     this.faultInvalidates = options.faultInvalidates === true;
     this.resultMask = ~(options.internalFaultBits ?? 0);
     this.vaBits = Math.log2(this.half);
-    if (this.half > 2 ** 52)
-      throw new DomainError(
-        'invalid',
-        `codec ${options.codec.name} covers 2^${this.vaBits} bytes per half; at most 2^52 is exact`,
-      );
+    // Halves up to 2^56 (x86 5-level paging); addresses themselves are exact numbers, |a| < 2^53.
+    if (this.half > 2 ** 56)
+      throw new DomainError('invalid', `codec ${options.codec.name} covers 2^${this.vaBits} bytes per half; at most 2^56`);
     this.defaultDomain = options.defaultDomain ?? 0;
     this.usableDomains = options.usableDomains ?? options.codec.domainCount;
     if (
