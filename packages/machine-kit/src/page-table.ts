@@ -17,6 +17,7 @@ export const WALK_INVALID = 1;
 export const WALK_RESERVED = 2;
 
 /** The bits a table entry's permissions may clear; every other bit passes. */
+const INV_PAGE = 1 / PAGE_SIZE;
 const TF_PERMISSIONS_AND_USER = TF_PERMISSIONS | TF_USER | TF_ARCH_MASK;
 
 /** A present leaf found by a software walk. */
@@ -55,6 +56,11 @@ export class RadixPageTable {
   private readonly indexMask: number;
   /** 2^(pageShift + bitsPerLevel * level), per level. */
   private readonly spans: Float64Array;
+  /** 1 / spans[level]: multiplying by a power of two is exact and cheaper than dividing. */
+  private readonly inverseSpans: Float64Array;
+  /** The leaf descriptor's words after a successful walk (markLeaf needs no re-read). */
+  private leafLo = 0;
+  private leafHi = 0;
   private readonly leafAllowed: Uint8Array;
   // The codec's optional parts, bound once (undefined when the codec has none).
   private readonly tablePermissions: DescriptorCodec['tablePermissions'];
@@ -79,6 +85,7 @@ export class RadixPageTable {
     this.indexMask = 2 ** codec.bitsPerLevel - 1;
     this.spans = new Float64Array(codec.levels + 1);
     for (let level = 0; level <= codec.levels; level++) this.spans[level] = levelSpan(codec, level);
+    this.inverseSpans = this.spans.map((span) => 1 / span);
     this.leafAllowed = new Uint8Array(codec.levels);
     for (const level of codec.leafLevels) this.leafAllowed[level] = 1;
     this.tablePermissions = codec.tablePermissions?.bind(codec);
@@ -132,6 +139,7 @@ export class RadixPageTable {
     const codec = this.codec;
     const memory = this.memory;
     const spans = this.spans;
+    const inverseSpans = this.inverseSpans;
     const indexMask = this.indexMask;
     const tablePermissions = this.tablePermissions;
     const reservedBits = this.reservedBits;
@@ -139,8 +147,8 @@ export class RadixPageTable {
     let limit = -1;
     let table = root;
     for (let level = codec.levels - 1; level >= 0; level--) {
-      const entryAt = table + (Math.floor(address / spans[level]) & indexMask) * 8;
-      const words = memory.frameIfPresent(Math.floor(entryAt / PAGE_SIZE));
+      const entryAt = table + (Math.floor(address * inverseSpans[level]) & indexMask) * 8;
+      const words = memory.frameIfPresent(Math.floor(entryAt * INV_PAGE));
       const index = (entryAt & 0xfff) >>> 2;
       const lo = words === undefined ? 0 : words[index] | 0;
       const hi = words === undefined ? 0 : words[index + 1] | 0;
@@ -148,8 +156,8 @@ export class RadixPageTable {
       if (!codec.isValid(lo, hi, level)) return WALK_INVALID;
       if (reservedBits !== undefined && reservedBits(lo, hi, level, control) !== 0) return WALK_RESERVED;
       if (codec.isLeaf(lo, hi, level)) {
-        const pages = spans[level] / PAGE_SIZE;
-        const vpn = Math.floor(address / PAGE_SIZE);
+        const pages = spans[level] * INV_PAGE;
+        const vpn = Math.floor(address * INV_PAGE);
         // The page's index inside the block (exact for negative addresses too).
         this.frame = codec.outputAddress(lo, hi, level) + (vpn - Math.floor(vpn / pages) * pages) * PAGE_SIZE;
         this.flags =
@@ -157,6 +165,8 @@ export class RadixPageTable {
           (level << TF_LEVEL_SHIFT) |
           (codec.domainOf(lo, hi, level) << TF_DOMAIN_SHIFT);
         this.leafEntry = entryAt;
+        this.leafLo = lo;
+        this.leafHi = hi;
         return WALK_OK;
       }
       if (tablePermissions !== undefined) limit &= tablePermissions(lo, hi, level) | ~TF_PERMISSIONS_AND_USER;
@@ -177,11 +187,12 @@ export class RadixPageTable {
   markLeaf(write: boolean): void {
     const markAccessed = this.markAccessed;
     if (markAccessed === undefined) return;
-    const entryAt = this.leafEntry;
-    const lo = this.memory.readWord(entryAt) | 0;
-    const hi = this.memory.readWord(entryAt + 4) | 0;
-    const marked = markAccessed(lo, hi, this.level, true, write) | 0;
-    if (marked !== lo) this.memory.writeEntry(entryAt, marked >>> 0, hi >>> 0);
+    const lo = this.leafLo;
+    const marked = markAccessed(lo, this.leafHi, this.level, true, write) | 0;
+    if (marked !== lo) {
+      this.memory.writeEntry(this.leafEntry, marked >>> 0, this.leafHi >>> 0);
+      this.leafLo = marked;
+    }
   }
 
   // ---- software's view ----------------------------------------------------------------------------

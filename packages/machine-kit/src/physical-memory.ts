@@ -109,7 +109,7 @@ export class PhysicalMemory {
   /** A frame's words if it was ever written (walks read absent frames as zeros); never allocates. */
   frameIfPresent(frameNumber: number): Uint32Array | undefined {
     let dense = frameNumber;
-    if (!(dense >= 0 && dense < this.ramFrames)) {
+    if (!(dense < this.ramFrames && dense >= 0)) {
       dense = frameNumber - this.pmemFirst;
       if (!(dense >= 0 && dense < this.pmemFrames)) return undefined;
       dense += this.ramFrames;

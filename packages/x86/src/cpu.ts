@@ -60,6 +60,8 @@ export interface X86CpuHost {
   tlbOf(cpu: number): Tlb;
   /** CPL, CR0, CR4, EFER or EFLAGS.AC changed: recompute the mode and walk-control words. */
   cpuStateChanged(cpu: number): void;
+  /** PKRU or IA32_PKRS was written: the access check reads the new value from now on (O(1), no flush). */
+  rightsChanged(cpu: number): void;
   /** MOV to CR3: the CPU walks from `root` now (no flush: the CPU flushes itself). */
   loadRoot(cpu: number, root: number): void;
   access(cpu: number, address: number, kind: AccessKind): number;
@@ -98,7 +100,7 @@ export class X86Cpu {
   private cplValue: 0 | 3 = 0;
   private eflagsAcValue = 0;
   private cr2Value = 0;
-  /** PKRU and IA32_PKRS as int32; read by the machine's access check at every access. */
+  /** PKRU and IA32_PKRS as int32 (the machine keeps a copy its access check reads at every access). */
   pkruValue = 0;
   pkrsValue = 0;
 
@@ -403,6 +405,7 @@ export class X86Cpu {
     if (ecx === MSR.IA32_PKRS) {
       if (edx !== 0) throw gp('WRMSR IA32_PKRS with bits 63:32 set');
       this.pkrsValue = eax | 0;
+      this.host.rightsChanged(this.index);
       this.count(MachineEvent.RightsWrite);
       return;
     }
@@ -428,6 +431,7 @@ export class X86Cpu {
     u32(eax, 'EAX');
     if (ecx !== 0 || edx !== 0) throw gp('WRPKRU with ECX or EDX nonzero');
     this.pkruValue = eax | 0;
+    this.host.rightsChanged(this.index);
     this.count(MachineEvent.RightsWrite);
   }
 
@@ -480,6 +484,7 @@ export class X86Cpu {
     if ((area.xstateBv & ~this.xcr0Value) !== 0) throw gp('XRSTOR with XSTATE_BV bits not enabled in XCR0');
     if ((rfbm & XCR0.PKRU) === 0) return;
     this.pkruValue = (area.xstateBv & XCR0.PKRU) !== 0 ? area.pkru | 0 : 0;
+    this.host.rightsChanged(this.index);
     this.count(MachineEvent.RightsWrite);
   }
 

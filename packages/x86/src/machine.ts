@@ -17,7 +17,6 @@ import {
   invalidArgument,
   KitMachine,
   TF_ARCH_SHIFT,
-  TF_USER,
   type FaultReport,
   type KitFaultRecord,
 } from '@pkeysim/machine-kit';
@@ -46,10 +45,6 @@ export interface X86MachineOptions {
 
 /** Linux flushes page by page up to this many pages, else the whole TLB (arch/x86/mm/tlb.c tlb_single_page_flush_ceiling). */
 export const TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
-
-// Module-local copies for the hot path (test runners turn imported bindings into property reads).
-const USER = TF_USER;
-const ARCH_SHIFT = TF_ARCH_SHIFT;
 
 function checkOptions(options: X86MachineOptions): { levels: 4 | 5; maxPhysAddr: number; features: X86CpuFeatures } {
   if (typeof options !== 'object' || options === null) throw new DomainError('invalid', 'x86 options must be an object');
@@ -114,6 +109,10 @@ export class X86Machine extends KitMachine {
       layout: 'shared-upper', // one PML4/PML5 per CR3, the kernel half shared (Linux pgd_alloc)
       faultInvalidates: true, // a #PF invalidates the faulting page's entries (SDM 4.10.4.1)
       internalFaultBits: CHECK_GUARD,
+      // The check of SDM 4.6 from the CPU's mode table (access-check.ts machineCheckTables): indexed
+      // by TF_X86_USER/WRITE/EXEC, the kind and the key's AD/WD bits in the register the PAGE's
+      // mode selects (PKRS for supervisor pages, PKRU for user pages: SDM 4.6.2).
+      tableCheck: { indexShift: TF_ARCH_SHIFT, indexBits: 3, rightsBits: 2 },
     });
     this.pagingLevels = levels;
     this.maxPhysAddr = maxPhysAddr;
@@ -123,6 +122,7 @@ export class X86Machine extends KitMachine {
       events: this.events,
       tlbOf: (cpu) => this.tlbs[cpu],
       cpuStateChanged: (cpu) => this.cpuStateChanged(cpu),
+      rightsChanged: (cpu) => this.rightsChanged(cpu),
       loadRoot: (cpu, root) => this.loadRoot(cpu, root),
       access: (cpu, address, kind) => this.access(cpu, address, kind),
       accessBatch: (cpu, addresses, kind, out) => this.accessBatch(cpu, addresses, kind, out),
@@ -162,23 +162,20 @@ export class X86Machine extends KitMachine {
     if (c === undefined) return; // the CPU's first reset, before the machine lists it
     this.modes[cpu] = c.cpl === 3 ? Privilege.User : Privilege.Supervisor;
     this.walkControl[cpu] = c.walkControl;
+    this.setCheckTable(cpu, c.checkTable);
+    this.rightsChanged(cpu);
+  }
+
+  private rightsChanged(cpu: number): void {
+    const c = this.cpus?.[cpu];
+    if (c === undefined) return;
+    this.rightsWords[cpu * 2] = c.pkrsValue; // supervisor pages: IA32_PKRS
+    this.rightsWords[cpu * 2 + 1] = c.pkruValue; // user pages: PKRU
   }
 
   /** MOV to CR3 on the CPU (as kernel code): non-global translations are flushed (SDM 4.10.4.1). */
   protected override switchRoot(cpu: number, root: number): void {
     this.cpu(cpu).asKernel((c) => c.movToCr3(root));
-  }
-
-  /**
-   * The access check of SDM 4.6 from the CPU's mode table: the register is chosen by the page's U/S
-   * (PKRU for a user-mode address, PKRS otherwise), the key's AD/WD bits index the table.
-   */
-  protected checkAccess(cpu: number, flags: number, kind: AccessKind): number {
-    const c = this.cpus[cpu];
-    const rights = (flags & USER) !== 0 ? c.pkruValue : c.pkrsValue;
-    return c.checkTable[
-      ((((flags >>> ARCH_SHIFT) & 7) | (kind << 3)) << 2) | ((rights >>> ((flags >>> 15) & 30)) & 3)
-    ];
   }
 
   /** Not present: P=0 in the error code, the access bits set (SDM 4.7). */
