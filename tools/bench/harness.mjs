@@ -77,9 +77,12 @@ export function report(title, baseline, result, targets = {}, labels = {}) {
     const m = median(ratios);
     const range = `${fixed(Math.min(...ratios))}-${fixed(Math.max(...ratios))}`;
     const target = targets[name];
-    const verdict = target === undefined ? '' : m >= target ? `  target >= ${target}: ok` : `  target >= ${target}: MISSED`;
+    const verdict =
+      target === undefined ? '' : m >= target ? `  target >= ${target}: ok` : `  target >= ${target}: MISSED`;
     if (target !== undefined && m < target) failures.push(`${label.trim()} ${fixed(m)} < ${target}`);
-    console.log(`${title}: ${label} ${millions(r)}  ratio ${fixed(m)} (range ${range}, ${ratios.length} rounds)${verdict}`);
+    console.log(
+      `${title}: ${label} ${millions(r)}  ratio ${fixed(m)} (range ${range}, ${ratios.length} rounds)${verdict}`,
+    );
   }
   if (check && failures.length > 0) {
     console.error(`${title}: benchmark targets missed: ${failures.join('; ')}`);
