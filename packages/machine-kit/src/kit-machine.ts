@@ -124,19 +124,38 @@ export interface FaultReport {
 const PAGE_SIZES: readonly number[] = [PageSize.Size4K, PageSize.Size2M, PageSize.Size1G];
 
 // Module-local copies for the hot path (test runners turn imported bindings into property reads).
-const READ = AccessKind.Read;
 const WRITE = AccessKind.Write;
-const FETCH = AccessKind.Fetch;
 const ACCESS = MachineEvent.Access;
 const PAGE_WALK = MachineEvent.PageWalk;
 /** Addresses are exact numbers: |address| < 2^53. */
 const EXACT = 2 ** 53;
-// The access loops spell TF_USER, TF_DOMAIN_SHIFT, TF_DIRTY and PAGE_SIZE as literals (V8 folds literals).
-if (TF_USER !== 64 || TF_DOMAIN_SHIFT !== 16 || TF_DIRTY !== 0x1000000 || PAGE_SIZE !== 4096 || ACCESS_OK !== 0)
+// The access loops spell TF_USER, TF_DOMAIN_SHIFT, TF_DIRTY, PAGE_SIZE and the access kinds as literals.
+if (
+  TF_USER !== 64 ||
+  TF_DOMAIN_SHIFT !== 16 ||
+  TF_DIRTY !== 0x1000000 ||
+  PAGE_SIZE !== 4096 ||
+  ACCESS_OK !== 0 ||
+  AccessKind.Read !== 0 ||
+  AccessKind.Write !== 1 ||
+  AccessKind.Fetch !== 2
+)
   throw new Error('internal: the access loops assume TF_USER 64, TF_DOMAIN_SHIFT 16, 4 KiB pages, ACCESS_OK 0');
 const EMPTY_TABLE = new Int32Array(0);
 /** slotCodeBatch: the slot must walk (empty, or a write without the dirty state cached). */
 const SLOT_MISS = -1;
+/** MappingAttributes with the types the interface promises (a JS caller may pass anything). */
+function checkMappingAttributes(attrs: MappingAttributes): void {
+  if (typeof attrs !== 'object' || attrs === null) throw invalidArgument('mapping attributes must be an object');
+  for (const key of ['user', 'writable', 'executable'] as const) {
+    if (typeof attrs[key] !== 'boolean') throw invalidArgument(`mapping attribute ${key} must be true or false`);
+  }
+  if (attrs.global !== undefined && typeof attrs.global !== 'boolean')
+    throw invalidArgument('mapping attribute global must be true or false');
+  if (attrs.domain !== undefined && (typeof attrs.domain !== 'number' || !Number.isInteger(attrs.domain)))
+    throw invalidArgument(`mapping attribute domain ${String(attrs.domain)} must be an integer`);
+}
+
 /** Throws DomainError('invalid') unless every address from `from` on is an integer with |address| < 2^53. */
 function validateAddresses(addresses: Float64Array, from: number): void {
   for (let i = from; i < addresses.length; i++) {
@@ -250,7 +269,10 @@ export abstract class KitMachine implements Machine {
     this.vaBits = Math.log2(this.half);
     // Halves up to 2^56 (x86 5-level paging); addresses themselves are exact numbers, |a| < 2^53.
     if (this.half > 2 ** 56)
-      throw new DomainError('invalid', `codec ${options.codec.name} covers 2^${this.vaBits} bytes per half; at most 2^56`);
+      throw new DomainError(
+        'invalid',
+        `codec ${options.codec.name} covers 2^${this.vaBits} bytes per half; at most 2^56`,
+      );
     this.defaultDomain = options.defaultDomain ?? 0;
     this.usableDomains = options.usableDomains ?? options.codec.domainCount;
     if (
@@ -510,6 +532,7 @@ export abstract class KitMachine implements Machine {
   }
 
   map(space: AddressSpaceId, virtual: number, physical: number, length: number, attrs: MappingAttributes): void {
+    checkMappingAttributes(attrs);
     const pageSize = attrs.pageSize ?? PageSize.Size4K;
     const level = PAGE_SIZES.indexOf(pageSize);
     if (level < 0 || !this.pageTable.leafLevelAllowed(level) || this.pageTable.span(level) !== pageSize) {
@@ -658,7 +681,8 @@ export abstract class KitMachine implements Machine {
     if (this.tlbTag[entry] !== vpn || (kind === 1 && (flags & 0x1000000) === 0) || Math.floor(virtual) !== virtual)
       return this.accessMiss(cpu, this.tlbs[cpu], virtual, vpn, kind);
     const code = this.checkAccess(cpu, flags, kind, this.modes[cpu] as Privilege);
-    if (code !== 0) return this.fault(cpu, this.tlbs[cpu], code, virtual, vpn, kind, this.modes[cpu] as Privilege, flags);
+    if (code !== 0)
+      return this.fault(cpu, this.tlbs[cpu], code, virtual, vpn, kind, this.modes[cpu] as Privilege, flags);
     this.counts[cpu * this.eventStride + this.accessEvent] += 1;
     return 0;
   }

@@ -302,7 +302,8 @@ export class RadixPageTable {
       const entry = this.codec.encodeTable(next);
       this.write(entryAt, entry);
       const index = this.index(address, level);
-      if (level === this.codec.levels - 1 && index > this.indexMask >>> 1) this.hooks.upperTopEntry?.(root, index, entry);
+      if (level === this.codec.levels - 1 && index > this.indexMask >>> 1)
+        this.hooks.upperTopEntry?.(root, index, entry);
       table = next;
     }
     return table + this.index(address, leafLevel) * 8;

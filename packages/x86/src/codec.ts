@@ -111,7 +111,11 @@ export function x86Descriptors(levels: 4 | 5): DescriptorCodec {
 
     // U/S and R/W are ANDed over the levels, XD ORed (SDM 4.6; table 4-20 notes).
     tablePermissions: (lo, hi) =>
-      ~(((lo & E_US) === 0 ? USER_BITS : 0) | ((lo & E_RW) === 0 ? WRITE_BITS : 0) | ((hi & E_XD_HI) !== 0 ? EXEC_BITS : 0)),
+      ~(
+        ((lo & E_US) === 0 ? USER_BITS : 0) |
+        ((lo & E_RW) === 0 ? WRITE_BITS : 0) |
+        ((hi & E_XD_HI) !== 0 ? EXEC_BITS : 0)
+      ),
     reservedBits: (lo, hi, level, control) => reservedBits(lo, hi, (level + 1) as PagingLevel, control & ~CONTROL_PGE),
     // A on every entry used, D on the leaf of a write (SDM 4.8).
     markAccessed: (lo, _hi, _level, leaf, write) => lo | E_A | (leaf && write ? E_D : 0),
@@ -129,8 +133,7 @@ export function x86Descriptors(levels: 4 | 5): DescriptorCodec {
           (level > 0 ? E_PS : 0) |
           (physical % TWO_32)) >>>
         0,
-      hi:
-        (Math.floor(physical / TWO_32) | (request.domain << E_PKEY_SHIFT) | (request.executable ? 0 : E_XD_HI)) >>> 0,
+      hi: (Math.floor(physical / TWO_32) | (request.domain << E_PKEY_SHIFT) | (request.executable ? 0 : E_XD_HI)) >>> 0,
     }),
     withDomain: (lo, hi, _level, domain) => ({
       lo: lo >>> 0,

@@ -79,7 +79,7 @@ export interface X86CpuOptions {
 
 function u32(value: number, what: string): number {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw new RangeError(`${what} ${String(value)} must be an unsigned 32-bit integer`);
+    throw invalidArgument(`${what} ${String(value)} must be an unsigned 32-bit integer`);
   }
   return value;
 }
@@ -142,7 +142,7 @@ export class X86Cpu {
    */
   reset(): void {
     if (this.pagingLevels === 5 && !this.features.la57)
-      throw new RangeError('5-level paging needs a CPU that enumerates LA57');
+      throw invalidArgument('5-level paging needs a CPU that enumerates LA57');
     this.cr0Value = CR0.PE | CR0.MP | CR0.ET | CR0.NE | CR0.WP | CR0.PG;
     this.cr4Value =
       CR4.PAE | CR4.PGE | CR4.OSFXSR | CR4.OSXMMEXCPT | CR4.OSXSAVE | (this.pagingLevels === 5 ? CR4.LA57 : 0);
@@ -225,7 +225,7 @@ export class X86Cpu {
   /** The privilege level of the code running: changed by the kernel model on entry and exit. */
   setCpl(cpl: 0 | 3): void {
     if (cpl !== 0 && cpl !== 3)
-      throw new RangeError(`CPL ${String(cpl)} must be 0 or 3 (rings 1 and 2 are not modelled)`);
+      throw invalidArgument(`CPL ${String(cpl)} must be 0 or 3 (rings 1 and 2 are not modelled)`);
     this.cplValue = cpl;
     this.updateDerived();
   }

@@ -7,7 +7,6 @@
 import {
   DomainError,
   type AccessKind,
-  PageSize,
   Privilege,
   type DomainSpace,
   type FaultCause,
@@ -47,7 +46,8 @@ export interface X86MachineOptions {
 export const TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
 
 function checkOptions(options: X86MachineOptions): { levels: 4 | 5; maxPhysAddr: number; features: X86CpuFeatures } {
-  if (typeof options !== 'object' || options === null) throw new DomainError('invalid', 'x86 options must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw new DomainError('invalid', 'x86 options must be an object');
   const levels = options.pagingLevels ?? 4;
   if (levels !== 4 && levels !== 5) throw new DomainError('invalid', `pagingLevels ${String(levels)} must be 4 or 5`);
   const maxPhysAddr = options.maxPhysAddr ?? 46;
@@ -147,7 +147,8 @@ export class X86Machine extends KitMachine {
   /** The X86Cpu with its registers and instructions. */
   cpu(index: number): X86Cpu {
     const cpu = this.cpus[index];
-    if (cpu === undefined) throw invalidArgument(`CPU ${String(index)} does not exist (the machine has ${this.cpuCount})`);
+    if (cpu === undefined)
+      throw invalidArgument(`CPU ${String(index)} does not exist (the machine has ${this.cpuCount})`);
     return cpu;
   }
 
@@ -243,7 +244,7 @@ export class X86Machine extends KitMachine {
   override setMode(cpu: number, mode: Privilege): void {
     this.checkCpu(cpu);
     if (mode !== Privilege.User && mode !== Privilege.Supervisor)
-      throw new RangeError(`mode ${String(mode)} must be Privilege.User or Privilege.Supervisor`);
+      throw invalidArgument(`mode ${String(mode)} must be Privilege.User or Privilege.Supervisor`);
     this.cpus[cpu].setCpl(mode === Privilege.User ? 3 : 0);
   }
 }
