@@ -142,8 +142,6 @@ if (
 )
   throw new Error('internal: the access loops assume TF_USER 64, TF_DOMAIN_SHIFT 16, 4 KiB pages, ACCESS_OK 0');
 const EMPTY_TABLE = new Int32Array(0);
-/** slotCodeBatch: the slot must walk (empty, or a write without the dirty state cached). */
-const SLOT_MISS = -1;
 /** MappingAttributes with the types the interface promises (a JS caller may pass anything). */
 function checkMappingAttributes(attrs: MappingAttributes): void {
   if (typeof attrs !== 'object' || attrs === null) throw invalidArgument('mapping attributes must be an object');
@@ -189,8 +187,8 @@ export abstract class KitMachine implements Machine {
   private readonly accessEvent = MachineEvent.Access;
   /** Whether the current batch's remaining addresses were validated (before its first state change). */
   private batchValidated = false;
-  /** Scratch of slotCodeBatch: per TLB slot, the result an access through it returns. */
-  private readonly slotCodes: Int32Array;
+  /** Scratch of slotCodeBatch: per TLB slot, its page number if an access through it is allowed, else NaN. */
+  private readonly slotKeys: Float64Array;
   /** Privilege of each CPU's accesses. */
   protected readonly modes: Uint8Array;
   private readonly counts: Float64Array;
@@ -292,7 +290,7 @@ export abstract class KitMachine implements Machine {
     if (cpus * entries > 2 ** 26)
       throw invalidArgument(`cpus x tlbEntries ${cpus * entries} exceeds the limit of 2^26 TLB entries per machine`);
     this.tlbShift = Math.log2(entries);
-    this.slotCodes = new Int32Array(entries);
+    this.slotKeys = new Float64Array(entries);
     this.tlbMask = entries - 1;
     this.tlbTag = new Float64Array(cpus * entries);
     this.tlbFlags = new Int32Array(cpus * entries);
@@ -821,29 +819,29 @@ export abstract class KitMachine implements Machine {
 
   /**
    * tableBatch for batches of at least twice the TLB's size: nothing a batch does changes the mode or
-   * the rights words, so the check's outcome is a function of the TLB entry alone. It is computed
-   * once per entry up front (and again for an entry a miss or fault changes), and each access costs
-   * a tag compare and one load, like a bare TLB loop. Results are exactly those of access().
+   * the rights words, so the check's outcome is a function of the TLB entry alone. Each slot's key
+   * is computed once up front (and again for a slot a miss or fault changes): the cached page number
+   * when an access of this kind through it is allowed, NaN otherwise. An allowed hit then costs one
+   * load and a compare, like a bare TLB loop; everything else takes access()'s path.
    */
   private slotCodeBatch(cpu: number, addresses: Float64Array, kind: AccessKind, out: Int32Array | Uint32Array): number {
     const n = addresses.length;
     const tlb = this.tlbs[cpu];
-    const tag = tlb.tag;
     const mask = tlb.mask;
-    const codes = this.slotCodes;
-    for (let slot = 0; slot <= mask; slot++) codes[slot] = this.slotCode(cpu, tlb, slot, kind);
+    const keys = this.slotKeys;
+    this.fillSlotKeys(cpu, tlb, kind);
     let faults = 0;
     let hits = 0;
     for (let i = 0; i < n; i++) {
       const address = addresses[i];
       const vpn = Math.floor(address / 4096);
       const slot = vpn & mask;
-      if (codes[slot] === 0 && tag[slot] === vpn && Math.floor(address) === address) {
+      if (keys[slot] === vpn && Math.floor(address) === address) {
         out[i] = 0;
         hits++;
       } else {
         const code = this.batchSlowAccess(cpu, addresses, i, kind);
-        codes[slot] = this.slotCode(cpu, tlb, slot, kind);
+        keys[slot] = this.slotKey(cpu, tlb, slot, kind);
         if (code !== 0) faults++;
         out[i] = code;
       }
@@ -851,14 +849,40 @@ export abstract class KitMachine implements Machine {
     return faults * (n + 1) + hits;
   }
 
-  /** What an access of `kind` through TLB slot `slot` returns now, or SLOT_MISS if it must walk. */
-  private slotCode(cpu: number, tlb: Tlb, slot: number, kind: AccessKind): number {
+  /** Every slot's key, with the table-driven check inlined. */
+  private fillSlotKeys(cpu: number, tlb: Tlb, kind: AccessKind): void {
+    const keys = this.slotKeys;
+    const tag = tlb.tag;
+    const tlbFlags = tlb.flags;
+    const dirtyNeeded = kind === WRITE ? 0x1000000 : 0; // TF_DIRTY
+    const table = this.checkTables[cpu];
+    const supervisorRights = this.rightsWords[cpu << 1];
+    const userRights = this.rightsWords[(cpu << 1) | 1];
+    const indexShift = this.indexShift;
+    const indexMask = this.indexMask;
+    const kindBits = kind << this.indexBits;
+    const rightsBits = this.rightsBits;
+    const rightsMask = this.rightsMask;
+    for (let slot = 0; slot < keys.length; slot++) {
+      const flags = tlbFlags[slot];
+      const rights = (flags & 64) !== 0 ? userRights : supervisorRights; // TF_USER
+      keys[slot] =
+        (flags & dirtyNeeded) === dirtyNeeded &&
+        table[
+          ((((flags >>> indexShift) & indexMask) | kindBits) << rightsBits) |
+            ((rights >>> (((flags >>> 16) & 0xff) * rightsBits)) & rightsMask) // TF_DOMAIN_SHIFT
+        ] === 0
+          ? tag[slot] // NaN for an empty slot
+          : NaN;
+    }
+  }
+
+  /** The key of a TLB slot for slotCodeBatch: its page number if an access of `kind` through it is allowed now, else NaN. */
+  private slotKey(cpu: number, tlb: Tlb, slot: number, kind: AccessKind): number {
     const tag = tlb.tag[slot];
     const flags = tlb.flags[slot];
-    if (tag !== tag || (kind === WRITE && (flags & TF_DIRTY) === 0)) return SLOT_MISS;
-    const code = this.checkAccess(cpu, flags, kind, this.modes[cpu] as Privilege);
-    if (code === SLOT_MISS) throw new Error(`internal: check result ${code} collides with the batch's miss marker`);
-    return code;
+    if (tag !== tag || (kind === WRITE && (flags & TF_DIRTY) === 0)) return NaN;
+    return this.checkAccess(cpu, flags, kind, this.modes[cpu] as Privilege) === ACCESS_OK ? tag : NaN;
   }
 
   /** Throw the error a bad access argument deserves (never returns). */
