@@ -6,6 +6,7 @@
  */
 import { AccessKind, DomainError, MachineEvent, Privilege, type DomainSpace, type MachineConfig } from '@pkeysim/core';
 import {
+  invalidArgument,
   FAULT_KIND_MASK,
   FaultKind,
   formatAddress,
@@ -58,13 +59,17 @@ const SYS_REGS: readonly Arm64SysReg[] = ['POR_EL0', 'POR_EL1', 'TCR2_EL1', 'SCT
 function splitU64(value: number | bigint, what: string): [number, number] {
   if (typeof value === 'bigint') {
     if (value < 0n || value >= 1n << 64n)
-      throw new RangeError(`${what} 0x${value.toString(16)} does not fit in 64 bits`);
+      throw invalidArgument(`${what} 0x${value.toString(16)} does not fit in 64 bits`);
     return [Number(value >> 32n), Number(value & 0xffffffffn)];
   }
   if (!Number.isInteger(value) || value < 0 || value > Number.MAX_SAFE_INTEGER) {
-    throw new RangeError(`${what} ${String(value)} must be a non-negative integer (use a bigint above 2^53)`);
+    throw invalidArgument(`${what} ${String(value)} must be a non-negative integer (use a bigint above 2^53)`);
   }
   return [Math.floor(value / 0x100000000), value % 0x100000000];
+}
+
+function checkEl(el: unknown): void {
+  if (el !== 0 && el !== 1) throw invalidArgument(`exception level ${String(el)} must be 0 or 1`);
 }
 
 // Module-local copies for the hot path (test runners turn imported bindings into property reads).
@@ -210,7 +215,7 @@ export class Arm64PoeMachine extends KitMachine implements PorRegisters {
 
   private checkRegister(cpu: number, reg: Arm64SysReg): void {
     if (!SYS_REGS.includes(reg))
-      throw new RangeError(`unknown system register ${String(reg)} (known: ${SYS_REGS.join(', ')})`);
+      throw invalidArgument(`unknown system register ${String(reg)} (known: ${SYS_REGS.join(', ')})`);
     const el0 = this.modes[cpu] === Privilege.User;
     if (reg === 'POR_EL0' && !this.features.el0Overlay)
       throw new Arm64Exception('undefined', 'POR_EL0 without FEAT_S1POE is UNDEFINED');
@@ -225,6 +230,7 @@ export class Arm64PoeMachine extends KitMachine implements PorRegisters {
   /** MSR PAN, #imm (EL1 only: UNDEFINED at EL0). */
   setPan(cpu: number, on: boolean): void {
     this.checkCpu(cpu);
+    if (typeof on !== 'boolean') throw invalidArgument(`PAN ${String(on)} must be true or false`);
     if (this.modes[cpu] === Privilege.User) throw new Arm64Exception('undefined', 'MSR PAN is UNDEFINED at EL0');
     this.pan[cpu] = on ? 1 : 0;
   }
@@ -266,16 +272,18 @@ export class Arm64PoeMachine extends KitMachine implements PorRegisters {
   }
 
   readPor(cpu: number, el: 0 | 1): number {
+    checkEl(el);
     return Number(this.atEl1(cpu, () => this.mrs(cpu, el === 0 ? 'POR_EL0' : 'POR_EL1')) & 0xffffffffn);
   }
 
   writePor(cpu: number, el: 0 | 1, value: number): void {
+    checkEl(el);
     this.atEl1(cpu, () => this.msr(cpu, el === 0 ? 'POR_EL0' : 'POR_EL1', value));
   }
 
   // ---- the access check and its report ----------------------------------------------------------
 
-  protected checkAccess(cpu: number, flags: number, kind: AccessKind, mode: Privilege): number {
+  protected override checkAccess(cpu: number, flags: number, kind: AccessKind, mode: Privilege): number {
     const index = (flags >>> TF_DOMAIN_SHIFT) & 0xff;
     const tcr2 = this.tcr2[cpu];
     const privOverlay = (tcr2 & TCR2_POE) !== 0 ? field(this.por1Lo[cpu], index) : OFF;

@@ -43,10 +43,34 @@ export interface DescriptorCodec {
   outputAddress(lo: number, hi: number, level: number): number;
   /**
    * Base permissions of a leaf as TF_* bits (translation-flags.ts): the six permission bits, TF_USER,
-   * TF_GLOBAL and any TF_ARCH bits. The engine adds the level and the domain.
+   * TF_GLOBAL and any TF_ARCH bits; TF_DIRTY when the codec manages accessed/dirty bits and the
+   * leaf's dirty bit is set. The engine adds the level and the domain. `control` is the walking
+   * CPU's walk-control word (KitMachine.walkControl: architecture-defined, e.g. x86 CR4.PGE).
    */
-  leafFlags(lo: number, hi: number, level: number): number;
+  leafFlags(lo: number, hi: number, level: number, control: number): number;
   domainOf(lo: number, hi: number, level: number): number;
+
+  /**
+   * Optional hierarchical permissions: the TF_* bits a valid table (non-leaf) entry lets through
+   * (only the six permission bits, TF_USER and the TF_ARCH bits can be removed this way).
+   * The walk ANDs them over every table entry it uses and ANDs the result into the leaf's flags, so
+   * a table entry can only remove rights (x86 U/S and R/W ANDed and XD ORed over the levels, Intel
+   * SDM 4.6; Arm APTable/XNTable, Arm ARM D8.4.2). Absent: tables restrict nothing.
+   */
+  tablePermissions?(lo: number, hi: number, level: number): number;
+  /**
+   * Optional reserved-bit check of a valid entry, leaf or table: nonzero stops the walk with a
+   * reserved-bit fault (x86 #PF with RSVD=1, Intel SDM 4.5 tables 4-14 to 4-20). `control` is the
+   * walking CPU's walk-control word.
+   */
+  reservedBits?(lo: number, hi: number, level: number, control: number): number;
+  /**
+   * Optional accessed/dirty management: the low word with the accessed flag set, and for a leaf
+   * written to also the dirty flag. With it, the hardware walk sets accessed in every table entry it
+   * uses, and the leaf's accessed (and dirty on a write) once the access is allowed (Intel SDM 4.8;
+   * QEMU mmu_translate does the same). The codec then reports TF_DIRTY from leafFlags.
+   */
+  markAccessed?(lo: number, hi: number, level: number, leaf: boolean, write: boolean): number;
 
   encodeTable(table: number): EntryWords;
   encodeLeaf(physical: number, level: number, request: LeafRequest): EntryWords;

@@ -3,6 +3,23 @@ export { PhysicalMemory, type PhysicalRegion, type PhysicalMemoryOptions } from 
 export * from './translation-flags';
 export { FaultKind, FAULT_KIND_MASK, FAULT_ARCH_SHIFT, faultCauseOf } from './fault-codes';
 export { type DescriptorCodec, type EntryWords, type LeafRequest, levelSpan } from './descriptor-codec';
-export { RadixPageTable, type LeafLocation, type PageTableHooks } from './page-table';
+export {
+  RadixPageTable,
+  WALK_OK,
+  WALK_INVALID,
+  WALK_RESERVED,
+  type LeafLocation,
+  type PageTableHooks,
+} from './page-table';
+export { ModeCheckTables, type ModeCheckSpec } from './mode-check-table';
+export {
+  invalidArgument,
+  checkInteger,
+  checkFinite,
+  checkAccessKind,
+  checkAccessAddress,
+  checkBytes,
+  isAccessKind,
+} from './validate';
 export { Tlb } from './tlb';
 export { KitMachine, type KitMachineOptions, type KitFaultRecord, type FaultReport } from './kit-machine';

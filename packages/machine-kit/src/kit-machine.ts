@@ -6,9 +6,12 @@
  * An architecture supplies its descriptor codec, its domain spaces, its access check (read rights at
  * access time, from its own per-CPU registers) and the text of its fault reports.
  *
- * Address spaces use the split layout of arm64 TTBR0/TTBR1 (Arm ARM D8.2): the lower half
- * [0, 2^vaBits) has a root per address space, the upper half [-2^vaBits, 0) one root shared by all,
- * which is what Linux arranges on every architecture for the kernel half.
+ * Address spaces share the upper (kernel) half, as Linux arranges on every architecture, in one of
+ * two layouts: 'split', the arm64 TTBR0/TTBR1 layout (Arm ARM D8.2): the lower half [0, 2^vaBits)
+ * has a root per address space and the upper half [-2^vaBits, 0) one root shared by all; or
+ * 'shared-upper', the x86 CR3 layout: one root per space covering both halves, whose upper-half
+ * top-level entries are the same in every root (Linux pgd_alloc copies them, sync_global_pgds
+ * keeps them in sync).
  */
 import {
   ACCESS_OK,
@@ -23,6 +26,7 @@ import {
   type AccessFault,
   type AddressSpaceId,
   type DomainSpace,
+  type FaultCause,
   type Machine,
   type MappingAttributes,
   type Translation,
@@ -30,10 +34,12 @@ import {
 import { formatAddress, PAGE_SIZE, toAddress } from './address';
 import type { DescriptorCodec } from './descriptor-codec';
 import { faultCauseOf, FaultKind } from './fault-codes';
-import { RadixPageTable } from './page-table';
+import { RadixPageTable, WALK_OK, WALK_RESERVED } from './page-table';
 import { PhysicalMemory } from './physical-memory';
 import { Tlb } from './tlb';
 import {
+  TF_DIRTY,
+  TF_DOMAIN_SHIFT,
   TF_PRIV_EXEC,
   TF_PRIV_WRITE,
   TF_USER,
@@ -42,6 +48,7 @@ import {
   translationDomain,
   translationLevel,
 } from './translation-flags';
+import { checkAccessAddress, checkAccessKind, checkBytes, checkInteger, invalidArgument } from './validate';
 
 export interface KitMachineOptions {
   /** The plugin name (Machine.arch). */
@@ -63,6 +70,31 @@ export interface KitMachineOptions {
   readonly defaultDomain?: number;
   /** How many domains the architecture lets software use (default: every value the tag field holds). */
   readonly usableDomains?: number;
+  /** 'split' (default, arm64 TTBR0/TTBR1) or 'shared-upper' (x86 CR3): see the file comment. */
+  readonly layout?: 'split' | 'shared-upper';
+  /** A fault drops the TLB entry of the faulting page (x86: Intel SDM 4.10.4.1). Default false. */
+  readonly faultInvalidates?: boolean;
+  /**
+   * Bits of a check result kept in the fault record for describeFault but not returned by access
+   * (e.g. x86 marks SMEP/SMAP faults, which share their error code with other causes). Default 0.
+   */
+  readonly internalFaultBits?: number;
+  /**
+   * A table-driven access check (the default checkAccess): the CPU's current {@link ModeCheckTables}
+   * table (set with setCheckTable when its mode changes) indexed by a few bits of the translation
+   * flags, the access kind and the rights bits of the page's domain, taken from the rights word that
+   * governs the page's privilege (rightsWords[cpu * 2 + (page is a user page)], e.g. x86 PKRS and
+   * PKRU). Rights stay live: a rights write is one word store, no table change, no flush.
+   */
+  readonly tableCheck?: TableCheckOptions;
+}
+
+export interface TableCheckOptions {
+  /** The check index: `indexBits` bits of the translation flags from bit `indexShift`. */
+  readonly indexShift: number;
+  readonly indexBits: number;
+  /** Bits of one domain's rights in a rights word (the domain's field starts at domain * rightsBits). */
+  readonly rightsBits: number;
 }
 
 /** A fault as the machine recorded it: what an architecture needs to write its report. */
@@ -85,9 +117,53 @@ export interface FaultReport {
   readonly summary: string;
   /** Set only if the hardware reports the domain. */
   readonly domain?: number;
+  /** The cause, when the fault code's low four bits are not a FaultKind (architecture-defined codes). */
+  readonly cause?: FaultCause;
 }
 
 const PAGE_SIZES: readonly number[] = [PageSize.Size4K, PageSize.Size2M, PageSize.Size1G];
+
+// Module-local copies for the hot path (test runners turn imported bindings into property reads).
+const WRITE = AccessKind.Write;
+const ACCESS = MachineEvent.Access;
+const PAGE_WALK = MachineEvent.PageWalk;
+/** Addresses are exact numbers: |address| < 2^53. */
+const EXACT = 2 ** 53;
+// The access loops spell TF_USER, TF_DOMAIN_SHIFT, TF_DIRTY, PAGE_SIZE and the access kinds as literals.
+if (
+  TF_USER !== 64 ||
+  TF_DOMAIN_SHIFT !== 16 ||
+  TF_DIRTY !== 0x1000000 ||
+  PAGE_SIZE !== 4096 ||
+  ACCESS_OK !== 0 ||
+  AccessKind.Read !== 0 ||
+  AccessKind.Write !== 1 ||
+  AccessKind.Fetch !== 2
+)
+  throw new Error('internal: the access loops assume TF_USER 64, TF_DOMAIN_SHIFT 16, 4 KiB pages, ACCESS_OK 0');
+const EMPTY_TABLE = new Int32Array(0);
+/** MappingAttributes with the types the interface promises (a JS caller may pass anything). */
+function checkMappingAttributes(attrs: MappingAttributes): void {
+  if (typeof attrs !== 'object' || attrs === null) throw invalidArgument('mapping attributes must be an object');
+  for (const key of ['user', 'writable', 'executable'] as const) {
+    if (typeof attrs[key] !== 'boolean') throw invalidArgument(`mapping attribute ${key} must be true or false`);
+  }
+  if (attrs.global !== undefined && typeof attrs.global !== 'boolean')
+    throw invalidArgument('mapping attribute global must be true or false');
+  if (attrs.domain !== undefined && (typeof attrs.domain !== 'number' || !Number.isInteger(attrs.domain)))
+    throw invalidArgument(`mapping attribute domain ${String(attrs.domain)} must be an integer`);
+}
+
+/** Throws DomainError('invalid') unless every address from `from` on is an integer with |address| < 2^53. */
+function validateAddresses(addresses: Float64Array, from: number): void {
+  for (let i = from; i < addresses.length; i++) {
+    const address = addresses[i];
+    if (Math.floor(address) !== address || address >= EXACT || address <= -EXACT) checkAccessAddress(address);
+  }
+}
+
+/** Named limit: one read() returns at most 1 GiB. */
+const MAX_IO_BYTES = 2 ** 30;
 
 export abstract class KitMachine implements Machine {
   readonly arch: string;
@@ -101,13 +177,46 @@ export abstract class KitMachine implements Machine {
   readonly defaultDomain: number;
   readonly usableDomains: number;
   protected readonly tlbs: readonly Tlb[];
+  // Every CPU's TLB in one array each (entry = cpu << tlbShift | slot): the Tlb objects are views.
+  private readonly tlbTag: Float64Array;
+  private readonly tlbFlags: Int32Array;
+  private readonly tlbShift: number;
+  private readonly tlbMask: number;
+  /** MACHINE_EVENT_COUNT and MachineEvent.Access as fields, for the access path. */
+  private readonly eventStride = MACHINE_EVENT_COUNT;
+  private readonly accessEvent = MachineEvent.Access;
+  /** Whether the current batch's remaining addresses were validated (before its first state change). */
+  private batchValidated = false;
+  /** Scratch of slotCodeBatch: per TLB slot, its page number if an access through it is allowed, else NaN. */
+  private readonly slotKeys: Float64Array;
   /** Privilege of each CPU's accesses. */
   protected readonly modes: Uint8Array;
   private readonly counts: Float64Array;
   private readonly flushCeiling: number;
   private readonly half: number;
+  /** Per space: the lower-half root ('split') or the whole root ('shared-upper'). */
   private lowerRoots: number[] = [];
-  private upperRoot = 0;
+  /** The shared upper-half root ('split'), or -1 ('shared-upper': each space's root covers both). */
+  private upperRoot = -1;
+  private readonly split: boolean;
+  private readonly faultInvalidates: boolean;
+  /** Returned code = check result & resultMask (internalFaultBits removed). */
+  private readonly resultMask: number;
+  /**
+   * Per CPU: the architecture's walk-control word, handed to the codec on every walk of that CPU
+   * (e.g. x86 reserved address bits for its MAXPHYADDR and EFER.NXE, and CR4.PGE).
+   */
+  protected readonly walkControl: Int32Array;
+  /** Table-driven check: per CPU, the rights words governing supervisor pages (2c) and user pages (2c+1). */
+  protected readonly rightsWords: Int32Array;
+  /** Table-driven check: per CPU, the check table of its current mode. */
+  protected readonly checkTables: Int32Array[];
+  private readonly tableDriven: boolean;
+  private readonly indexShift: number;
+  private readonly indexMask: number;
+  private readonly indexBits: number;
+  private readonly rightsBits: number;
+  private readonly rightsMask: number;
   private readonly active: Int32Array;
   /** Root of the lower half each CPU walks (from its active space). */
   private readonly activeRoot: Float64Array;
@@ -140,15 +249,27 @@ export abstract class KitMachine implements Machine {
       persistentBytes: options.persistentBytes ?? DEFAULT_MACHINE_CONFIG.persistentBytes,
       maxPhysAddr,
     });
+    this.split = (options.layout ?? 'split') === 'split';
+    if (options.layout !== undefined && options.layout !== 'split' && options.layout !== 'shared-upper')
+      throw new DomainError('invalid', `layout ${String(options.layout)} must be 'split' or 'shared-upper'`);
     this.pageTable = new RadixPageTable(this.memory, options.codec, {
       entryWritten: () => this.events.count(0, MachineEvent.PteWrite),
+      upperTopEntry: this.split
+        ? undefined
+        : (root, index, entry) => {
+            for (const other of this.lowerRoots)
+              if (other !== root) this.memory.writeEntry(other + index * 8, entry.lo >>> 0, entry.hi >>> 0);
+          },
     });
-    this.half = this.pageTable.coverage;
+    this.half = this.split ? this.pageTable.coverage : this.pageTable.coverage / 2;
+    this.faultInvalidates = options.faultInvalidates === true;
+    this.resultMask = ~(options.internalFaultBits ?? 0);
     this.vaBits = Math.log2(this.half);
-    if (this.half > 2 ** 52)
+    // Halves up to 2^56 (x86 5-level paging); addresses themselves are exact numbers, |a| < 2^53.
+    if (this.half > 2 ** 56)
       throw new DomainError(
         'invalid',
-        `codec ${options.codec.name} covers 2^${this.vaBits} bytes per half; at most 2^52 is exact`,
+        `codec ${options.codec.name} covers 2^${this.vaBits} bytes per half; at most 2^56`,
       );
     this.defaultDomain = options.defaultDomain ?? 0;
     this.usableDomains = options.usableDomains ?? options.codec.domainCount;
@@ -164,7 +285,27 @@ export abstract class KitMachine implements Machine {
     }
     this.flushCeiling = ceiling;
     const entries = options.tlbEntries ?? 512;
-    this.tlbs = Array.from({ length: cpus }, () => new Tlb(entries, options.codec.bitsPerLevel));
+    if (!Number.isInteger(entries) || entries < 1 || (entries & (entries - 1)) !== 0 || entries > 1 << 20)
+      throw invalidArgument(`tlbEntries ${String(entries)} must be a power of two between 1 and 2^20`);
+    if (cpus * entries > 2 ** 26)
+      throw invalidArgument(`cpus x tlbEntries ${cpus * entries} exceeds the limit of 2^26 TLB entries per machine`);
+    this.tlbShift = Math.log2(entries);
+    this.slotKeys = new Float64Array(entries);
+    this.tlbMask = entries - 1;
+    this.tlbTag = new Float64Array(cpus * entries);
+    this.tlbFlags = new Int32Array(cpus * entries);
+    const tlbFrame = new Float64Array(cpus * entries);
+    const view = <T extends Float64Array | Int32Array>(array: T, cpu: number): T =>
+      array.subarray(cpu * entries, (cpu + 1) * entries) as T;
+    this.tlbs = Array.from(
+      { length: cpus },
+      (_, cpu) =>
+        new Tlb(entries, options.codec.bitsPerLevel, {
+          tag: view(this.tlbTag, cpu),
+          frame: view(tlbFrame, cpu),
+          flags: view(this.tlbFlags, cpu),
+        }),
+    );
     this.modes = new Uint8Array(cpus).fill(Privilege.Supervisor);
     this.active = new Int32Array(cpus);
     this.activeRoot = new Float64Array(cpus);
@@ -174,6 +315,17 @@ export abstract class KitMachine implements Machine {
     this.faultMode = new Uint8Array(cpus);
     this.faultLevel = new Int8Array(cpus);
     this.faultFlags = new Int32Array(cpus);
+    this.walkControl = new Int32Array(cpus);
+    const tableCheck = options.tableCheck;
+    this.tableDriven = tableCheck !== undefined;
+    this.indexShift = tableCheck?.indexShift ?? 0;
+    this.indexBits = tableCheck?.indexBits ?? 0;
+    this.indexMask = (1 << this.indexBits) - 1;
+    this.rightsBits = tableCheck?.rightsBits ?? 0;
+    this.rightsMask = (1 << this.rightsBits) - 1;
+    this.rightsWords = new Int32Array(cpus * 2);
+    // An empty table until the architecture sets one: every access would read undefined, so it must.
+    this.checkTables = Array.from({ length: cpus }, () => EMPTY_TABLE);
     this.bootMemory();
   }
 
@@ -183,8 +335,22 @@ export abstract class KitMachine implements Machine {
   /**
    * The access check, from the cached translation flags and the CPU's registers read NOW: 0, or a
    * fault code whose low four bits are a {@link FaultKind}. Runs on every access: no allocation.
+   * The default is the table-driven check of KitMachineOptions.tableCheck; an architecture whose
+   * check does not fit one rights word per page privilege overrides it.
    */
-  protected abstract checkAccess(cpu: number, flags: number, kind: AccessKind, mode: Privilege): number;
+  protected checkAccess(cpu: number, flags: number, kind: AccessKind, _mode: Privilege): number {
+    const rights = this.rightsWords[(cpu << 1) | ((flags >>> 6) & 1)]; // TF_USER
+    return this.checkTables[cpu][
+      ((((flags >>> this.indexShift) & this.indexMask) | (kind << this.indexBits)) << this.rightsBits) |
+        ((rights >>> (((flags >>> 16) & 0xff) * this.rightsBits)) & this.rightsMask) // TF_DOMAIN_SHIFT
+    ];
+  }
+
+  /** Table-driven check: the CPU's mode changed, this is its table now. */
+  protected setCheckTable(cpu: number, table: Int32Array): void {
+    this.checkTables[cpu] = table;
+  }
+
   /** The architecture's report of a recorded fault (built only when asked for). */
   protected abstract describeFault(record: KitFaultRecord): FaultReport;
   /** Put every CPU register the architecture owns back to its reset value (reboot). */
@@ -195,12 +361,33 @@ export abstract class KitMachine implements Machine {
     return FaultKind.NotPresent;
   }
 
+  /** The code of a reserved-bit fault found at `level` (codecs with reservedBits only). */
+  protected reservedFaultCode(_cpu: number, _kind: AccessKind, _level: number): number {
+    return FaultKind.Reserved;
+  }
+
+  /**
+   * The code of an access outside both halves, where no walk can start. Default: a translation fault
+   * at the root level (Arm ARM D8.2.4); x86 raises #GP for a non-canonical address instead.
+   */
+  protected outOfRangeFaultCode(cpu: number, kind: AccessKind): number {
+    return this.translationFaultCode(cpu, kind, this.codec.levels - 1);
+  }
+
+  /** The walk-control word `translate` walks with (software's lookups, no CPU): default 0. */
+  protected translationControl(): number {
+    return 0;
+  }
+
+  /** Called after a fault is recorded (e.g. x86 sets CR2 for a #PF). Not on the allowed path. */
+  protected faultRecorded(_cpu: number, _code: number, _address: number): void {}
+
   // ---- CPUs and counting --------------------------------------------------------------------------
 
-  /** Throws a RangeError for a CPU the machine does not have. */
+  /** Throws DomainError('invalid') for a CPU the machine does not have. */
   checkCpu(cpu: number): void {
-    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpuCount) {
-      throw new RangeError(`CPU ${String(cpu)} does not exist (the machine has ${this.cpuCount})`);
+    if (typeof cpu !== 'number' || !Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpuCount) {
+      throw invalidArgument(`CPU ${String(cpu)} does not exist (the machine has ${this.cpuCount})`);
     }
   }
 
@@ -218,8 +405,18 @@ export abstract class KitMachine implements Machine {
   /** Invalidate one page's translations on one CPU (INVLPG, TLBI VAE1, tlbiel): counted. */
   invalidatePage(cpu: number, virtual: number): void {
     this.checkCpu(cpu);
+    const address = this.address(virtual);
     this.count(cpu, MachineEvent.TlbFlushPage);
-    this.tlbs[cpu].invalidatePage(Math.floor(toAddress(virtual, 'virtual address') / PAGE_SIZE));
+    this.tlbs[cpu].invalidatePage(Math.floor(address / PAGE_SIZE));
+  }
+
+  /** A public-API virtual address (number or bigint) in signed number form, else DomainError('invalid'). */
+  protected address(virtual: number | bigint): number {
+    try {
+      return toAddress(virtual, 'virtual address');
+    } catch (error) {
+      throw invalidArgument((error as Error).message);
+    }
   }
 
   /** Invalidate a CPU's whole TLB (TLBI VMALLE1, tlbiel all): counted. */
@@ -232,8 +429,8 @@ export abstract class KitMachine implements Machine {
   // ---- address spaces -----------------------------------------------------------------------------
 
   private bootMemory(): void {
-    this.upperRoot = this.pageTable.allocateTable();
     this.lowerRoots = [];
+    this.upperRoot = this.split ? this.pageTable.allocateTable() : -1;
     this.createAddressSpace();
     for (let cpu = 0; cpu < this.cpuCount; cpu++) {
       this.active[cpu] = 0;
@@ -242,23 +439,29 @@ export abstract class KitMachine implements Machine {
   }
 
   createAddressSpace(): AddressSpaceId {
-    this.lowerRoots.push(this.pageTable.allocateTable());
+    const root = this.pageTable.allocateTable();
+    // 'shared-upper': a new root starts with the upper half of space 0 (Linux pgd_alloc).
+    if (!this.split && this.lowerRoots.length > 0) this.pageTable.copyUpperHalf(this.lowerRoots[0], root);
+    this.lowerRoots.push(root);
     return this.lowerRoots.length - 1;
   }
 
-  /** Physical address of a space's lower-half root, and (same for all) of the upper-half root. */
+  /** Physical address of a space's lower-half root, and of the upper-half root (the same in 'shared-upper'). */
   rootsOf(space: AddressSpaceId): { readonly lower: number; readonly upper: number } {
-    return { lower: this.lowerRootOf(space), upper: this.upperRoot };
+    const lower = this.rootOf(space);
+    return { lower, upper: this.split ? this.upperRoot : lower };
   }
 
-  private lowerRootOf(space: AddressSpaceId): number {
-    const root = Number.isInteger(space) ? this.lowerRoots[space] : undefined;
-    if (root === undefined) throw new RangeError(`address space ${String(space)} does not exist`);
+  /** Physical address of a space's own root (what TTBR0 or CR3 holds). */
+  rootOf(space: AddressSpaceId): number {
+    const root = typeof space === 'number' && Number.isInteger(space) ? this.lowerRoots[space] : undefined;
+    if (root === undefined) throw invalidArgument(`address space ${String(space)} does not exist`);
     return root;
   }
 
   private rootFor(space: AddressSpaceId, address: number): number {
-    return address < 0 ? this.upperRoot : this.lowerRootOf(space);
+    const root = this.rootOf(space);
+    return address < 0 && this.split ? this.upperRoot : root;
   }
 
   /**
@@ -267,11 +470,21 @@ export abstract class KitMachine implements Machine {
    */
   activate(cpu: number, space: AddressSpaceId): void {
     this.checkCpu(cpu);
-    const root = this.lowerRootOf(space);
+    const root = this.rootOf(space);
+    this.switchRoot(cpu, root);
     this.active[cpu] = space;
-    this.activeRoot[cpu] = root;
+  }
+
+  /** Load `root` as the CPU's root and flush its non-global translations (an architecture may do it by instruction). */
+  protected switchRoot(cpu: number, root: number): void {
+    this.loadRoot(cpu, root);
     this.count(cpu, MachineEvent.TlbFlushAll);
     this.tlbs[cpu].flushNonGlobal();
+  }
+
+  /** Set the root the CPU walks (lower half, or both halves in 'shared-upper'); no flush. */
+  protected loadRoot(cpu: number, root: number): void {
+    this.activeRoot[cpu] = root;
   }
 
   activeSpace(cpu: number): AddressSpaceId {
@@ -286,15 +499,15 @@ export abstract class KitMachine implements Machine {
 
   /** Validate a virtual range: integers, aligned to `size`, inside one half. */
   private checkRange(virtual: number | bigint, length: number, size: number): number {
-    const start = toAddress(virtual, 'virtual address');
-    if (!Number.isInteger(length) || length <= 0 || length % size !== 0) {
-      throw new RangeError(`length ${String(length)} must be a positive multiple of 0x${size.toString(16)}`);
+    const start = this.address(virtual);
+    if (typeof length !== 'number' || !Number.isInteger(length) || length <= 0 || length % size !== 0) {
+      throw invalidArgument(`length ${String(length)} must be a positive multiple of 0x${size.toString(16)}`);
     }
     if (Math.floor(start / size) * size !== start)
-      throw new RangeError(`virtual address ${formatAddress(start)} is not aligned to 0x${size.toString(16)}`);
+      throw invalidArgument(`virtual address ${formatAddress(start)} is not aligned to 0x${size.toString(16)}`);
     const last = start + length - 1;
     if (!this.inRange(start) || !this.inRange(last) || start < 0 !== last < 0) {
-      throw new RangeError(
+      throw invalidArgument(
         `range ${formatAddress(start)}+0x${length.toString(16)} is not inside one ${this.vaBits}-bit half of the address space`,
       );
     }
@@ -313,24 +526,25 @@ export abstract class KitMachine implements Machine {
 
   private checkFullyMapped(root: number, start: number, length: number, space: AddressSpaceId): void {
     const hole = this.pageTable.firstUnmapped(root, start, start + length);
-    if (hole !== undefined) throw new RangeError(`${formatAddress(hole)} is not mapped in address space ${space}`);
+    if (hole !== undefined) throw invalidArgument(`${formatAddress(hole)} is not mapped in address space ${space}`);
   }
 
   map(space: AddressSpaceId, virtual: number, physical: number, length: number, attrs: MappingAttributes): void {
+    checkMappingAttributes(attrs);
     const pageSize = attrs.pageSize ?? PageSize.Size4K;
     const level = PAGE_SIZES.indexOf(pageSize);
     if (level < 0 || !this.pageTable.leafLevelAllowed(level) || this.pageTable.span(level) !== pageSize) {
-      throw new RangeError(`page size 0x${Number(pageSize).toString(16)} is not a leaf size of ${this.codec.name}`);
+      throw invalidArgument(`page size 0x${Number(pageSize).toString(16)} is not a leaf size of ${this.codec.name}`);
     }
     const start = this.checkRange(virtual, length, pageSize);
     const root = this.rootFor(space, start);
     if (!Number.isInteger(physical) || physical < 0 || physical % pageSize !== 0) {
-      throw new RangeError(
+      throw invalidArgument(
         `physical address ${String(physical)} must be a non-negative multiple of 0x${pageSize.toString(16)}`,
       );
     }
     if (!this.memory.containsRange(physical, length)) {
-      throw new RangeError(
+      throw invalidArgument(
         `physical range 0x${physical.toString(16)}+0x${length.toString(16)} is not inside RAM or PMEM`,
       );
     }
@@ -338,7 +552,7 @@ export abstract class KitMachine implements Machine {
     this.checkDomain(domain);
     const mapped = this.pageTable.firstMapped(root, start, start + length);
     if (mapped !== undefined)
-      throw new RangeError(`${formatAddress(mapped)} is already mapped in address space ${space}`);
+      throw invalidArgument(`${formatAddress(mapped)} is already mapped in address space ${space}`);
     this.pageTable.map(root, start, physical, length, level, {
       user: attrs.user,
       writable: attrs.writable,
@@ -389,9 +603,11 @@ export abstract class KitMachine implements Machine {
   }
 
   translate(space: AddressSpaceId, virtual: number): Translation | undefined {
-    const address = toAddress(virtual, 'virtual address');
-    const root = this.rootFor(space, address);
-    if (!this.inRange(address) || !this.pageTable.walk(root, address)) return undefined;
+    const root = this.rootFor(space, 0);
+    const address = this.address(virtual);
+    if (!this.inRange(address)) return undefined;
+    const walkRoot = address < 0 && this.split ? this.upperRoot : root;
+    if (this.pageTable.walk(walkRoot, address, this.translationControl(), false) !== WALK_OK) return undefined;
     const flags = this.pageTable.flags;
     const user = (flags & TF_USER) !== 0;
     return {
@@ -407,6 +623,8 @@ export abstract class KitMachine implements Machine {
   // ---- physical memory ----------------------------------------------------------------------------
 
   allocatePhysical(length: number, options?: { persistent?: boolean; align?: number }): number {
+    if (options !== undefined && (typeof options !== 'object' || options === null))
+      throw invalidArgument('allocatePhysical options must be an object');
     return this.memory.allocate(length, options);
   }
 
@@ -415,7 +633,7 @@ export abstract class KitMachine implements Machine {
   }
 
   writePhysical(physical: number, bytes: Uint8Array): void {
-    this.memory.write(physical, bytes);
+    this.memory.write(physical, checkBytes(bytes));
   }
 
   /** Power cycle: RAM (page tables included), TLBs and CPU state are lost; PMEM and the event counts are kept. */
@@ -444,41 +662,291 @@ export abstract class KitMachine implements Machine {
 
   /**
    * Check an access through the CPU's TLB: ACCESS_OK, or a fault code with the details kept for
-   * lastFault. A hit costs an index computation, a compare and the architecture's check.
+   * lastFault. A hit costs an index computation, a compare and the architecture's check. A bad CPU,
+   * access kind or address throws DomainError('invalid') and changes nothing.
    */
   access(cpu: number, virtual: number, kind: AccessKind): number {
-    const tlb = this.tlbs[cpu];
-    if (tlb === undefined) this.checkCpu(cpu);
-    const vpn = Math.floor(virtual / PAGE_SIZE);
-    let slot = vpn & tlb.mask;
-    if (tlb.tag[slot] !== vpn) {
-      slot = this.refill(cpu, tlb, virtual, vpn, kind);
-      if (slot < 0) return this.faultCode[cpu];
+    // Literals (kinds 0..2, TF_DIRTY, ACCESS_OK 0, 4096) and fields, never module bindings, on this
+    // path and in the batch loops: V8 folds literals and unchanging fields, not imported bindings.
+    if (!(cpu >= 0 && cpu < this.cpuCount && (cpu | 0) === cpu) || (kind !== 0 && kind !== 1 && kind !== 2))
+      this.refuse(cpu, kind);
+    const vpn = Math.floor(virtual / 4096);
+    const entry = (cpu << this.tlbShift) | (vpn & this.tlbMask);
+    const flags = this.tlbFlags[entry];
+    // A write through an entry whose dirty state is not cached walks again to set it (Intel SDM 4.8).
+    // A fractional address is refused there too (the cheap check of the hit path).
+    if (this.tlbTag[entry] !== vpn || (kind === 1 && (flags & 0x1000000) === 0) || Math.floor(virtual) !== virtual)
+      return this.accessMiss(cpu, this.tlbs[cpu], virtual, vpn, kind);
+    const code = this.checkAccess(cpu, flags, kind, this.modes[cpu] as Privilege);
+    if (code !== 0)
+      return this.fault(cpu, this.tlbs[cpu], code, virtual, vpn, kind, this.modes[cpu] as Privilege, flags);
+    this.counts[cpu * this.eventStride + this.accessEvent] += 1;
+    return 0;
+  }
+
+  /**
+   * Check every address of `addresses` (one kind) on one CPU; `out[i]` gets each result, exactly what
+   * {@link access} would return. Returns the number of faults. A refused batch (bad CPU, kind, array,
+   * or any address not an integer with |address| < 2^53) throws DomainError('invalid') and changes
+   * nothing: allowed TLB hits change no state until the batch ends, and the remaining addresses are
+   * all validated before the first access that would (a miss or a fault).
+   */
+  accessBatch(cpu: number, addresses: Float64Array, kind: AccessKind, out: Int32Array | Uint32Array): number {
+    // No loop here and nothing after the loops of the helpers: V8 compiles a hot loop on the fly
+    // (OSR) before the code after it ever ran, and that code would then deoptimize on every call.
+    this.checkCpu(cpu);
+    checkAccessKind(kind);
+    if (!(addresses instanceof Float64Array)) throw invalidArgument('addresses must be a Float64Array');
+    if (!(out instanceof Int32Array) && !(out instanceof Uint32Array))
+      throw invalidArgument('out must be an Int32Array or a Uint32Array');
+    const n = addresses.length;
+    if (out.length < n) throw invalidArgument(`out has ${out.length} slots for ${n} addresses`);
+    this.batchValidated = false;
+    // The loops return faults * (n + 1) + allowed TLB hits: counting hits here, once, keeps a
+    // memory increment out of every iteration.
+    const packed = !(this.tableDriven && this.checkAccess === KitMachine.prototype.checkAccess)
+      ? this.genericBatch(cpu, addresses, kind, out)
+      : n >= 2 * (this.tlbMask + 1)
+        ? this.slotCodeBatch(cpu, addresses, kind, out)
+        : this.tableBatch(cpu, addresses, kind, out);
+    const faults = Math.floor(packed / (n + 1));
+    this.counts[cpu * MACHINE_EVENT_COUNT + ACCESS] += packed - faults * (n + 1);
+    return faults;
+  }
+
+  /**
+   * A batch access that is not an allowed TLB hit (it may change state): first, once per batch,
+   * validate every address from `index` on, then do it as access() would.
+   */
+  private batchSlowAccess(cpu: number, addresses: Float64Array, index: number, kind: AccessKind): number {
+    if (!this.batchValidated) {
+      validateAddresses(addresses, index);
+      this.batchValidated = true;
     }
+    const tlb = this.tlbs[cpu];
+    const virtual = addresses[index];
+    const vpn = Math.floor(virtual / PAGE_SIZE);
+    const slot = vpn & tlb.mask;
     const flags = tlb.flags[slot];
+    if (tlb.tag[slot] !== vpn || (kind === WRITE && (flags & TF_DIRTY) === 0))
+      return this.accessMiss(cpu, tlb, virtual, vpn, kind);
     const mode = this.modes[cpu] as Privilege;
     const code = this.checkAccess(cpu, flags, kind, mode);
-    if (code !== ACCESS_OK) {
-      this.recordFault(cpu, code, virtual, kind, mode, translationLevel(flags), flags);
-      return code;
-    }
-    this.counts[cpu * MACHINE_EVENT_COUNT + MachineEvent.Access] += 1;
+    if (code !== ACCESS_OK) return this.fault(cpu, tlb, code, virtual, vpn, kind, mode, flags);
+    this.counts[cpu * MACHINE_EVENT_COUNT + ACCESS] += 1;
     return ACCESS_OK;
   }
 
-  /** TLB miss: walk and fill; the slot, or -1 with a translation fault recorded. */
-  private refill(cpu: number, tlb: Tlb, virtual: number, vpn: number, kind: AccessKind): number {
-    this.counts[cpu * MACHINE_EVENT_COUNT + MachineEvent.PageWalk] += 1;
-    const table = this.pageTable;
-    const inRange = virtual >= -this.half && virtual < this.half;
-    if (!inRange || !table.walk(virtual < 0 ? this.upperRoot : this.activeRoot[cpu], virtual)) {
-      // Outside both halves the walk cannot start: a translation fault at the root level (Arm ARM D8.2.4).
-      const level = inRange ? table.level : this.codec.levels - 1;
-      const mode = this.modes[cpu] as Privilege;
-      this.recordFault(cpu, this.translationFaultCode(cpu, kind, level), virtual, kind, mode, level, 0);
-      return -1;
+  /** accessBatch with the architecture's checkAccess. */
+  private genericBatch(cpu: number, addresses: Float64Array, kind: AccessKind, out: Int32Array | Uint32Array): number {
+    const n = addresses.length;
+    const tlb = this.tlbs[cpu];
+    const tag = tlb.tag;
+    const tlbFlags = tlb.flags;
+    const mask = tlb.mask;
+    const dirtyNeeded = kind === WRITE ? TF_DIRTY : 0;
+    // Misses and faults never change the mode or the rights registers: read the mode once.
+    const mode = this.modes[cpu] as Privilege;
+    let faults = 0;
+    let hits = 0;
+    for (let i = 0; i < n; i++) {
+      const address = addresses[i];
+      const vpn = Math.floor(address / 4096);
+      const slot = vpn & mask;
+      const flags = tlbFlags[slot];
+      if (
+        tag[slot] === vpn &&
+        (flags & dirtyNeeded) === dirtyNeeded &&
+        Math.floor(address) === address &&
+        this.checkAccess(cpu, flags, kind, mode) === 0
+      ) {
+        out[i] = 0;
+        hits++;
+      } else {
+        const code = this.batchSlowAccess(cpu, addresses, i, kind);
+        if (code !== 0) faults++;
+        out[i] = code;
+      }
     }
-    return tlb.fill(vpn, table.frame, table.flags);
+    return faults * (n + 1) + hits;
+  }
+
+  /** accessBatch with the table-driven check inlined and every per-CPU value read once. */
+  private tableBatch(cpu: number, addresses: Float64Array, kind: AccessKind, out: Int32Array | Uint32Array): number {
+    const n = addresses.length;
+    const tlb = this.tlbs[cpu];
+    const tag = tlb.tag;
+    const tlbFlags = tlb.flags;
+    const mask = tlb.mask;
+    const dirtyNeeded = kind === WRITE ? TF_DIRTY : 0;
+    // Nothing a batch does changes the mode (so the table) or the rights words.
+    const table = this.checkTables[cpu];
+    const supervisorRights = this.rightsWords[cpu << 1];
+    const userRights = this.rightsWords[(cpu << 1) | 1];
+    const indexShift = this.indexShift;
+    const indexMask = this.indexMask;
+    const kindBits = kind << this.indexBits;
+    const rightsBits = this.rightsBits;
+    const rightsMask = this.rightsMask;
+    let faults = 0;
+    let hits = 0;
+    for (let i = 0; i < n; i++) {
+      const address = addresses[i];
+      const vpn = Math.floor(address / 4096);
+      const slot = vpn & mask;
+      const flags = tlbFlags[slot];
+      const rights = (flags & 64) !== 0 ? userRights : supervisorRights; // TF_USER
+      if (
+        tag[slot] === vpn &&
+        (flags & dirtyNeeded) === dirtyNeeded &&
+        Math.floor(address) === address &&
+        table[
+          ((((flags >>> indexShift) & indexMask) | kindBits) << rightsBits) |
+            ((rights >>> (((flags >>> 16) & 0xff) * rightsBits)) & rightsMask) // TF_DOMAIN_SHIFT
+        ] === 0
+      ) {
+        out[i] = 0;
+        hits++;
+      } else {
+        const code = this.batchSlowAccess(cpu, addresses, i, kind);
+        if (code !== 0) faults++;
+        out[i] = code;
+      }
+    }
+    return faults * (n + 1) + hits;
+  }
+
+  /**
+   * tableBatch for batches of at least twice the TLB's size: nothing a batch does changes the mode or
+   * the rights words, so the check's outcome is a function of the TLB entry alone. Each slot's key
+   * is computed once up front (and again for a slot a miss or fault changes): the cached page number
+   * when an access of this kind through it is allowed, NaN otherwise. An allowed hit then costs one
+   * load and a compare, like a bare TLB loop; everything else takes access()'s path.
+   */
+  private slotCodeBatch(cpu: number, addresses: Float64Array, kind: AccessKind, out: Int32Array | Uint32Array): number {
+    const n = addresses.length;
+    const tlb = this.tlbs[cpu];
+    const mask = tlb.mask;
+    const keys = this.slotKeys;
+    this.fillSlotKeys(cpu, tlb, kind);
+    let faults = 0;
+    let hits = 0;
+    for (let i = 0; i < n; i++) {
+      const address = addresses[i];
+      const vpn = Math.floor(address / 4096);
+      const slot = vpn & mask;
+      if (keys[slot] === vpn && Math.floor(address) === address) {
+        out[i] = 0;
+        hits++;
+      } else {
+        const code = this.batchSlowAccess(cpu, addresses, i, kind);
+        keys[slot] = this.slotKey(cpu, tlb, slot, kind);
+        if (code !== 0) faults++;
+        out[i] = code;
+      }
+    }
+    return faults * (n + 1) + hits;
+  }
+
+  /** Every slot's key, with the table-driven check inlined. */
+  private fillSlotKeys(cpu: number, tlb: Tlb, kind: AccessKind): void {
+    const keys = this.slotKeys;
+    const tag = tlb.tag;
+    const tlbFlags = tlb.flags;
+    const dirtyNeeded = kind === WRITE ? 0x1000000 : 0; // TF_DIRTY
+    const table = this.checkTables[cpu];
+    const supervisorRights = this.rightsWords[cpu << 1];
+    const userRights = this.rightsWords[(cpu << 1) | 1];
+    const indexShift = this.indexShift;
+    const indexMask = this.indexMask;
+    const kindBits = kind << this.indexBits;
+    const rightsBits = this.rightsBits;
+    const rightsMask = this.rightsMask;
+    for (let slot = 0; slot < keys.length; slot++) {
+      const flags = tlbFlags[slot];
+      const rights = (flags & 64) !== 0 ? userRights : supervisorRights; // TF_USER
+      keys[slot] =
+        (flags & dirtyNeeded) === dirtyNeeded &&
+        table[
+          ((((flags >>> indexShift) & indexMask) | kindBits) << rightsBits) |
+            ((rights >>> (((flags >>> 16) & 0xff) * rightsBits)) & rightsMask) // TF_DOMAIN_SHIFT
+        ] === 0
+          ? tag[slot] // NaN for an empty slot
+          : NaN;
+    }
+  }
+
+  /** The key of a TLB slot for slotCodeBatch: its page number if an access of `kind` through it is allowed now, else NaN. */
+  private slotKey(cpu: number, tlb: Tlb, slot: number, kind: AccessKind): number {
+    const tag = tlb.tag[slot];
+    const flags = tlb.flags[slot];
+    if (tag !== tag || (kind === WRITE && (flags & TF_DIRTY) === 0)) return NaN;
+    return this.checkAccess(cpu, flags, kind, this.modes[cpu] as Privilege) === ACCESS_OK ? tag : NaN;
+  }
+
+  /** Throw the error a bad access argument deserves (never returns). */
+  private refuse(cpu: number, kind: unknown): never {
+    this.checkCpu(cpu);
+    checkAccessKind(kind);
+    throw new Error('internal: refuse() called with valid arguments');
+  }
+
+  /**
+   * TLB miss (or a write needing the dirty bit): validate the address, walk, fill, check, and on an
+   * allowed access set the leaf's accessed/dirty bits (codecs that manage them).
+   */
+  private accessMiss(cpu: number, tlb: Tlb, virtual: number, vpn: number, kind: AccessKind): number {
+    if (typeof virtual !== 'number' || Math.floor(virtual) !== virtual || virtual >= EXACT || virtual <= -EXACT)
+      checkAccessAddress(virtual);
+    const mode = this.modes[cpu] as Privilege;
+    if (!(virtual >= -this.half && virtual < this.half)) {
+      // Outside both halves no walk can start.
+      const code = this.outOfRangeFaultCode(cpu, kind);
+      this.recordFault(cpu, code, virtual, kind, mode, this.codec.levels - 1, 0);
+      return code & this.resultMask;
+    }
+    this.counts[cpu * MACHINE_EVENT_COUNT + PAGE_WALK] += 1;
+    const table = this.pageTable;
+    const root = virtual < 0 && this.split ? this.upperRoot : this.activeRoot[cpu];
+    const result = table.walk(root, virtual, this.walkControl[cpu], true);
+    if (result !== WALK_OK) {
+      const level = table.level;
+      const code =
+        result === WALK_RESERVED
+          ? this.reservedFaultCode(cpu, kind, level)
+          : this.translationFaultCode(cpu, kind, level);
+      if (this.faultInvalidates) tlb.dropSlot(vpn);
+      this.recordFault(cpu, code, virtual, kind, mode, level, 0);
+      return code & this.resultMask;
+    }
+    const flags = table.flags;
+    const slot = tlb.fill(vpn, table.frame, flags);
+    const code = this.checkAccess(cpu, flags, kind, mode);
+    if (code !== ACCESS_OK) return this.fault(cpu, tlb, code, virtual, vpn, kind, mode, flags);
+    if ((flags & TF_DIRTY) === 0) {
+      table.markLeaf(kind === WRITE);
+      if (kind === WRITE) tlb.flags[slot] = flags | TF_DIRTY;
+    } else table.markLeaf(false);
+    this.counts[cpu * MACHINE_EVENT_COUNT + ACCESS] += 1;
+    return ACCESS_OK;
+  }
+
+  /** A refused access through a cached (or just filled) translation. */
+  private fault(
+    cpu: number,
+    tlb: Tlb,
+    code: number,
+    virtual: number,
+    vpn: number,
+    kind: AccessKind,
+    mode: Privilege,
+    flags: number,
+  ): number {
+    if (typeof virtual !== 'number' || Math.floor(virtual) !== virtual || virtual >= EXACT || virtual <= -EXACT)
+      checkAccessAddress(virtual);
+    if (this.faultInvalidates) tlb.dropSlot(vpn);
+    this.recordFault(cpu, code, virtual, kind, mode, translationLevel(flags), flags);
+    return code & this.resultMask;
   }
 
   private recordFault(
@@ -497,6 +965,7 @@ export abstract class KitMachine implements Machine {
     this.faultLevel[cpu] = level;
     this.faultFlags[cpu] = flags;
     this.counts[cpu * MACHINE_EVENT_COUNT + MachineEvent.Fault] += 1;
+    this.faultRecorded(cpu, code, address);
   }
 
   /** Check every page of the range first: the first fault code, or the frames of the pages. */
@@ -515,9 +984,19 @@ export abstract class KitMachine implements Machine {
     return frames;
   }
 
+  /** The physical frame the CPU's TLB caches for `virtual`, or -1 (valid right after an allowed access). */
+  cachedFrame(cpu: number, virtual: number): number {
+    this.checkCpu(cpu);
+    const vpn = Math.floor(this.address(virtual) / PAGE_SIZE);
+    const tlb = this.tlbs[cpu];
+    const slot = vpn & tlb.mask;
+    return tlb.tag[slot] === vpn ? tlb.frame[slot] : -1;
+  }
+
   write(cpu: number, virtual: number, bytes: Uint8Array): number {
     this.checkCpu(cpu);
-    const start = toAddress(virtual, 'virtual address');
+    const start = this.address(virtual);
+    checkBytes(bytes);
     if (bytes.length === 0) return ACCESS_OK;
     const checked = this.checkPages(cpu, start, bytes.length, AccessKind.Write);
     if (typeof checked === 'number') return checked;
@@ -533,9 +1012,8 @@ export abstract class KitMachine implements Machine {
 
   read(cpu: number, virtual: number, length: number): Uint8Array | undefined {
     this.checkCpu(cpu);
-    const start = toAddress(virtual, 'virtual address');
-    if (!Number.isInteger(length) || length < 0)
-      throw new RangeError(`length ${String(length)} must be a non-negative integer`);
+    const start = this.address(virtual);
+    checkInteger(length, 'length', 0, MAX_IO_BYTES);
     const out = new Uint8Array(length);
     if (length === 0) return out;
     const checked = this.checkPages(cpu, start, length, AccessKind.Read);
@@ -569,7 +1047,7 @@ export abstract class KitMachine implements Machine {
       address: record.address,
       access: record.access,
       mode: record.mode,
-      cause: faultCauseOf(code),
+      cause: report.cause ?? faultCauseOf(code),
       ...(report.domain !== undefined ? { domain: report.domain } : {}),
       detail: report.detail,
       summary: report.summary,

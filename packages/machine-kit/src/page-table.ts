@@ -7,7 +7,18 @@
 import { PAGE_SIZE } from './address';
 import { type DescriptorCodec, type EntryWords, type LeafRequest, levelSpan } from './descriptor-codec';
 import type { PhysicalMemory } from './physical-memory';
-import { TF_DOMAIN_SHIFT, TF_LEVEL_SHIFT } from './translation-flags';
+import { TF_ARCH_MASK, TF_DIRTY, TF_DOMAIN_SHIFT, TF_LEVEL_SHIFT, TF_PERMISSIONS, TF_USER } from './translation-flags';
+
+/** Walk results. */
+export const WALK_OK = 0;
+/** An entry on the way was invalid (not present). */
+export const WALK_INVALID = 1;
+/** A valid entry had a reserved bit set (codec.reservedBits). */
+export const WALK_RESERVED = 2;
+
+/** The bits a table entry's permissions may clear; every other bit passes. */
+const INV_PAGE = 1 / PAGE_SIZE;
+const TF_PERMISSIONS_AND_USER = TF_PERMISSIONS | TF_USER | TF_ARCH_MASK;
 
 /** A present leaf found by a software walk. */
 export interface LeafLocation {
@@ -23,6 +34,12 @@ export interface LeafLocation {
 export interface PageTableHooks {
   /** Called once per descriptor written (MachineEvent.PteWrite). */
   readonly entryWritten: () => void;
+  /**
+   * Called when a new top-level entry of the upper half (index >= half the entries) is written, so a
+   * machine whose address spaces share the upper half can copy it into every root (Linux keeps the
+   * kernel half of every x86 PGD in sync: pgd_alloc copies it, sync_global_pgds updates it).
+   */
+  readonly upperTopEntry?: (root: number, index: number, entry: EntryWords) => void;
 }
 
 export class RadixPageTable {
@@ -39,7 +56,18 @@ export class RadixPageTable {
   private readonly indexMask: number;
   /** 2^(pageShift + bitsPerLevel * level), per level. */
   private readonly spans: Float64Array;
+  /** 1 / spans[level]: multiplying by a power of two is exact and cheaper than dividing. */
+  private readonly inverseSpans: Float64Array;
+  /** The leaf descriptor's words after a successful walk (markLeaf needs no re-read). */
+  private leafLo = 0;
+  private leafHi = 0;
   private readonly leafAllowed: Uint8Array;
+  // The codec's optional parts, bound once (undefined when the codec has none).
+  private readonly tablePermissions: DescriptorCodec['tablePermissions'];
+  private readonly reservedBits: DescriptorCodec['reservedBits'];
+  private readonly markAccessed: DescriptorCodec['markAccessed'];
+  /** TF_DIRTY for a codec without accessed/dirty management (a write never re-walks), else 0. */
+  private readonly implicitDirty: number;
 
   constructor(
     private readonly memory: PhysicalMemory,
@@ -57,8 +85,13 @@ export class RadixPageTable {
     this.indexMask = 2 ** codec.bitsPerLevel - 1;
     this.spans = new Float64Array(codec.levels + 1);
     for (let level = 0; level <= codec.levels; level++) this.spans[level] = levelSpan(codec, level);
+    this.inverseSpans = this.spans.map((span) => 1 / span);
     this.leafAllowed = new Uint8Array(codec.levels);
     for (const level of codec.leafLevels) this.leafAllowed[level] = 1;
+    this.tablePermissions = codec.tablePermissions?.bind(codec);
+    this.reservedBits = codec.reservedBits?.bind(codec);
+    this.markAccessed = codec.markAccessed?.bind(codec);
+    this.implicitDirty = codec.markAccessed === undefined ? TF_DIRTY : 0;
   }
 
   /** Bytes covered by the whole tree of one root. */
@@ -76,6 +109,15 @@ export class RadixPageTable {
     return this.leafAllowed[level] === 1;
   }
 
+  /** The top-level entries of the upper half of `from`, copied into `to` (a new address space). */
+  copyUpperHalf(from: number, to: number): void {
+    const entries = this.indexMask + 1;
+    for (let index = entries >>> 1; index < entries; index++) {
+      const entry = this.read(from + index * 8);
+      if (this.codec.isValid(entry.lo, entry.hi, this.codec.levels - 1)) this.write(to + index * 8, entry);
+    }
+  }
+
   /** A new, zeroed table page from RAM. */
   allocateTable(): number {
     return this.memory.allocate(PAGE_SIZE);
@@ -87,38 +129,70 @@ export class RadixPageTable {
 
   // ---- the hardware walk (TLB miss) ---------------------------------------------------------------
 
-  /** Walk `address` from `root`. True with frame/flags/level/leafEntry set, or false with `level` set. */
-  walk(root: number, address: number): boolean {
+  /**
+   * Walk `address` from `root`: WALK_OK with frame/flags/level/leafEntry set, else WALK_INVALID or
+   * WALK_RESERVED with `level` set. Allocation-free: entries are read as words straight from the
+   * frames. `control` is the CPU's walk-control word for the codec; with `setAccessed` (a real
+   * access, not a software lookup) the codec's accessed flag is set in every table entry used.
+   */
+  walk(root: number, address: number, control = 0, setAccessed = false): number {
     const codec = this.codec;
     const memory = this.memory;
-    const words = this.words;
+    const spans = this.spans;
+    const inverseSpans = this.inverseSpans;
+    const indexMask = this.indexMask;
+    const tablePermissions = this.tablePermissions;
+    const reservedBits = this.reservedBits;
+    const markAccessed = setAccessed ? this.markAccessed : undefined;
+    let limit = -1;
     let table = root;
     for (let level = codec.levels - 1; level >= 0; level--) {
-      const entryAt = table + (Math.floor(address / this.spans[level]) & this.indexMask) * 8;
-      memory.readEntry(entryAt, words);
-      const lo = words[0];
-      const hi = words[1];
-      if (!codec.isValid(lo, hi, level)) {
-        this.level = level;
-        return false;
-      }
+      const entryAt = table + (Math.floor(address * inverseSpans[level]) & indexMask) * 8;
+      const words = memory.frameIfPresent(Math.floor(entryAt * INV_PAGE));
+      const index = (entryAt & 0xfff) >>> 2;
+      const lo = words === undefined ? 0 : words[index] | 0;
+      const hi = words === undefined ? 0 : words[index + 1] | 0;
+      this.level = level;
+      if (!codec.isValid(lo, hi, level)) return WALK_INVALID;
+      if (reservedBits !== undefined && reservedBits(lo, hi, level, control) !== 0) return WALK_RESERVED;
       if (codec.isLeaf(lo, hi, level)) {
-        const pages = this.spans[level] / PAGE_SIZE;
-        const vpn = Math.floor(address / PAGE_SIZE);
+        const pages = spans[level] * INV_PAGE;
+        const vpn = Math.floor(address * INV_PAGE);
         // The page's index inside the block (exact for negative addresses too).
         this.frame = codec.outputAddress(lo, hi, level) + (vpn - Math.floor(vpn / pages) * pages) * PAGE_SIZE;
         this.flags =
-          codec.leafFlags(lo, hi, level) |
+          ((codec.leafFlags(lo, hi, level, control) | this.implicitDirty) & limit) |
           (level << TF_LEVEL_SHIFT) |
           (codec.domainOf(lo, hi, level) << TF_DOMAIN_SHIFT);
-        this.level = level;
         this.leafEntry = entryAt;
-        return true;
+        this.leafLo = lo;
+        this.leafHi = hi;
+        return WALK_OK;
+      }
+      if (tablePermissions !== undefined) limit &= tablePermissions(lo, hi, level) | ~TF_PERMISSIONS_AND_USER;
+      if (markAccessed !== undefined) {
+        const marked = markAccessed(lo, hi, level, false, false) | 0;
+        if (marked !== lo) memory.writeEntry(entryAt, marked >>> 0, hi >>> 0);
       }
       table = codec.outputAddress(lo, hi, level);
     }
     this.level = 0;
-    return false;
+    return WALK_INVALID;
+  }
+
+  /**
+   * After an allowed access through the leaf of the last successful walk: set its accessed flag, and
+   * dirty on a write (no-op for a codec without accessed/dirty management).
+   */
+  markLeaf(write: boolean): void {
+    const markAccessed = this.markAccessed;
+    if (markAccessed === undefined) return;
+    const lo = this.leafLo;
+    const marked = markAccessed(lo, this.leafHi, this.level, true, write) | 0;
+    if (marked !== lo) {
+      this.memory.writeEntry(this.leafEntry, marked >>> 0, this.leafHi >>> 0);
+      this.leafLo = marked;
+    }
   }
 
   // ---- software's view ----------------------------------------------------------------------------
@@ -225,7 +299,11 @@ export class RadixPageTable {
         continue;
       }
       const next = this.allocateTable();
-      this.write(entryAt, this.codec.encodeTable(next));
+      const entry = this.codec.encodeTable(next);
+      this.write(entryAt, entry);
+      const index = this.index(address, level);
+      if (level === this.codec.levels - 1 && index > this.indexMask >>> 1)
+        this.hooks.upperTopEntry?.(root, index, entry);
       table = next;
     }
     return table + this.index(address, leafLevel) * 8;

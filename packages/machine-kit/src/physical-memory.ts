@@ -3,8 +3,15 @@
  * is touched. RAM starts at 0; a persistent (PMEM) region follows at the next 1 GiB boundary.
  * `reboot()` loses RAM and keeps PMEM, as core's Machine.reboot documents (an NVDIMM). Frames are
  * Uint32Arrays so descriptors are read as two words without BigInt; bytes use a Uint8Array view.
+ *
+ * Frames are found through typed arrays, never a Map: the frames of both regions are numbered
+ * densely (RAM first, then PMEM), a directory of 512-frame chunks points into a chunk table, and
+ * the chunk table gives the frame's slot in a plain array of frames. A page walk step is three
+ * array loads.
  */
+import { DomainError } from '@pkeysim/core';
 import { PAGE_SIZE } from './address';
+import { invalidArgument } from './validate';
 
 if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
   throw new Error('@pkeysim/machine-kit needs a little-endian host (frames are shared between byte and word views)');
@@ -24,39 +31,65 @@ export interface PhysicalMemoryOptions {
 }
 
 const GIB = 0x40000000;
+/** Frames per directory chunk (2 MiB of physical memory). */
+const CHUNK_SHIFT = 9;
+const CHUNK_FRAMES = 1 << CHUNK_SHIFT;
+const CHUNK_MASK = CHUNK_FRAMES - 1;
+/** Named limit: at most 2^22 chunks (8 TiB of RAM plus PMEM, a 16 MiB directory); frame numbers stay below 2^31. */
+const MAX_DIRECTORY_CHUNKS = 2 ** 22;
 
 function checkSize(name: string, bytes: number): void {
   if (!Number.isInteger(bytes) || bytes < 0 || bytes % PAGE_SIZE !== 0) {
-    throw new RangeError(`${name} ${String(bytes)} must be a non-negative multiple of 4096`);
+    throw invalidArgument(`${name} ${String(bytes)} must be a non-negative multiple of 4096`);
   }
 }
 
 export class PhysicalMemory {
   readonly ram: PhysicalRegion;
   readonly pmem: PhysicalRegion;
-  /** Frame number -> the frame's words. Only frames ever written exist. */
-  private readonly frames = new Map<number, Uint32Array>();
+  /** Dense frame numbering: RAM frames 0..ramFrames-1, then PMEM frames. */
+  private readonly ramFrames: number;
+  private readonly pmemFirst: number;
+  private readonly pmemFrames: number;
+  /** Chunk (512 dense frames) -> 1 + its index in `chunkSlots` (0 = no frame of it was written). */
+  private readonly directory: Int32Array;
+  /** (chunk index << 9 | frame in chunk) -> 1 + slot in `slots` (0 = absent). Grows by doubling. */
+  private chunkSlots: Int32Array;
+  private chunkCount = 0;
+  /** Slot -> the frame's words. */
+  private slots: Uint32Array[] = [];
   private ramNext = 0;
   private pmemNext: number;
 
   constructor(options: PhysicalMemoryOptions) {
     checkSize('ramBytes', options.ramBytes);
     checkSize('persistentBytes', options.persistentBytes);
-    if (options.ramBytes === 0) throw new RangeError('ramBytes must be > 0 (page tables live in RAM)');
+    if (options.ramBytes === 0) throw invalidArgument('ramBytes must be > 0 (page tables live in RAM)');
     const pmemBase = Math.ceil(options.ramBytes / GIB) * GIB;
     if (pmemBase + options.persistentBytes > 2 ** options.maxPhysAddr) {
-      throw new RangeError(
+      throw invalidArgument(
         `RAM and PMEM (${pmemBase + options.persistentBytes} bytes) do not fit below 2^${options.maxPhysAddr}`,
       );
     }
     this.ram = Object.freeze({ kind: 'ram', base: 0, size: options.ramBytes });
     this.pmem = Object.freeze({ kind: 'pmem', base: pmemBase, size: options.persistentBytes });
     this.pmemNext = pmemBase;
+    this.ramFrames = options.ramBytes / PAGE_SIZE;
+    this.pmemFirst = pmemBase / PAGE_SIZE;
+    this.pmemFrames = options.persistentBytes / PAGE_SIZE;
+    const chunks = Math.ceil((this.ramFrames + this.pmemFrames) / CHUNK_FRAMES);
+    if (chunks > MAX_DIRECTORY_CHUNKS) {
+      throw invalidArgument(
+        `RAM and PMEM of ${options.ramBytes + options.persistentBytes} bytes exceed the simulator's limit of ${MAX_DIRECTORY_CHUNKS * CHUNK_FRAMES * PAGE_SIZE} bytes`,
+      );
+    }
+    this.directory = new Int32Array(chunks);
+    this.chunkSlots = new Int32Array(4 * CHUNK_FRAMES);
   }
 
   /** Number of 4 KiB frames actually allocated. */
   get allocatedFrames(): number {
-    return this.frames.size;
+    return this.slots.length;
   }
 
   regionOf(physical: number): PhysicalRegion | undefined {
@@ -65,9 +98,26 @@ export class PhysicalMemory {
     return undefined;
   }
 
+  /** The dense number of a frame of RAM or PMEM, or -1 outside both. */
+  private denseOf(frameNumber: number): number {
+    if (frameNumber >= 0 && frameNumber < this.ramFrames) return frameNumber;
+    const p = frameNumber - this.pmemFirst;
+    if (p >= 0 && p < this.pmemFrames) return this.ramFrames + p;
+    return -1;
+  }
+
   /** A frame's words if it was ever written (walks read absent frames as zeros); never allocates. */
   frameIfPresent(frameNumber: number): Uint32Array | undefined {
-    return this.frames.get(frameNumber);
+    let dense = frameNumber;
+    if (!(dense < this.ramFrames && dense >= 0)) {
+      dense = frameNumber - this.pmemFirst;
+      if (!(dense >= 0 && dense < this.pmemFrames)) return undefined;
+      dense += this.ramFrames;
+    }
+    const chunk = this.directory[dense >>> CHUNK_SHIFT];
+    if (chunk === 0) return undefined;
+    const slot = this.chunkSlots[(chunk - 1) * CHUNK_FRAMES + (dense & CHUNK_MASK)];
+    return slot === 0 ? undefined : this.slots[slot - 1];
   }
 
   /** True when [physical, physical+length) lies inside one region. */
@@ -78,20 +128,41 @@ export class PhysicalMemory {
 
   /** A frame's words, allocating it zeroed. Throws for an address outside RAM and PMEM. */
   frame(frameNumber: number): Uint32Array {
-    let words = this.frames.get(frameNumber);
-    if (words === undefined) {
-      if (this.regionOf(frameNumber * PAGE_SIZE) === undefined) {
-        throw new RangeError(`physical address 0x${(frameNumber * PAGE_SIZE).toString(16)} is outside RAM and PMEM`);
-      }
-      words = new Uint32Array(PAGE_SIZE / 4);
-      this.frames.set(frameNumber, words);
+    const present = this.frameIfPresent(frameNumber);
+    if (present !== undefined) return present;
+    const dense = this.denseOf(frameNumber);
+    if (dense < 0) {
+      throw invalidArgument(`physical address 0x${(frameNumber * PAGE_SIZE).toString(16)} is outside RAM and PMEM`);
     }
+    const words = new Uint32Array(PAGE_SIZE / 4);
+    this.place(dense, words);
     return words;
+  }
+
+  private place(dense: number, words: Uint32Array): void {
+    let chunk = this.directory[dense >>> CHUNK_SHIFT];
+    if (chunk === 0) {
+      if ((this.chunkCount + 1) * CHUNK_FRAMES > this.chunkSlots.length) {
+        const grown = new Int32Array(this.chunkSlots.length * 2);
+        grown.set(this.chunkSlots);
+        this.chunkSlots = grown;
+      }
+      chunk = ++this.chunkCount;
+      this.directory[dense >>> CHUNK_SHIFT] = chunk;
+    }
+    this.slots.push(words);
+    this.chunkSlots[(chunk - 1) * CHUNK_FRAMES + (dense & CHUNK_MASK)] = this.slots.length;
+  }
+
+  /** The u32 word at `physical` (4-aligned); zero for a frame never written. The page walk's read. */
+  readWord(physical: number): number {
+    const words = this.frameIfPresent(Math.floor(physical / PAGE_SIZE));
+    return words === undefined ? 0 : words[(physical & 0xfff) >>> 2];
   }
 
   /** Read the 8-byte descriptor at `physical` (8-aligned) into `out[0]` (bits 31:0) and `out[1]` (63:32). */
   readEntry(physical: number, out: Int32Array): void {
-    const words = this.frames.get(Math.floor(physical / PAGE_SIZE));
+    const words = this.frameIfPresent(Math.floor(physical / PAGE_SIZE));
     const index = (physical & 0xfff) >>> 2;
     out[0] = words === undefined ? 0 : words[index];
     out[1] = words === undefined ? 0 : words[index + 1];
@@ -106,10 +177,10 @@ export class PhysicalMemory {
 
   private checkRange(physical: number, length: number): void {
     if (!Number.isInteger(physical) || !Number.isInteger(length) || physical < 0 || length < 0) {
-      throw new RangeError(`physical range ${String(physical)}+${String(length)} must be non-negative integers`);
+      throw invalidArgument(`physical range ${String(physical)}+${String(length)} must be non-negative integers`);
     }
     if (length !== 0 && !this.containsRange(physical, length)) {
-      throw new RangeError(
+      throw invalidArgument(
         `physical range 0x${physical.toString(16)}+0x${length.toString(16)} is not inside one RAM or PMEM region`,
       );
     }
@@ -123,7 +194,7 @@ export class PhysicalMemory {
       const at = physical + done;
       const offset = at % PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - offset, length - done);
-      const words = this.frames.get(Math.floor(at / PAGE_SIZE));
+      const words = this.frameIfPresent(Math.floor(at / PAGE_SIZE));
       if (words !== undefined) out.set(new Uint8Array(words.buffer, offset, n), done);
       done += n;
     }
@@ -148,10 +219,16 @@ export class PhysicalMemory {
    */
   allocate(length: number, options: { persistent?: boolean; align?: number } = {}): number {
     const align = options.align ?? PAGE_SIZE;
-    if (!Number.isInteger(length) || length <= 0)
-      throw new RangeError(`allocation length ${String(length)} must be a positive integer`);
-    if (!Number.isInteger(align) || align < PAGE_SIZE || !Number.isInteger(Math.log2(align))) {
-      throw new RangeError(`alignment ${String(align)} must be a power of two >= 4096`);
+    if (typeof length !== 'number' || !Number.isInteger(length) || length <= 0 || length > 2 ** 52)
+      throw invalidArgument(`allocation length ${String(length)} must be a positive integer below 2^52`);
+    if (
+      typeof align !== 'number' ||
+      !Number.isInteger(align) ||
+      align < PAGE_SIZE ||
+      align > 2 ** 52 ||
+      !Number.isInteger(Math.log2(align))
+    ) {
+      throw invalidArgument(`alignment ${String(align)} must be a power of two >= 4096`);
     }
     const persistent = options.persistent === true;
     const region = persistent ? this.pmem : this.ram;
@@ -159,7 +236,8 @@ export class PhysicalMemory {
     const start = Math.ceil(next / align) * align;
     const end = start + Math.ceil(length / PAGE_SIZE) * PAGE_SIZE;
     if (end > region.base + region.size) {
-      throw new RangeError(
+      throw new DomainError(
+        'exhausted',
         `out of ${persistent ? 'persistent memory' : 'RAM'}: ${length} bytes aligned to ${align} do not fit (${region.base + region.size - next} bytes left)`,
       );
     }
@@ -173,9 +251,22 @@ export class PhysicalMemory {
    * over, so a deterministic boot finds its PMEM data at the same physical addresses.
    */
   reboot(): void {
-    for (const frameNumber of [...this.frames.keys()]) {
-      if (this.regionOf(frameNumber * PAGE_SIZE)?.kind !== 'pmem') this.frames.delete(frameNumber);
+    // Keep the PMEM frames (dense numbers >= ramFrames), renumbered into fresh slots.
+    const kept: [number, Uint32Array][] = [];
+    for (let chunkIndex = 0; chunkIndex < this.directory.length; chunkIndex++) {
+      const chunk = this.directory[chunkIndex];
+      if (chunk === 0) continue;
+      for (let i = 0; i < CHUNK_FRAMES; i++) {
+        const slot = this.chunkSlots[(chunk - 1) * CHUNK_FRAMES + i];
+        const dense = (chunkIndex << CHUNK_SHIFT) | i;
+        if (slot !== 0 && dense >= this.ramFrames) kept.push([dense, this.slots[slot - 1]]);
+      }
     }
+    this.directory.fill(0);
+    this.chunkSlots.fill(0);
+    this.chunkCount = 0;
+    this.slots = [];
+    for (const [dense, words] of kept) this.place(dense, words);
     this.ramNext = 0;
     this.pmemNext = this.pmem.base;
   }

@@ -20,14 +20,22 @@ export class Tlb {
     readonly entries: number,
     /** Address bits resolved per level, to find the span of a cached large-page fragment. */
     private readonly bitsPerLevel = 9,
+    /**
+     * Arrays of exactly `entries` elements to use (views of a machine's arrays for all its CPUs, so
+     * its access path indexes one array by cpu and slot); fresh ones when absent.
+     */
+    storage?: { readonly tag: Float64Array; readonly frame: Float64Array; readonly flags: Int32Array },
   ) {
     if (!Number.isInteger(entries) || entries < 1 || (entries & (entries - 1)) !== 0 || entries > 1 << 20) {
       throw new RangeError(`TLB entries ${String(entries)} must be a power of two between 1 and 2^20`);
     }
     this.mask = entries - 1;
-    this.tag = new Float64Array(entries).fill(NaN);
-    this.frame = new Float64Array(entries);
-    this.flags = new Int32Array(entries);
+    this.tag = storage?.tag ?? new Float64Array(entries);
+    this.frame = storage?.frame ?? new Float64Array(entries);
+    this.flags = storage?.flags ?? new Int32Array(entries);
+    if (this.tag.length !== entries || this.frame.length !== entries || this.flags.length !== entries)
+      throw new RangeError(`TLB storage must hold exactly ${entries} entries`);
+    this.tag.fill(NaN);
   }
 
   fill(vpn: number, frame: number, flags: number): number {

@@ -27,6 +27,13 @@ export const TF_ARCH_MASK = 0x3f << TF_ARCH_SHIFT;
 export const TF_DOMAIN_SHIFT = 16;
 export const TF_DOMAIN_MASK = 0xff << TF_DOMAIN_SHIFT;
 
+/**
+ * The leaf's dirty state as cached: a write through an entry without it walks again so the walk can
+ * set the leaf's dirty bit (Intel SDM 4.8). The engine sets it on every leaf of a codec that does not
+ * manage accessed/dirty bits, so only architectures that do pay the re-walk.
+ */
+export const TF_DIRTY = 1 << 24;
+
 /** Every base-permission bit. */
 export const TF_PERMISSIONS = TF_PRIV_READ | TF_PRIV_WRITE | TF_PRIV_EXEC | TF_USER_READ | TF_USER_WRITE | TF_USER_EXEC;
 

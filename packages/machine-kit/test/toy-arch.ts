@@ -90,7 +90,7 @@ export class ToyMachine extends KitMachine {
   domainSpace(_governs: Privilege): DomainSpace | undefined {
     return undefined;
   }
-  protected checkAccess(cpu: number, flags: number, kind: AccessKind, mode: Privilege): number {
+  protected override checkAccess(cpu: number, flags: number, kind: AccessKind, mode: Privilege): number {
     const user = mode === Privilege.User;
     const need =
       kind === AccessKind.Read

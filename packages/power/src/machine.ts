@@ -15,6 +15,8 @@ import {
   type RightsState,
 } from '@pkeysim/core';
 import {
+  checkInteger,
+  invalidArgument,
   FAULT_ARCH_SHIFT,
   FAULT_KIND_MASK,
   FaultKind,
@@ -72,11 +74,11 @@ const A_NOEXEC = 2 << FAULT_ARCH_SHIFT;
 function splitU64(value: number | bigint, what: string): [number, number] {
   if (typeof value === 'bigint') {
     if (value < 0n || value >= 1n << 64n)
-      throw new RangeError(`${what} 0x${value.toString(16)} does not fit in 64 bits`);
+      throw invalidArgument(`${what} 0x${value.toString(16)} does not fit in 64 bits`);
     return [Number(value >> 32n), Number(value & 0xffffffffn)];
   }
   if (!Number.isInteger(value) || value < 0 || value > Number.MAX_SAFE_INTEGER) {
-    throw new RangeError(`${what} ${String(value)} must be a non-negative integer (use a bigint above 2^53)`);
+    throw invalidArgument(`${what} ${String(value)} must be a non-negative integer (use a bigint above 2^53)`);
   }
   return [Math.floor(value / 0x100000000), value % 0x100000000];
 }
@@ -166,7 +168,7 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
    */
   mtspr(cpu: number, spr: PowerSpr, value: number | bigint): void {
     this.checkCpu(cpu);
-    if (!(spr in SPR)) throw new RangeError(`unknown SPR ${String(spr)} (known: ${Object.keys(SPR).join(', ')})`);
+    if (!(spr in SPR)) throw invalidArgument(`unknown SPR ${String(spr)} (known: ${Object.keys(SPR).join(', ')})`);
     const [hi, lo] = splitU64(value, spr);
     const problem = this.modes[cpu] === Privilege.User;
     if (problem && spr !== 'AMR')
@@ -191,7 +193,7 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
   /** mfspr: AMR in either state; IAMR and UAMOR privileged. */
   mfspr(cpu: number, spr: PowerSpr): bigint {
     this.checkCpu(cpu);
-    if (!(spr in SPR)) throw new RangeError(`unknown SPR ${String(spr)} (known: ${Object.keys(SPR).join(', ')})`);
+    if (!(spr in SPR)) throw invalidArgument(`unknown SPR ${String(spr)} (known: ${Object.keys(SPR).join(', ')})`);
     if (this.modes[cpu] === Privilege.User && spr !== 'AMR')
       throw new PowerException('privileged', `mfspr ${spr} (SPR ${SPR[spr]}) in problem state`);
     const words = (hi: number, lo: number): bigint => (BigInt(hi) << 32n) | BigInt(lo);
@@ -248,6 +250,15 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
   }
 
   writeKeyRegisters(cpu: number, amrHi: number, amrLo: number, iamrHi: number, iamrLo: number): void {
+    this.checkCpu(cpu);
+    // Every word first: the AMR must not change when the IAMR words are bad.
+    for (const [name, word] of [
+      ['AMR bits 63:32', amrHi],
+      ['AMR bits 31:0', amrLo],
+      ['IAMR bits 63:32', iamrHi],
+      ['IAMR bits 31:0', iamrLo],
+    ] as const)
+      checkInteger(word, name, 0, 0xffffffff);
     this.privileged(cpu, () => {
       this.mtspr(cpu, 'AMR', (BigInt(amrHi) << 32n) | BigInt(amrLo));
       this.mtspr(cpu, 'IAMR', (BigInt(iamrHi) << 32n) | BigInt(iamrLo));
@@ -261,7 +272,7 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
    * loads need the key's AMR load-disable clear, stores its store-disable clear, fetches its IAMR
    * execute-disable clear, in problem and privileged state alike.
    */
-  protected checkAccess(cpu: number, flags: number, kind: AccessKind, mode: Privilege): number {
+  protected override checkAccess(cpu: number, flags: number, kind: AccessKind, mode: Privilege): number {
     const user = mode === Privilege.User;
     const need =
       kind === AccessKind.Read

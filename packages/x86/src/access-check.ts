@@ -5,7 +5,8 @@
  * reference vectors; each such place says so.
  */
 import { AccessKind } from '@pkeysim/core';
-import { PF } from './exception';
+import { ModeCheckTables } from '@pkeysim/machine-kit';
+import { FAULT_PF, PF } from './exception';
 import {
   M_AC,
   M_NXE,
@@ -96,41 +97,35 @@ export function checkAccess(flags: number, kind: AccessKind, mode: number, pkru:
 }
 
 /**
- * {@link checkAccess} memoized per mode word, for the hot path. For a given mode the outcome depends
- * only on the translation's U/S, R/W and XD bits, the access kind, and the two key bits (AD, WD) of
- * ONE register; the table is filled by probing checkAccess itself, so the rules stay in one place.
- * Layout: code = table[(index << 2) | keyBits] for index = (flags & 7) | (kind << 3), keyBits being
- * the page key's AD/WD in PKRU for a user-mode address, in PKRS otherwise.
+ * The check of one access for ONE key register's two bits, given the T_USER/T_WRITE/T_XD bits of the
+ * translation: the register is chosen by the page's U/S bit, as the lookup does (SDM 4.6.2). Probing
+ * both registers verifies that the rules never read the register the page's mode does not select.
  */
-const checkTables: (Int32Array | undefined)[] = [];
+function checkWithKeyBits(tBits: number, kind: AccessKind, mode: number, keyBits: number): number {
+  const userPage = (tBits & PAGE_USER) !== 0;
+  const viaPkru = checkAccess(tBits, kind, mode, keyBits, 0);
+  const viaPkrs = checkAccess(tBits, kind, mode, 0, keyBits);
+  const base = checkAccess(tBits, kind, mode, 0, 0);
+  if ((userPage && viaPkrs !== base) || (!userPage && viaPkru !== base)) {
+    throw new Error('internal: the access check reads a key register the page mode does not select');
+  }
+  return userPage ? viaPkru : viaPkrs;
+}
+
+/**
+ * {@link checkAccess} memoized per mode word (machine-kit ModeCheckTables), in the T_* layout:
+ * code = table[(((flags & 7) | (kind << 3)) << 2) | keyBits], keyBits being the page key's AD/WD in
+ * PKRU for a user-mode address, in PKRS otherwise.
+ */
+const checkTables = new ModeCheckTables({
+  indexBits: 3,
+  rightsBits: 2,
+  modes: 256,
+  check: checkWithKeyBits,
+});
 
 export function checkTableFor(mode: number): Int32Array {
-  let table = checkTables[mode];
-  if (table !== undefined) return table;
-  table = new Int32Array(96);
-  for (let index = 0; index < 24; index++) {
-    const kind = index >>> 3;
-    if (kind > 2) continue;
-    const flags = index & 7; // key 0: its bits are bits 1:0 of the register
-    let pkrsMatters = false;
-    let pkruMatters = false;
-    for (let bits = 1; bits < 4; bits++) {
-      const base = checkAccess(flags, kind as AccessKind, mode, 0, 0);
-      if (checkAccess(flags, kind as AccessKind, mode, bits, 0) !== base) pkruMatters = true;
-      if (checkAccess(flags, kind as AccessKind, mode, 0, bits) !== base) pkrsMatters = true;
-    }
-    // The lookup picks the register by the page's U/S bit: check the rules agree (SDM 4.6.2).
-    if ((pkruMatters && (flags & PAGE_USER) === 0) || (pkrsMatters && (flags & PAGE_USER) !== 0)) {
-      throw new Error('internal: the access check reads a key register the page mode does not select');
-    }
-    for (let bits = 0; bits < 4; bits++) {
-      table[(index << 2) | bits] = pkrsMatters
-        ? checkAccess(flags, kind as AccessKind, mode, 0, bits)
-        : checkAccess(flags, kind as AccessKind, mode, bits, 0);
-    }
-  }
-  checkTables[mode] = table;
-  return table;
+  return checkTables.tableFor(mode);
 }
 
 /** The hot-path form of {@link checkAccess}: the same result, from the mode's table. */
@@ -139,3 +134,18 @@ export function lookupCheck(table: Int32Array, flags: number, kind: AccessKind, 
   const rights = (flags & PAGE_USER) !== 0 ? pkru : pkrs;
   return table[(index << 2) | ((rights >>> (((flags >>> PKEY_SHIFT) & 15) << 1)) & 3)];
 }
+
+/**
+ * The tables the machine's access path reads: indexed by the TF_X86_* bits of a kit translation
+ * (user, write, EXECUTABLE: bit 2 is XD inverted), holding the whole access result, FAULT_PF | error
+ * code (with CHECK_GUARD for SMEP/SMAP), or 0.
+ */
+export const machineCheckTables = new ModeCheckTables({
+  indexBits: 3,
+  rightsBits: 2,
+  modes: 256,
+  check: (index, kind, mode, keyBits) => {
+    const code = checkWithKeyBits(index ^ PAGE_XD, kind, mode, keyBits);
+    return code === 0 ? 0 : FAULT_PF | code;
+  },
+});

@@ -2,6 +2,7 @@
  * Linear addresses are JS numbers holding the SIGNED (sign-extended canonical) value, exact for
  * |address| < 2^53 (team rule). Shifts use Math.floor(a / 2^s), which is an exact arithmetic shift.
  */
+import { invalidArgument } from '@pkeysim/machine-kit';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 0x1000;
@@ -16,18 +17,18 @@ export function toLinearAddress(address: number | bigint, what = 'address'): num
     let signed = address;
     if (signed >= 1n << 63n) signed -= 1n << 64n; // unsigned 64-bit spelling of a negative address
     if (signed < -(1n << 63n) || signed >= 1n << 63n) {
-      throw new RangeError(`${what} 0x${address.toString(16)} does not fit in 64 bits`);
+      throw invalidArgument(`${what} 0x${address.toString(16)} does not fit in 64 bits`);
     }
     if (signed <= -BigInt(EXACT_LIMIT) || signed >= BigInt(EXACT_LIMIT)) {
-      throw new RangeError(
+      throw invalidArgument(
         `${what} 0x${BigInt.asUintN(64, address).toString(16)} cannot be represented exactly (|address| must be < 2^53)`,
       );
     }
     return Number(signed);
   }
-  if (!Number.isInteger(address)) throw new RangeError(`${what} ${String(address)} is not an integer`);
+  if (!Number.isInteger(address)) throw invalidArgument(`${what} ${String(address)} is not an integer`);
   if (Math.abs(address) >= EXACT_LIMIT)
-    throw new RangeError(`${what} ${address} cannot be represented exactly (|address| must be < 2^53)`);
+    throw invalidArgument(`${what} ${address} cannot be represented exactly (|address| must be < 2^53)`);
   return address;
 }
 
@@ -53,6 +54,6 @@ export function formatAddress(address: number): string {
 /** Validate a physical address: a non-negative integer below 2^maxPhysAddr. */
 export function checkPhysical(physical: number, maxPhysAddr: number, what = 'physical address'): void {
   if (!Number.isInteger(physical) || physical < 0 || physical >= 2 ** maxPhysAddr) {
-    throw new RangeError(`${what} ${String(physical)} must be an integer in [0, 2^${maxPhysAddr})`);
+    throw invalidArgument(`${what} ${String(physical)} must be an integer in [0, 2^${maxPhysAddr})`);
   }
 }

@@ -1,14 +1,17 @@
 /**
  * One logical processor: control registers, EFER, EFLAGS.AC, CPL, its own PKRU and IA32_PKRS, an MSR
- * file, CPUID leaf 7, XCR0 with XSAVE/XRSTOR of PKRU, a TLB, and the access path. Instructions
- * validate everything first and raise {@link X86Exception} before changing any register.
+ * file, CPUID leaf 7, XCR0 with XSAVE/XRSTOR of PKRU, and its instructions. Instructions validate
+ * everything first and raise {@link X86Exception} before changing any register. The TLB, the page
+ * walk and the access path are the machine kit's (X86Machine): the CPU tells its machine when a
+ * register the walk or the check depends on changes, and reads its TLB through it.
  */
-import { AccessKind, MACHINE_EVENT_COUNT, MachineEvent, type EventCounters } from '@pkeysim/core';
-import { isCanonical, PAGE_SIZE, TWO_32 } from './address';
-import { accessErrorBits, CHECK_GUARD, checkTableFor, lookupCheck } from './access-check';
+import { MACHINE_EVENT_COUNT, MachineEvent, type AccessKind, type EventCounters } from '@pkeysim/core';
+import { invalidArgument, type Tlb } from '@pkeysim/machine-kit';
+import { PAGE_SIZE, TWO_32 } from './address';
+import { machineCheckTables } from './access-check';
+import { CONTROL_PGE } from './codec';
 import { reservedHighMask } from './entry';
-import { FAULT_GP, FAULT_PF, PF, X86Exception } from './exception';
-import type { PhysicalMemory } from './physical-memory';
+import { X86Exception } from './exception';
 import {
   CPUID1_ECX,
   CPUID7_EBX,
@@ -24,9 +27,12 @@ import {
   XCR0,
   type X86CpuFeatures,
 } from './registers';
-import { Tlb } from './tlb';
-import { M_AC, M_NXE, M_PKE, M_PKS, M_SMAP, M_SMEP, M_USER, M_WP, T_DIRTY } from './translation-flags';
-import { cr3Root, PageWalker, WALK_NOT_PRESENT, WALK_OK } from './walk';
+import { M_AC, M_NXE, M_PKE, M_PKS, M_SMAP, M_SMEP, M_USER, M_WP } from './translation-flags';
+
+/** Physical address of the root table in CR3 (bits 51:12; the low 12 bits are PCID or PWT/PCD). */
+export function cr3Root(cr3: number): number {
+  return cr3 - (cr3 % PAGE_SIZE);
+}
 
 /** Registers as a pair of 32-bit halves (RDMSR/RDPKRU/CPUID results). */
 export interface RegisterPair {
@@ -47,39 +53,36 @@ export interface XsaveArea {
   readonly pkru: number;
 }
 
+/** What a CPU needs from its machine: the kit's TLB and access path, and a word when state changes. */
+export interface X86CpuHost {
+  readonly events: EventCounters;
+  /** The CPU's TLB (the machine kit's). */
+  tlbOf(cpu: number): Tlb;
+  /** CPL, CR0, CR4, EFER or EFLAGS.AC changed: recompute the mode and walk-control words. */
+  cpuStateChanged(cpu: number): void;
+  /** PKRU or IA32_PKRS was written: the access check reads the new value from now on (O(1), no flush). */
+  rightsChanged(cpu: number): void;
+  /** MOV to CR3: the CPU walks from `root` now (no flush: the CPU flushes itself). */
+  loadRoot(cpu: number, root: number): void;
+  access(cpu: number, address: number, kind: AccessKind): number;
+  accessBatch(cpu: number, addresses: Float64Array, kind: AccessKind, out: Int32Array | Uint32Array): number;
+  cachedFrame(cpu: number, address: number): number;
+}
+
 export interface X86CpuOptions {
   readonly index: number;
   readonly features: X86CpuFeatures;
   readonly pagingLevels: 4 | 5;
   readonly maxPhysAddr: number;
-  readonly tlbEntries: number;
-  readonly memory: PhysicalMemory;
-  readonly events: EventCounters;
-}
-
-/** Last fault kept as numbers, so a faulting access allocates nothing; the machine builds the report. */
-export interface FaultRecord {
-  /** FAULT_PF | error code (maybe with CHECK_GUARD), FAULT_GP, or 0 when no fault happened yet. */
-  code: number;
-  address: number;
-  kind: AccessKind;
-  /** 1 when the access was made at CPL 3. */
-  user: number;
+  readonly host: X86CpuHost;
 }
 
 function u32(value: number, what: string): number {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw new RangeError(`${what} ${String(value)} must be an unsigned 32-bit integer`);
+    throw invalidArgument(`${what} ${String(value)} must be an unsigned 32-bit integer`);
   }
   return value;
 }
-
-// Module-local copies for the hot path: test runners rewrite imported bindings into property reads.
-const check = lookupCheck;
-const PAGE = PAGE_SIZE;
-const WRITE = AccessKind.Write;
-const DIRTY = T_DIRTY;
-const EVENT_ACCESS = MachineEvent.Access;
 
 const gp = (message: string): X86Exception => new X86Exception('#GP', 0, message);
 const ud = (message: string): X86Exception => new X86Exception('#UD', 0, message);
@@ -87,8 +90,6 @@ const ud = (message: string): X86Exception => new X86Exception('#UD', 0, message
 export class X86Cpu {
   readonly index: number;
   readonly features: X86CpuFeatures;
-  readonly tlb: Tlb;
-  readonly faultRecord: FaultRecord = { code: 0, address: 0, kind: AccessKind.Read, user: 0 };
 
   // Architectural state (reset() gives the boot values).
   private cr0Value = 0;
@@ -98,44 +99,39 @@ export class X86Cpu {
   private xcr0Value = 0;
   private cplValue: 0 | 3 = 0;
   private eflagsAcValue = 0;
-  private pkruValue = 0;
-  private pkrsValue = 0;
   private cr2Value = 0;
+  /** PKRU and IA32_PKRS as int32 (the machine keeps a copy its access check reads at every access). */
+  pkruValue = 0;
+  pkrsValue = 0;
 
-  // Derived state used by the hot path.
+  // Derived state used by the machine's access path.
   /** The mode word of translation-flags.ts. */
-  private mode = 0;
-  /** checkAccess memoized for `mode` (access-check.ts). */
-  private checkTable: Int32Array = checkTableFor(0);
-  private reservedHi = 0;
-  private levels: 4 | 5;
-  private root = 0;
-  private readonly tlbTag: Float64Array;
-  private readonly tlbFlags: Int32Array;
-  private readonly tlbMask: number;
+  modeWord = 0;
+  /** The machine's check table for `modeWord` (access-check.ts machineCheckTables). */
+  checkTable: Int32Array = machineCheckTables.tableFor(0);
+  /** The walk-control word (codec.ts): reserved high-word bits, CONTROL_PGE. */
+  walkControl = 0;
+
+  private readonly host: X86CpuHost;
   private readonly counts: Float64Array;
   private readonly eventBase: number;
-
-  private readonly walker: PageWalker;
-  private readonly memory: PhysicalMemory;
   private readonly maxPhysAddr: number;
   private readonly pagingLevels: 4 | 5;
 
   constructor(options: X86CpuOptions) {
     this.index = options.index;
     this.features = Object.freeze({ ...options.features });
-    this.memory = options.memory;
+    this.host = options.host;
     this.maxPhysAddr = options.maxPhysAddr;
     this.pagingLevels = options.pagingLevels;
-    this.levels = options.pagingLevels;
-    this.tlb = new Tlb(options.tlbEntries);
-    this.tlbTag = this.tlb.tag;
-    this.tlbFlags = this.tlb.flags;
-    this.tlbMask = this.tlb.mask;
-    this.counts = options.events.counts;
+    this.counts = options.host.events.counts;
     this.eventBase = options.index * MACHINE_EVENT_COUNT;
-    this.walker = new PageWalker(options.memory);
     this.reset();
+  }
+
+  /** The CPU's TLB (the machine kit's Tlb). */
+  get tlb(): Tlb {
+    return this.host.tlbOf(this.index);
   }
 
   /**
@@ -146,27 +142,26 @@ export class X86Cpu {
    */
   reset(): void {
     if (this.pagingLevels === 5 && !this.features.la57)
-      throw new RangeError('5-level paging needs a CPU that enumerates LA57');
+      throw invalidArgument('5-level paging needs a CPU that enumerates LA57');
     this.cr0Value = CR0.PE | CR0.MP | CR0.ET | CR0.NE | CR0.WP | CR0.PG;
     this.cr4Value =
       CR4.PAE | CR4.PGE | CR4.OSFXSR | CR4.OSXMMEXCPT | CR4.OSXSAVE | (this.pagingLevels === 5 ? CR4.LA57 : 0);
     this.eferValue = EFER.SCE | EFER.LME | EFER.LMA | EFER.NXE;
     this.xcr0Value = XCR0.X87 | XCR0.SSE | (this.features.pku ? XCR0.PKRU : 0);
     this.cr3Value = 0;
-    this.root = 0;
+    this.host.loadRoot(this.index, 0);
     this.cplValue = 0;
     this.eflagsAcValue = 0;
     this.pkruValue = 0;
     this.pkrsValue = 0;
     this.cr2Value = 0;
-    this.faultRecord.code = 0;
     this.tlb.flushAll();
     this.updateDerived();
   }
 
   private updateDerived(): void {
     const cr4 = this.cr4Value;
-    this.mode =
+    this.modeWord =
       (this.cplValue === 3 ? M_USER : 0) |
       ((this.cr0Value & CR0.WP) !== 0 ? M_WP : 0) |
       ((cr4 & CR4.PKE) !== 0 ? M_PKE : 0) |
@@ -175,9 +170,10 @@ export class X86Cpu {
       ((cr4 & CR4.SMAP) !== 0 ? M_SMAP : 0) |
       (this.eflagsAcValue !== 0 ? M_AC : 0) |
       ((this.eferValue & EFER.NXE) !== 0 ? M_NXE : 0);
-    this.checkTable = checkTableFor(this.mode);
-    this.reservedHi = reservedHighMask(this.maxPhysAddr, (this.eferValue & EFER.NXE) !== 0);
-    this.levels = (cr4 & CR4.LA57) !== 0 ? 5 : 4;
+    this.checkTable = machineCheckTables.tableFor(this.modeWord);
+    this.walkControl =
+      reservedHighMask(this.maxPhysAddr, (this.eferValue & EFER.NXE) !== 0) | ((cr4 & CR4.PGE) !== 0 ? CONTROL_PGE : 0);
+    this.host.cpuStateChanged(this.index);
   }
 
   private count(event: MachineEvent, n = 1): void {
@@ -223,13 +219,13 @@ export class X86Cpu {
     return this.pkrsValue >>> 0;
   }
   get pagingLevelsActive(): 4 | 5 {
-    return this.levels;
+    return (this.cr4Value & CR4.LA57) !== 0 ? 5 : 4;
   }
 
   /** The privilege level of the code running: changed by the kernel model on entry and exit. */
   setCpl(cpl: 0 | 3): void {
     if (cpl !== 0 && cpl !== 3)
-      throw new RangeError(`CPL ${String(cpl)} must be 0 or 3 (rings 1 and 2 are not modelled)`);
+      throw invalidArgument(`CPL ${String(cpl)} must be 0 or 3 (rings 1 and 2 are not modelled)`);
     this.cplValue = cpl;
     this.updateDerived();
   }
@@ -331,12 +327,14 @@ export class X86Cpu {
       throw gp(`MOV to CR3 with bits at or above MAXPHYADDR ${this.maxPhysAddr} (value ${String(value)})`);
     }
     this.cr3Value = value;
-    this.root = cr3Root(value);
+    this.host.loadRoot(this.index, cr3Root(value));
     this.flushTlbNonGlobal();
   }
 
   /** INVLPG (CPL 0): invalidate the page's translations of every size (SDM 4.10.4.1). */
   invlpg(address: number): void {
+    if (typeof address !== 'number' || !Number.isInteger(address) || Math.abs(address) >= 2 ** 53)
+      throw invalidArgument(`INVLPG address ${String(address)} must be an integer with |address| < 2^53`);
     this.requireCpl0('INVLPG');
     this.count(MachineEvent.TlbFlushPage);
     this.tlb.invalidatePage(Math.floor(address / PAGE_SIZE));
@@ -407,6 +405,7 @@ export class X86Cpu {
     if (ecx === MSR.IA32_PKRS) {
       if (edx !== 0) throw gp('WRMSR IA32_PKRS with bits 63:32 set');
       this.pkrsValue = eax | 0;
+      this.host.rightsChanged(this.index);
       this.count(MachineEvent.RightsWrite);
       return;
     }
@@ -432,6 +431,7 @@ export class X86Cpu {
     u32(eax, 'EAX');
     if (ecx !== 0 || edx !== 0) throw gp('WRPKRU with ECX or EDX nonzero');
     this.pkruValue = eax | 0;
+    this.host.rightsChanged(this.index);
     this.count(MachineEvent.RightsWrite);
   }
 
@@ -484,118 +484,32 @@ export class X86Cpu {
     if ((area.xstateBv & ~this.xcr0Value) !== 0) throw gp('XRSTOR with XSTATE_BV bits not enabled in XCR0');
     if ((rfbm & XCR0.PKRU) === 0) return;
     this.pkruValue = (area.xstateBv & XCR0.PKRU) !== 0 ? area.pkru | 0 : 0;
+    this.host.rightsChanged(this.index);
     this.count(MachineEvent.RightsWrite);
   }
 
   // ---- accesses -------------------------------------------------------------------------------
 
   /**
-   * One checked access through the TLB: 0 when allowed, else FAULT_PF | error code (CR2 set) or
-   * FAULT_GP. The hot path: a typed-array tag compare, one check, no allocation.
+   * One checked access through the TLB (the machine's access path): 0 when allowed, else FAULT_PF |
+   * error code (CR2 set) or FAULT_GP for a non-canonical address.
    */
   access(address: number, kind: AccessKind): number {
-    const vpn = Math.floor(address / PAGE);
-    const slot = vpn & this.tlbMask;
-    const flags = this.tlbFlags[slot];
-    // A write through a cached entry with D=0 re-walks, so the walk sets D (SDM 4.8).
-    if (this.tlbTag[slot] !== vpn || (kind === WRITE && (flags & DIRTY) === 0)) return this.accessMiss(address, kind);
-    const code = check(this.checkTable, flags, kind, this.pkruValue, this.pkrsValue);
-    if (code === 0) {
-      this.counts[this.eventBase + EVENT_ACCESS]++;
-      return 0;
-    }
-    return this.pageFault(address, vpn, kind, code);
+    return this.host.access(this.index, address, kind);
   }
 
-  /**
-   * Check every address in `addresses` (same kind); `out[i]` gets each result. Returns the number of
-   * faults. The TLB-hit case is inlined; misses and faults take the same paths as {@link access}.
-   */
+  /** Check every address in `addresses` (same kind); `out[i]` gets each result. Returns the number of faults. */
   accessBatch(addresses: Float64Array, kind: AccessKind, out: Int32Array | Uint32Array): number {
-    const n = addresses.length;
-    if (out.length < n) throw new RangeError(`out has ${out.length} slots for ${n} addresses`);
-    const tag = this.tlbTag;
-    const tlbFlags = this.tlbFlags;
-    const mask = this.tlbMask;
-    const dirtyNeeded = kind === WRITE ? DIRTY : 0;
-    // Misses and faults never change the mode word or the rights registers: read them once.
-    const table = this.checkTable;
-    const pkru = this.pkruValue;
-    const pkrs = this.pkrsValue;
-    let faults = 0;
-    let allowedMisses = 0;
-    for (let i = 0; i < n; i++) {
-      const address = addresses[i];
-      const vpn = Math.floor(address / PAGE);
-      const slot = vpn & mask;
-      const flags = tlbFlags[slot];
-      let code: number;
-      if (tag[slot] === vpn && (flags & dirtyNeeded) === dirtyNeeded) {
-        code = check(table, flags, kind, pkru, pkrs);
-        if (code !== 0) {
-          code = this.pageFault(address, vpn, kind, code);
-          faults++;
-        }
-      } else {
-        code = this.accessMiss(address, kind); // counts its own Access event when allowed
-        if (code === 0) allowedMisses++;
-        else faults++;
-      }
-      out[i] = code;
-    }
-    // Allowed TLB hits, counted once for the whole batch.
-    this.counts[this.eventBase + EVENT_ACCESS] += n - faults - allowedMisses;
-    return faults;
+    return this.host.accessBatch(this.index, addresses, kind, out);
   }
 
-  /** TLB miss (or a write needing D): walk, refill, check, set A/D. */
-  private accessMiss(address: number, kind: AccessKind): number {
-    const vpn = Math.floor(address / PAGE_SIZE);
-    // A non-canonical address raises #GP(0), not #PF (SDM 3.3.7.1).
-    if (!isCanonical(address, this.levels) || !Number.isInteger(address)) return this.generalProtection(address, kind);
-    this.count(MachineEvent.PageWalk);
-    const walker = this.walker;
-    const result = walker.walk(this.root, this.levels, address, this.reservedHi, (this.cr4Value & CR4.PGE) !== 0, true);
-    if (result !== WALK_OK) {
-      // Not present: P=0. Reserved bit: P=1 and RSVD=1 (SDM 4.7). Neither ever sets PK.
-      const code = accessErrorBits(kind, this.mode) | (result === WALK_NOT_PRESENT ? 0 : PF.P | PF.RSVD);
-      return this.pageFault(address, vpn, kind, code);
-    }
-    this.tlb.fill(vpn, walker.frame, walker.flags, this.memory.frameIfPresent(walker.frame / PAGE_SIZE));
-    const code = lookupCheck(this.checkTable, walker.flags, kind, this.pkruValue, this.pkrsValue);
-    if (code !== 0) return this.pageFault(address, vpn, kind, code);
-    walker.markLeaf(kind === AccessKind.Write);
-    if (kind === AccessKind.Write) this.tlbFlags[vpn & this.tlbMask] |= T_DIRTY;
-    this.count(MachineEvent.Access);
-    return 0;
-  }
-
-  /** Raise #PF: CR2 = address, the TLB entry for the address is dropped (SDM 4.10.4.1). */
-  private pageFault(address: number, vpn: number, kind: AccessKind, code: number): number {
+  /** A #PF was raised: CR2 = the faulting linear address (SDM 4.7). Called by the machine. */
+  pageFaultAt(address: number): void {
     this.cr2Value = address;
-    this.tlb.dropSlot(vpn);
-    this.recordFault(FAULT_PF | code, address, kind);
-    return FAULT_PF | (code & 0xffff & ~CHECK_GUARD);
-  }
-
-  private generalProtection(address: number, kind: AccessKind): number {
-    this.recordFault(FAULT_GP, address, kind);
-    return FAULT_GP;
-  }
-
-  private recordFault(code: number, address: number, kind: AccessKind): void {
-    const record = this.faultRecord;
-    record.code = code;
-    record.address = address;
-    record.kind = kind;
-    record.user = this.cplValue === 3 ? 1 : 0;
-    this.count(MachineEvent.Fault);
   }
 
   /** The physical frame cached for `address`, or -1 (valid right after an allowed access to it). */
   cachedFrame(address: number): number {
-    const vpn = Math.floor(address / PAGE_SIZE);
-    const slot = vpn & this.tlbMask;
-    return this.tlbTag[slot] === vpn ? this.tlb.frame[slot] : -1;
+    return this.host.cachedFrame(this.index, address);
   }
 }

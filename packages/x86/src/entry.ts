@@ -3,6 +3,7 @@
  * On the hot path an entry is a pair of u32 words (lo = bits 31:0, hi = bits 63:32): no BigInt.
  * `decodeEntry`/`encodeEntry` give a field object for tests and tools.
  */
+import { invalidArgument } from '@pkeysim/machine-kit';
 import { TWO_32 } from './address';
 
 /** Levels of the walk: 1 = PT (PTE), 2 = PD, 3 = PDPT, 4 = PML4, 5 = PML5. */
@@ -136,11 +137,11 @@ export function decodeEntry(lo: number, hi: number, level: PagingLevel): PagingE
   };
 }
 
-/** Encode a field object; throws RangeError for a field that does not fit its bits at this level. */
+/** Encode a field object; throws DomainError('invalid') for a field that does not fit its bits at this level. */
 export function encodeEntry(entry: PagingEntry, level: PagingLevel): EntryWords {
   const format = leafFormat(level, entry.pageSize);
   const leaf = format !== 'table';
-  if (level === 1 && entry.pageSize) throw new RangeError('a PTE has no PS bit (bit 7 is PAT)');
+  if (level === 1 && entry.pageSize) throw invalidArgument('a PTE has no PS bit (bit 7 is PAT)');
   const align = format === 'large' ? 2 ** leafShift(level) : 0x1000;
   if (
     !Number.isInteger(entry.address) ||
@@ -148,17 +149,17 @@ export function encodeEntry(entry: PagingEntry, level: PagingLevel): EntryWords 
     entry.address >= 2 ** 52 ||
     entry.address % align !== 0
   ) {
-    throw new RangeError(`entry address ${entry.address} must be a multiple of 0x${align.toString(16)} below 2^52`);
+    throw invalidArgument(`entry address ${entry.address} must be a multiple of 0x${align.toString(16)} below 2^52`);
   }
   if (!Number.isInteger(entry.pkey) || entry.pkey < 0 || entry.pkey > 15)
-    throw new RangeError(`pkey ${entry.pkey} must be 0..15`);
-  if (!leaf && entry.pkey !== 0) throw new RangeError('only a leaf entry holds a protection key (bits 62:59)');
-  if (!leaf && entry.pat) throw new RangeError('a non-leaf entry has no PAT bit');
+    throw invalidArgument(`pkey ${entry.pkey} must be 0..15`);
+  if (!leaf && entry.pkey !== 0) throw invalidArgument('only a leaf entry holds a protection key (bits 62:59)');
+  if (!leaf && entry.pat) throw invalidArgument('a non-leaf entry has no PAT bit');
   if (!Number.isInteger(entry.ignoredLow) || entry.ignoredLow < 0 || entry.ignoredLow > 7)
-    throw new RangeError('ignoredLow must be 0..7');
+    throw invalidArgument('ignoredLow must be 0..7');
   const highMax = leaf ? 0x7f : 0x7ff;
   if (!Number.isInteger(entry.ignoredHigh) || entry.ignoredHigh < 0 || entry.ignoredHigh > highMax) {
-    throw new RangeError(`ignoredHigh must be 0..${highMax} at this level`);
+    throw invalidArgument(`ignoredHigh must be 0..${highMax} at this level`);
   }
   let lo =
     (entry.present ? E_P : 0) |

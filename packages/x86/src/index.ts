@@ -15,18 +15,20 @@ export {
   describeFault,
   type X86ExceptionVector,
 } from './exception';
-export { checkAccess, accessErrorBits, checkTableFor, lookupCheck } from './access-check';
+export { checkAccess, accessErrorBits, checkTableFor, lookupCheck, machineCheckTables } from './access-check';
 export * from './translation-flags';
-export { PageWalker, WALK_OK, WALK_NOT_PRESENT, WALK_RESERVED, cr3Root } from './walk';
-export { Tlb } from './tlb';
-export { PageTableWriter, type LeafAttributes, type LeafLocation } from './page-table-writer';
+export { x86Descriptors, TF_X86_USER, TF_X86_WRITE, TF_X86_EXEC, CONTROL_PGE } from './codec';
+// The TLB is the machine kit's: one TLB for every architecture.
+export { Tlb } from '@pkeysim/machine-kit';
+export { X86PageTables, type LeafLocation } from './page-tables';
 export {
   X86Cpu,
+  cr3Root,
   type RegisterPair,
   type CpuidResult,
   type XsaveArea,
   type X86CpuOptions,
-  type FaultRecord,
+  type X86CpuHost,
 } from './cpu';
 export * from './registers';
 export { X86Machine, TLB_SINGLE_PAGE_FLUSH_CEILING, type X86MachineOptions } from './machine';
