@@ -1,4 +1,4 @@
-import { PageSize } from '@pkeysim/core';
+import { isDomainError, PageSize } from '@pkeysim/core';
 import type { KernelContext } from '../context';
 import { Errno, KernelError } from '../errors';
 import {
@@ -42,8 +42,9 @@ export class KernelMemory {
     try {
       physical = this.k.machine.allocatePhysical(length, { persistent: options.persistent === true, align: PAGE_SIZE });
     } catch (error) {
-      // The machine's RAM is full: alloc_pages() returns NULL, which callers see as -ENOMEM.
-      if (error instanceof RangeError) throw new KernelError('ENOMEM', `alloc_pages(${count}): ${error.message}`);
+      // The machine's RAM is full ('exhausted'): alloc_pages() returns NULL, which callers see as -ENOMEM.
+      if (error instanceof RangeError || isDomainError(error, 'exhausted'))
+        throw new KernelError('ENOMEM', `alloc_pages(${count}): ${(error as Error).message}`);
       throw error;
     }
     this.ensureDirectMap(physical, length);

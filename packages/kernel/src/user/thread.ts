@@ -202,6 +202,16 @@ export class UserThread {
   private userMode<T>(kind: AccessKind, attempt: (cpu: number) => T | undefined): UserResult<T> {
     const mark = this.delivered.length;
     this.requireRunning('run user code');
+    // Kernel state that must not outlive a return to user space: kmap_local mappings are released
+    // by their caller before it returns (Documentation/mm/highmem.rst) and entry frames are unwound
+    // (arch/x86/entry/common.c). Refused before anything runs, so nothing is counted or changed.
+    const { frames, kmaps } = this.task;
+    if (frames.length > 0 || kmaps.length > 0) {
+      throw new KernelError(
+        'EINVAL',
+        `${this.describe()}: cannot return to user mode with ${frames.length} open frame(s) and ${kmaps.length} kmap(s)`,
+      );
+    }
     this.w.signals.deliverPending(this);
     const machine = this.w.machine;
     let signalled = 0;
