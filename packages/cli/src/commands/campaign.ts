@@ -5,7 +5,7 @@ import { pmemCampaign } from '@pkeysim/pmem';
 import { pgtableCampaign } from '@pkeysim/pgtable-guard';
 import { roAtRestCampaign } from '@pkeysim/ro-at-rest';
 import { kmapApisCampaign } from '@pkeysim/kmap-apis';
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import type { Colors } from '../color';
 import type { CliCommand } from '../command';
 import { UsageError } from '../errors';
