@@ -23,7 +23,6 @@ import { parseYamlWithLocations } from './yaml-source';
 export const DEFAULT_DOMAIN_NAME = 'default';
 
 /** An address range of a domain. */
-/** A validated key policy: its domains and rights changes. */
 export interface PolicyRange {
   readonly start: number;
   /** Exclusive. */
@@ -63,6 +62,7 @@ export interface OnFetchChange {
 /** A point in the trace where rights change. */
 export type RightsChange = AtAccessChange | OnFetchChange;
 
+/** A validated key policy: its domains and rights changes. */
 export interface Policy {
   /** Domain 0 is the default domain. */
   readonly domains: readonly PolicyDomain[];
