@@ -79,7 +79,8 @@ const op = <T extends string>(name: T) => ({ op: z.literal(name), ...note });
 
 // Programs nest (interrupt handlers, forked children, repeat, signal handlers): getters make the
 // schema recursive, and these types break the cycle for the type checker.
-type Nested<Leaf, Signo> =
+/** The nesting ops (interrupt, nmi, fork, repeat, signal), over a type of leaf op; recursive. */
+export type Nested<Leaf, Signo> =
   | { op: 'interrupt'; note?: string; vector?: string; program: (Leaf | Nested<Leaf, Signo>)[] }
   | { op: 'nmi'; note?: string; program: (Leaf | Nested<Leaf, Signo>)[] }
   | { op: 'fork'; note?: string; name: string; cpu?: number; program: (Leaf | Nested<Leaf, Signo>)[] }
@@ -87,7 +88,8 @@ type Nested<Leaf, Signo> =
   | ({ op: 'signal'; note?: string; handler: (Leaf | Nested<Leaf, Signo>)[] } & Signo);
 /** A validated op, as the types see it (the recursive form of ScenarioOp). */
 export type OpOutput = z.output<typeof LeafOp> | Nested<z.output<typeof LeafOp>, { signo: keyof typeof SIGNALS }>;
-type OpInput = z.input<typeof LeafOp> | Nested<z.input<typeof LeafOp>, { signo?: keyof typeof SIGNALS }>;
+/** An op as written (before defaults), as the types see it. */
+export type OpInput = z.input<typeof LeafOp> | Nested<z.input<typeof LeafOp>, { signo?: keyof typeof SIGNALS }>;
 /** The type of the Program schema: a list of ops, as written and as validated. */
 export type ProgramType = z.ZodType<OpOutput[], OpInput[]>;
 
