@@ -1,6 +1,7 @@
 import pc from 'picocolors';
 import type { Io, OutputStream } from './io';
 
+/** The picocolors formatters, each a no-op when colour is off. */
 export type Colors = ReturnType<typeof pc.createColors>;
 
 /**

@@ -26,5 +26,6 @@ export interface CommandContext {
  * action wrapped in `context.action`.
  */
 export interface CliCommand {
+  /** Add this sub-command to `program`. */
   register(program: Command, context: CommandContext): void;
 }

@@ -17,6 +17,7 @@ export interface Io {
   readonly cwd?: string;
 }
 
+/** The real process's stdin, stdout, stderr and environment. */
 export function processIo(): Io {
   return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
 }
@@ -24,10 +25,13 @@ export function processIo(): Io {
 /** An in-memory {@link Io} for tests: feed `stdin`, read back what was written. */
 export interface MemoryIo {
   readonly io: Io;
+  /** Everything written to stdout so far. */
   stdout(): string;
+  /** Everything written to stderr so far. */
   stderr(): string;
 }
 
+/** Create a MemoryIo with the given stdin text, environment, TTY flag and working directory. */
 export function createMemoryIo(
   options: { stdin?: string; env?: Record<string, string | undefined>; isTTY?: boolean; cwd?: string } = {},
 ): MemoryIo {

@@ -35,6 +35,7 @@ export class LineWriter {
     return this.failure;
   }
 
+  /** Write `text` and a newline; waits for 'drain' when the stream's buffer is full, and does nothing once the writer is closed. */
   async line(text: string): Promise<void> {
     if (this.failed) return;
     this.pending++;

@@ -15,9 +15,12 @@ export interface ReportBar {
   readonly parts?: readonly { readonly value: number; readonly kind: BarKind; readonly label: string }[];
 }
 
+/** The colour classes a bar or bar part can have. */
 export const BAR_KINDS = ['good', 'bad', 'neutral', 'accent'] as const;
+/** One of BAR_KINDS. */
 export type BarKind = (typeof BAR_KINDS)[number];
 
+/** A titled bar chart of a report. */
 export interface ReportChart {
   readonly id: string;
   readonly title: string;
@@ -29,6 +32,7 @@ export interface ReportChart {
   readonly kind?: BarKind;
 }
 
+/** The content of a self-contained HTML report: title, table, charts and notes. */
 export interface HtmlReport {
   readonly title: string;
   /** Lines under the title: the machine, seeds, modes. */

@@ -15,13 +15,16 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
 };
 
+/** A running inspector server. */
 export interface InspectorServer {
   /** "http://127.0.0.1:8123/" */
   readonly url: string;
   readonly port: number;
+  /** Stop the server; resolves once it is closed. */
   close(): Promise<void>;
 }
 
+/** Options for serveInspector. */
 export interface ServeOptions {
   /** 0 (the default) picks a free port. */
   readonly port?: number;

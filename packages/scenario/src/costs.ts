@@ -31,6 +31,7 @@ export function costModel(...overrides: (Readonly<Record<string, number>> | unde
   return new CostModel(Object.assign({}, ...overrides.filter(Boolean)));
 }
 
+/** The cycles a run cost: each event's count and cycles under `model`, per CPU and in total. */
 export function costReport(counters: EventCounters, model: CostModel): CostReport {
   const events: EventCost[] = [];
   const modelCycles: Record<string, number> = {};

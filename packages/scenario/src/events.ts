@@ -5,12 +5,13 @@
  */
 
 /** Where an event happened: the CPU and the thread running there ("boot" before the kernel exists). */
-interface At {
+export interface At {
   readonly seq: number;
   readonly cpu: number;
   readonly thread: string;
 }
 
+/** One event of a run's log, discriminated by `type`. */
 export type RunEvent =
   | (At & { readonly type: 'op'; readonly path: string; readonly op: string; readonly detail: string; result: string })
   | (At & {
@@ -52,6 +53,7 @@ export type RunEvent =
   | (At & { readonly type: 'sched'; readonly action: string; readonly detail: string })
   | (At & { readonly type: 'log'; readonly line: string });
 
+/** The `type` of a RunEvent. */
 export type RunEventType = RunEvent['type'];
 
 /** Distributes Omit over the union, so each member keeps its own fields. */

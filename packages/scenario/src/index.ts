@@ -14,7 +14,7 @@ export {
 } from './load';
 export { runScenario, RIGHTS_DENIALS, type RunOptions, type RunResult, type RunView } from './run';
 export type { Failure, FaultRecord, MemoryTarget } from './context';
-export { formatEvent, type RunEvent, type RunEventType } from './events';
+export { formatEvent, type At, type RunEvent, type RunEventType } from './events';
 export { ObservedMachine, type MachineObserver } from './observe';
 export { costModel, costReport, formatCostReport, type CostReport, type EventCost } from './costs';
 export { scenarioJsonSchema, scenarioJsonSchemaText, JSON_SCHEMA_FILE } from './json-schema';

@@ -2,7 +2,7 @@
  * The resource budget of one scenario load and run. Every number a hostile file could make huge
  * (steps, events kept, threads, memory entries, nesting, repeat products, forks, aliases, input
  * size) is bounded here, with a default a laptop runs in a few seconds and a few hundred MB, and a
- * CLI flag to raise it. Exceeding one stops with one {@link BudgetExceeded} line naming the budget,
+ * CLI flag to raise it. Exceeding one stops with one line (see {@link budgetMessage}) naming the budget,
  * the value and the flag, checked before the memory it guards is allocated. See docs/limits.md.
  */
 export interface Limits {
@@ -26,6 +26,7 @@ export interface Limits {
   readonly inputBytes: number;
 }
 
+/** The budgets used when no flag raises them. */
 export const DEFAULT_LIMITS: Limits = Object.freeze({
   steps: 100_000,
   events: 100_000,

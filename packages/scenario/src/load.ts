@@ -23,6 +23,7 @@ export interface ScenarioIssue {
   readonly message: string;
 }
 
+/** One line for an issue: "file:line: path: message". */
 export function formatIssue(issue: ScenarioIssue): string {
   const where = issue.line > 0 ? `${issue.file}:${issue.line}` : issue.file;
   return issue.path ? `${where}: ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
@@ -36,6 +37,7 @@ export class ScenarioError extends Error {
   }
 }
 
+/** One step of a field path: an object key or an array index. */
 export type PathSegment = string | number;
 
 /** "threads[0].program[2].key" */
@@ -54,6 +56,7 @@ export class SourceMap {
     private readonly lines: LineCounter | undefined,
   ) {}
 
+  /** The 1-based line of the field at `path`, or of its nearest existing ancestor; 0 when unknown. */
   lineOf(path: readonly PathSegment[]): number {
     if (!this.doc || !this.lines) return 0;
     for (let n = path.length; n >= 0; n--) {

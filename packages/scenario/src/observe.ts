@@ -45,6 +45,7 @@ export class ObservedMachine extends ForwardingMachine {
     this.events = view;
   }
 
+  /** The inner machine's domain space, wrapped so that rights-register writes reach the observer. */
   override domainSpace(governs: Privilege): DomainSpace | undefined {
     const space = this.inner.domainSpace(governs);
     if (!space) return undefined;
@@ -56,11 +57,13 @@ export class ObservedMachine extends ForwardingMachine {
     return wrapped;
   }
 
+  /** Forward the access and report it, with its fault if any, to the observer. */
   override access(cpu: number, virtual: number, kind: AccessKind): number {
     const result = this.inner.access(cpu, virtual, kind);
     this.observer.access(cpu, kind, virtual, 1, result === 0 ? undefined : this.inner.lastFault(cpu));
     return result;
   }
+  /** Forward the write and report it, with its fault if any, to the observer. */
   override write(cpu: number, virtual: number, bytes: Uint8Array): number {
     const result = this.inner.write(cpu, virtual, bytes);
     this.observer.access(
@@ -72,6 +75,7 @@ export class ObservedMachine extends ForwardingMachine {
     );
     return result;
   }
+  /** Forward the read and report it, with its fault if any, to the observer. */
   override read(cpu: number, virtual: number, length: number): Uint8Array | undefined {
     const result = this.inner.read(cpu, virtual, length);
     this.observer.access(cpu, AccessKind.Read, virtual, length, result ? undefined : this.inner.lastFault(cpu));

@@ -55,6 +55,7 @@ import { dataBytes, dataLength, eachProgram } from './references';
 import { budgetMessage, type Limits, resolveLimits } from './limits';
 import { type InjectSpec, type RightsName, type Scenario, type ScenarioOp, SIGNALS, USER_SPACE_OPS } from './schema';
 
+/** Options for runScenario. */
 export interface RunOptions {
   /** Cycle costs that override the scenario's `costs:` (e.g. from `--costs FILE`). */
   readonly costs?: Readonly<Record<string, number>>;

@@ -7,10 +7,12 @@ import { z } from 'zod';
  */
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/** A name: a letter or _, then letters, digits, _ . or -. */
 export const Name = z.string().regex(NAME, { error: 'expected a name: a letter or _, then letters, digits, _ . -' });
 
 /** A key: a number 1..15 (key 0 is the default key, never a scenario's to change) or a name bound by `keys` or `as`. */
 const KEY_RANGE = { error: 'expected a key 1..15' };
+/** A key: a number 1..15 or a name bound by `keys` or `as`. */
 export const KeyRef = z.union([z.int(KEY_RANGE).min(1, KEY_RANGE).max(15, KEY_RANGE), Name], KEY_RANGE);
 
 /** Rights as the series' three protections: read/write (0), read-only (PKEY_DISABLE_WRITE), none (PKEY_DISABLE_ACCESS). */
@@ -77,15 +79,19 @@ const op = <T extends string>(name: T) => ({ op: z.literal(name), ...note });
 
 // Programs nest (interrupt handlers, forked children, repeat, signal handlers): getters make the
 // schema recursive, and these types break the cycle for the type checker.
-type Nested<Leaf, Signo> =
+/** The nesting ops (interrupt, nmi, fork, repeat, signal), over a type of leaf op; recursive. */
+export type Nested<Leaf, Signo> =
   | { op: 'interrupt'; note?: string; vector?: string; program: (Leaf | Nested<Leaf, Signo>)[] }
   | { op: 'nmi'; note?: string; program: (Leaf | Nested<Leaf, Signo>)[] }
   | { op: 'fork'; note?: string; name: string; cpu?: number; program: (Leaf | Nested<Leaf, Signo>)[] }
   | { op: 'repeat'; note?: string; times: number; program: (Leaf | Nested<Leaf, Signo>)[] }
   | ({ op: 'signal'; note?: string; handler: (Leaf | Nested<Leaf, Signo>)[] } & Signo);
-type OpOutput = z.output<typeof LeafOp> | Nested<z.output<typeof LeafOp>, { signo: keyof typeof SIGNALS }>;
-type OpInput = z.input<typeof LeafOp> | Nested<z.input<typeof LeafOp>, { signo?: keyof typeof SIGNALS }>;
-type ProgramType = z.ZodType<OpOutput[], OpInput[]>;
+/** A validated op, as the types see it (the recursive form of ScenarioOp). */
+export type OpOutput = z.output<typeof LeafOp> | Nested<z.output<typeof LeafOp>, { signo: keyof typeof SIGNALS }>;
+/** An op as written (before defaults), as the types see it. */
+export type OpInput = z.input<typeof LeafOp> | Nested<z.input<typeof LeafOp>, { signo?: keyof typeof SIGNALS }>;
+/** The type of the Program schema: a list of ops, as written and as validated. */
+export type ProgramType = z.ZodType<OpOutput[], OpInput[]>;
 
 const YieldOp = z.strictObject({ ...op('yield') });
 const SleepOp = z.strictObject({ ...op('sleep'), rounds: z.int().min(1) });
@@ -115,6 +121,7 @@ const MapOp = z.strictObject({
   expect: CallExpect.default('ok'),
 });
 const UnmapOp = z.strictObject({ ...op('unmap'), view: Name, expect: CallExpect.default('ok') });
+/** How an `open` op maps the object into a kernel window: kmap_local, kmap_atomic, kmap or kmap_local_range. */
 export const WindowVia = z.enum(['kmap_local', 'kmap_atomic', 'kmap', 'kmap_local_range'], {
   error: 'expected kmap_local, kmap_atomic, kmap or kmap_local_range',
 });
@@ -208,6 +215,7 @@ const UserAccessOp = z.strictObject({
   /** The outcome expected instead on the named architectures. */
   on: PerArch(UserExpect).optional(),
 });
+/** The signals a `signal` op can send, with their numbers. */
 export const SIGNALS = { SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12 } as const;
 const SignalOp = z.strictObject({
   ...op('signal'),
@@ -263,7 +271,9 @@ const LeafOp = z.discriminatedUnion('op', [
   ProtectIdentityOp,
 ]);
 
+/** One op of a thread's program (leaf ops and the nesting ones: interrupt, nmi, fork, repeat, signal). */
 export const Op = z.discriminatedUnion('op', [...LeafOp.options, InterruptOp, NmiOp, ForkOp, RepeatOp, SignalOp]);
+/** A program: a list of ops. */
 export const Program: ProgramType = z.array(Op);
 
 /** Operation names, for docs and error messages. */
@@ -280,6 +290,7 @@ export const USER_SPACE_OPS = [
   'signal',
 ] as const;
 
+/** The simulated machine: architecture, CPUs, paging levels, memory, persistent memory and features. */
 export const MachineSpec = z
   .strictObject({
     arch: z.string().min(1).default('x86'),
@@ -300,8 +311,10 @@ export const MachineSpec = z
     features: { pks: true, pku: true },
   });
 
+/** What an unhandled key fault does: strict (oops) or relaxed (WARN once and open the key). */
 export const FaultMode = z.enum(['strict', 'relaxed'], { error: 'expected strict or relaxed' });
 
+/** The kernel's configuration: key design, static consumers, entry mode, fault mode and signal policy. */
 export const KernelSpec = z
   .strictObject({
     key_design: z.enum(['dynamic', 'static'], { error: 'expected dynamic or static' }).default('dynamic'),
@@ -329,6 +342,7 @@ export const KernelSpec = z
   })
   .default({ key_design: 'dynamic', entry_mode: 'aux-pt-regs', fault_mode: 'strict', signal_policy: 'mainline' });
 
+/** A named key the scenario allocates at setup. */
 export const KeySpec = z.strictObject({
   name: Name,
   /** Dynamic design: the owner passed to pks_key_alloc (default: the name). Static design: the consumer's name. */
@@ -336,6 +350,7 @@ export const KeySpec = z.strictObject({
   fault_mode: FaultMode.optional(),
 });
 
+/** A named memory object: its pages, whether in persistent memory, its key and initial data. */
 export const MemorySpec = z
   .strictObject({
     name: Name,
@@ -348,6 +363,7 @@ export const MemorySpec = z
   })
   .superRefine((v, ctx) => checkData(v, ctx, false));
 
+/** A thread: its name, CPU, kind (kthread or task) and program. */
 export const ThreadSpec = z.strictObject({
   name: Name,
   cpu: z.int().min(0).default(0),
@@ -356,6 +372,7 @@ export const ThreadSpec = z.strictObject({
 });
 
 const InjectAt = z.strictObject({ thread: Name, op: z.int().min(0) });
+/** A fault injected when a thread reaches an op: an interrupt, an NMI or a stray write. */
 export const InjectSpec = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('interrupt'),
@@ -390,6 +407,7 @@ export const BtrfsDebugSpec = z.strictObject({
   writers: z.array(Name).min(1),
 });
 
+/** How threads are scheduled: round-robin or random (with preemption, migration and interrupt rates), and the step limit. */
 export const ScheduleSpec = z
   .strictObject({
     /** round-robin: threads in order, each until it yields. random: the kernel's seeded scheduler. */
@@ -415,6 +433,7 @@ const FaultMatch = z.strictObject({
   count: z.int().min(0).optional(),
 });
 
+/** The run's assertions: faults, memory contents, rights, thread states, kernel log and panic. */
 export const ExpectSpec = z
   .strictObject({
     /** Every fault of the run, matched against these (each by its own count). */
@@ -448,6 +467,7 @@ export const ExpectSpec = z
 /** Cycles per event, overriding core's defaults (event names from MACHINE_EVENT_NAMES). */
 export const CostsSpec = z.record(z.string(), z.number().min(0, { error: 'expected cycles >= 0' }));
 
+/** The whole scenario file. */
 export const ScenarioSpec = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().min(1).optional(),
@@ -465,11 +485,19 @@ export const ScenarioSpec = z.strictObject({
   expect: ExpectSpec,
 });
 
+/** A validated scenario, with defaults applied. */
 export type Scenario = z.output<typeof ScenarioSpec>;
+/** A scenario as written (defaults not yet applied). */
 export type ScenarioInput = z.input<typeof ScenarioSpec>;
+/** A validated op. */
 export type ScenarioOp = z.output<typeof Op>;
+/** The name of an op (its `op` field). */
 export type OpName = ScenarioOp['op'];
+/** Rights by name: rw, ro or none. */
 export type RightsName = z.output<typeof Rights>;
+/** A validated injected fault. */
 export type InjectSpec = z.output<typeof InjectSpec>;
+/** A validated memory object. */
 export type MemorySpec = z.output<typeof MemorySpec>;
+/** Data to write or expect: bytes, text, or a fill byte with a length. */
 export type DataSpec = { bytes?: number[] | string; text?: string; fill?: number; length?: number };

@@ -4,6 +4,7 @@ import type { CostSet, LoadedSweep } from './load';
 import type { SweepPoint } from './point';
 import { MAX_POINTS } from './spec';
 
+/** The points a sweep expands to, and the combinations it skipped. */
 export interface Expansion {
   /** Every point, in a stable order: campaign, scheme, protection, mode, CPUs, costs, cost parameters, seed. */
   readonly points: readonly SweepPoint[];

@@ -33,6 +33,7 @@ export interface CostSet {
   readonly cycles: Readonly<Record<string, number>>;
 }
 
+/** A checked sweep file: its path, spec and cost sets. */
 export interface LoadedSweep {
   readonly file: string;
   readonly spec: SweepSpecData;

@@ -47,6 +47,7 @@ export class PointPool {
     return this.pool.run(point, { signal }) as Promise<SweepRecord>;
   }
 
+  /** Stop the worker threads. */
   async close(): Promise<void> {
     await this.pool.destroy();
   }

@@ -81,6 +81,7 @@ export class QueueUnreachable extends Error {
   override readonly name = 'QueueUnreachable';
 }
 
+/** Options for runOnQueue: the Redis URL, queue name, and what to skip and report. */
 export interface EnqueueOptions {
   readonly url: string;
   readonly queueName?: string;
@@ -160,6 +161,7 @@ export async function runOnQueue(
   return { collected, remaining: pending.size, interrupted: pending.size > 0 };
 }
 
+/** Options for runQueueWorker. */
 export interface WorkerOptions {
   readonly url: string;
   readonly queueName?: string;
@@ -172,8 +174,9 @@ export interface WorkerOptions {
    * (BullMQ's default is 30 s). Its stalled-job check runs as often.
    */
   readonly lockDurationMs?: number;
-  /** Called when a point starts and when it is done on this worker. */
+  /** Called when a point starts on this worker. */
   readonly onStart?: (key: string, point: SweepPoint) => void;
+  /** Called with the record when a point is done on this worker. */
   readonly onJob?: (record: SweepRecord) => void;
   /** Aborting closes the worker after the points in flight finish. */
   readonly signal?: AbortSignal;

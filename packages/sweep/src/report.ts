@@ -5,8 +5,10 @@ import { slope, summarize, type Summary } from './stats';
 /** The axes a report can group by; `cycles.EVENT` groups by a cost parameter's value too. */
 export const REPORT_AXES = ['campaign', 'scheme', 'protection', 'mode', 'cpus', 'costs'] as const;
 
+/** How the report's confidence intervals are computed, as the report states it. */
 export const CI_METHOD = "95% confidence intervals: Student t over each group's points (seeds are the replicates)";
 
+/** One group of a sweep report: its axis values, point and error counts, and a summary per metric. */
 export interface ReportGroup {
   /** The group's value of each `by` axis. */
   readonly group: Readonly<Record<string, string>>;
@@ -25,6 +27,7 @@ export interface Sensitivity {
   readonly elasticity: number;
 }
 
+/** A sweep's results grouped by the `by` axes, with a summary per metric and cost sensitivities. */
 export interface SweepReport {
   readonly points: number;
   readonly errors: number;

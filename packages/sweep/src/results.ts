@@ -85,6 +85,7 @@ export class ResultsWriter {
     return true;
   }
 
+  /** Close the results file. */
   close(): void {
     closeSync(this.fd);
   }

@@ -1,6 +1,7 @@
 import { pointKey, type SweepPoint, type SweepRecord } from './point';
 import { defaultWorkers, PointPool } from './pool';
 
+/** Options for running sweep points locally on worker threads. */
 export interface RunOptions {
   /** Worker threads (default: one per core). */
   readonly workers?: number;
@@ -12,6 +13,7 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
 }
 
+/** How a local run ended: points run, points left, and whether it was interrupted. */
 export interface RunOutcome {
   /** Points run now (not counting those already done). */
   readonly ran: number;

@@ -67,11 +67,13 @@ export const METRICS = [
   'modeled_cycles',
   'cycles_per_switch',
 ] as const;
+/** One of METRICS. */
 export type Metric = (typeof METRICS)[number];
 
 const nonEmpty = <T extends z.ZodType>(item: T, what: string) =>
   z.array(item).min(1, { error: `at least one ${what}` });
 
+/** The schema of a sweep file: which campaigns, schemes, modes, CPUs, costs and seeds to run, and which metrics to report. */
 export const SweepSpec = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().min(1).optional(),
@@ -93,5 +95,7 @@ export const SweepSpec = z.strictObject({
   /** The metrics the report shows; default every one. */
   metrics: nonEmpty(z.enum(METRICS, { error: `expected a metric: ${METRICS.join(', ')}` }), 'metric').optional(),
 });
+/** A sweep spec as written (defaults not yet applied). */
 export type SweepSpecInput = z.input<typeof SweepSpec>;
+/** A sweep spec after validation, with defaults applied. */
 export type SweepSpecData = z.output<typeof SweepSpec>;

@@ -18,6 +18,7 @@ export function tQuantile975(df: number): number {
   return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2);
 }
 
+/** Count, mean, standard deviation and 95% interval half-width of a set of values. */
 export interface Summary {
   readonly n: number;
   readonly mean: number;
@@ -27,6 +28,7 @@ export interface Summary {
   readonly half: number | null;
 }
 
+/** Summarize values: mean, sample standard deviation and the 95% Student t half-width. */
 export function summarize(values: readonly number[]): Summary {
   const n = values.length;
   if (n === 0) return { n, mean: NaN, sd: NaN, half: null };

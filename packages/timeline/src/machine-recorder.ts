@@ -32,6 +32,7 @@ interface MachineTrack {
   readonly contexts: number[];
 }
 
+/** Records what whole machines do (rights writes, faults, switches, entries) as a Chrome Trace Event file, one process per machine. */
 export class MachineTraceRecorder {
   private readonly events: TraceEvent[] = [];
   private readonly machines: MachineTrack[] = [];

@@ -26,6 +26,7 @@ export interface RegisterView {
   readonly keys: readonly KeyRights[];
 }
 
+/** An open exception or interrupt entry on a CPU. */
 export interface FrameView {
   readonly vector: string;
   readonly kind: string;
@@ -34,6 +35,7 @@ export interface FrameView {
   readonly saved: string | null;
 }
 
+/** A valid TLB entry of a CPU. */
 export interface TlbEntryView {
   readonly virtual: string;
   readonly physical: string;
@@ -43,6 +45,7 @@ export interface TlbEntryView {
   readonly object: string | null;
 }
 
+/** The state of one CPU: its thread, open entries, rights registers and TLB. */
 export interface CpuView {
   readonly cpu: number;
   readonly thread: string;
@@ -56,6 +59,7 @@ export interface CpuView {
   readonly tlb: readonly TlbEntryView[] | null;
 }
 
+/** The state of one kernel thread. */
 export interface ThreadView {
   readonly name: string;
   readonly tid: number;
@@ -66,6 +70,7 @@ export interface ThreadView {
   readonly oops: string | null;
 }
 
+/** A protection key the kernel has allocated: owner, default rights and flags. */
 export interface KeyRow {
   readonly key: number;
   readonly owner: string;
@@ -74,6 +79,7 @@ export interface KeyRow {
   readonly callback: boolean;
 }
 
+/** A kernel mapping of a page of a scenario object. */
 export interface MappingView {
   readonly object: string;
   readonly virtual: string;
@@ -95,6 +101,7 @@ export interface StepState {
   readonly cycles: number;
 }
 
+/** A recorded scenario run: its events and the machine state after each. */
 export interface Timeline {
   readonly format: 'pkeysim-timeline';
   readonly version: 1;

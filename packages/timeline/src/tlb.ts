@@ -1,7 +1,7 @@
 import type { Machine } from '@pkeysim/core';
 
 /** The typed arrays every TLB model in the repository keeps (machine-kit's and x86's Tlb). */
-interface TlbArrays {
+export interface TlbArrays {
   readonly entries: number;
   readonly tag: Float64Array;
   readonly frame: Float64Array;

@@ -10,8 +10,10 @@
 import type { RunEvent } from '@pkeysim/scenario';
 import type { CpuView, RegisterView, Timeline } from './model';
 
+/** An event phase: B(egin), E(nd), i(nstant), C(ounter) or M(etadata). */
 export type TracePhase = 'B' | 'E' | 'i' | 'C' | 'M';
 
+/** One event of a Chrome Trace Event file. */
 export interface TraceEvent {
   readonly name: string;
   readonly ph: TracePhase;
@@ -24,6 +26,7 @@ export interface TraceEvent {
   readonly args?: Record<string, unknown>;
 }
 
+/** A Chrome Trace Event file in JSON object form. */
 export interface TraceFile {
   readonly traceEvents: TraceEvent[];
   readonly displayTimeUnit: 'ms' | 'ns';

@@ -4,6 +4,7 @@
  * duplicate object keys, which JSON.parse would silently collapse to the last one.
  */
 
+/** A position in a source text. */
 export interface SourceLocation {
   /** 1-based. */
   readonly line: number;
@@ -11,8 +12,10 @@ export interface SourceLocation {
   readonly column: number;
 }
 
+/** The keys and array indexes that lead from the document root to a value. */
 export type JsonPath = readonly PropertyKey[];
 
+/** A parsed document with a way to find where each value is written. */
 export interface LocatedJson {
   readonly value: unknown;
   /**
@@ -22,6 +25,7 @@ export interface LocatedJson {
   locate(path: JsonPath): SourceLocation;
 }
 
+/** Text that is not valid JSON (or YAML), with the location of the fault. */
 export class JsonSyntaxError extends Error {
   override readonly name = 'JsonSyntaxError';
   constructor(
@@ -32,10 +36,12 @@ export class JsonSyntaxError extends Error {
   }
 }
 
+/** The deepest nesting of arrays and objects a policy document may have. */
 export const MAX_DEPTH = 256;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
+/** Parse strict JSON text, refusing duplicate keys, and keep each value's location. Throws JsonSyntaxError. */
 export function parseJsonWithLocations(text: string): LocatedJson {
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);

@@ -31,19 +31,23 @@ export interface TraceBatch {
 /** `error`: throw a {@link TraceFormatError} at the first malformed line; `skip`: count and skip them. */
 export type MalformedLineMode = 'error' | 'skip';
 
+/** Options for a LackeyParser. */
 export interface LackeyParserOptions {
   /** Records per batch (default 8192). */
   readonly batchSize?: number;
+  /** What to do with malformed lines (default `error`). */
   readonly malformed?: MalformedLineMode;
   /** Longest record line accepted (default 4096 bytes); valgrind message lines may be longer. */
   readonly maxLineBytes?: number;
 }
 
+/** A malformed trace line: its 1-based number and what is wrong with it. */
 export interface MalformedLine {
   readonly line: number;
   readonly reason: string;
 }
 
+/** Line and record counts of a parsed trace. */
 export interface TraceStats {
   /** Lines read, including message and blank lines. */
   readonly lines: number;
@@ -98,6 +102,7 @@ const MAX_SIZE_DIGITS = 9;
 const Discard = { None: 0, MessageLine: 1, MalformedLine: 2 } as const;
 type Discard = (typeof Discard)[keyof typeof Discard];
 
+/** Streaming parser of valgrind lackey traces: `push` byte chunks, receive columnar batches in `onBatch`, then call `end`. */
 export class LackeyParser {
   private readonly batch: TraceBatch;
   private readonly batchSize: number;

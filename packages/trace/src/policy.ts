@@ -22,12 +22,14 @@ import { parseYamlWithLocations } from './yaml-source';
 
 export const DEFAULT_DOMAIN_NAME = 'default';
 
+/** An address range of a domain. */
 export interface PolicyRange {
   readonly start: number;
   /** Exclusive. */
   readonly end: number;
 }
 
+/** A domain of a policy: its name, number, initial rights and address ranges. */
 export interface PolicyDomain {
   readonly name: string;
   /** The domain number: 0 is the default domain, the others follow in policy order. */
@@ -36,6 +38,7 @@ export interface PolicyDomain {
   readonly ranges: readonly PolicyRange[];
 }
 
+/** New rights (as denials) for one domain. */
 export interface RightsAssignment {
   readonly domain: number;
   readonly denials: Denials;
@@ -56,8 +59,10 @@ export interface OnFetchChange {
   readonly set: readonly RightsAssignment[];
 }
 
+/** A point in the trace where rights change. */
 export type RightsChange = AtAccessChange | OnFetchChange;
 
+/** A validated key policy: its domains and rights changes. */
 export interface Policy {
   /** Domain 0 is the default domain. */
   readonly domains: readonly PolicyDomain[];
@@ -171,6 +176,7 @@ export function formatFieldPath(path: JsonPath): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
+/** Where a policy came from, used to locate fields in error messages. */
 export interface PolicySource {
   /** Shown in errors. */
   readonly file?: string;

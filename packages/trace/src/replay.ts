@@ -6,6 +6,7 @@ import { buildReport, type FaultPlace, type ReplayReport } from './report';
 import { deniesAccess } from './rights';
 import { PAGE_SIZE, SegmentTable } from './segment-table';
 
+/** Options for replaying a trace. */
 export interface ReplayOptions {
   /** How many faulting accesses to describe in detail, in trace order (default 10). */
   readonly firstFaults?: number;

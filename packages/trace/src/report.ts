@@ -18,6 +18,7 @@ export interface KindCounts {
   readonly total: number;
 }
 
+/** Per-domain results of a replay: ranges, rights, access and fault counts. */
 export interface DomainReport {
   readonly name: string;
   /** "0x1ffe000000-0x1fff001000" (end exclusive); empty for the default domain's implicit share. */
@@ -69,6 +70,7 @@ export interface FaultPlace {
   readonly denials: Denials;
 }
 
+/** The raw counters of a replay, from which buildReport makes a ReplayReport. */
 export interface ReportInput {
   readonly policy: Policy;
   readonly trace: TraceStats;
@@ -92,6 +94,7 @@ function kindCounts(counts: Float64Array, offset: number): KindCounts {
   return { fetch, load, store, modify, total: fetch + load + store + modify };
 }
 
+/** Turn a replay's raw counters into a JSON-safe ReplayReport. */
 export function buildReport(input: ReportInput): ReplayReport {
   const { policy } = input;
   const K = TRACE_ACCESS_KIND_COUNT;
