@@ -26,9 +26,11 @@ export class UserProcess {
     return this.threads[0];
   }
 
+  /** The sigaction for `signo` (the default action when none was set). */
   actionOf(signo: number): SigAction {
     return this.actions.get(signo) ?? DEFAULT_ACTION;
   }
+  /** sigaction(2): set the action for `signo`. */
   setAction(signo: number, action: SigAction): void {
     this.actions.set(signo, action);
   }
@@ -37,6 +39,7 @@ export class UserProcess {
     for (const [signo, action] of parent.actions) this.actions.set(signo, action);
   }
 
+  /** Add a thread to the process and to the world's thread table. */
   addThread(thread: UserThread): void {
     this.threads.push(thread);
     this.w.threads.set(thread.tid, thread);
