@@ -38,6 +38,7 @@ export interface CpuServices {
  * the current context (rights updates, entry, accesses, access windows).
  */
 export class Cpu {
+  /** @internal Built by the kernel, one per CPU. */
   constructor(
     readonly id: number,
     private readonly k: KernelContext,
