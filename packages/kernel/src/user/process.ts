@@ -14,6 +14,7 @@ export class UserProcess {
   fatalSignal: SigInfo | undefined = undefined;
   deathReason: string | undefined = undefined;
 
+  /** @internal Built by UserKernel (spawn and fork). */
   constructor(
     private readonly w: UserWorld,
     readonly pid: number,
