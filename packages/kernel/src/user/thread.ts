@@ -80,6 +80,7 @@ export class UserThread {
   signalDepth = 0;
   private exited = false;
 
+  /** @internal Built by UserKernel (spawn and fork) and by clone(). */
   constructor(
     private readonly w: UserWorld,
     readonly process: UserProcess,
