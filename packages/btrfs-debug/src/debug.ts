@@ -15,6 +15,7 @@ import {
  * culprit; relaxed warns and lets the write land, so one run finds every culprit.
  */
 export type BtrfsDebugMode = 'strict' | 'relaxed';
+/** Every accepted {@link BtrfsDebugMode}. */
 export const BTRFS_DEBUG_MODES: readonly BtrfsDebugMode[] = ['strict', 'relaxed'];
 
 /** The static key name the debugging consumer uses (write-disabled at rest). */
@@ -40,9 +41,11 @@ export interface BtrfsDebugReport {
   readonly message: string;
 }
 
+/** Options for the Btrfs debugging consumer: the protecting key, the fault mode and call-site naming. */
 export interface BtrfsDebugOptions {
   /** The key protecting the pages (a static consumer's, or one from pks_key_alloc). */
   readonly key: number;
+  /** What a stray write does (default strict). */
   readonly mode?: BtrfsDebugMode;
   /** Names the code running on a CPU, for reports (default: unknown). */
   readonly callSite?: (cpu: number) => string | undefined;

@@ -25,6 +25,7 @@ export class StrayTally {
     return landed;
   }
 
+  /** The totals so far: attempted, blocked and landed, overall and per kind. */
   summary(): StraySummary {
     const byKind: Partial<Record<StrayKind, StrayCount>> = {};
     let attempted = 0;

@@ -24,13 +24,17 @@ export type StrayKind =
 /** How the consumer reacts to a key fault (the series' pks_fault_mode, pkstablessoft). */
 export type CampaignMode = 'relaxed' | 'strict' | 'soft';
 
+/** Options every consumer campaign takes: seed, protection on or off, mode, architecture and size. */
 export interface CampaignOptions {
+  /** Seeds the campaign's random choices. */
   readonly seed: number;
   /** false runs the same workload with the consumer's protection switched off, for comparison. */
   readonly protection: boolean;
+  /** What a caught stray write does. */
   readonly mode: CampaignMode;
   /** The architecture plugin to run on (the caller imports its package). Default 'x86'. */
   readonly arch?: string;
+  /** Number of CPUs. */
   readonly cpus?: number;
   /** Cycles per event overriding core's defaults (event name -> cycles), for `modeled_cycles`. */
   readonly costs?: Readonly<Record<string, number>>;
@@ -45,6 +49,7 @@ export interface CampaignOptions {
 /** A size knob of a campaign: `--threads`, `--ops`, `--spaces` (and `--cpus`, which every campaign has). */
 export type CampaignKnob = 'threads' | 'ops' | 'spaces' | 'cpus';
 
+/** Stray writes attempted, blocked by the key, and landed. */
 export interface StrayCount {
   readonly attempted: number;
   readonly blocked: number;
@@ -64,6 +69,7 @@ export interface CampaignTable {
   readonly rows: readonly (readonly (string | number)[])[];
 }
 
+/** What a consumer campaign reports: its settings, the stray counts and the cost of protection. */
 export interface CampaignResult {
   readonly consumer: 'pmem' | 'pgtable' | 'ro-at-rest' | 'kmap-apis';
   readonly seed: number;

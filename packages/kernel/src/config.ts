@@ -59,6 +59,7 @@ export const DEFAULT_STATIC_CONSUMERS: readonly StaticConsumer[] = Object.freeze
   { name: 'PKS_KEY_PG_TABLES', defaultRights: 'wd' },
 ]);
 
+/** The kernel configuration used for every field the caller leaves out. */
 export const DEFAULT_KERNEL_CONFIG: KernelConfig = Object.freeze({
   arch: 'x86',
   cpus: 2,
@@ -75,6 +76,7 @@ export const MAX_CPUS = 64;
 
 const RIGHTS_DENIALS: Record<DefaultRights, Denials> = { rw: Deny.None, ad: Deny.Access, wd: Deny.Write };
 
+/** The denials a static consumer's default rights stand for (rw: none, ad: access, wd: write). */
 export function denialsOfRights(rights: DefaultRights): Denials {
   return RIGHTS_DENIALS[rights];
 }

@@ -19,6 +19,7 @@ export type AccessResult =
   | { readonly ok: true; readonly handledFaults: number }
   | { readonly ok: false; readonly handledFaults: number; readonly oops: OopsReport };
 
+/** The outcome of a kernel read: the bytes (after `handledFaults` handled faults), or an oops. */
 export type ReadResult =
   | { readonly ok: true; readonly handledFaults: number; readonly data: Uint8Array }
   | { readonly ok: false; readonly handledFaults: number; readonly oops: OopsReport };
@@ -37,6 +38,7 @@ export interface CpuServices {
  * the current context (rights updates, entry, accesses, access windows).
  */
 export class Cpu {
+  /** @internal Built by the kernel, one per CPU. */
   constructor(
     readonly id: number,
     private readonly k: KernelContext,
@@ -59,9 +61,11 @@ export class Cpu {
   pks_update_protection(key: number, prot: number): number {
     return this.s.protection.update(this.id, key, prot);
   }
+  /** pks_set_noaccess(): deny all access through `key` on this CPU. */
   pks_set_noaccess(key: number): number {
     return this.pks_update_protection(key, Deny.Access);
   }
+  /** pks_set_readwrite(): allow reads and writes through `key` on this CPU. */
   pks_set_readwrite(key: number): number {
     return this.pks_update_protection(key, Deny.None);
   }
@@ -96,9 +100,11 @@ export class Cpu {
       if (frame.live && !this.k.panic) this.exit(frame);
     }
   }
+  /** Run `handler` as an interrupt (vector `vector`, default irq). */
   interrupt<T>(handler: (frame: ExceptionFrame) => T, vector = 'irq'): T {
     return this.handle('interrupt', handler, vector);
   }
+  /** Run `handler` as an NMI. */
   nmi<T>(handler: (frame: ExceptionFrame) => T): T {
     return this.handle('nmi', handler, 'NMI');
   }
@@ -106,6 +112,7 @@ export class Cpu {
   // --- accesses by kernel code running here -------------------------------------------------------
 
   // An access that does not fault returns the one shared DONE result: nothing is allocated for it.
+  /** A kernel access of kind `kind` at `virtual`; faults go to the fault handler. */
   access(virtual: number, kind: AccessKind): AccessResult {
     requireAddress(virtual, 'access: address');
     requireAccessKind(kind, 'access');
@@ -115,6 +122,7 @@ export class Cpu {
       this.recover(() => (this.k.machine.access(this.id, virtual, kind) === ACCESS_OK ? true : undefined)),
     );
   }
+  /** A kernel write of `bytes` at `virtual`; faults go to the fault handler. */
   write(virtual: number, bytes: Uint8Array): AccessResult {
     requireAddress(virtual, 'write: address');
     if (!(bytes instanceof Uint8Array))
@@ -125,6 +133,7 @@ export class Cpu {
       this.recover(() => (this.k.machine.write(this.id, virtual, bytes) === ACCESS_OK ? true : undefined)),
     );
   }
+  /** A kernel read of `length` bytes at `virtual`; faults go to the fault handler. */
   read(virtual: number, length: number): ReadResult {
     requireAddress(virtual, 'read: address');
     requireInteger(length, 'read: length', 0, MAX_READ_BYTES);
@@ -137,24 +146,31 @@ export class Cpu {
 
   // --- access windows ------------------------------------------------------------------------------
 
+  /** kmap_local_page(): map a page for the current thread; returns its address. */
   kmap_local_page(page: number): number {
     return this.s.windows.kmapLocalPage(this.id, page);
   }
+  /** kunmap_local(): unmap the most recent kmap_local mapping. */
   kunmap_local(address: number): void {
     this.s.windows.kunmapLocal(this.id, address);
   }
+  /** kmap_atomic(): kmap_local_page that also disables preemption and page faults. */
   kmap_atomic(page: number): number {
     return this.s.windows.kmapAtomic(this.id, page);
   }
+  /** kunmap_atomic(): unmap the most recent kmap_atomic mapping. */
   kunmap_atomic(address: number): void {
     this.s.windows.kunmapAtomic(this.id, address);
   }
+  /** kmap_local_range(): a local mapping of a multi-page range (proposed at LSFMM 2022). */
   kmap_local_range(address: number, length: number): number {
     return this.s.windows.kmapLocalRange(this.id, address, length);
   }
+  /** kmap(): a global mapping; it opens the key for the calling thread only. */
   kmap(page: number): number {
     return this.s.windows.kmap(this.id, page);
   }
+  /** kunmap(): release a kmap() mapping. */
   kunmap(page: number): void {
     this.s.windows.kunmap(this.id, page);
   }

@@ -9,6 +9,7 @@ export const Errno = {
   ENOSPC: 28,
   EOPNOTSUPP: 95,
 } as const;
+/** The name of an errno the kernel returns ("EINVAL"). */
 export type ErrnoName = keyof typeof Errno;
 
 /** "-EINVAL" for -22, for messages and reports. */

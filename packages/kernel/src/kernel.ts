@@ -170,6 +170,7 @@ export class Kernel {
     return this.cpuViews.length;
   }
 
+  /** The CPU with id `id`. */
   cpu(id: number): Cpu {
     this.sched.checkCpu(id);
     return this.cpuViews[id];
@@ -186,9 +187,11 @@ export class Kernel {
 
   // --- threads --------------------------------------------------------------------------------------
 
+  /** Every thread created so far. */
   threads(): readonly Thread[] {
     return this.k.threads;
   }
+  /** kthread_create(): a kernel thread on `cpu`, starting at PKS_INIT_VALUE. */
   kthread_create(name: string, cpu = 0): Thread {
     return this.sched.kthreadCreate(name, cpu);
   }
@@ -196,9 +199,11 @@ export class Kernel {
   task_create(name: string, cpu = 0): Thread {
     return this.sched.taskCreate(name, cpu);
   }
+  /** fork(): a copy of `parent` on `cpu` (default the parent's), inheriting its saved PKRU. */
   fork(parent: Thread, name: string, cpu?: number): Thread {
     return this.sched.fork(parent, name, cpu);
   }
+  /** Move a thread that is not running to another CPU's runqueue. */
   migrate(thread: Thread, cpu: number): void {
     this.sched.migrate(thread, cpu);
   }
@@ -241,6 +246,7 @@ export class Kernel {
     this.sched.checkCpu(cpu);
     return this.keyApi.free(cpu, key);
   }
+  /** Register (or, with undefined, clear) the fault callback of an allocated key; returns 0 or -errno. */
   pks_set_fault_callback(key: number, callback: KeyFaultCallback | undefined): number {
     return this.keyApi.setFaultCallback(key, callback);
   }
@@ -283,16 +289,20 @@ export class Kernel {
 
   // --- memory ---------------------------------------------------------------------------------------
 
+  /** alloc_pages(): `count` contiguous zeroed pages; returns the physical address of the first. */
   alloc_pages(count = 1, options: AllocPagesOptions = {}): number {
     requireInteger(count, 'alloc_pages: count', 1, MAX_ALLOC_PAGES);
     return this.memory.allocPages(count, options);
   }
+  /** alloc_page(): one zeroed page; returns its physical address. */
   alloc_page(options: AllocPagesOptions = {}): number {
     return this.memory.allocPages(1, options);
   }
+  /** page_address(): the direct-map address of a page. */
   page_address(page: number): number {
     return this.memory.pageAddress(page);
   }
+  /** set_memory_pks(): tag `numpages` direct-map pages at `address` with `key`; returns 0 or -errno. */
   set_memory_pks(address: number, numpages: number, key: number): number {
     // Types first: a NaN or a string must get -EINVAL, not a JavaScript error from formatting it.
     if (
@@ -308,9 +318,11 @@ export class Kernel {
     }
     return this.memory.setMemoryPks(address, numpages, key);
   }
+  /** vmap(): map `pages` (physical addresses) contiguously in the vmalloc area; returns the address. */
   vmap(pages: readonly number[], options?: VmapOptions): number {
     return this.memory.vmap(pages, options);
   }
+  /** vunmap(): remove a vmap() mapping. */
   vunmap(address: number): void {
     this.memory.vunmap(address);
   }

@@ -20,10 +20,12 @@ export function directMapAddress(physical: number): number {
   return DIRECT_MAP_BASE + physical;
 }
 
+/** Whether `virtual` lies in the direct map. */
 export function isDirectMapAddress(virtual: number): boolean {
   return virtual >= DIRECT_MAP_BASE && virtual < DIRECT_MAP_BASE + DIRECT_MAP_SIZE;
 }
 
+/** Whether `virtual` lies in the vmalloc (vmap) area. */
 export function isVmapAddress(virtual: number): boolean {
   return virtual >= VMAP_BASE && virtual < VMAP_BASE + VMAP_SIZE;
 }

@@ -1,6 +1,7 @@
 /** The kernel log (dmesg): what the series printed with pr_*, WARN and oops, in order. */
 export class KernelLog {
   private readonly entries: string[] = [];
+  /** An informational line (pr_info). */
   info(message: string): void {
     this.entries.push(message);
   }
@@ -8,6 +9,7 @@ export class KernelLog {
   warn(message: string): void {
     this.entries.push(`WARNING: ${message}`);
   }
+  /** Every line logged so far, in order. */
   lines(): readonly string[] {
     return this.entries;
   }

@@ -43,6 +43,7 @@ export interface OopsReport {
   readonly notes: readonly string[];
 }
 
+/** The oops report's view of an exception frame (the saved rights formatted with `format`). */
 export function oopsFrame(frame: ExceptionFrame, format: (s: readonly number[]) => string): OopsFrame {
   return {
     kind: frame.kind,
@@ -53,6 +54,7 @@ export function oopsFrame(frame: ExceptionFrame, format: (s: readonly number[]) 
   };
 }
 
+/** The name an oops report gives an access kind. */
 export function accessName(kind: AccessKind): OopsReport['access'] {
   return accessKindName(kind);
 }
@@ -77,6 +79,7 @@ export function formatOops(report: OopsReport): string[] {
   return lines;
 }
 
+/** The oops headline for a page fault at `address` ("BUG: unable to handle page fault ..."). */
 export function faultHeadline(address: number): string {
   return `BUG: unable to handle page fault for address: ${formatAddress(address)}`;
 }

@@ -24,6 +24,7 @@ export class Prng {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`below(n) needs a whole n >= 1, got ${n}`);
     return Math.floor(this.next() * n);
   }
+  /** A uniformly chosen element of `items`. */
   pick<T>(items: readonly T[]): T {
     return items[this.below(items.length)];
   }

@@ -35,6 +35,7 @@ export const BTRFS_KEYS: readonly StaticConsumer[] = Object.freeze([
   { name: 'PKS_KEY_BTRFS_META_B', defaultRights: 'wd' },
 ]);
 
+/** The stray-access kinds the kmap campaign injects and tallies. */
 export const KMAP_STRAY_KINDS: readonly StrayKind[] = [
   'random-address',
   'wrong-thread',
@@ -43,6 +44,7 @@ export const KMAP_STRAY_KINDS: readonly StrayKind[] = [
   'missing-permission',
 ];
 
+/** The fault modes the kmap campaign accepts (strict or relaxed). */
 export const KMAP_MODES = ['strict', 'relaxed'] as const;
 
 /** The capability design runs on a machine with pointer authority: this plugin, when it is registered. */
@@ -79,6 +81,7 @@ export interface KmapDesignResult {
   readonly first_misuse?: string;
 }
 
+/** A kmap campaign's result: the common campaign fields plus one entry per design. */
 export interface KmapCampaignResult extends CampaignResult {
   readonly designs: readonly KmapDesignResult[];
 }

@@ -13,6 +13,7 @@ export class UnprotectedKmap extends KmapApiBase {
     this.exposeStart(block);
   }
 
+  /** Map a block at its direct-map address, with no key and no capability. */
   map(cpu: Cpu, block: KmapBlock, write: boolean): KmapMapping {
     return this.newMapping(cpu, block, write, { address: block.directAddress, cap: 0 });
   }

@@ -1,9 +1,11 @@
 /** What the page-table key does with a stray write: oops (strict), or warn once and give up (soft). */
 export type PgtableMode = 'strict' | 'soft';
 
+/** The page-table guard's settings parsed from the kernel command line. */
 export interface PgtableBootParams {
   /** False with `nopkstables`: page tables are not keyed at all. */
   readonly enabled: boolean;
+  /** Strict unless `pkstablessoft` is given. */
   readonly mode: PgtableMode;
 }
 

@@ -7,6 +7,7 @@ interface Block {
   used: number;
 }
 
+/** Options for the grouped page cache: the key and the block size. */
 export interface GroupedPageCacheOptions {
   /** The key the pages are pre-keyed with in the direct map; undefined leaves them on the default key. */
   readonly key?: number;
@@ -14,6 +15,7 @@ export interface GroupedPageCacheOptions {
   readonly blockPages?: number;
 }
 
+/** A snapshot of the grouped page cache's counters. */
 export interface GroupedPageCacheStats {
   readonly blocks: number;
   readonly freePages: number;
@@ -130,6 +132,7 @@ export class GroupedPageCache {
     return freed;
   }
 
+  /** The cache's current counters: blocks, free and used pages, key changes, released blocks. */
   stats(): GroupedPageCacheStats {
     let used = 0;
     for (const block of this.blocks.values()) used += block.used;

@@ -36,6 +36,7 @@ import {
  */
 export type GuardState = 'enabled' | 'disabled' | 'unsupported' | 'no-key' | 'abandoned';
 
+/** Options for the page-table guard: the kernel command line and the grouped-cache block size. */
 export interface PgtableGuardOptions {
   /** The kernel command line: `nopkstables`, `pkstablessoft`. */
   readonly cmdline?: string;
@@ -162,12 +163,15 @@ export class PgtableGuard {
 
   // --- the setters: the only code that stores to page tables ---------------------------------------
 
+  /** set_pte(): store a PTE inside a write window. */
   set_pte(cpu: number, ptep: number, pte: EntryValue): void {
     this.store(cpu, ptep, [pte]);
   }
+  /** set_pmd(): store a PMD entry inside a write window. */
   set_pmd(cpu: number, pmdp: number, pmd: EntryValue): void {
     this.store(cpu, pmdp, [pmd]);
   }
+  /** set_pud(): store a PUD entry inside a write window. */
   set_pud(cpu: number, pudp: number, pud: EntryValue): void {
     this.store(cpu, pudp, [pud]);
   }
@@ -175,6 +179,7 @@ export class PgtableGuard {
   set_p4d(cpu: number, p4dp: number, p4d: EntryValue): void {
     this.store(cpu, p4dp, [p4d]);
   }
+  /** set_pgd(): store a PGD entry inside a write window. */
   set_pgd(cpu: number, pgdp: number, pgd: EntryValue): void {
     this.store(cpu, pgdp, [pgd]);
   }

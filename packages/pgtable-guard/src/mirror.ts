@@ -307,6 +307,7 @@ export function grantedBy(change: LeafChange): string | undefined {
   return granted.length > 0 ? granted.join('+') : undefined;
 }
 
+/** A leaf as one line for reports: virtual -> physical, then U/S, W/R and X/- flags. */
 export function describeLeaf(leaf: EffectiveLeaf): string {
   return `${formatAddress(leaf.virtual)} -> 0x${leaf.physical.toString(16)} ${leaf.user ? 'U' : 'S'}${leaf.writable ? 'W' : 'R'}${leaf.executable ? 'X' : '-'}`;
 }

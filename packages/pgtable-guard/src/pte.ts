@@ -25,6 +25,7 @@ export const PAGE_PSE = 0x80;
 export const PAGE_NX_HI = 0x80000000;
 /** _PAGE_PKEY_BIT0..3 (bits 59..62), in the high word. */
 export const PKEY_SHIFT_HI = 27;
+/** The four key bits (59..62) as a mask of the high word. */
 export const PKEY_MASK_HI = 0xf << PKEY_SHIFT_HI;
 /** Physical address bits 12..51. */
 const ADDR_LO = 0xfffff000;
@@ -34,9 +35,12 @@ const TWO_32 = 0x100000000;
 /** _PAGE_TABLE (arch/x86/include/asm/pgtable_types.h): what a populated pgd/pud/pmd entry holds. */
 export const PAGE_TABLE_FLAGS = PAGE_PRESENT | PAGE_RW | PAGE_USER | PAGE_ACCESSED | PAGE_DIRTY;
 
+/** Size of one paging-structure entry in bytes. */
 export const ENTRY_BYTES = 8;
+/** Entries in one 4 KiB page table (PTRS_PER_PTE). */
 export const ENTRIES_PER_TABLE = 512;
 
+/** The empty (not present) entry, all bits clear. */
 export const NONE: EntryValue = Object.freeze({ lo: 0, hi: 0 });
 
 /** The protection of a leaf (pgprot_t reduced to what the campaign varies). */
@@ -65,14 +69,17 @@ export function tableEntry(tablePhysical: number): EntryValue {
   };
 }
 
+/** The physical address (bits 12..51) an entry points at. */
 export function entryAddress(entry: EntryValue): number {
   return (entry.hi & ADDR_HI) * TWO_32 + ((entry.lo & ADDR_LO) >>> 0);
 }
 
+/** pte_present(): whether _PAGE_PRESENT is set. */
 export function isPresent(entry: EntryValue): boolean {
   return (entry.lo & PAGE_PRESENT) !== 0;
 }
 
+/** The protection key (bits 59..62) of an entry. */
 export function entryKey(entry: EntryValue): number {
   return (entry.hi & PKEY_MASK_HI) >>> PKEY_SHIFT_HI;
 }
@@ -96,6 +103,7 @@ export function decodeEntry(bytes: Uint8Array, offset = 0): EntryValue {
   return { lo, hi };
 }
 
+/** Whether two entries hold the same 64 bits. */
 export function sameEntry(a: EntryValue, b: EntryValue): boolean {
   return a.lo >>> 0 === b.lo >>> 0 && a.hi >>> 0 === b.hi >>> 0;
 }

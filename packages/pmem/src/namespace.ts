@@ -9,6 +9,7 @@ import {
 } from '@pkeysim/kernel';
 import { type DevPagemap, PgmapProtection, type PgmapProtectionOptions } from './pgmap';
 
+/** Options for a simulated pmem namespace: its size plus the pgmap protection options. */
 export interface PmemNamespaceOptions extends PgmapProtectionOptions {
   /** Size in 4 KiB pages. */
   readonly pages: number;

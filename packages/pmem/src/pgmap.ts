@@ -18,6 +18,7 @@ import {
  */
 export type PksFaultMode = 'relaxed' | 'strict';
 
+/** Every accepted value of `memremap.pks_fault_mode`. */
 export const PKS_FAULT_MODES: readonly PksFaultMode[] = ['relaxed', 'strict'];
 
 /** The WARN_ONCE of relaxed mode (V10 mm/memremap.c pgmap_pks_fault_callback). */
@@ -25,8 +26,10 @@ export const RELAXED_WARNING = 'Page map protection being disabled';
 
 /** The static key's name (V10 include/linux/pks-keys.h) and the owner name used with pks_key_alloc. */
 export const PGMAP_KEY_NAME = 'PKS_KEY_PGMAP_PROTECTION';
+/** The owner name passed to pks_key_alloc for the pgmap key. */
 export const PGMAP_KEY_OWNER = 'pgmap_protection';
 
+/** Options for pgmap protection: the fault mode and whether protection is on. */
 export interface PgmapProtectionOptions {
   /** memremap.pks_fault_mode; relaxed is the series' default. */
   readonly faultMode?: PksFaultMode;

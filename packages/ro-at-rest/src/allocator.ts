@@ -14,6 +14,7 @@ import {
 
 /** What a stray write to read-only-at-rest data does: oops (strict), or warn and let it through (relaxed). */
 export type RoMode = 'strict' | 'relaxed';
+/** Every accepted {@link RoMode}. */
 export const RO_MODES: readonly RoMode[] = ['strict', 'relaxed'];
 
 /** The static key of read-only-at-rest data (write-disabled by default), in the V7..V10 PKS_KEY_* naming. */
@@ -28,6 +29,7 @@ export interface RoTypeSpec<F extends string> {
   readonly fields: readonly F[];
 }
 
+/** An object's value: each field as an unsigned 32-bit word. */
 export type RoValue<F extends string> = Readonly<Record<F, number>>;
 
 /** A stray write the key caught, reported with the object's type and the writers that should have been used. */
@@ -43,9 +45,11 @@ export interface RoStrayReport {
   readonly message: string;
 }
 
+/** Options for the read-only-at-rest allocator: protection on or off, the fault mode and the slab size. */
 export interface RoAllocatorOptions {
   /** false allocates the same objects on the default key, unprotected (for comparison). Default true. */
   readonly protection?: boolean;
+  /** What a stray write does (default strict). */
   readonly mode?: RoMode;
   /** Pages per slab (default 1). */
   readonly slabPages?: number;
@@ -76,6 +80,7 @@ export interface RoWriterContext<F extends string> {
 export interface RoWriter<F extends string, A> {
   readonly name: string;
   readonly cache: RoCache<F>;
+  /** The writer's code, run with the key open for the running thread. */
   readonly body: (w: RoWriterContext<F>, arg: A) => void;
 }
 
@@ -303,6 +308,7 @@ export class RoAllocator {
     return this.key;
   }
 
+  /** Create the cache of an object type; each type name may be created once. */
   createCache<F extends string>(spec: RoTypeSpec<F>): RoCache<F> {
     if (this.caches.some((c) => c.name === spec.name))
       throw new KernelError('EINVAL', `ro-at-rest: a ${spec.name} cache exists`);
@@ -338,6 +344,7 @@ export class RoAllocator {
     return this.open(cpu, object, writer.name);
   }
 
+  /** The second half of roWrite: close a window opened by roWriteBegin, on the thread that opened it. */
   roWriteEnd<F extends string>(window: RoWindow<F>): void {
     if (!window.open) throw new KernelError('EINVAL', `roWrite: the ${window.writer} window is already closed`);
     const current = this.kernel.cpu(window.thread.cpu).current;

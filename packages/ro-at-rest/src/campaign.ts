@@ -26,8 +26,10 @@ export const roKernelConsumers: readonly StaticConsumer[] = Object.freeze([
   { name: RO_KEY_NAME, defaultRights: 'wd' },
 ]);
 
+/** The stray-access kinds the ro-at-rest campaign injects and tallies. */
 export const RO_STRAY_KINDS: readonly StrayKind[] = ['random-address', 'wrong-thread', 'write-after-kunmap'];
 
+/** The ro-at-rest campaign's fixed size: tasks, policy rules, workers, operations per worker, strays. */
 export const RO_CAMPAIGN_SHAPE = Object.freeze({
   tasks: 8,
   rules: 16,

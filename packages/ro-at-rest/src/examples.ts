@@ -15,7 +15,9 @@ export const CRED_FIELDS = [
   'cap_permitted_lo',
   'cap_permitted_hi',
 ] as const;
+/** One field of the reduced struct cred. */
 export type CredField = (typeof CRED_FIELDS)[number];
+/** A credentials value: every cred field as a 32-bit word. */
 export type Cred = RoValue<CredField>;
 
 /** A task's credentials with every id `id` and no capabilities. */
@@ -36,12 +38,15 @@ export function userCred(id: number): Cred {
   };
 }
 
+/** The read-only-at-rest cred cache and its one declared writer. */
 export interface CredCache {
+  /** The cache cred objects are allocated from. */
   readonly cache: RoCache<CredField>;
   /** commit_creds(new): the one writer of a task's credentials (kernel/cred.c). */
   readonly commit_creds: RoWriter<CredField, Cred>;
 }
 
+/** Create the `cred` cache on `ro` and declare commit_creds as its writer. */
 export function createCredCache(ro: RoAllocator): CredCache {
   const cache = ro.createCache({ name: 'cred', fields: CRED_FIELDS });
   const commit_creds = cache.writer<Cred>('commit_creds', (w, next) => w.set(next));
@@ -50,16 +55,22 @@ export function createCredCache(ro: RoAllocator): CredCache {
 
 /** One rule of a security policy: who may do what to what (an LSM policy table, loaded and never edited). */
 export const POLICY_FIELDS = ['rule', 'subject', 'object', 'allow'] as const;
+/** One field of a policy rule. */
 export type PolicyField = (typeof POLICY_FIELDS)[number];
+/** A policy rule value: every policy field as a 32-bit word. */
 export type PolicyRule = RoValue<PolicyField>;
 
+/** A loaded policy table: its cache, its one declared writer and the allocated rules. */
 export interface PolicyTable {
+  /** The cache rule objects are allocated from. */
   readonly cache: RoCache<PolicyField>;
   /** policy_load(rule): the policy loader, the only writer of the table. */
   readonly policy_load: RoWriter<PolicyField, PolicyRule>;
+  /** The rules, in the order given. */
   readonly rules: readonly RoObject<PolicyField>[];
 }
 
+/** Create the `policy_rule` cache on `ro`, declare policy_load as its writer and allocate `rules` on `cpu`. */
 export function createPolicyTable(ro: RoAllocator, cpu: number, rules: readonly PolicyRule[]): PolicyTable {
   const cache = ro.createCache({ name: 'policy_rule', fields: POLICY_FIELDS });
   const policy_load = cache.writer<PolicyRule>('policy_load', (w, rule) => w.set(rule));

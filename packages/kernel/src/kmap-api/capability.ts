@@ -90,11 +90,13 @@ export class CapabilityKmap extends KmapApiBase {
     return true;
   }
 
+  /** A write checked against the pointer's capability (counted in capabilityChecks). */
   override store(cpu: Cpu, pointer: KmapPointer, offset: number, bytes: Uint8Array): KmapAccess {
     this.capabilityChecks += this.authority.checksPerAccess;
     return capabilityAccess(this.authority, cpu, pointer, offset, bytes);
   }
 
+  /** A read checked against the pointer's capability (counted in capabilityChecks). */
   override load(cpu: Cpu, pointer: KmapPointer, offset: number, length: number): KmapAccess {
     this.capabilityChecks += this.authority.checksPerAccess;
     return capabilityAccess(this.authority, cpu, pointer, offset, length);

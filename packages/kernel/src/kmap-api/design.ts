@@ -46,6 +46,7 @@ export interface KmapMapping {
 /** API misuse the designs detect and report instead of silently allowing. */
 export type KmapMisuseKind = 'window-leaked-across-threads' | 'unbalanced-unmap' | 'page-address-without-map';
 
+/** One detected misuse: its kind, the thread (name and tid) and a description. */
 export interface KmapMisuse {
   readonly kind: KmapMisuseKind;
   readonly thread: string;
@@ -67,6 +68,7 @@ export interface KmapApiStats {
   readonly capabilityChecks: number;
 }
 
+/** Options every kmap design takes: the campaign clock and the fault mode. */
 export interface KmapApiOptions {
   /** The campaign's clock: simulated time for exposure. */
   readonly clock: () => number;
@@ -93,12 +95,15 @@ export interface KmapApi {
   release(cpu: Cpu, mapping: KmapMapping): void;
   /** A pointer unrelated code holds to an address (a stale or computed pointer: no capability of its own). */
   strayPointer(cpu: Cpu, address: number): KmapPointer;
+  /** Write `bytes` at `offset` through a pointer. */
   store(cpu: Cpu, pointer: KmapPointer, offset: number, bytes: Uint8Array): KmapAccess;
+  /** Read `length` bytes at `offset` through a pointer. */
   load(cpu: Cpu, pointer: KmapPointer, offset: number, length: number): KmapAccess;
   /** Close pending work (lazy purges) at the end of a run. */
   finish(cpu: Cpu): void;
   /** An access through page_address() with no mapping: true when caught (and reported as a misuse). */
   probePageAddress(cpu: Cpu, block: KmapBlock): boolean;
+  /** The design's counters so far: exposure and capability checks. */
   stats(): KmapApiStats;
 }
 
@@ -153,6 +158,7 @@ export abstract class KmapApiBase implements KmapApi {
     return true;
   }
 
+  /** A new open mapping of `block` held by the current thread of `cpu`. */
   protected newMapping(cpu: Cpu, block: KmapBlock, write: boolean, pointer: KmapPointer): KmapMapping {
     return { block, pointer, write, mapper: cpu.current, receiver: undefined, open: true };
   }
@@ -172,11 +178,13 @@ export abstract class KmapApiBase implements KmapApi {
     return { address, cap: 0 };
   }
 
+  /** A plain CPU write at the pointer's address plus `offset`. */
   store(cpu: Cpu, pointer: KmapPointer, offset: number, bytes: Uint8Array): KmapAccess {
     const r = cpu.write(pointer.address + offset, bytes);
     return r.ok ? { ok: true } : { ok: false, reason: r.oops.reason };
   }
 
+  /** A plain CPU read at the pointer's address plus `offset`. */
   load(cpu: Cpu, pointer: KmapPointer, offset: number, length: number): KmapAccess {
     const r = cpu.read(pointer.address + offset, length);
     return r.ok ? { ok: true } : { ok: false, reason: r.oops.reason };
@@ -184,6 +192,7 @@ export abstract class KmapApiBase implements KmapApi {
 
   finish(_cpu: Cpu): void {}
 
+  /** Exposure (bytes times clock ticks writable by other threads, open blocks counted to now) and capability checks. */
   stats(): KmapApiStats {
     let exposure = this.exposureTotal;
     const now = this.options.clock();
@@ -198,6 +207,7 @@ export abstract class KmapApiBase implements KmapApi {
     else this.exposedSince.set(block.id, { at: this.options.clock(), bytes: block.length, depth: 1 });
   }
 
+  /** The block's exposure ends (at the outermost of nested starts). */
   protected exposeEnd(block: KmapBlock): void {
     const open = this.exposedSince.get(block.id);
     if (!open || --open.depth > 0) return;
@@ -205,6 +215,7 @@ export abstract class KmapApiBase implements KmapApi {
     this.exposedSince.delete(block.id);
   }
 
+  /** Record a misuse by `thread`. */
   protected misuse(kind: KmapMisuseKind, thread: Thread, detail: string): void {
     this.misuses.push({ kind, thread: `${thread.name} (tid ${thread.tid})`, detail });
   }

@@ -33,6 +33,7 @@ export class VmapBatched extends VmapLongTerm {
   private nextLane = LANE_BASE;
   private readonly laneOf = new Map<number, Lane>();
 
+  /** Place the block in the current lazy lane (a new lane when it is full) and map it there. */
   protected override mapArea(block: KmapBlock): number {
     let lane = this.lane;
     const length = block.length;

@@ -31,11 +31,13 @@ export class VmapLongTerm extends KmapApiBase {
     this.unmapArea(mapping);
   }
 
+  /** vmap() the block's pages writable; returns the area's address. */
   protected mapArea(block: KmapBlock): number {
     const pages = Array.from({ length: block.pages }, (_, i) => block.physical + i * PAGE_SIZE);
     return this.kernel.vmap(pages, { writable: true });
   }
 
+  /** vunmap() the area and end the block's exposure. */
   protected unmapArea(mapping: KmapMapping): void {
     this.kernel.vunmap(mapping.pointer.address);
     this.exposeEnd(mapping.block);

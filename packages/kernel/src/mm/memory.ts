@@ -11,14 +11,17 @@ import {
   VMAP_SIZE,
 } from '../layout';
 
+/** Options for alloc_pages(). */
 export interface AllocPagesOptions {
   /** Take the pages from persistent memory (PMEM), whose contents survive a reboot. */
   readonly persistent?: boolean;
 }
 
+/** Options for vmap(): the mapping's key and writability. */
 export interface VmapOptions {
   /** The key of the new mapping (PAGE_KERNEL_PKEY(key)); the default key when omitted. */
   readonly key?: number;
+  /** Whether the mapping is writable (default true). */
   readonly writable?: boolean;
 }
 

@@ -25,6 +25,7 @@ export interface SchedEvent {
   readonly detail?: string;
 }
 
+/** Options for the seeded scheduler: the per-step probabilities of its decisions. */
 export interface SchedulerOptions {
   /** Probability of each decision at a step (the rest runs the current thread). */
   readonly preempt?: number;

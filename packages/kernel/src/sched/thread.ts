@@ -2,7 +2,9 @@ import type { RightsState } from '@pkeysim/core';
 import type { ExceptionFrame } from '../entry/frame';
 import type { OopsReport } from '../oops';
 
+/** A kernel thread, or a user task (which has user state). */
 export type ThreadKind = 'kthread' | 'task';
+/** Where a thread stands: waiting to run, running on its CPU, or exited. */
 export type ThreadState = 'runnable' | 'running' | 'dead';
 
 /** One open access window (kmap_local_page, kmap_atomic or kmap_local_range). */
@@ -65,6 +67,7 @@ export class TaskStruct implements Thread {
   }
 }
 
+/** "name (tid N)" for messages. */
 export function describeThread(thread: Thread): string {
   return `${thread.name} (tid ${thread.tid})`;
 }

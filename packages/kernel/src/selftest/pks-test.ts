@@ -19,8 +19,10 @@ export const PKS_TESTS = [
   { number: 9, name: 'RUN_CRASH_TEST' },
 ] as const;
 
+/** A PKS selftest case's outcome. */
 export type PksTestStatus = 'OK' | 'FAIL' | 'SKIP';
 
+/** One PKS selftest case's outcome: its number, name, status and detail. */
 export interface PksTestResult {
   readonly number: number;
   readonly name: string;
@@ -73,6 +75,7 @@ export class PksTestModule {
     return PKS_TESTS.map((t) => this.run(t.number));
   }
 
+  /** Run test case `number` (SKIP for an unknown number). */
   run(number: number): PksTestResult {
     const test = PKS_TESTS.find((t) => t.number === number);
     if (!test) return { number, name: 'UNKNOWN', status: 'SKIP', detail: `no test number ${number}` };

@@ -1,6 +1,6 @@
 export * from './abi';
 export { USER_PAGE_SIZE, MMAP_BASE, MMAP_END, USER_STACK_TOP, USER_STACK_SIZE, TASK_SIZE } from './layout';
-export type { Vma } from './vma';
+export type { Vma, VmaList } from './vma';
 export { PkeyMap } from './pkey-map';
 export type { PkeyHazard, PkeyFreeWarning } from './hazards';
 export { UserMm, type CallerRights, type FaultDecision } from './mm';

@@ -36,7 +36,9 @@ const MMAP_MIN_ADDR = 0x10000;
 
 /** The calling thread's live rights register: syscalls that set key rights write it (WRPKRU). */
 export interface CallerRights {
+  /** The current rights (RDPKRU). */
   read(): RightsState;
+  /** Set the rights (WRPKRU). */
   write(state: RightsState): void;
 }
 

@@ -32,6 +32,7 @@ export class PkeyMap {
     this.generations = new Uint32Array(keys);
   }
 
+  /** A copy of the map (fork() copies the allocation state). */
   clone(): PkeyMap {
     const copy = new PkeyMap(this.keys, this.defaultKey, this.reserved);
     copy.map = this.map;
@@ -81,6 +82,7 @@ export class PkeyMap {
     this.map = (this.map & ~(1 << key)) >>> 0;
   }
 
+  /** How many times `key` has been allocated (for use-after-free detection). */
   generation(key: number): number {
     return this.generations[key] ?? 0;
   }

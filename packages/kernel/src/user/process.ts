@@ -14,6 +14,7 @@ export class UserProcess {
   fatalSignal: SigInfo | undefined = undefined;
   deathReason: string | undefined = undefined;
 
+  /** @internal Built by UserKernel (spawn and fork). */
   constructor(
     private readonly w: UserWorld,
     readonly pid: number,
@@ -26,9 +27,11 @@ export class UserProcess {
     return this.threads[0];
   }
 
+  /** The sigaction for `signo` (the default action when none was set). */
   actionOf(signo: number): SigAction {
     return this.actions.get(signo) ?? DEFAULT_ACTION;
   }
+  /** sigaction(2): set the action for `signo`. */
   setAction(signo: number, action: SigAction): void {
     this.actions.set(signo, action);
   }
@@ -37,6 +40,7 @@ export class UserProcess {
     for (const [signo, action] of parent.actions) this.actions.set(signo, action);
   }
 
+  /** Add a thread to the process and to the world's thread table. */
   addThread(thread: UserThread): void {
     this.threads.push(thread);
     this.w.threads.set(thread.tid, thread);

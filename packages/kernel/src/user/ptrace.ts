@@ -15,6 +15,7 @@ export const PTRACE_WORD = 8;
  * XSAVE area (PTRACE_GETREGSET / SETREGSET NT_X86_XSTATE), which holds its PKRU.
  */
 export class Ptrace {
+  /** @internal Built by UserKernel.ptraceAttach. */
   constructor(
     private readonly w: UserWorld,
     readonly tracer: UserThread,

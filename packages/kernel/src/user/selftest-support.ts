@@ -11,6 +11,7 @@ import type { UserProcess } from './process';
 import type { UserResult, UserThread } from './thread';
 import { UserKernel } from './user-kernel';
 
+/** A pkeys selftest case's outcome. */
 export type PkeysTestStatus = 'OK' | 'FAIL' | 'SKIP';
 
 /** One case's outcome, in the shape formatTestResult() prints ("[OK] 3 name: detail"). */
@@ -22,12 +23,15 @@ export interface PkeysTestResult {
   readonly detail: string;
 }
 
+/** Options for the pkeys selftests: architecture, CPU count, PKU support, signal policy, seed. */
 export interface PkeysSelftestOptions {
   /** The registered architecture plugin (the caller imports it); default 'x86'. */
   readonly arch?: string;
+  /** Number of CPUs. */
   readonly cpus?: number;
   /** Whether the CPUs enumerate user keys (false: a CPU without PKU). */
   readonly pku?: boolean;
+  /** How signal delivery treats PKRU. */
   readonly signalPolicy?: SignalPolicyName;
   /** Seeds the random key each protection_keys.c case runs with. */
   readonly seed?: number;

@@ -16,6 +16,7 @@ import { allOpen, lockedDown } from './rights';
  */
 export type SignalPolicyName = 'mainline' | 'pre-2024' | 'inherit' | 'lockdown';
 
+/** Every signal policy name. */
 export const SIGNAL_POLICIES: readonly SignalPolicyName[] = ['mainline', 'pre-2024', 'inherit', 'lockdown'];
 
 /** The rights the three moments of a delivery use; one object per policy, chosen once. */
@@ -47,6 +48,7 @@ function mainlineOf(abi: UserPkeyAbi): SignalPolicy {
   };
 }
 
+/** The policy object for `name`: `lockdownGlobalKeys` are the global keys lockdown handles, `abi` gives an architecture's mainline behaviour. */
 export function signalPolicy(
   name: SignalPolicyName,
   lockdownGlobalKeys: readonly number[] = [0],

@@ -36,6 +36,7 @@ export interface SignalContext {
   setSavedPkru(state: RightsState): UserResult<void>;
 }
 
+/** A user signal handler: called with the delivery's context. */
 export type SignalHandler = (ctx: SignalContext) => void;
 
 /** sigaction(2): the handler (or the default action, or ignore), SA_* flags and sa_mask. */

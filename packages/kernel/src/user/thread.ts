@@ -80,6 +80,7 @@ export class UserThread {
   signalDepth = 0;
   private exited = false;
 
+  /** @internal Built by UserKernel (spawn and fork) and by clone(). */
   constructor(
     private readonly w: UserWorld,
     readonly process: UserProcess,
@@ -101,6 +102,7 @@ export class UserThread {
   get alive(): boolean {
     return !this.exited && this.task.state !== 'dead';
   }
+  /** "process[pid] thread" for messages. */
   describe(): string {
     return `${this.process.name}[${this.process.pid}] ${describeThread(this.task)}`;
   }
@@ -164,11 +166,13 @@ export class UserThread {
 
   // --- user-mode accesses ---------------------------------------------------------------------------
 
+  /** A user-mode read of `length` bytes at `address`. */
   load(address: number, length: number): UserResult<Uint8Array> {
     requireAddress(address, 'load: address');
     requireInteger(length, 'load: length', 0, MAX_USER_COPY);
     return this.userMode(AccessKind.Read, (cpu) => this.w.machine.read(cpu, address, length));
   }
+  /** A user-mode write of `bytes` at `address`. */
   store(address: number, bytes: Uint8Array): UserResult<void> {
     requireAddress(address, 'store: address');
     if (!(bytes instanceof Uint8Array))
@@ -285,25 +289,31 @@ export class UserThread {
     };
   }
 
+  /** mmap(2): returns the address, or a negated errno. */
   mmap(address: number, length: number, prot: number, flags: number): number {
     // A hint that is not an address (NaN, 1.5, "x") is a bad argument, not "anywhere".
     if (typeof address !== 'number' || !Number.isSafeInteger(address)) return -UserErrno.EINVAL;
     return this.process.mm.mmap(this.caller(), address, length, prot, flags);
   }
+  /** munmap(2): 0, or a negated errno. */
   munmap(address: number, length: number): number {
     this.requireRunning('make a system call');
     return this.process.mm.munmap(address, length);
   }
+  /** mprotect(2): pkey_mprotect with pkey -1 (keep the key); 0, or a negated errno. */
   mprotect(address: number, length: number, prot: number): number {
     return this.process.mm.mprotectPkey(this.caller(), address, length, prot, -1);
   }
+  /** pkey_mprotect(2): change protection and key of a range; 0, or a negated errno. */
   pkey_mprotect(address: number, length: number, prot: number, pkey: number): number {
     // The syscall takes an int: -1 means "keep", as for plain mprotect.
     return this.process.mm.mprotectPkey(this.caller(), address, length, prot, pkey);
   }
+  /** pkey_alloc(2): the new key, or a negated errno. */
   pkey_alloc(flags: number, initRights: number): number {
     return this.process.mm.pkeyAlloc(this.caller(), flags, initRights);
   }
+  /** pkey_free(2): 0, or a negated errno. */
   pkey_free(key: number): number {
     this.requireRunning('make a system call');
     return this.process.mm.pkeyFree(key);
@@ -372,6 +382,7 @@ export class UserThread {
     return a !== undefined && this.sp > a.sp && this.sp <= a.sp + a.size;
   }
 
+  /** Whether `signo` is in the thread's blocked signal mask. */
   isBlocked(signo: number): boolean {
     return (this.blocked & signalBit(signo)) !== 0;
   }
@@ -429,6 +440,7 @@ export class UserThread {
 
   // --- checks -----------------------------------------------------------------------------------------
 
+  /** Throw EINVAL unless the thread is alive and running on its CPU (`what` names the attempted action). */
   requireRunning(what: string): void {
     if (!this.alive) throw new KernelError('EINVAL', `${this.describe()} cannot ${what}: it is dead`);
     if (!this.running) {

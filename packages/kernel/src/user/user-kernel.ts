@@ -14,6 +14,7 @@ import { SignalDelivery } from './signals';
 import { UserThread } from './thread';
 import type { UserWorld } from './world';
 
+/** Options for the user-space kernel model: the signal policy and the initial PKRU. */
 export interface UserKernelOptions {
   /** How signal delivery treats PKRU (default 'mainline'). */
   readonly signalPolicy?: SignalPolicyName;
@@ -131,9 +132,11 @@ export class UserKernel {
     return 0;
   }
 
+  /** The processes created so far. */
   processes(): readonly UserProcess[] {
     return this.list;
   }
+  /** The user thread with `tid`, if any. */
   threadOf(tid: number): UserThread | undefined {
     return this.world.threads.get(tid);
   }

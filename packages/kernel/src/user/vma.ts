@@ -13,10 +13,12 @@ export interface Vma {
 export class VmaList {
   private items: Vma[] = [];
 
+  /** Every VMA, in address order. */
   all(): readonly Vma[] {
     return this.items;
   }
 
+  /** A copy of the list (fork() copies the VMAs). */
   clone(): VmaList {
     const copy = new VmaList();
     copy.items = this.items.slice();
@@ -37,6 +39,7 @@ export class VmaList {
     return undefined;
   }
 
+  /** True when any VMA intersects [start, end). */
   overlaps(start: number, end: number): boolean {
     return this.items.some((v) => v.start < end && v.end > start);
   }
@@ -53,6 +56,7 @@ export class VmaList {
     return false;
   }
 
+  /** Insert a VMA that overlaps none (an overlap is an internal error). */
   insert(vma: Vma): void {
     if (this.overlaps(vma.start, vma.end)) throw new RangeError('internal: overlapping VMA insert');
     const i = this.items.findIndex((v) => v.start > vma.start);
