@@ -50,7 +50,7 @@ export interface PointerAuthority {
   derive(parent: number, base: number, length: number, perms: CapPerms, owner: string): number;
   /** Clear a capability's tag: every later access through it faults (revocation). */
   clear(cap: number): void;
-  /** What `cap` grants (bounds, permissions, owner, tag), or undefined when no such capability exists. */
+  /** What `cap` grants (bounds, permissions, validity, owner), or undefined when no such capability exists. */
   describe(cap: number): CapabilityInfo | undefined;
   /** A checked access through `cap`: ACCESS_OK or a fault code. */
   accessVia(cpu: number, cap: number, virtual: number, kind: AccessKind): number;
