@@ -337,7 +337,7 @@ export abstract class KitMachine implements Machine {
   abstract domainSpace(governs: Privilege): DomainSpace | undefined;
   /**
    * The access check, from the cached translation flags and the CPU's registers read NOW: 0, or a
-   * fault code whose low four bits are a {@link FaultKind}. Runs on every access: no allocation.
+   * fault code whose low four bits are a `FaultKind`. Runs on every access: no allocation.
    * The default is the table-driven check of KitMachineOptions.tableCheck; an architecture whose
    * check does not fit one rights word per page privilege overrides it.
    */
