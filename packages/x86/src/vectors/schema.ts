@@ -47,7 +47,7 @@ const insnResult = z.strictObject({
   edx: u32.optional(),
 });
 
-/** Schema of an "insn" vector: an instruction run in a given CPU state and its expected outcome. */
+/** Schema of an "insn" vector: an instruction run in a given CPU state and, optionally, its expected result. */
 export const insnVectorSchema = z
   .strictObject({
     kind: z.literal('insn'),
