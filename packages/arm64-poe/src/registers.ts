@@ -22,7 +22,6 @@ export const POE_OVERLAYS = 8;
 export const POR_INIT = POE_RWX;
 
 /** TCR2_EL1.E0POE (bit 2) and TCR2_EL1.POE (bit 3) (Linux arch/arm64/tools/sysreg). */
-/** TCR2_EL1.E0POE (bit 2): permission overlays apply to EL0 accesses. */
 export const TCR2_E0POE = 1 << 2;
 /** TCR2_EL1.POE (bit 3): permission overlays apply to EL1 accesses. */
 export const TCR2_POE = 1 << 3;
