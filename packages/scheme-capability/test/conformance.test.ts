@@ -1,6 +1,6 @@
 import '../src';
 import { createMachine } from '@pkeysim/core';
-import { describeConformance } from '@pkeysim/plugin-kit';
+import { describeConformance } from '@pkeysim/plugin-kit/vitest';
 
 /**
  * Every check but reboot persistence exercises a domain space. A capability machine has none: its
