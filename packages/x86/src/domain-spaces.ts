@@ -22,6 +22,7 @@ export const X86_INIT_RIGHTS = 0x55555554;
 
 /** What a key space needs from its machine: the CPU with a given index. */
 export interface CpuSource {
+  /** The CPU with this index. */
   cpu(index: number): X86Cpu;
 }
 
