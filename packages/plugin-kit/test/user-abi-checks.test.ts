@@ -9,7 +9,8 @@ import {
 } from '@pkeysim/core';
 import { x86UserPkeyAbi } from '@pkeysim/x86';
 import { describe, expect, it } from 'vitest';
-import { checkConformance, ForwardingMachine } from '../src';
+import { ForwardingMachine } from '../src';
+import { checkConformance } from '../src/conformance';
 
 /** x86 registered under another name with `abi` (or none) as its user-space pkey ABI. */
 function x86With(name: string, abi: UserPkeyAbi | undefined): () => Machine {

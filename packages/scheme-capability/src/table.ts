@@ -42,7 +42,7 @@ export class CapabilityTable {
     return this.count;
   }
 
-  /** Derive a capability with narrower bounds and permissions from `parent` (DomainError('invalid') otherwise). */
+  /** Derive a capability for [base, base+length) with `perms` from `parent`, never exceeding its bounds or permissions. */
   derive(parent: number, base: number, length: number, perms: CapPerms, owner: string): number {
     this.checkId(parent, 'derive');
     if (this.valid[parent] === 0) throw new DomainError('invalid', `derive: capability ${parent} has been cleared`);
