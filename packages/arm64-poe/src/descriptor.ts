@@ -51,6 +51,7 @@ export function armLevel(kitLevel: number): number {
   return LEVELS - 1 - kitLevel;
 }
 
+/** The VMSAv8-64 stage-1 descriptor codec (4 KiB granule, 48-bit VA, FEAT_S1POE POIndex). */
 export const arm64Descriptors: DescriptorCodec = Object.freeze({
   name: 'VMSAv8-64 stage 1, 4 KiB granule, 48-bit VA, FEAT_S1POE',
   levels: LEVELS,

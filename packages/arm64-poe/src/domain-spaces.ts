@@ -21,8 +21,11 @@ import { POE_OVERLAYS, POR_INIT } from './registers';
 
 /** What a POR space needs from the machine. */
 export interface PorRegisters {
+  /** True when the CPU implements FEAT_S1POE for accesses from `el`. */
   poeAvailable(cpu: number, el: 0 | 1): boolean;
+  /** True when overlays are enabled for `el` (TCR2_EL1.E0POE or TCR2_EL1.POE). */
   poeEnabled(cpu: number, el: 0 | 1): boolean;
+  /** Enable overlays for `el` as Linux cpu_enable_poe does. */
   enablePoe(cpu: number, el: 0 | 1): void;
   /** MRS as EL1: the low word of POR_ELx. */
   readPor(cpu: number, el: 0 | 1): number;
@@ -35,6 +38,7 @@ const INDEX0_RESERVED = Object.freeze({
   reason: 'POIndex 0 is the default of every mapping and stays RWX (Linux reserves pkey 0)',
 });
 
+/** A POE domain space: POR_EL0 (user pages) or POR_EL1 (supervisor pages), 8 overlays, index 0 kept RWX. */
 export class PorSpace implements DomainSpace {
   readonly info: DomainSpaceInfo;
 

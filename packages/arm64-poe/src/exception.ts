@@ -5,6 +5,7 @@ export type Arm64ExceptionKind =
   /** Trapped to EL1 by a CPACR_EL1 control (POR_EL0 at EL0 with CPACR_EL1.E0POE = 0). */
   | 'trap';
 
+/** A synchronous exception raised by a system-register instruction (see {@link Arm64ExceptionKind}). */
 export class Arm64Exception extends Error {
   override readonly name = 'Arm64Exception';
   constructor(
@@ -15,6 +16,7 @@ export class Arm64Exception extends Error {
   }
 }
 
+/** True when `error` is an {@link Arm64Exception}. */
 export function isArm64Exception(error: unknown): error is Arm64Exception {
   return error instanceof Arm64Exception;
 }

@@ -36,6 +36,7 @@ import {
   TCR2_POE,
 } from './registers';
 
+/** Which ELs the CPUs implement FEAT_S1POE for. */
 export interface Arm64PoeFeatures {
   /** FEAT_S1POE usable for EL0 accesses (POR_EL0, TCR2_EL1.E0POE). Default true. */
   readonly el0Overlay: boolean;
@@ -43,6 +44,7 @@ export interface Arm64PoeFeatures {
   readonly el1Overlay: boolean;
 }
 
+/** How to build an {@link Arm64PoeMachine}: CPUs, memory, TLB size and POE features. */
 export interface Arm64PoeMachineOptions {
   readonly cpus?: number;
   readonly ramBytes?: number;
@@ -139,6 +141,7 @@ export class Arm64PoeMachine extends KitMachine implements PorRegisters {
     this.el1Space = new PorSpace(this, 1);
   }
 
+  /** POR_EL0 governs user pages, POR_EL1 supervisor pages. */
   domainSpace(governs: Privilege): DomainSpace | undefined {
     return governs === Privilege.User ? this.el0Space : governs === Privilege.Supervisor ? this.el1Space : undefined;
   }
@@ -235,6 +238,7 @@ export class Arm64PoeMachine extends KitMachine implements PorRegisters {
     this.pan[cpu] = on ? 1 : 0;
   }
 
+  /** PSTATE.PAN of the CPU. */
   pstatePan(cpu: number): boolean {
     this.checkCpu(cpu);
     return this.pan[cpu] !== 0;
@@ -253,11 +257,13 @@ export class Arm64PoeMachine extends KitMachine implements PorRegisters {
 
   // ---- PorRegisters (for the domain spaces) -----------------------------------------------------
 
+  /** True when the CPU implements FEAT_S1POE for accesses from `el`. */
   poeAvailable(cpu: number, el: 0 | 1): boolean {
     this.checkCpu(cpu);
     return el === 0 ? this.features.el0Overlay : this.features.el1Overlay;
   }
 
+  /** True when overlays are enabled for `el` (TCR2_EL1.E0POE or TCR2_EL1.POE). */
   poeEnabled(cpu: number, el: 0 | 1): boolean {
     this.checkCpu(cpu);
     return (this.tcr2[cpu] & (el === 0 ? TCR2_E0POE : TCR2_POE)) !== 0;

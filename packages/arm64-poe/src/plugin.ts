@@ -4,6 +4,7 @@ import { TOKENS, USER_PKEY_ABI, type MachineConfig, type ProtectionPlugin } from
 import { Arm64PoeMachine } from './machine';
 import { arm64PoeUserPkeyAbi } from './user-pkey-abi';
 
+/** The arm64 POE plugin: `createMachine({ arch: 'arm64-poe', ... })` builds an {@link Arm64PoeMachine}. */
 export const arm64PoePlugin: ProtectionPlugin = Object.freeze({
   name: 'arm64-poe',
   packageName: '@pkeysim/arm64-poe',

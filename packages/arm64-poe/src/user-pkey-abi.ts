@@ -4,6 +4,7 @@
  */
 import { Deny, type UserPkeyAbi } from '@pkeysim/core';
 
+/** The arm64 user-space protection-key ABI (POR_EL0), as mainline Linux implements it. */
 export const arm64PoeUserPkeyAbi: UserPkeyAbi = Object.freeze<UserPkeyAbi>({
   arch: 'arm64-poe',
   spaceId: 'arm64.por_el0',

@@ -19,10 +19,12 @@ export const Privilege = {
 } as const;
 export type Privilege = (typeof Privilege)[keyof typeof Privilege];
 
+/** The lower-case name of an access kind, as used in reports and traces. */
 export function accessKindName(kind: AccessKind): 'read' | 'write' | 'fetch' {
   return kind === AccessKind.Read ? 'read' : kind === AccessKind.Write ? 'write' : 'fetch';
 }
 
+/** The lower-case name of a privilege level, as used in reports and traces. */
 export function privilegeName(privilege: Privilege): 'user' | 'supervisor' {
   return privilege === Privilege.User ? 'user' : 'supervisor';
 }

@@ -15,6 +15,7 @@ export const CapPerm = {
   Store: 0x2,
   Execute: 0x4,
 } as const;
+/** A bit set of {@link CapPerm} flags. */
 export type CapPerms = number;
 
 /** The root capability: all memory, every permission (what boot code holds before deriving). */
@@ -49,6 +50,7 @@ export interface PointerAuthority {
   derive(parent: number, base: number, length: number, perms: CapPerms, owner: string): number;
   /** Clear a capability's tag: every later access through it faults (revocation). */
   clear(cap: number): void;
+  /** What `cap` grants (bounds, permissions, validity, owner), or undefined when no such capability exists. */
   describe(cap: number): CapabilityInfo | undefined;
   /** A checked access through `cap`: ACCESS_OK or a fault code. */
   accessVia(cpu: number, cap: number, virtual: number, kind: AccessKind): number;

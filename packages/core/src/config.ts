@@ -18,6 +18,7 @@ export interface MachineConfig {
   readonly options?: Readonly<Record<string, unknown>>;
 }
 
+/** Default machine size: one CPU, 256 MiB of RAM, 64 MiB of persistent memory. */
 export const DEFAULT_MACHINE_CONFIG = {
   cpus: 1,
   ramBytes: 256 * 1024 * 1024,

@@ -45,6 +45,7 @@ export class CostModel {
       this.cycles[i] = overrides[name] ?? DEFAULT_EVENT_CYCLES[name] ?? 0;
     });
   }
+  /** The cycles charged for one occurrence of `event`. */
   cyclesOf(event: MachineEvent): number {
     return this.cycles[event];
   }

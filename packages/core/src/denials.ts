@@ -23,6 +23,7 @@ export const Deny = {
 /** A bit set of {@link Deny} flags. */
 export type Denials = number;
 
+/** Every {@link Deny} flag set: deny access, write, execute and read. */
 export const DENY_ALL_FLAGS = Deny.Access | Deny.Write | Deny.Execute | Deny.Read;
 
 /** True when `denials` uses only flags in `supported`. */

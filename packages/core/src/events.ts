@@ -37,8 +37,10 @@ export const MachineEvent = {
 } as const;
 export type MachineEvent = (typeof MachineEvent)[keyof typeof MachineEvent];
 
+/** The number of {@link MachineEvent} kinds (the column count of {@link EventCounters}). */
 export const MACHINE_EVENT_COUNT = 14;
 
+/** The snake_case name of each {@link MachineEvent}, indexed by its value. */
 export const MACHINE_EVENT_NAMES: readonly string[] = [
   'rights_write',
   'rights_read',
@@ -62,17 +64,21 @@ export class EventCounters {
   constructor(readonly cpus: number) {
     this.counts = new Float64Array(cpus * MACHINE_EVENT_COUNT);
   }
+  /** Add `n` (default 1) to `event`'s counter on `cpu`. */
   count(cpu: number, event: MachineEvent, n = 1): void {
     this.counts[cpu * MACHINE_EVENT_COUNT + event] += n;
   }
+  /** The count of `event` on `cpu`. */
   get(cpu: number, event: MachineEvent): number {
     return this.counts[cpu * MACHINE_EVENT_COUNT + event];
   }
+  /** The count of `event` summed over all CPUs. */
   total(event: MachineEvent): number {
     let sum = 0;
     for (let cpu = 0; cpu < this.cpus; cpu++) sum += this.counts[cpu * MACHINE_EVENT_COUNT + event];
     return sum;
   }
+  /** Set every counter on every CPU to zero. */
   reset(): void {
     this.counts.fill(0);
   }

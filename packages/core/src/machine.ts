@@ -90,9 +90,11 @@ export interface Machine {
   createAddressSpace(): AddressSpaceId;
   /** Switch a CPU to an address space (x86 CR3 load: non-global translations flushed). */
   activate(cpu: number, space: AddressSpaceId): void;
+  /** The address space the CPU is currently running in. */
   activeSpace(cpu: number): AddressSpaceId;
   /** Map `[virtual, virtual+length)` to `[physical, ...)`. The range must not be mapped already. */
   map(space: AddressSpaceId, virtual: number, physical: number, length: number, attrs: MappingAttributes): void;
+  /** Remove the mappings of `[virtual, virtual+length)`. */
   unmap(space: AddressSpaceId, virtual: number, length: number): void;
   /**
    * Tag `[virtual, virtual+length)` with `domain`, splitting large pages that straddle the range and
@@ -104,7 +106,9 @@ export interface Machine {
 
   /** Allocate physical memory (4 KiB frames, zeroed). `persistent` takes it from a PMEM region. */
   allocatePhysical(length: number, options?: { persistent?: boolean; align?: number }): number;
+  /** Read `length` bytes of physical memory starting at `physical`. */
   readPhysical(physical: number, length: number): Uint8Array;
+  /** Write `bytes` to physical memory starting at `physical`. */
   writePhysical(physical: number, bytes: Uint8Array): void;
   /**
    * Power-cycle: RAM and every CPU's state are lost; persistent regions keep their contents. The
@@ -114,6 +118,7 @@ export interface Machine {
 
   /** Set the mode the CPU's next accesses are made in (CPL 0 or 3). */
   setMode(cpu: number, mode: Privilege): void;
+  /** The mode (privilege) the CPU's next accesses are made in. */
   mode(cpu: number): Privilege;
   /** Check (and perform) an access through the CPU's TLB: {@link ACCESS_OK} or a fault code. */
   access(cpu: number, virtual: number, kind: AccessKind): number;

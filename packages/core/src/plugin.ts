@@ -18,6 +18,7 @@ export interface ProtectionPlugin {
   readonly description: string;
   /** The npm package that provides it, for listings (`pkeysim plugins`). */
   readonly packageName?: string;
+  /** Register the plugin's {@link TOKENS.Machine} (and any of its own tokens) in `container`, built for `config`. */
   register(container: DependencyContainer, config: MachineConfig): void;
 }
 

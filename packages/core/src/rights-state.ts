@@ -6,6 +6,7 @@
  */
 export type RightsState = readonly number[];
 
+/** True when the two rights states hold the same words in the same order. */
 export function rightsStateEqual(a: RightsState, b: RightsState): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;

@@ -3,7 +3,9 @@
  * (team rule). Shifts use Math.floor(a / 2^s), an exact arithmetic shift; `& mask` gives low bits.
  */
 export const PAGE_SHIFT = 12;
+/** The base page size: 4 KiB. */
 export const PAGE_SIZE = 0x1000;
+/** 2^32, for splitting a number into two u32 words without bit operators. */
 export const TWO_32 = 0x100000000;
 
 const EXACT_LIMIT = 2 ** 53;

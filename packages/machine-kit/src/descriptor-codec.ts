@@ -19,6 +19,7 @@ export interface LeafRequest {
   readonly domain: number;
 }
 
+/** An architecture's descriptor format, as the radix page-table engine reads and writes it. */
 export interface DescriptorCodec {
   /** For messages and docs, e.g. "VMSAv8-64 stage 1, 4 KiB granule". */
   readonly name: string;
@@ -48,6 +49,7 @@ export interface DescriptorCodec {
    * CPU's walk-control word (KitMachine.walkControl: architecture-defined, e.g. x86 CR4.PGE).
    */
   leafFlags(lo: number, hi: number, level: number, control: number): number;
+  /** The domain tag of a leaf (x86 protection key, arm64 POIndex, ...). */
   domainOf(lo: number, hi: number, level: number): number;
 
   /**
@@ -72,8 +74,11 @@ export interface DescriptorCodec {
    */
   markAccessed?(lo: number, hi: number, level: number, leaf: boolean, write: boolean): number;
 
+  /** A valid table (non-leaf) entry pointing to the table at physical address `table`. */
   encodeTable(table: number): EntryWords;
+  /** A leaf at `level` mapping `physical` with the attributes of `request`. */
   encodeLeaf(physical: number, level: number, request: LeafRequest): EntryWords;
+  /** The leaf with its domain tag replaced by `domain`, other attributes unchanged. */
   withDomain(lo: number, hi: number, level: number, domain: number): EntryWords;
   /**
    * One of the leaves that replace a large leaf at `level`: at `level - 1`, mapping `physical`, with

@@ -4,6 +4,7 @@
  */
 import type { FaultCause } from '@pkeysim/core';
 
+/** The architecture-neutral fault cause in the low four bits of a fault code. */
 export const FaultKind = {
   NotPresent: 1,
   Permission: 2,
@@ -11,9 +12,12 @@ export const FaultKind = {
   PrivilegeGuard: 4,
   Reserved: 5,
 } as const;
+/** One of the {@link FaultKind} values. */
 export type FaultKind = (typeof FaultKind)[keyof typeof FaultKind];
 
+/** Mask of the {@link FaultKind} bits of a fault code. */
 export const FAULT_KIND_MASK = 0xf;
+/** Where an architecture's own bits start in a fault code. */
 export const FAULT_ARCH_SHIFT = 4;
 
 const CAUSES: readonly (FaultCause | undefined)[] = [

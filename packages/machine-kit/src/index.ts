@@ -22,4 +22,10 @@ export {
   isAccessKind,
 } from './validate';
 export { Tlb } from './tlb';
-export { KitMachine, type KitMachineOptions, type KitFaultRecord, type FaultReport } from './kit-machine';
+export {
+  KitMachine,
+  type KitMachineOptions,
+  type TableCheckOptions,
+  type KitFaultRecord,
+  type FaultReport,
+} from './kit-machine';

@@ -50,6 +50,7 @@ import {
 } from './translation-flags';
 import { checkAccessAddress, checkAccessKind, checkBytes, checkInteger, invalidArgument } from './validate';
 
+/** What an architecture tells {@link KitMachine} when it constructs it. */
 export interface KitMachineOptions {
   /** The plugin name (Machine.arch). */
   readonly arch: string;
@@ -89,6 +90,7 @@ export interface KitMachineOptions {
   readonly tableCheck?: TableCheckOptions;
 }
 
+/** Where the table-driven access check finds its index and rights bits. */
 export interface TableCheckOptions {
   /** The check index: `indexBits` bits of the translation flags from bit `indexShift`. */
   readonly indexShift: number;
@@ -165,6 +167,7 @@ function validateAddresses(addresses: Float64Array, from: number): void {
 /** Named limit: one read() returns at most 1 GiB. */
 const MAX_IO_BYTES = 2 ** 30;
 
+/** A base Machine for architectures built from the kit (see the module description). */
 export abstract class KitMachine implements Machine {
   readonly arch: string;
   readonly cpuCount: number;
@@ -334,7 +337,7 @@ export abstract class KitMachine implements Machine {
   abstract domainSpace(governs: Privilege): DomainSpace | undefined;
   /**
    * The access check, from the cached translation flags and the CPU's registers read NOW: 0, or a
-   * fault code whose low four bits are a {@link FaultKind}. Runs on every access: no allocation.
+   * fault code whose low four bits are a `FaultKind`. Runs on every access: no allocation.
    * The default is the table-driven check of KitMachineOptions.tableCheck; an architecture whose
    * check does not fit one rights word per page privilege overrides it.
    */
@@ -487,6 +490,7 @@ export abstract class KitMachine implements Machine {
     this.activeRoot[cpu] = root;
   }
 
+  /** The address space the CPU is currently running in. */
   activeSpace(cpu: number): AddressSpaceId {
     this.checkCpu(cpu);
     return this.active[cpu];
@@ -563,6 +567,7 @@ export abstract class KitMachine implements Machine {
     // No invalidation: invalid entries are never cached (Arm ARM D8.13.1; Intel SDM 4.10.2.3).
   }
 
+  /** Remove the mappings of `[virtual, virtual+length)`. */
   unmap(space: AddressSpaceId, virtual: number, length: number): void {
     const start = this.checkRange(virtual, length, PAGE_SIZE);
     const root = this.rootFor(space, start);
@@ -628,10 +633,12 @@ export abstract class KitMachine implements Machine {
     return this.memory.allocate(length, options);
   }
 
+  /** Read `length` bytes of physical memory starting at `physical`. */
   readPhysical(physical: number, length: number): Uint8Array {
     return this.memory.read(physical, length);
   }
 
+  /** Write `bytes` to physical memory starting at `physical`. */
   writePhysical(physical: number, bytes: Uint8Array): void {
     this.memory.write(physical, checkBytes(bytes));
   }
@@ -655,6 +662,7 @@ export abstract class KitMachine implements Machine {
     this.modes[cpu] = mode;
   }
 
+  /** The mode (privilege) the CPU's next accesses are made in. */
   mode(cpu: number): Privilege {
     this.checkCpu(cpu);
     return this.modes[cpu] as Privilege;

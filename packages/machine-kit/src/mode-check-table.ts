@@ -10,6 +10,7 @@
  */
 import type { AccessKind } from '@pkeysim/core';
 
+/** The shape of a memoized access check and the pure function that decides it. */
 export interface ModeCheckSpec {
   /** Bits of the check index (at most 8). */
   readonly indexBits: number;
@@ -23,6 +24,7 @@ export interface ModeCheckSpec {
 
 const KINDS = 3;
 
+/** Access-check tables memoized per mode word, filled by probing a {@link ModeCheckSpec}. */
 export class ModeCheckTables {
   private readonly tables: (Int32Array | undefined)[];
   /** Entries of one table. */

@@ -31,6 +31,7 @@ export interface LeafLocation {
   readonly start: number;
 }
 
+/** Callbacks a machine gives the page-table engine for its accounting and for shared upper halves. */
 export interface PageTableHooks {
   /** Called once per descriptor written (MachineEvent.PteWrite). */
   readonly entryWritten: () => void;
@@ -42,6 +43,7 @@ export interface PageTableHooks {
   readonly upperTopEntry?: (root: number, index: number, entry: EntryWords) => void;
 }
 
+/** A radix page-table engine over simulated physical memory, driven by a {@link DescriptorCodec}. */
 export class RadixPageTable {
   /** After a successful walk: the 4 KiB frame holding the address (inside a block if need be). */
   frame = 0;
@@ -123,6 +125,7 @@ export class RadixPageTable {
     return this.memory.allocate(PAGE_SIZE);
   }
 
+  /** The table index `address` selects at `level`. */
   index(address: number, level: number): number {
     return Math.floor(address / this.spans[level]) & this.indexMask;
   }

@@ -17,12 +17,14 @@ if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
   throw new Error('@pkeysim/machine-kit needs a little-endian host (frames are shared between byte and word views)');
 }
 
+/** A region of physical memory: RAM or persistent memory (PMEM), `[base, base+size)`. */
 export interface PhysicalRegion {
   readonly kind: 'ram' | 'pmem';
   readonly base: number;
   readonly size: number;
 }
 
+/** Sizes of the regions to create and the physical address width. */
 export interface PhysicalMemoryOptions {
   readonly ramBytes: number;
   readonly persistentBytes: number;
@@ -44,6 +46,7 @@ function checkSize(name: string, bytes: number): void {
   }
 }
 
+/** Sparse physical memory of lazily created 4 KiB frames: RAM at 0, PMEM at the next 1 GiB boundary. */
 export class PhysicalMemory {
   readonly ram: PhysicalRegion;
   readonly pmem: PhysicalRegion;
@@ -92,6 +95,7 @@ export class PhysicalMemory {
     return this.slots.length;
   }
 
+  /** The region holding `physical`, or undefined when it is in neither. */
   regionOf(physical: number): PhysicalRegion | undefined {
     if (physical >= this.ram.base && physical < this.ram.base + this.ram.size) return this.ram;
     if (physical >= this.pmem.base && physical < this.pmem.base + this.pmem.size) return this.pmem;
@@ -168,6 +172,7 @@ export class PhysicalMemory {
     out[1] = words === undefined ? 0 : words[index + 1];
   }
 
+  /** Write the 8-byte descriptor at `physical` (8-aligned) from `lo` (bits 31:0) and `hi` (63:32). */
   writeEntry(physical: number, lo: number, hi: number): void {
     const words = this.frame(Math.floor(physical / PAGE_SIZE));
     const index = (physical & 0xfff) >>> 2;
@@ -186,6 +191,7 @@ export class PhysicalMemory {
     }
   }
 
+  /** Copy `length` bytes starting at `physical` (frames never written read as zero). */
   read(physical: number, length: number): Uint8Array {
     this.checkRange(physical, length);
     const out = new Uint8Array(length);
@@ -201,6 +207,7 @@ export class PhysicalMemory {
     return out;
   }
 
+  /** Copy `bytes` into physical memory starting at `physical`. */
   write(physical: number, bytes: Uint8Array): void {
     this.checkRange(physical, bytes.length);
     let done = 0;

@@ -6,6 +6,7 @@
  */
 import { TF_GLOBAL, TF_LEVEL_MASK, TF_LEVEL_SHIFT } from './translation-flags';
 
+/** A per-CPU, direct-mapped TLB in typed arrays; caches translations and domains, never rights. */
 export class Tlb {
   readonly mask: number;
   readonly tag: Float64Array;
@@ -38,6 +39,7 @@ export class Tlb {
     this.tag.fill(NaN);
   }
 
+  /** Cache a translation for page number `vpn` (replacing the slot's entry) and return its slot. */
   fill(vpn: number, frame: number, flags: number): number {
     const slot = vpn & this.mask;
     this.tag[slot] = vpn;
@@ -72,6 +74,7 @@ export class Tlb {
     for (let slot = 0; slot < this.entries; slot++) if ((this.flags[slot] & TF_GLOBAL) === 0) this.tag[slot] = NaN;
   }
 
+  /** Drop every entry, global ones included. */
   flushAll(): void {
     this.tag.fill(NaN);
     this.largeCached = false;

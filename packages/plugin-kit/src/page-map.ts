@@ -17,10 +17,12 @@ export class PageMap<T> {
     return this.count;
   }
 
+  /** The value stored for the page holding `virtual` in `space`, if any. */
   get(space: number, virtual: number): T | undefined {
     return this.table(space, virtual, false)?.get(Math.floor(virtual / PAGE));
   }
 
+  /** Store `value` for the page holding `virtual` in `space`. */
   set(space: number, virtual: number, value: T): void {
     const table = this.table(space, virtual, true)!;
     const page = Math.floor(virtual / PAGE);
@@ -28,12 +30,14 @@ export class PageMap<T> {
     table.set(page, value);
   }
 
+  /** Remove the page holding `virtual` in `space`; true when it was present. */
   delete(space: number, virtual: number): boolean {
     const removed = this.table(space, virtual, false)?.delete(Math.floor(virtual / PAGE)) ?? false;
     if (removed) this.count--;
     return removed;
   }
 
+  /** Remove every page of every space. */
   clear(): void {
     this.shared.clear();
     this.spaces.clear();

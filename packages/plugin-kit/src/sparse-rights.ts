@@ -37,6 +37,7 @@ export class SparseRights {
     }
   }
 
+  /** The denials of `domain` in `state` (its implicit denials when the state does not list it). */
   denialsOf(state: RightsState, domain: number): Denials {
     const at = this.indexOf(state, domain);
     return at >= 0 ? state[at + 1] : this.implicit(domain);

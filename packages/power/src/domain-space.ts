@@ -20,9 +20,11 @@ import { KEY_DEFAULT, KEY_EXECUTE_ONLY, KEY_KERNEL, KEY_RESERVED_ISA } from './r
 
 /** What the space needs from the machine. */
 export interface KeyRegisters {
+  /** True when the CPU has storage keys. */
   keysAvailable(cpu: number): boolean;
   /** pkey_early_init_devtree: mtspr UAMOR on the CPU. */
   initUamor(cpu: number): void;
+  /** True once UAMOR has been set on the CPU. */
   uamorInitialised(cpu: number): boolean;
   /** mfspr AMR and IAMR in privileged state. */
   readKeyRegisters(cpu: number): RightsState;
@@ -30,6 +32,7 @@ export interface KeyRegisters {
   writeKeyRegisters(cpu: number, amrHi: number, amrLo: number, iamrHi: number, iamrLo: number): void;
 }
 
+/** POWER storage keys as one shared domain space over AMR (loads, stores) and IAMR (fetches). */
 export class PowerKeySpace implements DomainSpace {
   readonly info: DomainSpaceInfo;
 

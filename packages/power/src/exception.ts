@@ -10,6 +10,7 @@ export class PowerException extends Error {
   }
 }
 
+/** True when `error` is a {@link PowerException}. */
 export function isPowerException(error: unknown): error is PowerException {
   return error instanceof PowerException;
 }

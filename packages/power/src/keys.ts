@@ -54,6 +54,7 @@ export function amrBitsOf(denials: Denials): number {
   return ((denials & Deny.Write) !== 0 ? AMR_WR : 0) | ((denials & Deny.Read) !== 0 ? AMR_RD : 0);
 }
 
+/** IAMR bits of `denials`: execute-disable when they deny execute. */
 export function iamrBitsOf(denials: Denials): number {
   return (denials & Deny.Execute) !== 0 ? IAMR_EX : 0;
 }
@@ -65,6 +66,7 @@ export interface PowerDefaults {
   readonly uamor: readonly [number, number];
 }
 
+/** The boot AMR, IAMR and UAMOR values Linux computes for `usableKeys` keys (see {@link PowerDefaults}). */
 export function linuxDefaults(usableKeys: number): PowerDefaults {
   // default_amr = ~0x0UL and default_iamr = 0x5555555555555555UL: every key denied.
   let amr: [number, number] = [0xffffffff, 0xffffffff];

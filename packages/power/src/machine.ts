@@ -55,6 +55,7 @@ import {
   type PowerSpr,
 } from './registers';
 
+/** How to build a {@link PowerMachine}: CPUs, memory, TLB size, storage keys and Linux base page size. */
 export interface PowerMachineOptions {
   readonly cpus?: number;
   readonly ramBytes?: number;
@@ -220,11 +221,13 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
 
   // ---- KeyRegisters (for the domain space) ------------------------------------------------------
 
+  /** True when the CPUs have storage keys. */
   keysAvailable(cpu: number): boolean {
     this.checkCpu(cpu);
     return this.storageKeys;
   }
 
+  /** True once UAMOR has been set on the CPU. */
   uamorInitialised(cpu: number): boolean {
     this.checkCpu(cpu);
     return this.uamorSet[cpu] === 1;

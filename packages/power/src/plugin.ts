@@ -5,6 +5,7 @@ import { PowerMachine } from './machine';
 import { powerPteCodec } from './pte';
 import { powerUserPkeyAbi } from './user-pkey-abi';
 
+/** The POWER storage-keys plugin: `createMachine({ arch: 'power', ... })` builds a {@link PowerMachine}. */
 export const powerPlugin: ProtectionPlugin = Object.freeze({
   name: 'power',
   packageName: '@pkeysim/power',

@@ -40,6 +40,7 @@ function span(level: number): number {
   return 2 ** (12 + 9 * level);
 }
 
+/** The descriptor codec for Linux book3s64 PTEs (walked as a 4-level radix tree), with the key bits the base page size allows (5 for 64 KiB, 3 for 4 KiB). */
 export function powerPteCodec(linuxPageSize: LinuxPageSize): DescriptorCodec {
   const keyBits = linuxPageSize === 4096 ? 3 : 5;
   // Bit 56 + i holds key bit i (64K); bit 57 + i (4K, H_PTE_PKEY_BIT0 = _RPAGE_PKEY_BIT1).

@@ -34,6 +34,7 @@ export class CapabilityMachine extends ForwardingMachine<X86Machine> implements 
   /** Capability checks made, per CPU. */
   readonly checks: Float64Array;
 
+  /** Build the scheme on a new x86 machine whose protection keys are left off. */
   static fromConfig(config: MachineConfig): CapabilityMachine {
     return new CapabilityMachine(
       X86Machine.fromConfig({ ...config, arch: 'x86', features: { userDomains: false, supervisorDomains: false } }),
@@ -51,16 +52,20 @@ export class CapabilityMachine extends ForwardingMachine<X86Machine> implements 
     return this.inner;
   }
 
+  /** None: this scheme gives rights to pointers, not to threads. */
   override domainSpace(_governs: Privilege): DomainSpace | undefined {
     return undefined;
   }
 
+  /** A capability for [base, base+length) with `perms`, derived from `parent` (`ROOT_CAPABILITY` at boot). */
   derive(parent: number, base: number, length: number, perms: CapPerms, owner: string): number {
     return this.table.derive(parent, base, length, perms, owner);
   }
+  /** Clear a capability's tag: every later access through it faults (revocation). */
   clear(cap: number): void {
     this.table.clear(cap);
   }
+  /** What `cap` grants, or undefined when no such capability exists. */
   describe(cap: number): CapabilityInfo | undefined {
     return this.table.describe(cap);
   }
@@ -77,24 +82,29 @@ export class CapabilityMachine extends ForwardingMachine<X86Machine> implements 
       : undefined;
   }
 
+  /** An ordinary access through the x86 machine (a fault replaces any earlier capability fault). */
   override access(cpu: number, virtual: number, kind: AccessKind): number {
     const code = this.inner.access(cpu, virtual, kind);
     if (code !== ACCESS_OK) this.capFault[cpu] = undefined;
     return code;
   }
+  /** An ordinary store through the x86 machine (a fault replaces any earlier capability fault). */
   override write(cpu: number, virtual: number, bytes: Uint8Array): number {
     const code = this.inner.write(cpu, virtual, bytes);
     if (code !== ACCESS_OK) this.capFault[cpu] = undefined;
     return code;
   }
+  /** An ordinary load through the x86 machine (a fault replaces any earlier capability fault). */
   override read(cpu: number, virtual: number, length: number): Uint8Array | undefined {
     const data = this.inner.read(cpu, virtual, length);
     if (data === undefined) this.capFault[cpu] = undefined;
     return data;
   }
+  /** The CPU's last fault: a capability fault if one was the latest, else the x86 machine's. */
   override lastFault(cpu: number): AccessFault | undefined {
     return this.capFault[cpu] ?? this.inner.lastFault(cpu);
   }
+  /** Power-cycle: forget capability faults and reboot the x86 machine. */
   override reboot(): void {
     this.capFault.fill(undefined);
     this.inner.reboot();

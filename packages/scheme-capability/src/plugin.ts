@@ -2,6 +2,7 @@ import { type MachineConfig, type ProtectionPlugin, TOKENS } from '@pkeysim/core
 import { type DependencyContainer, instanceCachingFactory } from 'tsyringe';
 import { CapabilityMachine } from './machine';
 
+/** The capability scheme plugin: `createMachine({ arch: 'capability', ... })` builds a {@link CapabilityMachine}. */
 export const capabilityPlugin: ProtectionPlugin = Object.freeze({
   name: 'capability',
   kind: 'scheme' as const,

@@ -42,6 +42,7 @@ export class CapabilityTable {
     return this.count;
   }
 
+  /** Derive a capability for [base, base+length) with `perms` from `parent`, never exceeding its bounds or permissions. */
   derive(parent: number, base: number, length: number, perms: CapPerms, owner: string): number {
     this.checkId(parent, 'derive');
     if (this.valid[parent] === 0) throw new DomainError('invalid', `derive: capability ${parent} has been cleared`);
@@ -60,12 +61,14 @@ export class CapabilityTable {
     return this.push(base, length, perms, owner);
   }
 
+  /** Clear a capability's tag (the root capability cannot be cleared). */
   clear(cap: number): void {
     this.checkId(cap, 'clear');
     if (cap === ROOT_CAPABILITY) throw new DomainError('invalid', 'clear: the root capability cannot be cleared');
     this.valid[cap] = 0;
   }
 
+  /** What `cap` grants, or undefined when no such capability exists. */
   describe(cap: number): CapabilityInfo | undefined {
     if (!Number.isInteger(cap) || cap < 0 || cap >= this.count) return undefined;
     return {

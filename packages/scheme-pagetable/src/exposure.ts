@@ -63,6 +63,7 @@ export class ExposureLog {
     return this.events.total(MachineEvent.Access);
   }
 
+  /** Record a rights change of `domain` by `cpu`: open a window when it becomes exposed, close it when it stops being. */
   transition(cpu: number, domain: number, before: Denials, after: Denials): void {
     if (!exposed(before) && exposed(after)) {
       const window: OpenWindow = {
@@ -81,6 +82,7 @@ export class ExposureLog {
     }
   }
 
+  /** Count an allowed access by `cpu` to a page of `domain` against its open window, if any. */
   touch(cpu: number, domain: number): void {
     const window = this.open.get(domain);
     if (window) window.domainAccesses[cpu]++;

@@ -46,6 +46,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
   private readonly exposureLog: ExposureLog;
   private readonly words = new Int32Array(2);
 
+  /** Build the scheme on a new x86 machine whose protection keys are left off. */
   static fromConfig(config: MachineConfig): PageTableMachine {
     // The keys of the x86 below stay off: this scheme must not depend on them.
     return new PageTableMachine(
@@ -68,6 +69,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
     return this.live;
   }
 
+  /** The one page-table domain space, whatever the privilege. */
   override domainSpace(_governs: Privilege): DomainSpace {
     return this.space;
   }
@@ -139,6 +141,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
     return this.pages.get(space, virtual) !== undefined || this.inner.translate(space, virtual) !== undefined;
   }
 
+  /** Map as the x86 machine does; a page of a non-default domain gets its own 4 KiB PTE carrying the domain's rights. */
   override map(
     space: AddressSpaceId,
     virtual: number,
@@ -161,6 +164,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
     if (domain !== 0) this.tag(space, virtual, length, domain, 0);
   }
 
+  /** Unmap the range (every page must be mapped) and forget its domain pages. */
   override unmap(space: AddressSpaceId, virtual: number, length: number): void {
     this.checkRange(virtual, length);
     for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
@@ -238,6 +242,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
     this.pages.delete(space, page.virtual);
   }
 
+  /** The translation, with the domain and its page's mapping permissions for pages of a domain. */
   override translate(space: AddressSpaceId, virtual: number): Translation | undefined {
     const page = this.pages.get(space, virtual);
     if (!page) return this.inner.translate(space, virtual);
@@ -251,6 +256,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
     };
   }
 
+  /** Power-cycle: close every exposure window and forget every domain page and right. */
   override reboot(): void {
     this.exposureLog.closeAll(0);
     this.inner.reboot();
@@ -261,18 +267,21 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
 
   // ---- accesses ----------------------------------------------------------------------------------
 
+  /** An access through the x86 machine, counted against an open exposure window when allowed. */
   override access(cpu: number, virtual: number, kind: AccessKind): number {
     const code = this.inner.access(cpu, virtual, kind);
     if (code === 0 && this.exposureLog.anyOpen) this.touch(cpu, virtual);
     return code;
   }
 
+  /** A store through the x86 machine, counted against open exposure windows when allowed. */
   override write(cpu: number, virtual: number, bytes: Uint8Array): number {
     const code = this.inner.write(cpu, virtual, bytes);
     if (code === 0 && this.exposureLog.anyOpen) this.touchRange(cpu, virtual, bytes.length);
     return code;
   }
 
+  /** A load through the x86 machine, counted against open exposure windows when allowed. */
   override read(cpu: number, virtual: number, length: number): Uint8Array | undefined {
     const data = this.inner.read(cpu, virtual, length);
     if (data && this.exposureLog.anyOpen) this.touchRange(cpu, virtual, length);

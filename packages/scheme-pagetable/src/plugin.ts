@@ -2,6 +2,7 @@ import { type MachineConfig, type ProtectionPlugin, TOKENS } from '@pkeysim/core
 import { type DependencyContainer, instanceCachingFactory } from 'tsyringe';
 import { PageTableMachine } from './machine';
 
+/** The page-table scheme plugin: `createMachine({ arch: 'pagetable', ... })` builds a {@link PageTableMachine}. */
 export const pagetablePlugin: ProtectionPlugin = Object.freeze({
   name: 'pagetable',
   packageName: '@pkeysim/scheme-pagetable',

@@ -21,6 +21,7 @@ export const PAGETABLE_RIGHTS = new SparseRights('page-table rights', (domain) =
   domain === 0 ? Deny.None : Deny.Access,
 );
 
+/** The page-table domain space's description: shared by both privileges, unbounded domains, rights per address space, switched by TLB shootdown. */
 export const PAGETABLE_INFO: DomainSpaceInfo = Object.freeze({
   id: 'pagetable',
   register: 'PTE',

@@ -11,6 +11,7 @@ export {
   HARDWARE_SLOTS,
   type VirtualKeyStats,
   type VirtualPage,
+  type RetagHost,
 } from './space';
 export { vkeysPlugin } from './plugin';
 

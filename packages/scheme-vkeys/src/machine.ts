@@ -33,6 +33,7 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
   private readonly user: VirtualKeySpace;
   private readonly pages = new PageMap<PageRecord>();
 
+  /** Build the scheme on a new x86 machine (with PKU and PKS) described by `config`. */
   static fromConfig(config: MachineConfig): VirtualKeyMachine {
     return new VirtualKeyMachine(X86Machine.fromConfig({ ...config, arch: 'x86' }));
   }
@@ -52,6 +53,7 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
     return this.inner;
   }
 
+  /** The virtual key space for user pages (over PKU) or supervisor pages (over PKS). */
   override domainSpace(governs: Privilege): VirtualKeySpace & DomainSpace {
     return governs === Privilege.User ? this.user : this.supervisor;
   }
@@ -100,6 +102,7 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
     this.pages.delete(space, virtual);
   }
 
+  /** Map with virtual key `attrs.domain`: the pages carry its hardware key, or the parking key. */
   override map(
     space: AddressSpaceId,
     virtual: number,
@@ -114,6 +117,7 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
     this.record(space, virtual, length, vkey, vspace);
   }
 
+  /** Unmap the range and forget its pages' virtual keys. */
   override unmap(space: AddressSpaceId, virtual: number, length: number): void {
     this.inner.unmap(space, virtual, length);
     for (let at = virtual; at < virtual + length; at += PAGE_SIZE) this.forget(space, at);
@@ -145,12 +149,14 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
     }
   }
 
+  /** The x86 translation, with the page's virtual key as its domain. */
   override translate(space: AddressSpaceId, virtual: number): Translation | undefined {
     const t = this.inner.translate(space, virtual);
     if (!t) return undefined;
     return { ...t, domain: this.pages.get(space, virtual)?.vkey ?? 0 };
   }
 
+  /** Power-cycle the x86 machine and reset both virtual key spaces. */
   override reboot(): void {
     this.inner.reboot();
     this.pages.clear();
@@ -167,6 +173,7 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
     return record.space.resolveMiss(cpu, record.vkey);
   }
 
+  /** An access; a key fault the CPU's virtual rights allow is a key-cache miss, resolved and retried. */
   override access(cpu: number, virtual: number, kind: AccessKind): number {
     let code = this.inner.access(cpu, virtual, kind);
     // Bounded: a resolved miss leaves the key assigned and the register current.
@@ -176,6 +183,7 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
     return code;
   }
 
+  /** A store; key-cache misses the virtual rights allow are resolved and the store retried. */
   override write(cpu: number, virtual: number, bytes: Uint8Array): number {
     const limit = Math.ceil(bytes.length / PAGE_SIZE) + 2;
     let code = this.inner.write(cpu, virtual, bytes);
@@ -189,6 +197,7 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
     return code;
   }
 
+  /** A load; key-cache misses the virtual rights allow are resolved and the load retried. */
   override read(cpu: number, virtual: number, length: number): Uint8Array | undefined {
     const limit = Math.ceil(length / PAGE_SIZE) + 2;
     let data = this.inner.read(cpu, virtual, length);

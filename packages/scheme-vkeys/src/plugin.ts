@@ -2,6 +2,7 @@ import { type MachineConfig, type ProtectionPlugin, TOKENS } from '@pkeysim/core
 import { type DependencyContainer, instanceCachingFactory } from 'tsyringe';
 import { VirtualKeyMachine } from './machine';
 
+/** The virtual-keys scheme plugin: `createMachine({ arch: 'vkeys', ... })` builds a {@link VirtualKeyMachine}. */
 export const vkeysPlugin: ProtectionPlugin = Object.freeze({
   name: 'vkeys',
   packageName: '@pkeysim/scheme-vkeys',

@@ -20,7 +20,9 @@ import { SparseRights, SPARSE_MAX_DOMAIN } from '@pkeysim/plugin-kit';
  * key gives the same protection with an ordinary key fault, at the cost of one hardware key.
  */
 export const FIRST_SLOT = 1;
+/** The parking key: hardware key 15, access-disabled on every CPU, carried by pages of a virtual key without a hardware key. */
 export const PARKING_KEY = 15;
+/** Hardware keys available to virtual keys (1..14). */
 export const HARDWARE_SLOTS = PARKING_KEY - FIRST_SLOT;
 
 /** Virtual key 0 is the default domain, open; every other virtual key starts access-disabled. */
@@ -260,12 +262,14 @@ export class VirtualKeySpace implements DomainSpace {
 
   // ---- pages ------------------------------------------------------------------------------------------
 
+  /** Record that `page` carries virtual key `vkey`. */
   addPage(vkey: number, page: VirtualPage): void {
     let pages = this.pagesOf.get(vkey);
     if (!pages) this.pagesOf.set(vkey, (pages = new Map()));
     pages.set(`${page.virtual < 0 ? 'k' : page.space}:${page.virtual}`, page);
   }
 
+  /** Forget that `page` carries virtual key `vkey`. */
   removePage(vkey: number, page: VirtualPage): void {
     const pages = this.pagesOf.get(vkey);
     pages?.delete(`${page.virtual < 0 ? 'k' : page.space}:${page.virtual}`);
@@ -294,6 +298,7 @@ export class VirtualKeySpace implements DomainSpace {
     throw new DomainError('exhausted', 'no virtual key left');
   }
 
+  /** Free an allocated virtual key (DomainError('invalid') if it is not); it is reused only once no page carries it. */
   free(vkey: number): void {
     if (!this.allocated.has(vkey)) throw new DomainError('invalid', `virtual key ${String(vkey)} is not allocated`);
     this.allocated.delete(vkey);
@@ -310,6 +315,7 @@ export class VirtualKeySpace implements DomainSpace {
     return owner >= 0 ? owner : undefined;
   }
 
+  /** Cost and protection counters of this space, with the hardware keys now in use. */
   stats(): VirtualKeyStats {
     return { ...this.counters, hardwareKeysInUse: this.slotOf.size };
   }

@@ -59,7 +59,7 @@ export function accessErrorBits(kind: AccessKind, mode: number): number {
 
 /**
  * Check one access against a cached translation. Returns 0 when allowed, else the #PF error code
- * (possibly with {@link CHECK_GUARD}). `flags` is the TLB word, `mode` the CPU's mode word.
+ * (possibly with `CHECK_GUARD`). `flags` is the TLB word, `mode` the CPU's mode word.
  */
 export function checkAccess(flags: number, kind: AccessKind, mode: number, pkru: number, pkrs: number): number {
   const userMode = (mode & USER) !== 0;
@@ -124,6 +124,7 @@ const checkTables = new ModeCheckTables({
   check: checkWithKeyBits,
 });
 
+/** The memoized access-check table for a CPU mode word. */
 export function checkTableFor(mode: number): Int32Array {
   return checkTables.tableFor(mode);
 }

@@ -5,6 +5,7 @@
 import { invalidArgument } from '@pkeysim/machine-kit';
 
 export const PAGE_SHIFT = 12;
+/** The 4 KiB page size. */
 export const PAGE_SIZE = 0x1000;
 export const TWO_32 = 0x100000000;
 
@@ -41,6 +42,7 @@ export function isCanonical(address: number, pagingLevels: 4 | 5): boolean {
 /** The 9-bit table index of `address` at `level` (1 = PT ... 5 = PML5). */
 const LEVEL_SPAN = [0, 2 ** 12, 2 ** 21, 2 ** 30, 2 ** 39, 2 ** 48];
 
+/** The 9-bit table index of `address` at `level` (1 = PT ... 5 = PML5). */
 export function tableIndex(address: number, level: number): number {
   return Math.floor(address / LEVEL_SPAN[level]) & 511;
 }

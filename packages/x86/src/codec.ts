@@ -46,7 +46,9 @@ import {
  * level (XD is ORed, so "executable" is ANDed).
  */
 export const TF_X86_USER = 1 << TF_ARCH_SHIFT;
+/** R/W=1 at every level of the walk. */
 export const TF_X86_WRITE = 2 << TF_ARCH_SHIFT;
+/** XD=0 at every level of the walk. */
 export const TF_X86_EXEC = 4 << TF_ARCH_SHIFT;
 
 /**

@@ -40,6 +40,7 @@ export interface RegisterPair {
   readonly edx: number;
 }
 
+/** The four registers a CPUID leaf returns. */
 export interface CpuidResult {
   readonly eax: number;
   readonly ebx: number;
@@ -64,11 +65,15 @@ export interface X86CpuHost {
   rightsChanged(cpu: number): void;
   /** MOV to CR3: the CPU walks from `root` now (no flush: the CPU flushes itself). */
   loadRoot(cpu: number, root: number): void;
+  /** A checked access through the CPU's TLB: 0 or a fault code. */
   access(cpu: number, address: number, kind: AccessKind): number;
+  /** Checked accesses to each of `addresses`, each result written to `out`. */
   accessBatch(cpu: number, addresses: Float64Array, kind: AccessKind, out: Int32Array | Uint32Array): number;
+  /** The physical frame the CPU's TLB caches for `address`, or -1. */
   cachedFrame(cpu: number, address: number): number;
 }
 
+/** What an {@link X86Cpu} is built from: its index, CPUID features, paging mode and its machine. */
 export interface X86CpuOptions {
   readonly index: number;
   readonly features: X86CpuFeatures;
@@ -87,6 +92,7 @@ function u32(value: number, what: string): number {
 const gp = (message: string): X86Exception => new X86Exception('#GP', 0, message);
 const ud = (message: string): X86Exception => new X86Exception('#UD', 0, message);
 
+/** One logical processor: control registers, EFER, EFLAGS.AC, CPL, PKRU, IA32_PKRS, MSRs, CPUID and its instructions. */
 export class X86Cpu {
   readonly index: number;
   readonly features: X86CpuFeatures;
@@ -242,6 +248,7 @@ export class X86Cpu {
     this.setEflagsAc(true);
   }
 
+  /** CLAC: clear EFLAGS.AC; #UD at CPL 3 (SDM vol. 2, CLAC). */
   clac(): void {
     if (this.cplValue !== 0) throw ud('CLAC at CPL 3');
     this.setEflagsAc(false);

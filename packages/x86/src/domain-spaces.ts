@@ -20,7 +20,9 @@ import { CR4, MSR } from './registers';
 /** Key 0 open, keys 1..15 access-disabled: Linux init_pkru_value and the PKS series' INIT_PKRS_VALUE. */
 export const X86_INIT_RIGHTS = 0x55555554;
 
-interface CpuSource {
+/** What a key space needs from its machine: the CPU with a given index. */
+export interface CpuSource {
+  /** The CPU with this index. */
   cpu(index: number): X86Cpu;
 }
 
@@ -46,6 +48,7 @@ abstract class X86KeySpace implements DomainSpace {
     c.asKernel((k) => k.movToCr4(k.cr4 | this.cr4Bit));
   }
 
+  /** Throw DomainError('unsupported') when the CPU does not enumerate the feature. */
   protected requireAvailable(cpu: number): void {
     if (!this.available(cpu)) {
       throw new DomainError(
@@ -67,6 +70,7 @@ abstract class X86KeySpace implements DomainSpace {
     }
   }
 
+  /** The rights register value of a one-word rights state (throws DomainError('invalid') if malformed). */
   protected registerValue(state: RightsState): number {
     if (
       !Array.isArray(state) ||

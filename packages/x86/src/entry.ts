@@ -10,20 +10,29 @@ import { TWO_32 } from './address';
 export type PagingLevel = 1 | 2 | 3 | 4 | 5;
 
 // Low word (bits 31:0).
+/** P (bit 0): the entry is present. */
 export const E_P = 1 << 0;
+/** R/W (bit 1): writes allowed (ANDed over the walk, SDM 4.6). */
 export const E_RW = 1 << 1;
+/** U/S (bit 2): user-mode accesses allowed (ANDed over the walk, SDM 4.6). */
 export const E_US = 1 << 2;
+/** PWT (bit 3): page-level write-through. */
 export const E_PWT = 1 << 3;
+/** PCD (bit 4): page-level cache disable. */
 export const E_PCD = 1 << 4;
+/** A (bit 5): accessed, set by the processor on a walk (SDM 4.8). */
 export const E_A = 1 << 5;
+/** D (bit 6): dirty, set by the processor on a write through a leaf (SDM 4.8). */
 export const E_D = 1 << 6;
 /** PS in PDPTE/PDE (and reserved in PML4E/PML5E); PAT in a PTE. */
 export const E_PS = 1 << 7;
+/** G (bit 8): global translation, kept across CR3 loads when CR4.PGE is set (SDM 4.10.2.4). */
 export const E_G = 1 << 8;
 /** Bits 11:9 are ignored by the processor (software-available). */
 export const E_AVL_LO = 0xe00;
 /** PAT of a 2 MiB / 1 GiB leaf (bit 12). */
 export const E_PAT_LARGE = 1 << 12;
+/** Address bits 31:12. */
 export const E_ADDR_LO = 0xfffff000;
 // High word (bits 63:32).
 /** Address bits 51:32. */
@@ -32,6 +41,7 @@ export const E_ADDR_HI = 0x000fffff;
 export const E_AVL_HI = 0x07f00000;
 /** Protection key, bits 62:59 of a leaf (SDM 4.5, tables 4-18 to 4-20). */
 export const E_PKEY_HI = 0x78000000;
+/** Shift of the protection key within the high word (bit 59 of the entry). */
 export const E_PKEY_SHIFT = 27;
 /** Bits 62:52 of a non-leaf entry are ignored (SDM 4.5, tables 4-15 to 4-19). */
 export const E_IGNORED_HI_NONLEAF = 0x7ff00000;

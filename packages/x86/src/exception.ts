@@ -26,6 +26,7 @@ export const FAULT_PF = 0x10000;
 /** Returned by an access to a non-canonical address: #GP(0) (SDM 3.3.7.1). */
 export const FAULT_GP = 0x20000;
 
+/** The exception vectors the model raises: invalid opcode, general protection, page fault. */
 export type X86ExceptionVector = '#UD' | '#GP' | '#PF';
 
 /** An exception raised by an instruction or an access (raised before any register changes). */
@@ -42,6 +43,7 @@ export class X86Exception extends Error {
   }
 }
 
+/** True when `error` is an {@link X86Exception} (with `vector`, when given). */
 export function isX86Exception(error: unknown, vector?: X86ExceptionVector): error is X86Exception {
   return error instanceof X86Exception && (vector === undefined || error.vector === vector);
 }

@@ -32,7 +32,7 @@ export {
 } from './cpu';
 export * from './registers';
 export { X86Machine, TLB_SINGLE_PAGE_FLUSH_CEILING, type X86MachineOptions } from './machine';
-export { X86PksSpace, X86PkuSpace, X86_INIT_RIGHTS } from './domain-spaces';
+export { X86PksSpace, X86PkuSpace, X86_INIT_RIGHTS, type CpuSource } from './domain-spaces';
 export { x86Plugin } from './plugin';
 export { x86UserPkeyAbi } from './user-pkey-abi';
 

@@ -28,6 +28,7 @@ import { describeFault, FAULT_GP, FAULT_PF, PF } from './exception';
 import { X86PageTables } from './page-tables';
 import type { X86CpuFeatures } from './registers';
 
+/** How to build an {@link X86Machine}: CPUs, paging levels, MAXPHYADDR, CPUID features, memory and TLB sizes. */
 export interface X86MachineOptions {
   readonly cpus?: number;
   /** 4 (default) or 5 (CR4.LA57). */
@@ -66,6 +67,7 @@ function checkOptions(options: X86MachineOptions): { levels: 4 | 5; maxPhysAddr:
   return { levels, maxPhysAddr, features };
 }
 
+/** The x86 machine behind the core Machine contract, built on the machine kit, with PKU and PKS domain spaces. */
 export class X86Machine extends KitMachine {
   readonly pagingLevels: 4 | 5;
   readonly maxPhysAddr: number;
@@ -154,6 +156,7 @@ export class X86Machine extends KitMachine {
     return cpu;
   }
 
+  /** PKS governs supervisor pages, PKU user pages. */
   domainSpace(governs: Privilege): DomainSpace | undefined {
     return governs === Privilege.Supervisor ? this.pks : governs === Privilege.User ? this.pku : undefined;
   }
@@ -243,6 +246,7 @@ export class X86Machine extends KitMachine {
     this.boot();
   }
 
+  /** Set the CPU's CPL: 3 for user mode, 0 for supervisor. */
   override setMode(cpu: number, mode: Privilege): void {
     this.checkCpu(cpu);
     if (mode !== Privilege.User && mode !== Privilege.Supervisor)

@@ -16,6 +16,7 @@ export interface LeafLocation {
   readonly start: number;
 }
 
+/** The machine's page tables under their x86 names: a thin view of the machine kit's radix engine. */
 export class X86PageTables {
   constructor(private readonly engine: RadixPageTable) {}
 

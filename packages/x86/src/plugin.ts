@@ -4,6 +4,7 @@ import { TOKENS, USER_PKEY_ABI, type MachineConfig, type ProtectionPlugin } from
 import { X86Machine } from './machine';
 import { x86UserPkeyAbi } from './user-pkey-abi';
 
+/** The x86 architecture plugin: `createMachine({ arch: 'x86', ... })` builds an {@link X86Machine}. */
 export const x86Plugin: ProtectionPlugin = Object.freeze({
   name: 'x86',
   packageName: '@pkeysim/x86',

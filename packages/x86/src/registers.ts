@@ -70,6 +70,7 @@ export const EFER = {
   LMA: 1 << 10,
   NXE: 1 << 11,
 } as const;
+/** Every IA32_EFER bit the model defines. */
 export const EFER_DEFINED = EFER.SCE | EFER.LME | EFER.LMA | EFER.NXE;
 
 /** MSR numbers (Linux msr-index.h). */
@@ -81,6 +82,7 @@ export const MSR = {
 
 /** CPUID.(EAX=7,ECX=0) bits (SDM vol. 2, CPUID). */
 export const CPUID7_EBX = { SMEP: 1 << 7, SMAP: 1 << 20 } as const;
+/** CPUID.(EAX=7,ECX=0):ECX bits (SDM vol. 2, CPUID). */
 export const CPUID7_ECX = { PKU: 1 << 3, OSPKE: 1 << 4, LA57: 1 << 16, PKS: 0x80000000 } as const;
 /** CPUID.1:ECX bits. */
 export const CPUID1_ECX = { XSAVE: 1 << 26, OSXSAVE: 1 << 27 } as const;

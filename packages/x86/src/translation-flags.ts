@@ -16,10 +16,17 @@ export const T_PKEY_SHIFT = 8;
 
 /** Mode word: the CPU state the access check depends on, recomputed on every register change. */
 export const M_USER = 1 << 0; // CPL = 3
+/** Mode word bit: CR0.WP is set. */
 export const M_WP = 1 << 1; // CR0.WP
+/** Mode word bit: CR4.PKE is set (PKRU applies to user-mode addresses). */
 export const M_PKE = 1 << 2; // CR4.PKE
+/** Mode word bit: CR4.PKS is set (IA32_PKRS applies to supervisor-mode addresses). */
 export const M_PKS = 1 << 3; // CR4.PKS
+/** Mode word bit: CR4.SMEP is set. */
 export const M_SMEP = 1 << 4; // CR4.SMEP
+/** Mode word bit: CR4.SMAP is set. */
 export const M_SMAP = 1 << 5; // CR4.SMAP
+/** Mode word bit: EFLAGS.AC is set. */
 export const M_AC = 1 << 6; // EFLAGS.AC
+/** Mode word bit: EFER.NXE is set (XD is honoured). */
 export const M_NXE = 1 << 7; // EFER.NXE

@@ -4,6 +4,7 @@
  */
 import { Deny, type UserPkeyAbi } from '@pkeysim/core';
 
+/** The x86 user-space protection-key ABI (PKU), as mainline Linux implements it. */
 export const x86UserPkeyAbi: UserPkeyAbi = Object.freeze<UserPkeyAbi>({
   arch: 'x86',
   spaceId: 'x86.pku',

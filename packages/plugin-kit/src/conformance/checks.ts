@@ -40,6 +40,7 @@ export interface ConformanceCheck {
   readonly id: string;
   /** States the behaviour, as a test name. */
   readonly title: string;
+  /** Run the check on machines built by `make`; throws when the behaviour is not met. */
   run(make: MakeMachine, options: ConformanceOptions): void;
 }
 

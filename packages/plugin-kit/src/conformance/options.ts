@@ -3,6 +3,7 @@ import type { Machine } from '@pkeysim/core';
 /** Builds a fresh machine for one check (each check starts from a machine nobody has touched). */
 export type MakeMachine = () => Machine;
 
+/** Options of the conformance suite: where it maps its test pages, known failures, and how many runs. */
 export interface ConformanceOptions {
   /**
    * Where the suite maps its test pages (signed virtual addresses). The defaults suit x86-like

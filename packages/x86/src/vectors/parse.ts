@@ -1,12 +1,14 @@
 import type { z } from 'zod';
 import { accessVectorSchema, insnVectorSchema, type X86Vector } from './schema';
 
+/** Why a vector line was rejected: the first offending field and the validation message. */
 export interface VectorIssue {
   /** The offending field, e.g. "page.pkey", "(json)" for a line that is not JSON, "(root)". */
   field: string;
   message: string;
 }
 
+/** The result of parsing one vector line: the vector, or the issue that rejected it. */
 export type ParsedVector = { ok: true; vector: X86Vector } | { ok: false; issue: VectorIssue };
 
 function firstIssue(error: z.ZodError): VectorIssue {

@@ -14,6 +14,7 @@ const accessResult = z.strictObject({
   error_code: z.number().int().min(0).max(0xffff).nullable(),
 });
 
+/** Schema of an access vector: CPU mode, page attributes, key rights, the access and the expected result. */
 export const accessVectorSchema = z.strictObject({
   kind: z.literal('access').optional(),
   id,
@@ -46,6 +47,7 @@ const insnResult = z.strictObject({
   edx: u32.optional(),
 });
 
+/** Schema of an "insn" vector: an instruction run in a given CPU state and, optionally, its expected result. */
 export const insnVectorSchema = z
   .strictObject({
     kind: z.literal('insn'),
@@ -70,10 +72,14 @@ export const insnVectorSchema = z
       ctx.addIssue({ code: 'custom', path: ['cr4_pks'], message: 'CR4.PKS=1 needs cpu.pks=1' });
   });
 
+/** An access vector, as validated (defaults filled in). */
 export type X86AccessVector = z.output<typeof accessVectorSchema>;
+/** An "insn" vector, as validated (defaults filled in). */
 export type X86InsnVector = z.output<typeof insnVectorSchema>;
+/** Any vector of the reference set. */
 export type X86Vector = X86AccessVector | X86InsnVector;
 
+/** True when the vector is an "insn" vector. */
 export function isInsnVector(vector: X86Vector): vector is X86InsnVector {
   return vector.kind === 'insn';
 }
