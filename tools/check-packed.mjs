@@ -90,7 +90,10 @@ if (!install.ok) finish();
 
 // 3. Imports, both module systems, every export subpath.
 for (const p of packedOnes) {
-  const subpaths = Object.keys(p.manifest.exports ?? { '.': null }).filter((s) => s !== './package.json');
+  // Module subpaths only: './package.json' and pattern exports of data files ('./schemas/*') are not modules.
+  const subpaths = Object.keys(p.manifest.exports ?? { '.': null }).filter(
+    (s) => s !== './package.json' && !s.includes('*'),
+  );
   for (const subpath of subpaths) {
     const specifier = subpath === '.' ? p.name : `${p.name}/${subpath.slice(2)}`;
     // The vitest binding needs vitest, an optional peer: the template below loads it with vitest present.
@@ -110,8 +113,9 @@ for (const p of packedOnes) {
   const distDir = join(app, 'node_modules', p.name, 'dist');
   const imported = new Set();
   // Runtime bundles and type bundles: a dependency that only types use must still be declared.
-  for (const file of readdirSync(distDir).filter((f) => /\.(c?js|d\.c?ts)$/.test(f))) {
-    const text = readFileSync(join(distDir, file), 'utf8');
+  const bundles = readdirSync(distDir, { recursive: true }).filter((f) => /\.(c?js|d\.c?ts)$/.test(String(f)));
+  for (const file of bundles) {
+    const text = readFileSync(join(distDir, String(file)), 'utf8');
     const specifiers = /(?:\bfrom\s*|^\s*import\s*|\bimport\(\s*|\brequire\(\s*)["']([^"'./][^"']*)["']\s*[);\n]/gm;
     for (const m of text.matchAll(specifiers)) {
       const spec = m[1];

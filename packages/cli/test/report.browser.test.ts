@@ -23,7 +23,8 @@ describe('HTML reports in chromium', () => {
     const requests: string[] = [];
     context.on('request', (r) => requests.push(r.url()));
     await page.goto(pathToFileURL(file).href);
-    await expect(page.locator('[data-testid="report-table"] tbody tr').count()).resolves.toBe(4);
+    // One row per scheme: off, keys, pagetable, vkeys, capability.
+    await expect(page.locator('[data-testid="report-table"] tbody tr').count()).resolves.toBe(5);
     for (const chart of ['strays', 'bytes-lost', 'cycles', 'cycles-per-switch'])
       await expect(page.locator(`[data-testid="chart-${chart}"] .bar`).count()).resolves.toBeGreaterThanOrEqual(3);
     // The keys scheme blocks every stray: its bar is all "blocked", none "landed".

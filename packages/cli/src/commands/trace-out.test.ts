@@ -77,7 +77,8 @@ describe('pkeysim run --trace-out', () => {
     const names = trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => e.args?.name);
     expect(names).toContain('pmem under keys, seed 1 (x86)');
     expect(names.some((n) => String(n).startsWith('pgtable under vkeys, seed 1 ('))).toBe(true);
-    expect(names).toHaveLength(12);
+    // 5 schemes (off, keys, pagetable, vkeys, capability) x 3 campaigns, one machine each.
+    expect(names).toHaveLength(15);
     expect(new Set(trace.traceEvents.map((e) => e.pid)).size).toBe(names.length);
   });
 });
