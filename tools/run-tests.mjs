@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// `npm test`: build, typecheck, lint and test every package through nx, then check the packed
-// tarballs as npm users get them (tools/check-packed.mjs), then print one closing line that counts
-// all tests and checks ("Tests: N passed, M failed"), read from the JSON report each vitest run
-// writes and the packed check's own closing line. Type errors and layer violations fail the run
-// too: vitest alone strips types without checking them.
+// `npm test`: build, typecheck, lint and test every package through nx, check the packed tarballs
+// as npm users get them (tools/check-packed.mjs), build the API reference (npm run docs), then print
+// one closing line that counts all tests and checks ("Tests: N passed, M failed"), read from the
+// JSON report each vitest run writes, the packed check's closing line and the docs build. Type
+// errors and layer violations fail the run too: vitest alone strips types without checking them.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,6 +50,17 @@ if (process.argv.length <= 2) {
   packedCode = packed.status ?? 1;
 }
 
+// The API reference: TypeDoc with warnings as errors (every exported symbol documented, no link to
+// an unexported symbol), counted as one check.
+let docsCode = 0;
+if (process.argv.length <= 2) {
+  const docs = spawnSync('npx', ['typedoc', '--logLevel', 'Warn'], { cwd: root, stdio: 'inherit' });
+  docsCode = docs.status ?? 1;
+  console.log(`${docsCode === 0 ? 'ok  ' : 'FAIL'} npm run docs: the API reference builds with no warnings`);
+  if (docsCode === 0) passed++;
+  else failed++;
+}
+
 const code = run.status ?? 1;
 console.log(`Tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(code !== 0 ? code : failed > 0 || packedCode !== 0 ? 1 : 0);
+process.exit(code !== 0 ? code : failed > 0 || packedCode !== 0 || docsCode !== 0 ? 1 : 0);
