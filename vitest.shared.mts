@@ -42,6 +42,9 @@ export function packageTestConfig() {
       // Whole-machine simulations (campaigns, the demo, 10,000-sequence properties) share two cores
       // with other packages' runs under nx; a generous per-test limit keeps load from failing them.
       testTimeout: 60_000,
+      // Hooks start real programs too (chromium for the browser tests, redis-server): a cold
+      // chromium start on a loaded two-core machine was seen to take over vitest's default 10 s.
+      hookTimeout: 60_000,
     },
   });
 }
