@@ -1,5 +1,6 @@
 import { Deny, isDomainError } from '@pkeysim/core';
-import { errnoName, formatAddress, KernelError, type Kernel, type Thread, type UserThread } from '@pkeysim/kernel';
+import { errnoName, formatAddress, KernelError, type Kernel, type Thread } from '@pkeysim/kernel';
+import { type UserThread } from '@pkeysim/pkeys-user';
 import type { RunEvent } from './events';
 import { formatPath, type LoadedScenario, type PathSegment, ScenarioError } from './load';
 import type { RightsName, ScenarioOp } from './schema';

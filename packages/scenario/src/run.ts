@@ -20,16 +20,18 @@ import {
   PKS_FLAG_EXCLUSIVE,
   protectIdentityMap,
   resolveKernelConfig,
+  Scheduler,
+  type Thread,
+} from '@pkeysim/kernel';
+import {
   MAP_ANONYMOUS,
   MAP_PRIVATE,
   PROT_READ,
   PROT_WRITE,
-  Scheduler,
-  type Thread,
   UserKernel,
   type UserResult,
   type UserThread,
-} from '@pkeysim/kernel';
+} from '@pkeysim/pkeys-user';
 import { BtrfsDebug } from '@pkeysim/btrfs-debug';
 import { checkExpectations } from './assertions';
 import {
