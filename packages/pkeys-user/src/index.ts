@@ -21,6 +21,8 @@ export { getFutexKey, type FutexKey } from './futex';
 export { UserKernel, type UserKernelOptions } from './user-kernel';
 export { registeredUserPkeyAbi } from './arch-abi';
 export {
+  MAX_ITERATIONS,
+  PROTECTION_KEYS_ITERATIONS,
   PKEYS_TESTS,
   pkeysCompiledOut,
   runPkeysSelftest,
