@@ -25,6 +25,8 @@ export const MAX_ENTRY_DEPTH = 32;
  * on whichever CPU it next runs on.
  */
 export class EntryCode {
+  /** The all-zero window counts every entry without an open window saves (see saveWindowCounts). */
+  private noWindows: Uint16Array | undefined;
   /**
    * @param savesRights entry saves the interrupted rights in pt_regs_auxiliary and runs the handler
    *   at `initValue` (V9/V10 with supervisor keys working; not RFC V1's legacy entry)
@@ -56,8 +58,7 @@ export class EntryCode {
     if (this.savesRights) {
       // V9/V10 pkrs_save_irq(): save the thread's PKRS in pt_regs_auxiliary, then run the handler
       // with PKS_INIT_VALUE. RFC V1 skipped this ("not saved/restored during irqs").
-      aux = { pkrs: thread.pkrs, windowCounts: thread.windowCounts.slice() };
-      thread.windowCounts.fill(0);
+      aux = { pkrs: thread.pkrs, windowCounts: this.saveWindowCounts(thread.windowCounts) };
       thread.pkrs = this.initValue;
       this.writer.write(cpu, this.live.of(cpu));
     }
@@ -100,5 +101,23 @@ export class EntryCode {
       this.writer.write(cpu, this.live.of(cpu));
     }
     this.events.count(cpu, MachineEvent.ExceptionExit);
+  }
+
+  /**
+   * The counts to save in the frame, leaving the thread's at zero. Most entries interrupt a context
+   * with no window open: they all share one all-zero array (only ever read, by exit()), so an
+   * interrupt allocates no copy.
+   */
+  private saveWindowCounts(counts: Uint16Array): Uint16Array {
+    let open = false;
+    for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) open = true;
+    if (open) {
+      const saved = counts.slice();
+      counts.fill(0);
+      return saved;
+    }
+    if (this.noWindows === undefined || this.noWindows.length !== counts.length)
+      this.noWindows = new Uint16Array(counts.length);
+    return this.noWindows;
   }
 }

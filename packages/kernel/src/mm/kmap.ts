@@ -54,6 +54,11 @@ export function kmapHooks(kernel: { readonly machine: Machine }): KmapHookPoints
   return windows;
 }
 
+/** The key lists of windows, shared (never written): none, and each single key. */
+const NO_KEYS: readonly number[] = Object.freeze([]);
+const ONE_KEY: readonly (readonly number[])[] = Array.from({ length: 64 }, (_, key) => Object.freeze([key]));
+const NO_THREADS: readonly TaskStruct[] = Object.freeze([]);
+
 /** One thread's global kmap() of a page. */
 interface GlobalKmap {
   readonly holder: TaskStruct;
@@ -171,8 +176,11 @@ export class AccessWindows implements KmapHookPoints {
   }
 
   /** Threads other than `thread` that hold a global kmap of the page containing `address`. */
-  otherGlobalHolders(address: number, thread: TaskStruct): TaskStruct[] {
-    const holders = this.globalKmaps.get(pageStart(address)) ?? [];
+  otherGlobalHolders(address: number, thread: TaskStruct): readonly TaskStruct[] {
+    // Checked on every kernel fault: no global kmap (the usual case) costs no lookup and no array.
+    if (this.globalKmaps.size === 0) return NO_THREADS;
+    const holders = this.globalKmaps.get(pageStart(address));
+    if (holders === undefined) return NO_THREADS;
     return holders.filter((h) => h.holder !== thread).map((h) => h.holder);
   }
 
@@ -266,15 +274,17 @@ export class AccessWindows implements KmapHookPoints {
   }
 
   /** The distinct non-default keys of the pages in a range, found by walking the page tables. */
-  private keysOf(address: number, length: number, op: string): number[] {
+  private keysOf(address: number, length: number, op: string): readonly number[] {
     if (!Number.isInteger(address) || !isKernelAddress(address))
       throw new KernelError('EINVAL', `${op}: ${String(address)} is not a kernel address`);
-    const keys: number[] = [];
+    let keys: readonly number[] = NO_KEYS;
     for (let page = pageStart(address); page < address + length; page += PAGE_SIZE) {
       const translation = this.machine.translate(this.kernelSpace, page);
       if (!translation) throw new KernelError('EFAULT', `${op}: ${formatAddress(page)} is not mapped`);
       const key = translation.domain;
-      if (this.supported && key !== this.keys.shape.defaultDomain && !keys.includes(key)) keys.push(key);
+      if (!this.supported || key === this.keys.shape.defaultDomain || keys.includes(key)) continue;
+      // One key (a window over one page, the usual case) is a shared array: a window allocates none.
+      keys = keys.length === 0 ? (ONE_KEY[key] ?? [...keys, key]) : [...keys, key];
     }
     return keys;
   }
