@@ -61,9 +61,11 @@ export class LiveRights {
     let live = current.pkrs;
     for (let key = 0; key < keys.domains; key++) {
       if (key === keys.shape.defaultDomain) continue;
-      let shared = space.denialsOf(held[0], key);
+      // held[0] is the current context's state, which `live` still equals at this key.
+      const own = space.denialsOf(held[0], key);
+      let shared = own;
       for (let i = 1; i < held.length; i++) shared = leastRestrictive(shared, space.denialsOf(held[i], key));
-      if (shared !== space.denialsOf(live, key)) live = space.withDenials(live, key, shared);
+      if (shared !== own) live = space.withDenials(live, key, shared);
     }
     held.length = 0;
     return live;
