@@ -5,6 +5,7 @@ import type { KernelLog } from '../log';
 import type { Sched } from '../sched/sched';
 import type { LiveRights } from './live';
 import type { PkrsWriter } from './pkrs-writer';
+import { RightsTransitions } from './transitions';
 
 /** The protections pks_update_protection accepts: 0, PKEY_DISABLE_ACCESS, PKEY_DISABLE_WRITE (V10 PKEY_ACCESS_MASK). */
 export const PKS_PROT_MASK: Denials = Deny.Access | Deny.Write;
@@ -17,6 +18,8 @@ export const PKS_PROT_MASK: Denials = Deny.Access | Deny.Write;
 export class Protection {
   /** `space` when supervisor keys work (every CPU has them), otherwise undefined: no key API changes rights. */
   private readonly working: DomainSpace | undefined;
+  /** The working space's withDenials, remembering each window's way there and back. */
+  private readonly transitions: RightsTransitions | undefined;
 
   constructor(
     space: DomainSpace | undefined,
@@ -28,6 +31,7 @@ export class Protection {
     private readonly live: LiveRights,
   ) {
     this.working = supported ? space : undefined;
+    this.transitions = this.working ? new RightsTransitions(this.working, keys.domains) : undefined;
   }
 
   /** 0, or why `key` may not be changed (-EINVAL). */
@@ -74,10 +78,10 @@ export class Protection {
 
   /** Set `key`'s denials in the current context of `cpu` (validated by the caller). */
   apply(cpu: number, key: number, denials: Denials): void {
-    const space = this.working;
-    if (!space) return;
+    const transitions = this.transitions;
+    if (!transitions) return;
     const thread = this.sched.current(cpu);
-    thread.pkrs = space.withDenials(thread.pkrs, key, denials);
+    thread.pkrs = transitions.withDenials(thread.pkrs, key, denials);
     this.writer.write(cpu, this.live.of(cpu));
   }
 }
