@@ -4,16 +4,11 @@ import type { Machine } from './machine';
 import type { CostModel } from './cost-model';
 
 /**
- * Injection tokens. Core declares them; architecture plugins provide `Machine`, the kernel and tools
- * consume it. Resolve once at construction and keep plain references: no lookups on the hot path.
+ * Injection tokens of the interfaces core owns (the kernel declares its own, `KERNEL_CONFIG`).
+ * Architecture plugins provide `Machine`, the kernel and tools consume it. Resolve once at construction and keep plain references: no lookups on the hot path.
  */
 export const TOKENS = {
   MachineConfig: Symbol.for('pkeysim.MachineConfig') as InjectionToken<MachineConfig>,
   Machine: Symbol.for('pkeysim.Machine') as InjectionToken<Machine>,
   CostModel: Symbol.for('pkeysim.CostModel') as InjectionToken<CostModel>,
-  /**
-   * The kernel's configuration (its type lives in @pkeysim/kernel, which narrows this token), so a
-   * container can build the kernel: `container.register(TOKENS.KernelConfig, { useValue })`.
-   */
-  KernelConfig: Symbol.for('pkeysim.KernelConfig') as InjectionToken<unknown>,
 } as const;

@@ -1,11 +1,19 @@
-import { ACCESS_OK, type AccessKind, Deny, echoValue, type RightsState } from '@pkeysim/core';
-import type { KernelContext } from './context';
+import {
+  ACCESS_OK,
+  type AccessKind,
+  Deny,
+  type DomainSpace,
+  echoValue,
+  type Machine,
+  type RightsState,
+} from '@pkeysim/core';
 import type { EntryCode } from './entry/entry-code';
 import type { ExceptionFrame, FrameKind } from './entry/frame';
 import { KernelError } from './errors';
 import { type FaultHandler, MAX_HANDLED_FAULTS } from './fault';
 import type { AccessWindows } from './mm/kmap';
 import type { OopsReport } from './oops';
+import type { PanicStatus } from './panic';
 import type { Protection } from './rights/protection';
 import type { Sched } from './sched/sched';
 import type { Thread } from './sched/thread';
@@ -24,42 +32,42 @@ export type ReadResult =
   | { readonly ok: true; readonly handledFaults: number; readonly data: Uint8Array }
   | { readonly ok: false; readonly handledFaults: number; readonly oops: OopsReport };
 
-/** Services a CPU view calls into (resolved once at boot). */
-export interface CpuServices {
-  readonly entry: EntryCode;
-  readonly faults: FaultHandler;
-  readonly protection: Protection;
-  readonly sched: Sched;
-  readonly windows: AccessWindows;
-}
-
 /**
  * One CPU as kernel code running on it sees it: "current", this_cpu, and every API that acts on
  * the current context (rights updates, entry, accesses, access windows).
  */
 export class Cpu {
-  /** @internal Built by the kernel, one per CPU. */
+  /**
+   * @internal Built by the kernel, one per CPU. `keySpace` is the supervisor key space when
+   * supervisor keys work, otherwise undefined.
+   */
   constructor(
     readonly id: number,
-    private readonly k: KernelContext,
-    private readonly s: CpuServices,
+    private readonly machine: Machine,
+    private readonly keySpace: DomainSpace | undefined,
+    private readonly sched: Sched,
+    private readonly entry: EntryCode,
+    private readonly faults: FaultHandler,
+    private readonly protection: Protection,
+    private readonly windows: AccessWindows,
+    private readonly panic: PanicStatus,
   ) {}
 
   /** The thread running here (during a handler: the interrupted thread, as `current` in Linux). */
   get current(): Thread {
-    return this.k.cpus[this.id].current;
+    return this.sched.current(this.id);
   }
 
   /** The live rights register (RDMSR IA32_PKRS); empty without supervisor keys. */
   rights(): RightsState {
-    return this.k.supported && this.k.space ? this.k.space.read(this.id) : [];
+    return this.keySpace ? this.keySpace.read(this.id) : [];
   }
 
   // --- rights updates (V10 include/linux/pks.h) -------------------------------------------------
 
   /** pks_update_protection(key, prot): prot is 0, PKEY_DISABLE_ACCESS or PKEY_DISABLE_WRITE. 0 or -errno. */
   pks_update_protection(key: number, prot: number): number {
-    return this.s.protection.update(this.id, key, prot);
+    return this.protection.update(this.id, key, prot);
   }
   /** pks_set_noaccess(): deny all access through `key` on this CPU. */
   pks_set_noaccess(key: number): number {
@@ -78,18 +86,18 @@ export class Cpu {
 
   /** Context switch to `next` (which must be on this CPU's runqueue). */
   switchTo(next: Thread): void {
-    this.s.sched.switchTo(this.id, next);
+    this.sched.switchTo(this.id, next);
   }
 
   // --- entry code -----------------------------------------------------------------------------------
 
   /** Enter an exception, interrupt or NMI handler on this CPU; returns its frame. */
   enter(kind: FrameKind, vector?: string): ExceptionFrame {
-    return this.s.entry.enter(this.id, kind, vector);
+    return this.entry.enter(this.id, kind, vector);
   }
   /** Return from the innermost handler (`frame`, when given, must be it). */
   exit(frame?: ExceptionFrame): void {
-    this.s.entry.exit(this.id, frame);
+    this.entry.exit(this.id, frame);
   }
   /** Run `handler` as an exception/interrupt/NMI: entry, handler, exit (also when it throws). */
   handle<T>(kind: FrameKind, handler: (frame: ExceptionFrame) => T, vector?: string): T {
@@ -97,7 +105,7 @@ export class Cpu {
     try {
       return handler(frame);
     } finally {
-      if (frame.live && !this.k.panic) this.exit(frame);
+      if (frame.live && !this.panic.report) this.exit(frame);
     }
   }
   /** Run `handler` as an interrupt (vector `vector`, default irq). */
@@ -117,9 +125,9 @@ export class Cpu {
     requireAddress(virtual, 'access: address');
     requireAccessKind(kind, 'access');
     this.assertAlive();
-    if (this.k.machine.access(this.id, virtual, kind) === ACCESS_OK) return DONE;
+    if (this.machine.access(this.id, virtual, kind) === ACCESS_OK) return DONE;
     return withoutValue(
-      this.recover(() => (this.k.machine.access(this.id, virtual, kind) === ACCESS_OK ? true : undefined)),
+      this.recover(() => (this.machine.access(this.id, virtual, kind) === ACCESS_OK ? true : undefined)),
     );
   }
   /** A kernel write of `bytes` at `virtual`; faults go to the fault handler. */
@@ -128,9 +136,9 @@ export class Cpu {
     if (!(bytes instanceof Uint8Array))
       throw new KernelError('EINVAL', `write: bytes must be a Uint8Array, got ${echoValue(bytes)}`);
     this.assertAlive();
-    if (this.k.machine.write(this.id, virtual, bytes) === ACCESS_OK) return DONE;
+    if (this.machine.write(this.id, virtual, bytes) === ACCESS_OK) return DONE;
     return withoutValue(
-      this.recover(() => (this.k.machine.write(this.id, virtual, bytes) === ACCESS_OK ? true : undefined)),
+      this.recover(() => (this.machine.write(this.id, virtual, bytes) === ACCESS_OK ? true : undefined)),
     );
   }
   /** A kernel read of `length` bytes at `virtual`; faults go to the fault handler. */
@@ -138,9 +146,9 @@ export class Cpu {
     requireAddress(virtual, 'read: address');
     requireInteger(length, 'read: length', 0, MAX_READ_BYTES);
     this.assertAlive();
-    const data = this.k.machine.read(this.id, virtual, length);
+    const data = this.machine.read(this.id, virtual, length);
     if (data !== undefined) return { ok: true, handledFaults: 0, data };
-    const result = this.recover(() => this.k.machine.read(this.id, virtual, length));
+    const result = this.recover(() => this.machine.read(this.id, virtual, length));
     return result.ok ? { ok: true, handledFaults: result.handledFaults, data: result.value } : result;
   }
 
@@ -148,35 +156,35 @@ export class Cpu {
 
   /** kmap_local_page(): map a page for the current thread; returns its address. */
   kmap_local_page(page: number): number {
-    return this.s.windows.kmapLocalPage(this.id, page);
+    return this.windows.kmapLocalPage(this.id, page);
   }
   /** kunmap_local(): unmap the most recent kmap_local mapping. */
   kunmap_local(address: number): void {
-    this.s.windows.kunmapLocal(this.id, address);
+    this.windows.kunmapLocal(this.id, address);
   }
   /** kmap_atomic(): kmap_local_page that also disables preemption and page faults. */
   kmap_atomic(page: number): number {
-    return this.s.windows.kmapAtomic(this.id, page);
+    return this.windows.kmapAtomic(this.id, page);
   }
   /** kunmap_atomic(): unmap the most recent kmap_atomic mapping. */
   kunmap_atomic(address: number): void {
-    this.s.windows.kunmapAtomic(this.id, address);
+    this.windows.kunmapAtomic(this.id, address);
   }
   /** kmap_local_range(): a local mapping of a multi-page range (proposed at LSFMM 2022). */
   kmap_local_range(address: number, length: number): number {
-    return this.s.windows.kmapLocalRange(this.id, address, length);
+    return this.windows.kmapLocalRange(this.id, address, length);
   }
   /** kmap(): a global mapping; it opens the key for the calling thread only. */
   kmap(page: number): number {
-    return this.s.windows.kmap(this.id, page);
+    return this.windows.kmap(this.id, page);
   }
   /** kunmap(): release a kmap() mapping. */
   kunmap(page: number): void {
-    this.s.windows.kunmap(this.id, page);
+    this.windows.kunmap(this.id, page);
   }
 
   private assertAlive(): void {
-    if (this.k.panic) throw new KernelError('EINVAL', `the kernel has panicked: ${this.k.panic.reason}`);
+    this.panic.assertRunning();
   }
 
   /**
@@ -187,11 +195,11 @@ export class Cpu {
     attempt: () => T | undefined,
   ): { ok: true; handledFaults: number; value: T } | { ok: false; handledFaults: number; oops: OopsReport } {
     for (let handled = 0; ;) {
-      const fault = this.k.machine.lastFault(this.id);
+      const fault = this.machine.lastFault(this.id);
       if (!fault) throw new KernelError('EFAULT', `CPU ${this.id}: the access failed without a fault report`);
       if (handled >= MAX_HANDLED_FAULTS)
-        return { ok: false, handledFaults: handled, oops: this.s.faults.persistent(this.id, fault) };
-      const outcome = this.s.faults.handle(this.id, fault);
+        return { ok: false, handledFaults: handled, oops: this.faults.persistent(this.id, fault) };
+      const outcome = this.faults.handle(this.id, fault);
       if (!outcome.retry) return { ok: false, handledFaults: handled, oops: outcome.oops };
       handled++;
       const value = attempt();

@@ -1,7 +1,8 @@
 import { createMachine, TOKENS } from '@pkeysim/core';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { type KernelConfigInput, resolveKernelConfig } from './config';
-import { Kernel, KERNEL_CONFIG } from './kernel';
+import { Kernel } from './kernel';
+import { KERNEL_CONFIG } from './tokens';
 
 /**
  * Build a machine with the configured architecture plugin (the caller imports the plugin package,

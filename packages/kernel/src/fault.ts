@@ -1,9 +1,11 @@
-import { type AccessFault, AccessKind, formatRightsState } from '@pkeysim/core';
-import type { KernelContext } from './context';
+import { type AccessFault, AccessKind, type DomainSpace, formatRightsState, type Machine } from '@pkeysim/core';
 import type { EntryCode } from './entry/entry-code';
+import type { KeyTable } from './keys/key-table';
 import { formatAddress, isKernelAddress } from './layout';
+import type { KernelLog } from './log';
 import type { AccessWindows } from './mm/kmap';
 import { accessName, faultHeadline, formatOops, type OopsReport, oopsFrame } from './oops';
+import type { PanicState } from './panic';
 import type { Sched } from './sched/sched';
 import { describeThread, type TaskStruct } from './sched/thread';
 
@@ -18,27 +20,34 @@ export const MAX_HANDLED_FAULTS = 8;
  * pks_handle_key_fault() (V7..V10 arch/x86/mm/fault.c): the hardware does not report the key, so it
  * walks the page tables to find it, and calls that key's callback inside the #PF frame. Handled:
  * the access is retried. Not handled, or any other fault: oops.
+ *
+ * It owns the panic state: it is the only service that declares a panic (see kill()).
  */
 export class FaultHandler {
   constructor(
-    private readonly k: KernelContext,
+    private readonly machine: Machine,
+    private readonly space: DomainSpace | undefined,
+    private readonly supported: boolean,
+    private readonly keys: KeyTable,
+    private readonly log: KernelLog,
     private readonly entry: EntryCode,
     private readonly sched: Sched,
     private readonly windows: AccessWindows,
+    private readonly panic: PanicState,
   ) {}
 
   handle(cpu: number, fault: AccessFault): FaultOutcome {
-    const thread = this.k.cpus[cpu].current;
+    const thread = this.sched.current(cpu);
     const rightsAtFault = this.rightsOf(thread);
     const write = fault.access === AccessKind.Write;
-    const keyFault = fault.cause === 'domain' && isKernelAddress(fault.address) && this.k.supported;
+    const keyFault = fault.cause === 'domain' && isKernelAddress(fault.address) && this.supported;
     const key = this.keyOf(fault);
     const notes: string[] = [];
     const others = this.windows.otherGlobalHolders(fault.address, thread);
     if (keyFault && others.length > 0) {
       const note = `global kmap used across threads: ${formatAddress(fault.address)} was kmap()ed by ${others.map(describeThread).join(', ')}, accessed by ${describeThread(thread)}`;
       notes.push(note);
-      this.k.log.warn(note);
+      this.log.warn(note);
     }
 
     const frame = this.entry.enter(cpu, 'exception', '#PF');
@@ -46,7 +55,7 @@ export class FaultHandler {
     if (!keyFault) {
       reason = `${fault.cause} fault, not a supervisor key fault`;
     } else {
-      const callback = key === undefined ? undefined : this.k.keys.callbackOf(key);
+      const callback = key === undefined ? undefined : this.keys.callbackOf(key);
       if (!callback) {
         reason = `no fault callback for key ${key ?? '?'}`;
       } else {
@@ -69,7 +78,7 @@ export class FaultHandler {
 
   /** An access that kept faulting although its callback said "handled". */
   persistent(cpu: number, fault: AccessFault): OopsReport {
-    const thread = this.k.cpus[cpu].current;
+    const thread = this.sched.current(cpu);
     const rightsAtFault = this.rightsOf(thread);
     this.entry.enter(cpu, 'exception', '#PF');
     const reason = `the fault persisted after ${MAX_HANDLED_FAULTS} handled faults (the CPU would retry forever)`;
@@ -78,14 +87,14 @@ export class FaultHandler {
 
   /** The faulting context's rights, as the oops prints them (before the #PF entry replaces them). */
   private rightsOf(thread: TaskStruct): string {
-    return this.k.supported ? formatRightsState(thread.pkrs) : '(no PKS)';
+    return this.supported ? formatRightsState(thread.pkrs) : '(no PKS)';
   }
 
   private keyOf(fault: AccessFault): number | undefined {
-    const space = this.k.space;
+    const space = this.space;
     if (space?.info.faultReportsDomain && fault.domain !== undefined) return fault.domain;
     // The hardware does not report the key (SDM 4.7): walk the page tables.
-    return this.k.machine.translate(this.k.machine.activeSpace(fault.cpu), fault.address)?.domain;
+    return this.machine.translate(this.machine.activeSpace(fault.cpu), fault.address)?.domain;
   }
 
   private oops(
@@ -113,14 +122,14 @@ export class FaultHandler {
       access: accessName(fault.access),
       cause: fault.cause,
       key,
-      owner: key === undefined ? undefined : this.k.keys.ownerOf(key),
+      owner: key === undefined ? undefined : this.keys.ownerOf(key),
       pkrs,
-      register: this.k.space?.info.register ?? 'PKRS',
+      register: this.space?.info.register ?? 'PKRS',
       fault: fault.summary,
       frames: thread.frames.map((f) => oopsFrame(f, formatRightsState)),
       notes,
     };
-    for (const line of formatOops(report)) this.k.log.info(line);
+    for (const line of formatOops(report)) this.log.info(line);
     this.kill(cpu, thread, report);
     return report;
   }
@@ -128,7 +137,7 @@ export class FaultHandler {
   /** make_task_dead(): the thread dies with its frames and windows; the CPU runs its idle thread. */
   private kill(cpu: number, thread: TaskStruct, report: OopsReport): void {
     if (report.severity === 'panic') {
-      this.k.panic = report;
+      this.panic.declare(report);
       return;
     }
     for (const f of thread.frames) f.live = false;
@@ -139,6 +148,6 @@ export class FaultHandler {
     thread.oops = report;
     this.sched.bury(thread);
     this.windows.dropThread(thread);
-    this.sched.forceSwitch(cpu, this.k.cpus[cpu].idle);
+    this.sched.forceSwitch(cpu, this.sched.idleOf(cpu));
   }
 }

@@ -6,10 +6,10 @@ import {
   type RightsState,
   rightsState,
   TOKENS,
+  type AddressSpaceId,
 } from '@pkeysim/core';
-import { inject, injectable, type InjectionToken } from 'tsyringe';
+import { inject, injectable } from 'tsyringe';
 import type { KernelConfig } from './config';
-import type { CpuState, KernelContext } from './context';
 import { Cpu } from './cpu';
 import { EntryCode } from './entry/entry-code';
 import type { ExceptionFrame } from './entry/frame';
@@ -22,18 +22,18 @@ import { KernelLog } from './log';
 import { AccessWindows } from './mm/kmap';
 import { type AllocPagesOptions, KernelMemory, type VmapOptions } from './mm/memory';
 import type { OopsReport } from './oops';
+import { PanicState } from './panic';
+import { LiveRights } from './rights/live';
 import { PkrsWriter } from './rights/pkrs-writer';
 import { Protection } from './rights/protection';
 import { type ContextSwitchHook, Sched } from './sched/sched';
 import type { Thread } from './sched/thread';
+import { KERNEL_CONFIG } from './tokens';
 import { UserTasks } from './user-tasks';
 import { requireInteger } from './validate';
 
 /** The most pages one alloc_pages() call takes here: 2^20 (4 GiB), beyond any modelled RAM. */
 const MAX_ALLOC_PAGES = 2 ** 20;
-
-/** TOKENS.KernelConfig narrowed to the kernel's config type. */
-export const KERNEL_CONFIG = TOKENS.KernelConfig as InjectionToken<KernelConfig>;
 
 /** Every CPU enumerates the space's feature (CPUID.(EAX=7,ECX=0):ECX[31] PKS, ECX[3] PKU). */
 function availableEverywhere(space: DomainSpace | undefined, cpus: number): space is DomainSpace {
@@ -60,7 +60,17 @@ export class Kernel {
   readonly config: KernelConfig;
   /** PKS_INIT_VALUE: the rights every CPU boots with and every handler starts with. */
   readonly initValue: RightsState;
-  private readonly k: KernelContext;
+  /** True when supervisor keys work; otherwise every key API returns -EOPNOTSUPP. */
+  readonly supported: boolean;
+  /** The supervisor key space (for formatting and denialsOf), when there is one. */
+  readonly space: DomainSpace | undefined;
+  /** The kernel log (dmesg). */
+  readonly log: KernelLog;
+  private readonly userSpace: DomainSpace | undefined;
+  private readonly kernelSpace: AddressSpaceId;
+  private readonly keys: KeyTable;
+  private readonly writer: PkrsWriter;
+  private readonly panicState: PanicState;
   private readonly cpuViews: readonly Cpu[];
   private readonly sched: Sched;
   private readonly keyApi: PksKeys;
@@ -69,6 +79,10 @@ export class Kernel {
   /** The narrow door for user-space layers (@pkeysim/pkeys-user): saved user rights, ending tasks. */
   readonly userTasks: UserTasks;
 
+  /**
+   * Boots the kernel. This is the one place the services are wired: each gets the few collaborators
+   * it uses as constructor arguments, and the state it owns is read by the others through it.
+   */
   constructor(
     @inject(TOKENS.Machine) readonly machine: Machine,
     @inject(KERNEL_CONFIG) config: KernelConfig,
@@ -81,46 +95,43 @@ export class Kernel {
     const userCandidate = machine.domainSpace(Privilege.User);
     const userSpace =
       availableEverywhere(userCandidate, cpuCount) && userCandidate !== space ? userCandidate : undefined;
+    this.space = space;
+    this.supported = supported;
+    this.userSpace = userSpace;
 
     const keys = new KeyTable(config.keyDesign, keyShape(space));
     if (config.keyDesign === 'static' && space) assignStaticKeys(keys, config.consumers);
+    this.keys = keys;
     const initValue = supported ? keys.initialState(space) : rightsState();
     this.initValue = initValue;
     const log = new KernelLog();
+    this.log = log;
     const kernelSpace = machine.createAddressSpace();
-    const cpus: CpuState[] = [];
-    const context: KernelContext = {
-      machine,
-      config,
-      space,
-      userSpace,
-      supported,
-      keys,
-      initValue,
-      writer: new PkrsWriter(supported ? space : undefined, machine.events, cpuCount),
-      kernelSpace,
-      cpus,
-      threads: [],
-      alive: [],
-      log,
-      panic: undefined,
-    };
-    this.k = context;
-    this.sched = new Sched(context);
-    this.userTasks = new UserTasks(this.sched, (cpu) => this.exitCurrent(cpu));
-    this.protection = new Protection(context);
-    const entry = new EntryCode(context);
-    this.memory = new KernelMemory(context);
-    const windows = new AccessWindows(context, this.protection, this.memory);
-    const faults = new FaultHandler(context, entry, this.sched, windows);
-    this.keyApi = new PksKeys(context, this.protection);
-    for (let cpu = 0; cpu < cpuCount; cpu++) {
-      const idle = this.sched.createIdle(cpu);
-      idle.state = 'running';
-      cpus.push({ id: cpu, current: idle, idle });
-    }
-    const services = { entry, faults, protection: this.protection, sched: this.sched, windows };
-    this.cpuViews = cpus.map((c) => new Cpu(c.id, context, services));
+    this.kernelSpace = kernelSpace;
+    const keySpace = supported ? space : undefined;
+    const events = machine.events;
+
+    const panic = new PanicState();
+    this.panicState = panic;
+    const writer = new PkrsWriter(keySpace, events, cpuCount);
+    this.writer = writer;
+    const sched = new Sched(cpuCount, events, writer, space, userSpace, initValue, keys.domains, panic);
+    this.sched = sched;
+    this.userTasks = new UserTasks(sched, (cpu) => this.exitCurrent(cpu));
+    const live = new LiveRights(space, keys, sched);
+    const protection = new Protection(space, supported, keys, log, sched, writer, live);
+    this.protection = protection;
+    const savesRights = config.entryMode === 'aux-pt-regs' && supported;
+    const entry = new EntryCode(savesRights, initValue, sched, writer, live, events, panic);
+    const memory = new KernelMemory(machine, kernelSpace, supported, keys, log);
+    this.memory = memory;
+    const windows = new AccessWindows(machine, kernelSpace, supported, keys, sched, panic, protection, memory);
+    const faults = new FaultHandler(machine, space, supported, keys, log, entry, sched, windows, panic);
+    this.keyApi = new PksKeys(space, supported, keys, initValue, log, protection);
+    const cpus: Cpu[] = [];
+    for (let cpu = 0; cpu < cpuCount; cpu++)
+      cpus.push(new Cpu(cpu, machine, keySpace, sched, entry, faults, protection, windows, panic));
+    this.cpuViews = cpus;
     this.boot();
   }
 
@@ -129,12 +140,12 @@ export class Kernel {
    * CR4.PKS. Without the feature boot goes on and the key API reports -EOPNOTSUPP.
    */
   private boot(): void {
-    const { machine, space, userSpace, supported, log } = this.k;
+    const { machine, space, userSpace, supported, log } = this;
     for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
-      machine.activate(cpu, this.k.kernelSpace);
+      machine.activate(cpu, this.kernelSpace);
       machine.setMode(cpu, Privilege.Supervisor);
       if (supported && space) {
-        this.k.writer.write(cpu, this.initValue);
+        this.writer.write(cpu, this.initValue);
         space.enable(cpu);
       }
       if (userSpace) {
@@ -155,20 +166,9 @@ export class Kernel {
       );
   }
 
-  /** True when supervisor keys work; otherwise every key API returns -EOPNOTSUPP. */
-  get supported(): boolean {
-    return this.k.supported;
-  }
-  /** The supervisor key space (for formatting and denialsOf), when there is one. */
-  get space(): DomainSpace | undefined {
-    return this.k.space;
-  }
-  get log(): KernelLog {
-    return this.k.log;
-  }
   /** The oops that panicked the kernel, if one did. */
   get panic(): OopsReport | undefined {
-    return this.k.panic;
+    return this.panicState.report;
   }
   get cpuCount(): number {
     return this.cpuViews.length;
@@ -186,14 +186,14 @@ export class Kernel {
   /** The per-CPU cache of the last PKRS value written (pkrs_cache). */
   cachedRights(cpu: number): RightsState | undefined {
     this.sched.checkCpu(cpu);
-    return this.k.writer.cached(cpu);
+    return this.writer.cached(cpu);
   }
 
   // --- threads --------------------------------------------------------------------------------------
 
   /** Every thread created so far. */
   threads(): readonly Thread[] {
-    return this.k.threads;
+    return this.sched.threads;
   }
   /** kthread_create(): a kernel thread on `cpu`, starting at PKS_INIT_VALUE. */
   kthread_create(name: string, cpu = 0): Thread {
@@ -222,12 +222,12 @@ export class Kernel {
   /** The CPU's idle thread (swapper/N). */
   idle(cpu: number): Thread {
     this.sched.checkCpu(cpu);
-    return this.k.cpus[cpu].idle;
+    return this.sched.idleOf(cpu);
   }
   /** do_exit() of the thread running on `cpu`: it dies and the CPU runs its idle thread. */
   exitCurrent(cpu: number): void {
     this.sched.checkCpu(cpu);
-    const t = this.k.cpus[cpu].current;
+    const t = this.sched.current(cpu);
     if (t.idle) throw new KernelError('EINVAL', `${t.name}: the idle thread cannot exit`);
     if (t.frames.length > 0 || t.kmaps.length > 0) {
       throw new KernelError(
@@ -236,7 +236,7 @@ export class Kernel {
       );
     }
     this.sched.bury(t);
-    this.sched.forceSwitch(cpu, this.k.cpus[cpu].idle);
+    this.sched.forceSwitch(cpu, this.sched.idleOf(cpu));
   }
 
   // --- keys -----------------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ export class Kernel {
   }
   /** The key a static consumer was assigned ("PKS_KEY_TEST"), or an owner's dynamic key. */
   keyOf(owner: string): number | undefined {
-    return this.k.keys.keyNamed(owner);
+    return this.keys.keyNamed(owner);
   }
   /** The debugfs listing pks_keys_allocated. */
   pks_keys_allocated(): KeyListing {
@@ -264,7 +264,7 @@ export class Kernel {
   }
   /** The key's default rights (what closing a window restores). */
   keyDefault(key: number): number | undefined {
-    return this.k.keys.isInRange(key) ? this.k.keys.defaultOf(key) : undefined;
+    return this.keys.isInRange(key) ? this.keys.defaultOf(key) : undefined;
   }
 
   /**
@@ -272,19 +272,19 @@ export class Kernel {
    * 0 or -errno; -EOPNOTSUPP in legacy RFC V1 mode, whose frames have no auxiliary area.
    */
   pks_update_exception(frame: ExceptionFrame, key: number, prot: number): number {
-    if (!this.k.supported) return -Errno.EOPNOTSUPP;
+    if (!this.supported) return -Errno.EOPNOTSUPP;
     const bad = this.protection.checkKey(key) || this.protection.checkProt(prot);
     if (bad !== 0) return bad;
     if (!frame.live) {
-      this.k.log.warn(`pks_update_exception: frame ${frame.vector} has already returned`);
+      this.log.warn(`pks_update_exception: frame ${frame.vector} has already returned`);
       return -Errno.EINVAL;
     }
     if (!frame.aux) {
-      this.k.log.warn('pks_update_exception: no pt_regs auxiliary area (legacy RFC V1 entry)');
+      this.log.warn('pks_update_exception: no pt_regs auxiliary area (legacy RFC V1 entry)');
       return -Errno.EOPNOTSUPP;
     }
     try {
-      frame.aux.pkrs = this.k.space!.withDenials(frame.aux.pkrs, key, prot);
+      frame.aux.pkrs = this.space!.withDenials(frame.aux.pkrs, key, prot);
     } catch (error) {
       return errnoOf(error);
     }
@@ -315,9 +315,7 @@ export class Kernel {
       typeof numpages !== 'number' ||
       typeof key !== 'number'
     ) {
-      this.k.log.warn(
-        `set_memory_pks: bad arguments (${echoValue(address)}, ${echoValue(numpages)}, ${echoValue(key)})`,
-      );
+      this.log.warn(`set_memory_pks: bad arguments (${echoValue(address)}, ${echoValue(numpages)}, ${echoValue(key)})`);
       return -Errno.EINVAL;
     }
     return this.memory.setMemoryPks(address, numpages, key);
@@ -332,7 +330,7 @@ export class Kernel {
   }
   /** The key of the page mapping `address` in the kernel page tables (a walk), or undefined. */
   keyAt(address: number): number | undefined {
-    return this.machine.translate(this.k.kernelSpace, address)?.domain;
+    return this.machine.translate(this.kernelSpace, address)?.domain;
   }
 
   /** Event counts summed over CPUs ({ rights_write, rights_write_skipped, context_switch, ... }). */

@@ -1,10 +1,10 @@
 import { accessKindName, type AccessKind } from '@pkeysim/core';
-import { describeFrame, type ExceptionFrame } from './entry/frame';
+import { describeFrame, type FrameKind } from './entry/frame-kind';
 import { formatAddress } from './layout';
 
 /** One entry of an oops report's frame chain, outermost first. */
 export interface OopsFrame {
-  readonly kind: ExceptionFrame['kind'];
+  readonly kind: FrameKind;
   readonly vector: string;
   readonly depth: number;
   readonly cpu: number;
@@ -44,7 +44,10 @@ export interface OopsReport {
 }
 
 /** The oops report's view of an exception frame (the saved rights formatted with `format`). */
-export function oopsFrame(frame: ExceptionFrame, format: (s: readonly number[]) => string): OopsFrame {
+export function oopsFrame(
+  frame: Omit<OopsFrame, 'savedRights'> & { readonly aux: { readonly pkrs: readonly number[] } | undefined },
+  format: (s: readonly number[]) => string,
+): OopsFrame {
   return {
     kind: frame.kind,
     vector: frame.vector,

@@ -3,14 +3,18 @@
  * every scheduling decision can come from it, so a seed replays a run exactly.
  */
 export class Prng {
-  private state: number;
+  /**
+   * The 32-bit state, in a typed array: as a plain field it would exceed the small-integer range and
+   * be re-boxed on every step (the scheduler draws two or three numbers per step).
+   */
+  private readonly state = new Int32Array(1);
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.state[0] = seed | 0;
   }
   /** A uniform unsigned 32-bit integer. */
   nextUint32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
+    let t = (this.state[0] + 0x6d2b79f5) | 0;
+    this.state[0] = t;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;

@@ -1,7 +1,9 @@
-import { echoValue, MachineEvent } from '@pkeysim/core';
-import type { KernelContext } from '../context';
+import { echoValue, type EventCounters, MachineEvent, type RightsState } from '@pkeysim/core';
 import { KernelError } from '../errors';
-import { liveRights } from '../rights/live';
+import type { PanicStatus } from '../panic';
+import type { LiveRights } from '../rights/live';
+import type { PkrsWriter } from '../rights/pkrs-writer';
+import type { Sched } from '../sched/sched';
 import { describeThread } from '../sched/thread';
 import { requireOneOf } from '../validate';
 import { ExceptionFrame, type FrameKind, type PtRegsAuxiliary } from './frame';
@@ -23,14 +25,28 @@ export const MAX_ENTRY_DEPTH = 32;
  * on whichever CPU it next runs on.
  */
 export class EntryCode {
-  constructor(private readonly k: KernelContext) {}
+  /** The all-zero window counts every entry without an open window saves (see saveWindowCounts). */
+  private noWindows: Uint16Array | undefined;
+  /**
+   * @param savesRights entry saves the interrupted rights in pt_regs_auxiliary and runs the handler
+   *   at `initValue` (V9/V10 with supervisor keys working; not RFC V1's legacy entry)
+   */
+  constructor(
+    private readonly savesRights: boolean,
+    private readonly initValue: RightsState,
+    private readonly sched: Sched,
+    private readonly writer: PkrsWriter,
+    private readonly live: LiveRights,
+    private readonly events: EventCounters,
+    private readonly panic: PanicStatus,
+  ) {}
 
   enter(cpu: number, kind: FrameKind, vector?: string): ExceptionFrame {
-    this.assertRunning();
+    this.panic.assertRunning();
     requireOneOf(kind, FRAME_KINDS, 'enter: kind');
     if (vector !== undefined && typeof vector !== 'string')
       throw new KernelError('EINVAL', `enter: vector must be a string, got ${echoValue(vector)}`);
-    const thread = this.k.cpus[cpu].current;
+    const thread = this.sched.current(cpu);
     if (thread.frames.length >= MAX_ENTRY_DEPTH) {
       throw new KernelError(
         'EINVAL',
@@ -39,24 +55,23 @@ export class EntryCode {
     }
     vector ??= DEFAULT_VECTOR[kind];
     let aux: PtRegsAuxiliary | undefined;
-    if (this.k.config.entryMode === 'aux-pt-regs' && this.k.supported) {
+    if (this.savesRights) {
       // V9/V10 pkrs_save_irq(): save the thread's PKRS in pt_regs_auxiliary, then run the handler
       // with PKS_INIT_VALUE. RFC V1 skipped this ("not saved/restored during irqs").
-      aux = { pkrs: thread.pkrs, windowCounts: thread.windowCounts.slice() };
-      thread.windowCounts.fill(0);
-      thread.pkrs = this.k.initValue;
-      this.k.writer.write(cpu, liveRights(this.k, cpu));
+      aux = { pkrs: thread.pkrs, windowCounts: this.saveWindowCounts(thread.windowCounts) };
+      thread.pkrs = this.initValue;
+      this.writer.write(cpu, this.live.of(cpu));
     }
     const frame = new ExceptionFrame(kind, vector, cpu, thread, thread.frames.length + 1, aux, thread.kmaps.length);
     thread.frames.push(frame);
-    this.k.machine.events.count(cpu, MachineEvent.ExceptionEntry);
+    this.events.count(cpu, MachineEvent.ExceptionEntry);
     return frame;
   }
 
   /** Return from the innermost frame on `cpu`. With `frame`, checks that it is that frame. */
   exit(cpu: number, frame?: ExceptionFrame): void {
-    this.assertRunning();
-    const thread = this.k.cpus[cpu].current;
+    this.panic.assertRunning();
+    const thread = this.sched.current(cpu);
     const top = thread.frames[thread.frames.length - 1];
     if (!top) {
       throw new KernelError(
@@ -83,12 +98,26 @@ export class EntryCode {
       // pks_update_exception-updated) value, in the thread and in the MSR.
       thread.pkrs = top.aux.pkrs;
       thread.windowCounts.set(top.aux.windowCounts);
-      this.k.writer.write(cpu, liveRights(this.k, cpu));
+      this.writer.write(cpu, this.live.of(cpu));
     }
-    this.k.machine.events.count(cpu, MachineEvent.ExceptionExit);
+    this.events.count(cpu, MachineEvent.ExceptionExit);
   }
 
-  private assertRunning(): void {
-    if (this.k.panic) throw new KernelError('EINVAL', `the kernel has panicked: ${this.k.panic.reason}`);
+  /**
+   * The counts to save in the frame, leaving the thread's at zero. Most entries interrupt a context
+   * with no window open: they all share one all-zero array (only ever read, by exit()), so an
+   * interrupt allocates no copy.
+   */
+  private saveWindowCounts(counts: Uint16Array): Uint16Array {
+    let open = false;
+    for (let i = 0; i < counts.length; i++) if (counts[i] !== 0) open = true;
+    if (open) {
+      const saved = counts.slice();
+      counts.fill(0);
+      return saved;
+    }
+    if (this.noWindows === undefined || this.noWindows.length !== counts.length)
+      this.noWindows = new Uint16Array(counts.length);
+    return this.noWindows;
   }
 }

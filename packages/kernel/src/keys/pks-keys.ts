@@ -1,8 +1,8 @@
-import { Deny, formatRightsState } from '@pkeysim/core';
-import type { KernelContext } from '../context';
+import { Deny, type DomainSpace, formatRightsState, type RightsState } from '@pkeysim/core';
 import { Errno } from '../errors';
+import type { KernelLog } from '../log';
 import type { Protection } from '../rights/protection';
-import { type KeyFaultCallback, PKS_FLAG_EXCLUSIVE, rightsName } from './key-table';
+import { type KeyFaultCallback, type KeyTable, PKS_FLAG_EXCLUSIVE, rightsName } from './key-table';
 
 /** One row of the key listing. */
 export interface KeyListingRow {
@@ -29,35 +29,37 @@ export interface KeyListing {
 /** Key management: the dynamic allocator (RFC..V6) and the static table (V7..V10) behind one API. */
 export class PksKeys {
   constructor(
-    private readonly k: KernelContext,
+    private readonly space: DomainSpace | undefined,
+    private readonly supported: boolean,
+    private readonly keys: KeyTable,
+    private readonly initValue: RightsState,
+    private readonly log: KernelLog,
     private readonly protection: Protection,
   ) {}
 
   /** pks_key_alloc(owner, flags): 1..15, -ENOSPC when exhausted, -EOPNOTSUPP without PKS or with static keys. */
   alloc(owner: string, flags = 0): number {
-    if (!this.k.supported) return -Errno.EOPNOTSUPP;
-    if (this.k.keys.design === 'static') {
-      this.k.log.warn(
-        `pks_key_alloc(${String(owner)}): keys are assigned statically (PKS_KEY_*); there is no allocator`,
-      );
+    if (!this.supported) return -Errno.EOPNOTSUPP;
+    if (this.keys.design === 'static') {
+      this.log.warn(`pks_key_alloc(${String(owner)}): keys are assigned statically (PKS_KEY_*); there is no allocator`);
       return -Errno.EOPNOTSUPP;
     }
     if (typeof owner !== 'string' || owner === '') {
-      this.k.log.warn('pks_key_alloc: owner name missing');
+      this.log.warn('pks_key_alloc: owner name missing');
       return -Errno.EINVAL;
     }
     if (!Number.isInteger(flags) || (flags & ~PKS_FLAG_EXCLUSIVE) !== 0) {
-      this.k.log.warn(`pks_key_alloc(${owner}): unknown flags ${String(flags)}`);
+      this.log.warn(`pks_key_alloc(${owner}): unknown flags ${String(flags)}`);
       return -Errno.EINVAL;
     }
-    const key = this.k.keys.firstFree();
+    const key = this.keys.firstFree();
     if (key === undefined) {
       // V6 arch/x86/mm/pkeys.c pks_key_alloc.
-      this.k.log.info(`Cannot allocate supervisor key for ${owner}`);
+      this.log.info(`Cannot allocate supervisor key for ${owner}`);
       return -Errno.ENOSPC;
     }
     // Unallocated keys are access-disabled, and stay so when allocated, until the owner opens them.
-    this.k.keys.claim(key, owner, flags, Deny.Access);
+    this.keys.claim(key, owner, flags, Deny.Access);
     return key;
   }
 
@@ -66,46 +68,46 @@ export class PksKeys {
    * (V6). Key 0, out-of-range and unallocated keys are -EINVAL and change nothing.
    */
   free(cpu: number, key: number): number {
-    if (!this.k.supported) return -Errno.EOPNOTSUPP;
-    if (this.k.keys.design === 'static') {
-      this.k.log.warn(`pks_key_free(${String(key)}): keys are assigned statically; nothing to free`);
+    if (!this.supported) return -Errno.EOPNOTSUPP;
+    if (this.keys.design === 'static') {
+      this.log.warn(`pks_key_free(${String(key)}): keys are assigned statically; nothing to free`);
       return -Errno.EOPNOTSUPP;
     }
-    if (!this.k.keys.isInRange(key) || key === this.k.keys.shape.defaultDomain) {
+    if (!this.keys.isInRange(key) || key === this.keys.shape.defaultDomain) {
       // V6: "if (pkey >= PKS_NUM_PKEYS || pkey <= PKS_KERN_DEFAULT_KEY) return;".
-      this.k.log.warn(`pks_key_free: invalid key ${String(key)}`);
+      this.log.warn(`pks_key_free: invalid key ${String(key)}`);
       return -Errno.EINVAL;
     }
-    if (!this.k.keys.isAllocated(key)) {
-      this.k.log.warn(`pks_key_free: key ${key} is not allocated`);
+    if (!this.keys.isAllocated(key)) {
+      this.log.warn(`pks_key_free: key ${key} is not allocated`);
       return -Errno.EINVAL;
     }
     this.protection.apply(cpu, key, Deny.Access);
-    this.k.keys.release(key);
+    this.keys.release(key);
     return 0;
   }
 
   /** Register the key's fault callback (V10's static pks_key_callbacks[] array, filled at run time here). */
   setFaultCallback(key: number, callback: KeyFaultCallback | undefined): number {
-    if (!this.k.supported) return -Errno.EOPNOTSUPP;
-    if (!this.k.keys.isAllocated(key)) {
-      this.k.log.warn(`pks: cannot set a fault callback for key ${String(key)}: not allocated`);
+    if (!this.supported) return -Errno.EOPNOTSUPP;
+    if (!this.keys.isAllocated(key)) {
+      this.log.warn(`pks: cannot set a fault callback for key ${String(key)}: not allocated`);
       return -Errno.EINVAL;
     }
     if (callback !== undefined && typeof callback !== 'function') return -Errno.EINVAL;
-    this.k.keys.setCallback(key, callback);
+    this.keys.setCallback(key, callback);
     return 0;
   }
 
   listing(): KeyListing {
-    const space = this.k.space;
+    const space = this.space;
     return {
-      supported: this.k.supported,
-      design: this.k.keys.design,
+      supported: this.supported,
+      design: this.keys.design,
       register: space?.info.register,
-      keys: this.k.keys.domains,
-      initValue: this.k.supported ? formatRightsState(this.k.initValue) : undefined,
-      rows: this.k.keys.entries().map((e) => ({
+      keys: this.keys.domains,
+      initValue: this.supported ? formatRightsState(this.initValue) : undefined,
+      rows: this.keys.entries().map((e) => ({
         key: e.key,
         owner: e.owner,
         defaultRights: rightsName(e.defaultDenials),

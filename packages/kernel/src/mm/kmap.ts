@@ -1,8 +1,10 @@
-import { Deny, type Machine } from '@pkeysim/core';
-import type { KernelContext } from '../context';
+import { type AddressSpaceId, Deny, type Machine } from '@pkeysim/core';
 import { KernelError } from '../errors';
+import type { KeyTable } from '../keys/key-table';
 import { formatAddress, isKernelAddress, pageStart, PAGE_SIZE } from '../layout';
+import type { PanicStatus } from '../panic';
 import type { Protection } from '../rights/protection';
+import type { Sched } from '../sched/sched';
 import { describeThread, type KmapEntry, type TaskStruct } from '../sched/thread';
 import type { KernelMemory } from './memory';
 
@@ -52,6 +54,11 @@ export function kmapHooks(kernel: { readonly machine: Machine }): KmapHookPoints
   return windows;
 }
 
+/** The key lists of windows, shared (never written): none, and each single key. */
+const NO_KEYS: readonly number[] = Object.freeze([]);
+const ONE_KEY: readonly (readonly number[])[] = Array.from({ length: 64 }, (_, key) => Object.freeze([key]));
+const NO_THREADS: readonly TaskStruct[] = Object.freeze([]);
+
 /** One thread's global kmap() of a page. */
 interface GlobalKmap {
   readonly holder: TaskStruct;
@@ -71,12 +78,17 @@ export class AccessWindows implements KmapHookPoints {
   private readonly hooks: (KmapHook | undefined)[];
 
   constructor(
-    private readonly k: KernelContext,
+    private readonly machine: Machine,
+    private readonly kernelSpace: AddressSpaceId,
+    private readonly supported: boolean,
+    private readonly keys: KeyTable,
+    private readonly sched: Sched,
+    private readonly panic: PanicStatus,
     private readonly protection: Protection,
     private readonly memory: KernelMemory,
   ) {
-    this.hooks = new Array<KmapHook | undefined>(k.keys.domains).fill(undefined);
-    windowsByMachine.set(k.machine, this);
+    this.hooks = new Array<KmapHook | undefined>(keys.domains).fill(undefined);
+    windowsByMachine.set(machine, this);
   }
 
   add(hook: KmapHook): () => void {
@@ -164,8 +176,11 @@ export class AccessWindows implements KmapHookPoints {
   }
 
   /** Threads other than `thread` that hold a global kmap of the page containing `address`. */
-  otherGlobalHolders(address: number, thread: TaskStruct): TaskStruct[] {
-    const holders = this.globalKmaps.get(pageStart(address)) ?? [];
+  otherGlobalHolders(address: number, thread: TaskStruct): readonly TaskStruct[] {
+    // Checked on every kernel fault: no global kmap (the usual case) costs no lookup and no array.
+    if (this.globalKmaps.size === 0) return NO_THREADS;
+    const holders = this.globalKmaps.get(pageStart(address));
+    if (holders === undefined) return NO_THREADS;
     return holders.filter((h) => h.holder !== thread).map((h) => h.holder);
   }
 
@@ -250,30 +265,32 @@ export class AccessWindows implements KmapHookPoints {
   }
 
   private closeGeneric(cpu: number, thread: TaskStruct, key: number): void {
-    if (--thread.windowCounts[key] === 0) this.protection.apply(cpu, key, this.k.keys.defaultOf(key));
+    if (--thread.windowCounts[key] === 0) this.protection.apply(cpu, key, this.keys.defaultOf(key));
   }
 
   private checkKeyWindow(key: number, op: string): void {
-    if (!this.k.supported) throw new KernelError('EOPNOTSUPP', `${op}: supervisor keys are not supported`);
-    if (!this.k.keys.isAllocated(key)) throw new KernelError('EINVAL', `${op}: key ${String(key)} is not allocated`);
+    if (!this.supported) throw new KernelError('EOPNOTSUPP', `${op}: supervisor keys are not supported`);
+    if (!this.keys.isAllocated(key)) throw new KernelError('EINVAL', `${op}: key ${String(key)} is not allocated`);
   }
 
   /** The distinct non-default keys of the pages in a range, found by walking the page tables. */
-  private keysOf(address: number, length: number, op: string): number[] {
+  private keysOf(address: number, length: number, op: string): readonly number[] {
     if (!Number.isInteger(address) || !isKernelAddress(address))
       throw new KernelError('EINVAL', `${op}: ${String(address)} is not a kernel address`);
-    const keys: number[] = [];
+    let keys: readonly number[] = NO_KEYS;
     for (let page = pageStart(address); page < address + length; page += PAGE_SIZE) {
-      const translation = this.k.machine.translate(this.k.kernelSpace, page);
+      const translation = this.machine.translate(this.kernelSpace, page);
       if (!translation) throw new KernelError('EFAULT', `${op}: ${formatAddress(page)} is not mapped`);
       const key = translation.domain;
-      if (this.k.supported && key !== this.k.keys.shape.defaultDomain && !keys.includes(key)) keys.push(key);
+      if (!this.supported || key === this.keys.shape.defaultDomain || keys.includes(key)) continue;
+      // One key (a window over one page, the usual case) is a shared array: a window allocates none.
+      keys = keys.length === 0 ? (ONE_KEY[key] ?? [...keys, key]) : [...keys, key];
     }
     return keys;
   }
 
   private current(cpu: number): TaskStruct {
-    if (this.k.panic) throw new KernelError('EINVAL', `the kernel has panicked: ${this.k.panic.reason}`);
-    return this.k.cpus[cpu].current;
+    this.panic.assertRunning();
+    return this.sched.current(cpu);
   }
 }

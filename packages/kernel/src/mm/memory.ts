@@ -1,6 +1,6 @@
-import { isDomainError, PageSize } from '@pkeysim/core';
-import type { KernelContext } from '../context';
+import { type AddressSpaceId, isDomainError, type Machine, PageSize } from '@pkeysim/core';
 import { Errno, KernelError } from '../errors';
+import type { KeyTable } from '../keys/key-table';
 import {
   DIRECT_MAP_CHUNK,
   directMapAddress,
@@ -10,6 +10,7 @@ import {
   VMAP_BASE,
   VMAP_SIZE,
 } from '../layout';
+import type { KernelLog } from '../log';
 
 /** Options for alloc_pages(). */
 export interface AllocPagesOptions {
@@ -34,7 +35,13 @@ export class KernelMemory {
   private nextVmap = VMAP_BASE;
   private readonly vmapAreas = new Map<number, { readonly length: number }>();
 
-  constructor(private readonly k: KernelContext) {}
+  constructor(
+    private readonly machine: Machine,
+    private readonly kernelSpace: AddressSpaceId,
+    private readonly supported: boolean,
+    private readonly keys: KeyTable,
+    private readonly log: KernelLog,
+  ) {}
 
   /** alloc_pages(): `count` contiguous zeroed pages; returns the physical address of the first. */
   allocPages(count = 1, options: AllocPagesOptions = {}): number {
@@ -43,7 +50,7 @@ export class KernelMemory {
     const length = count * PAGE_SIZE;
     let physical: number;
     try {
-      physical = this.k.machine.allocatePhysical(length, { persistent: options.persistent === true, align: PAGE_SIZE });
+      physical = this.machine.allocatePhysical(length, { persistent: options.persistent === true, align: PAGE_SIZE });
     } catch (error) {
       // The machine's RAM is full ('exhausted'): alloc_pages() returns NULL, which callers see as -ENOMEM.
       if (error instanceof RangeError || isDomainError(error, 'exhausted'))
@@ -69,9 +76,9 @@ export class KernelMemory {
    * the range and flushes every CPU's TLB (counted as flushes and shootdowns). Returns 0 or -errno.
    */
   setMemoryPks(address: number, numpages: number, key: number): number {
-    if (!this.k.supported) return -Errno.EOPNOTSUPP;
+    if (!this.supported) return -Errno.EOPNOTSUPP;
     if (!Number.isInteger(numpages) || numpages < 1) {
-      this.k.log.warn(`set_memory_pks: numpages must be >= 1, got ${String(numpages)}`);
+      this.log.warn(`set_memory_pks: numpages must be >= 1, got ${String(numpages)}`);
       return -Errno.EINVAL;
     }
     if (
@@ -80,36 +87,36 @@ export class KernelMemory {
       !isDirectMapAddress(address) ||
       !isDirectMapAddress(address + numpages * PAGE_SIZE - 1)
     ) {
-      this.k.log.warn(`set_memory_pks: ${formatAddress(address)} is not a page-aligned direct-map address`);
+      this.log.warn(`set_memory_pks: ${formatAddress(address)} is not a page-aligned direct-map address`);
       return -Errno.EINVAL;
     }
-    if (!this.k.keys.isInRange(key) || (key !== this.k.keys.shape.defaultDomain && !this.k.keys.isAllocated(key))) {
-      this.k.log.warn(`set_memory_pks: key ${String(key)} is not allocated`);
+    if (!this.keys.isInRange(key) || (key !== this.keys.shape.defaultDomain && !this.keys.isAllocated(key))) {
+      this.log.warn(`set_memory_pks: key ${String(key)} is not allocated`);
       return -Errno.EINVAL;
     }
     for (let i = 0; i < numpages; i++) {
-      if (!this.k.machine.translate(this.k.kernelSpace, address + i * PAGE_SIZE)) {
-        this.k.log.warn(`set_memory_pks: ${formatAddress(address + i * PAGE_SIZE)} is not mapped`);
+      if (!this.machine.translate(this.kernelSpace, address + i * PAGE_SIZE)) {
+        this.log.warn(`set_memory_pks: ${formatAddress(address + i * PAGE_SIZE)} is not mapped`);
         return -Errno.EINVAL;
       }
     }
-    this.k.machine.attach(this.k.kernelSpace, address, numpages * PAGE_SIZE, key);
+    this.machine.attach(this.kernelSpace, address, numpages * PAGE_SIZE, key);
     return 0;
   }
 
   /** vmap(): map `pages` (physical addresses) contiguously in the vmalloc area with a key. */
   vmap(pages: readonly number[], options: VmapOptions = {}): number {
-    const key = options.key ?? this.k.keys.shape.defaultDomain;
+    const key = options.key ?? this.keys.shape.defaultDomain;
     if (!Array.isArray(pages) || pages.length === 0) throw new KernelError('EINVAL', 'vmap: needs at least one page');
     for (const page of pages) {
       if (!Number.isInteger(page) || page < 0 || page % PAGE_SIZE !== 0) {
         throw new KernelError('EINVAL', `vmap: ${String(page)} is not a page-aligned physical address`);
       }
     }
-    if (key !== this.k.keys.shape.defaultDomain) {
-      if (!this.k.supported)
+    if (key !== this.keys.shape.defaultDomain) {
+      if (!this.supported)
         throw new KernelError('EOPNOTSUPP', `vmap: key ${key} requested but supervisor keys are not supported`);
-      if (!this.k.keys.isAllocated(key)) throw new KernelError('EINVAL', `vmap: key ${String(key)} is not allocated`);
+      if (!this.keys.isAllocated(key)) throw new KernelError('EINVAL', `vmap: key ${String(key)} is not allocated`);
     }
     const length = pages.length * PAGE_SIZE;
     // One unmapped guard page after each area, as vmalloc does.
@@ -117,7 +124,7 @@ export class KernelMemory {
       throw new KernelError('ENOSPC', 'vmap: the vmalloc area is full');
     const address = this.nextVmap;
     pages.forEach((page, i) => {
-      this.k.machine.map(this.k.kernelSpace, address + i * PAGE_SIZE, page, PAGE_SIZE, {
+      this.machine.map(this.kernelSpace, address + i * PAGE_SIZE, page, PAGE_SIZE, {
         user: false,
         writable: options.writable ?? true,
         executable: false,
@@ -133,7 +140,7 @@ export class KernelMemory {
   vunmap(address: number): void {
     const area = this.vmapAreas.get(address);
     if (!area) throw new KernelError('EINVAL', `vunmap: ${formatAddress(address)} is not the start of a vmap area`);
-    this.k.machine.unmap(this.k.kernelSpace, address, area.length);
+    this.machine.unmap(this.kernelSpace, address, area.length);
     this.vmapAreas.delete(address);
   }
 
@@ -141,7 +148,7 @@ export class KernelMemory {
     const first = Math.floor(physical / DIRECT_MAP_CHUNK) * DIRECT_MAP_CHUNK;
     for (let chunk = first; chunk < physical + length; chunk += DIRECT_MAP_CHUNK) {
       if (this.mappedChunks.has(chunk)) continue;
-      this.k.machine.map(this.k.kernelSpace, directMapAddress(chunk), chunk, DIRECT_MAP_CHUNK, {
+      this.machine.map(this.kernelSpace, directMapAddress(chunk), chunk, DIRECT_MAP_CHUNK, {
         user: false,
         writable: true,
         executable: false,

@@ -1,5 +1,6 @@
-import { type RightsState, rightsStateEqual } from '@pkeysim/core';
-import type { KernelContext } from '../context';
+import { type DomainSpace, type RightsState, rightsStateEqual } from '@pkeysim/core';
+import type { KeyTable } from '../keys/key-table';
+import type { Sched } from '../sched/sched';
 import { leastRestrictive, rightsAreGlobal } from './scope';
 
 /** The distinct states liveRights combines, reused across calls (states are immutable values). */
@@ -22,28 +23,51 @@ function addDistinct(state: RightsState): void {
  * Cost: one pass over the live threads (dead ones are not kept), and the per-domain combination
  * over the distinct states only: most threads hold the same state object.
  */
-export function liveRights(k: KernelContext, cpu: number): RightsState {
-  const current = k.cpus[cpu].current;
-  const space = k.space;
-  if (!space || !rightsAreGlobal(space)) return current.pkrs;
-  held.length = 0;
-  held.push(current.pkrs);
-  for (const thread of k.alive) {
-    if (thread.state === 'dead') continue; // a user task killed while switched out (user/thread.ts terminate)
-    addDistinct(thread.pkrs);
-    for (const frame of thread.frames) if (frame.aux) addDistinct(frame.aux.pkrs);
+export class LiveRights {
+  /** Rights in the page tables: one value for every thread (computed once: the space never changes). */
+  private readonly global: boolean;
+
+  constructor(
+    private readonly space: DomainSpace | undefined,
+    private readonly keys: KeyTable,
+    private readonly sched: Sched,
+  ) {
+    this.global = rightsAreGlobal(space);
   }
-  if (held.length === 1) {
+
+  /** The rights `cpu` must run with now. */
+  of(cpu: number): RightsState {
+    const current = this.sched.current(cpu);
+    const space = this.space;
+    if (!space || !this.global) return current.pkrs;
     held.length = 0;
-    return current.pkrs;
+    held.push(current.pkrs);
+    const alive = this.sched.alive;
+    for (let t = 0; t < alive.length; t++) {
+      const thread = alive[t];
+      if (thread.state === 'dead') continue; // a user task killed while switched out (user/thread.ts terminate)
+      addDistinct(thread.pkrs);
+      const frames = thread.frames;
+      for (let f = 0; f < frames.length; f++) {
+        const aux = frames[f].aux;
+        if (aux) addDistinct(aux.pkrs);
+      }
+    }
+    if (held.length === 1) {
+      held.length = 0;
+      return current.pkrs;
+    }
+    const keys = this.keys;
+    let live = current.pkrs;
+    for (let key = 0; key < keys.domains; key++) {
+      if (key === keys.shape.defaultDomain) continue;
+      // held[0] is the current context's state, which `live` still equals at this key.
+      const own = space.denialsOf(held[0], key);
+      let shared = own;
+      for (let i = 1; i < held.length; i++) shared = leastRestrictive(shared, space.denialsOf(held[i], key));
+      if (shared !== own) live = space.withDenials(live, key, shared);
+    }
+    held.length = 0;
+    return live;
   }
-  let live = current.pkrs;
-  for (let key = 0; key < k.keys.domains; key++) {
-    if (key === k.keys.shape.defaultDomain) continue;
-    let shared = space.denialsOf(held[0], key);
-    for (let i = 1; i < held.length; i++) shared = leastRestrictive(shared, space.denialsOf(held[i], key));
-    if (shared !== space.denialsOf(live, key)) live = space.withDenials(live, key, shared);
-  }
-  held.length = 0;
-  return live;
 }

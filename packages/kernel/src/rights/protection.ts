@@ -1,7 +1,11 @@
-import { Deny, type Denials } from '@pkeysim/core';
-import type { KernelContext } from '../context';
+import { Deny, type Denials, type DomainSpace } from '@pkeysim/core';
 import { Errno, errnoOf } from '../errors';
-import { liveRights } from './live';
+import type { KeyTable } from '../keys/key-table';
+import type { KernelLog } from '../log';
+import type { Sched } from '../sched/sched';
+import type { LiveRights } from './live';
+import type { PkrsWriter } from './pkrs-writer';
+import { RightsTransitions } from './transitions';
 
 /** The protections pks_update_protection accepts: 0, PKEY_DISABLE_ACCESS, PKEY_DISABLE_WRITE (V10 PKEY_ACCESS_MASK). */
 export const PKS_PROT_MASK: Denials = Deny.Access | Deny.Write;
@@ -12,22 +16,38 @@ export const PKS_PROT_MASK: Denials = Deny.Access | Deny.Write;
  * the register, as V10's pks_update_protection changes current->thread.pkrs and the MSR.
  */
 export class Protection {
-  constructor(private readonly k: KernelContext) {}
+  /** `space` when supervisor keys work (every CPU has them), otherwise undefined: no key API changes rights. */
+  private readonly working: DomainSpace | undefined;
+  /** The working space's withDenials, remembering each window's way there and back. */
+  private readonly transitions: RightsTransitions | undefined;
+
+  constructor(
+    space: DomainSpace | undefined,
+    supported: boolean,
+    private readonly keys: KeyTable,
+    private readonly log: KernelLog,
+    private readonly sched: Sched,
+    private readonly writer: PkrsWriter,
+    private readonly live: LiveRights,
+  ) {
+    this.working = supported ? space : undefined;
+    this.transitions = this.working ? new RightsTransitions(this.working, keys.domains) : undefined;
+  }
 
   /** 0, or why `key` may not be changed (-EINVAL). */
   checkKey(key: unknown): number {
-    const { keys } = this.k;
+    const keys = this.keys;
     if (!keys.isInRange(key)) {
       // V10 pks_update_protection: WARN_ON_ONCE(pkey >= PKS_KEY_MAX).
-      this.k.log.warn(`pks: key ${String(key)} out of range (PKS_KEY_MAX ${keys.domains})`);
+      this.log.warn(`pks: key ${String(key)} out of range (PKS_KEY_MAX ${keys.domains})`);
       return -Errno.EINVAL;
     }
     if (key === keys.shape.defaultDomain) {
-      this.k.log.warn(`pks: key ${key} is the default key and always has full access`);
+      this.log.warn(`pks: key ${key} is the default key and always has full access`);
       return -Errno.EINVAL;
     }
     if (!keys.isAllocated(key)) {
-      this.k.log.warn(`pks: key ${key} is not allocated`);
+      this.log.warn(`pks: key ${key} is not allocated`);
       return -Errno.EINVAL;
     }
     return 0;
@@ -36,7 +56,7 @@ export class Protection {
   checkProt(prot: unknown): number {
     if (typeof prot !== 'number' || !Number.isInteger(prot) || (prot & ~PKS_PROT_MASK) !== 0) {
       // V10 pks_update_protection: WARN_ON_ONCE(protection & ~PKEY_ACCESS_MASK).
-      this.k.log.warn(`pks: invalid protection ${String(prot)} (0, PKEY_DISABLE_ACCESS or PKEY_DISABLE_WRITE)`);
+      this.log.warn(`pks: invalid protection ${String(prot)} (0, PKEY_DISABLE_ACCESS or PKEY_DISABLE_WRITE)`);
       return -Errno.EINVAL;
     }
     return 0;
@@ -45,7 +65,7 @@ export class Protection {
   /** pks_update_protection(key, prot) on `cpu`: 0, -EOPNOTSUPP without PKS, -EINVAL for a bad call. */
   update(cpu: number, key: number, prot: number): number {
     // Without PKS every key API reports unsupported (V6 pks_key_alloc: -EOPNOTSUPP).
-    if (!this.k.supported) return -Errno.EOPNOTSUPP;
+    if (!this.working) return -Errno.EOPNOTSUPP;
     const bad = this.checkKey(key) || this.checkProt(prot);
     if (bad !== 0) return bad;
     try {
@@ -58,10 +78,10 @@ export class Protection {
 
   /** Set `key`'s denials in the current context of `cpu` (validated by the caller). */
   apply(cpu: number, key: number, denials: Denials): void {
-    const { space } = this.k;
-    if (!space || !this.k.supported) return;
-    const thread = this.k.cpus[cpu].current;
-    thread.pkrs = space.withDenials(thread.pkrs, key, denials);
-    this.k.writer.write(cpu, liveRights(this.k, cpu));
+    const transitions = this.transitions;
+    if (!transitions) return;
+    const thread = this.sched.current(cpu);
+    thread.pkrs = transitions.withDenials(thread.pkrs, key, denials);
+    this.writer.write(cpu, this.live.of(cpu));
   }
 }

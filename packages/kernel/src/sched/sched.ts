@@ -1,15 +1,24 @@
-import { MachineEvent, type RightsState } from '@pkeysim/core';
-import type { KernelContext } from '../context';
+import { type DomainSpace, type EventCounters, MachineEvent, type RightsState } from '@pkeysim/core';
 import { KernelError } from '../errors';
+import type { PanicStatus } from '../panic';
+import type { PkrsWriter } from '../rights/pkrs-writer';
 import { rightsSavedPerThread } from '../rights/scope';
 import { describeThread, type Thread, type ThreadKind, TaskStruct } from './thread';
 
 /** Called after every context switch on `cpu`, once `next` is current (e.g. switch_mm for user processes). */
 export type ContextSwitchHook = (cpu: number, prev: Thread, next: Thread) => void;
 
+/** Per-CPU scheduler state: the running thread and the idle thread. */
+interface CpuState {
+  current: TaskStruct;
+  readonly idle: TaskStruct;
+}
+
 /**
- * Threads and the context switch. Rights travel with threads: `thread.pkrs` is always current (every
- * update writes it), so a switch only loads the next thread's value.
+ * Threads and the context switch. The scheduler owns the CPUs' current threads and every thread:
+ * it alone writes them, and other services read them through {@link current}, {@link idleOf},
+ * {@link threads} and {@link alive}. Rights travel with threads: `thread.pkrs` is always current
+ * (every update writes it), so a switch only loads the next thread's value.
  */
 export class Sched {
   private nextTid = 1;
@@ -17,11 +26,55 @@ export class Sched {
   readonly switchHooks: ContextSwitchHook[] = [];
   /** The PKRU every kernel thread runs with (the user space's init value), built once. */
   private kthreadPkru: RightsState | undefined;
-  constructor(private readonly k: KernelContext) {}
+  private readonly cpus: CpuState[] = [];
+  /** Every thread ever created, by tid - 1 (kernel.threads()). */
+  private readonly all: TaskStruct[] = [];
+  /** The threads not dead, in no particular order: what per-thread scans walk (rights/live.ts). */
+  private readonly live: TaskStruct[] = [];
+  /** Whether a switch restores the next thread's rights (computed once: it never changes). */
+  private readonly restoresRights: boolean;
 
-  /** The per-CPU idle thread, created at boot (swapper/N). */
-  createIdle(cpu: number): TaskStruct {
-    return this.create(`swapper/${cpu}`, 'kthread', cpu, undefined, true);
+  constructor(
+    cpuCount: number,
+    private readonly events: EventCounters,
+    private readonly writer: PkrsWriter,
+    space: DomainSpace | undefined,
+    private readonly userSpace: DomainSpace | undefined,
+    private readonly initValue: RightsState,
+    private readonly domains: number,
+    private readonly panic: PanicStatus,
+  ) {
+    this.restoresRights = rightsSavedPerThread(space);
+    for (let cpu = 0; cpu < cpuCount; cpu++) {
+      // The per-CPU idle thread (swapper/N) is what each CPU runs at boot.
+      const idle = this.create(`swapper/${cpu}`, 'kthread', cpu, undefined, true);
+      idle.state = 'running';
+      this.cpus.push({ current: idle, idle });
+    }
+  }
+
+  get cpuCount(): number {
+    return this.cpus.length;
+  }
+
+  /** The thread running on `cpu` (during a handler: the interrupted thread). */
+  current(cpu: number): TaskStruct {
+    return this.cpus[cpu].current;
+  }
+
+  /** `cpu`'s idle thread (swapper/N). */
+  idleOf(cpu: number): TaskStruct {
+    return this.cpus[cpu].idle;
+  }
+
+  /** Every thread created so far, in tid order. */
+  get threads(): readonly TaskStruct[] {
+    return this.all;
+  }
+
+  /** The threads not dead, in no particular order. */
+  get alive(): readonly TaskStruct[] {
+    return this.live;
   }
 
   /**
@@ -36,7 +89,7 @@ export class Sched {
   /** A new user task (as exec leaves one): PKRS at PKS_INIT_VALUE, PKRU at init_pkru_value. */
   taskCreate(name: string, cpu: number): TaskStruct {
     this.checkNewThread(name, cpu);
-    return this.create(name, 'task', cpu, this.k.userSpace?.initialState());
+    return this.create(name, 'task', cpu, this.userSpace?.initialState());
   }
 
   /**
@@ -49,7 +102,7 @@ export class Sched {
     if (p.state === 'dead') throw new KernelError('EINVAL', `fork: ${describeThread(p)} is dead`);
     this.checkNewThread(name, cpu);
     let pkru = p.pkru;
-    if (pkru !== undefined && p.state === 'running' && this.k.userSpace) pkru = this.k.userSpace.read(p.cpu);
+    if (pkru !== undefined && p.state === 'running' && this.userSpace) pkru = this.userSpace.read(p.cpu);
     return this.create(name, p.kind === 'kthread' ? 'kthread' : 'task', cpu, p.kind === 'kthread' ? undefined : pkru);
   }
 
@@ -68,9 +121,9 @@ export class Sched {
   /** __switch_to(): run `next` on `cpu`. */
   switchTo(cpu: number, next: Thread): void {
     this.checkCpu(cpu);
-    if (this.k.panic) throw new KernelError('EINVAL', `the kernel has panicked: ${this.k.panic.reason}`);
+    this.panic.assertRunning();
     const n = this.own(next);
-    const prev = this.k.cpus[cpu].current;
+    const prev = this.cpus[cpu].current;
     if (n === prev) return;
     if (n.state === 'dead') throw new KernelError('EINVAL', `switch: ${describeThread(n)} is dead`);
     if (n.state === 'running')
@@ -92,24 +145,24 @@ export class Sched {
 
   /** Switch without the sleep checks: the CPU abandons `prev` (it died in an oops). */
   forceSwitch(cpu: number, next: TaskStruct): void {
-    this.load(cpu, this.k.cpus[cpu].current, next);
+    this.load(cpu, this.cpus[cpu].current, next);
   }
 
   own(thread: Thread): TaskStruct {
-    const t = this.k.threads[thread.tid - 1];
+    const t = this.all[thread.tid - 1];
     if (t === undefined || t !== thread)
       throw new KernelError('EINVAL', `thread ${String(thread?.tid)} does not belong to this kernel`);
     return t;
   }
 
   checkCpu(cpu: number): void {
-    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.k.cpus.length) {
-      throw new KernelError('EINVAL', `CPU ${String(cpu)} does not exist (0..${this.k.cpus.length - 1})`);
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus.length) {
+      throw new KernelError('EINVAL', `CPU ${String(cpu)} does not exist (0..${this.cpus.length - 1})`);
     }
   }
 
   private load(cpu: number, prev: TaskStruct, next: TaskStruct): void {
-    const user = this.k.userSpace;
+    const user = this.userSpace;
     if (user) {
       // PKRU is XSAVE component 9: saved with prev's extended state, restored with next's.
       if (prev.pkru !== undefined) prev.pkru = user.read(cpu);
@@ -121,19 +174,19 @@ export class Sched {
     }
     // V10 __switch_to: pkrs_write_current() right after the PKRU switch. Rights global to the
     // address space (contextSave 'none') are not per thread: there is nothing to restore.
-    if (rightsSavedPerThread(this.k.space)) this.k.writer.write(cpu, next.pkrs);
+    if (this.restoresRights) this.writer.write(cpu, next.pkrs);
     if (prev.state === 'running') prev.state = 'runnable';
     next.state = 'running';
     next.cpu = cpu;
-    this.k.cpus[cpu].current = next;
-    this.k.machine.events.count(cpu, MachineEvent.ContextSwitch);
+    this.cpus[cpu].current = next;
+    this.events.count(cpu, MachineEvent.ContextSwitch);
     for (const hook of this.switchHooks) hook(cpu, prev, next);
   }
 
   /** The thread is dead: it leaves the live set (its TaskStruct stays for kernel.threads()). */
   bury(thread: TaskStruct): void {
     thread.state = 'dead';
-    const alive = this.k.alive;
+    const alive = this.live;
     const at = alive.indexOf(thread);
     if (at >= 0) {
       alive[at] = alive[alive.length - 1];
@@ -147,9 +200,9 @@ export class Sched {
   }
 
   private create(name: string, kind: ThreadKind, cpu: number, pkru: TaskStruct['pkru'], idle = false): TaskStruct {
-    const t = new TaskStruct(this.nextTid++, name, kind, cpu, this.k.initValue, pkru, this.k.keys.domains, idle);
-    this.k.threads.push(t);
-    this.k.alive.push(t);
+    const t = new TaskStruct(this.nextTid++, name, kind, cpu, this.initValue, pkru, this.domains, idle);
+    this.all.push(t);
+    this.live.push(t);
     return t;
   }
 }
