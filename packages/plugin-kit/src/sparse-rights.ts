@@ -10,8 +10,12 @@ export const SPARSE_MAX_DOMAIN = 0xffffffff;
  * always give equal words (no default-valued pair is stored), so `rightsStateEqual` stays exact.
  */
 export class SparseRights {
-  /** The last frozen state that passed {@link check}. */
-  private lastValid: RightsState | undefined;
+  /**
+   * The last few frozen states that passed {@link check} (a kernel compares a handful of states over
+   * and over: each thread's and the live one); a frozen state cannot change, so it is not checked again.
+   */
+  private readonly valid: (RightsState | undefined)[] = [undefined, undefined, undefined, undefined];
+  private nextValid = 0;
 
   constructor(
     /** Used in error messages, e.g. "page-table rights". */
@@ -25,8 +29,8 @@ export class SparseRights {
    * operation of a scheme, so it allocates nothing unless it throws.
    */
   check(state: RightsState): void {
-    // A frozen state cannot change after it passed: the last one is not checked again.
-    if (state === this.lastValid) return;
+    const valid = this.valid;
+    if (state === valid[0] || state === valid[1] || state === valid[2] || state === valid[3]) return;
     if (!Array.isArray(state)) this.fail(state, 'is not a list of words');
     if (state.length % 2 !== 0) this.fail(state, 'must hold [domain, denials] pairs');
     let previous = -1;
@@ -41,7 +45,10 @@ export class SparseRights {
       if (denials === this.implicit(domain)) this.fail(state, `stores domain ${domain}'s default denials`);
       previous = domain;
     }
-    if (Object.isFrozen(state)) this.lastValid = state;
+    if (Object.isFrozen(state)) {
+      valid[this.nextValid] = state;
+      this.nextValid = (this.nextValid + 1) & 3;
+    }
   }
 
   private fail(state: RightsState, why: string): never {
