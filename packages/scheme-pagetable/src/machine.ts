@@ -15,7 +15,16 @@ import {
   type Translation,
 } from '@pkeysim/core';
 import { ForwardingMachine, PageMap } from '@pkeysim/plugin-kit';
-import { E_P, E_RW, E_XD_HI, formatAddress, PAGE_SIZE, TLB_SINGLE_PAGE_FLUSH_CEILING, X86Machine } from '@pkeysim/x86';
+import {
+  E_P,
+  E_RW,
+  E_XD_HI,
+  formatAddress,
+  PAGE_SIZE,
+  TLB_SINGLE_PAGE_FLUSH_CEILING,
+  type X86Cpu,
+  X86Machine,
+} from '@pkeysim/x86';
 import { ExposureLog, type ExposureWindow } from './exposure';
 import { checkDomainNumber, PAGETABLE_RIGHTS, PageTableDomainSpace, type PageTableRightsHost } from './space';
 
@@ -126,16 +135,21 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
    * full flush above Linux's tlb_single_page_flush_ceiling), as flush_tlb_kernel_range does.
    */
   private invalidate(virtuals: readonly number[], initiator: number): void {
+    this.flushing = virtuals;
     for (let index = 0; index < this.inner.cpuCount; index++) {
       const cpu = this.inner.cpu(index);
       if (index !== initiator) this.inner.events.count(initiator, MachineEvent.Shootdown);
       if (virtuals.length > TLB_SINGLE_PAGE_FLUSH_CEILING) cpu.flushTlbAll();
-      else
-        cpu.asKernel((k) => {
-          for (const v of virtuals) k.invlpg(v);
-        });
+      else cpu.asKernel(this.invlpgFlushing);
     }
+    this.flushing = [];
   }
+
+  /** The pages {@link invalidate} is flushing, and its INVLPG loop (bound once: no closure per CPU). */
+  private flushing: readonly number[] = [];
+  private readonly invlpgFlushing = (cpu: X86Cpu): void => {
+    for (const virtual of this.flushing) cpu.invlpg(virtual);
+  };
 
   // ---- mappings ----------------------------------------------------------------------------------
 
