@@ -93,6 +93,12 @@ export interface CampaignResult {
   readonly notes: readonly string[];
   /** Further tables (the kmap-apis campaign: one row per API design). */
   readonly tables?: readonly CampaignTable[];
+  /**
+   * Every event the campaign's machine counted (summed over CPUs, zero counts left out), from its
+   * construction to the end of the run, setup and final checks (a PMEM reboot) included: what the
+   * demo prices and counts accesses from, without reaching into the machine.
+   */
+  readonly machine_events?: Readonly<Record<string, number>>;
 }
 
 /**

@@ -45,6 +45,7 @@ export * from './user-tasks';
 export { type ContextSwitchHook } from './sched/sched';
 export { StrayTally, type StraySummary } from './campaign-tally';
 export { CAMPAIGN_MAX_STEPS, campaignSpawner, runMeasuredCampaign } from './campaign-run';
+export { StrayCampaign, type StrayCampaignSetup, type StrayStarter } from './campaign-stray';
 export * from './kmap-api';
 export { protectIdentityMap, type IdentityMapProtection } from './mm/identity-map';
 export { CAMPAIGN_LIMITS, STRAYS_PER_WORKER, campaignMaxSteps, campaignSize, type CampaignSize } from './campaign-size';

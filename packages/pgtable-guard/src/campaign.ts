@@ -12,11 +12,8 @@ import {
   Scheduler,
   type StrayKind,
   type ThreadContext,
-  StrayTally,
-  campaignMaxSteps,
+  StrayCampaign,
   campaignSize,
-  campaignSpawner,
-  runMeasuredCampaign,
 } from '@pkeysim/kernel';
 import type { PgtableMode } from './boot-params';
 import { type GuardedMm, PgtableGuard } from './guard';
@@ -106,7 +103,14 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
     }
   };
 
-  const tally = new StrayTally(PGTABLE_STRAY_KINDS);
+  const campaign = new StrayCampaign(kernel, scheduler, {
+    consumer: 'pgtable',
+    options,
+    mode,
+    arch,
+    size,
+    kinds: PGTABLE_STRAY_KINDS,
+  });
   const granted: GrantedRights[] = [];
   const openWindows: { tid: number; ptep: number }[] = [];
 
@@ -153,8 +157,7 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
 
   /** A store by unrelated code; a landed one is followed by the walk that makes it take effect. */
   function strayStore(cpu: Cpu, kind: StrayKind, address: number, bytes: Uint8Array): void {
-    // The thread dies here when an oops blocks the store: it must be the body's last kernel call.
-    if (!tally.record(kind, cpu.write(address, bytes).ok)) return;
+    if (!campaign.strayStore(cpu, kind, address, bytes)) return;
     for (const { change } of guard.sync({ address, length: bytes.length })) {
       const rights = grantedBy(change);
       if (rights) granted.push({ address: change.virtual, granted: `${rights} (${kind})` });
@@ -230,38 +233,16 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
     }
   }
 
-  const spawn = campaignSpawner(kernel, scheduler);
-  for (let w = 0; w < size.workers; w++) spawn(`mm-worker/${w}`, worker);
-  for (let s = 0; s < size.strays; s++) {
-    const kind = PGTABLE_STRAY_KINDS[s % PGTABLE_STRAY_KINDS.length];
+  campaign.spawnWorkers('mm-worker', worker);
+  campaign.spawnStrays((kind) => {
     const delay = 4 + prng.below(60);
-    spawn(`stray/${s}-${kind}`, (self) => stray(self, kind, delay));
-  }
-
-  const { cost, log } = runMeasuredCampaign(kernel, scheduler, {
-    name: 'pgtable',
-    seed: options.seed,
-    costs: options.costs,
-    maxSteps: campaignMaxSteps(size),
+    return (self) => stray(self, kind, delay);
   });
+
+  const { cost, log } = campaign.run();
   guard.sync();
   const corrupted = entriesCorrupted(mms, intended);
-
-  const strays = tally.summary();
-  return {
-    consumer: 'pgtable',
-    seed: options.seed,
-    protection: options.protection,
-    mode,
-    arch,
-    strays_attempted: strays.strays_attempted,
-    strays_blocked: strays.strays_blocked,
-    strays_landed: strays.strays_landed,
-    granted_rights: granted,
-    ...cost,
-    by_kind: strays.by_kind,
-    notes: campaignNotes(guard, log, corrupted, granted),
-  };
+  return campaign.result(cost, campaignNotes(guard, log, corrupted, granted), { granted_rights: granted });
 }
 
 /** Leaves whose effective translation differs from what the legitimate setters meant. */

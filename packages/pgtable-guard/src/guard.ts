@@ -87,6 +87,8 @@ export class PgtableGuard {
   private readonly mms: GuardedMm[] = [];
   /** Which address spaces walk each table page (physical address): a store there re-syncs only them. */
   private readonly walkers = new Map<number, Set<GuardedMm>>();
+  /** The table pages each space was last indexed under in `walkers` (its tree as of its last change). */
+  private readonly indexed = new Map<GuardedMm, number[]>();
 
   constructor(
     readonly kernel: Kernel,
@@ -228,6 +230,7 @@ export class PgtableGuard {
     };
     this.mms.push(mm);
     this.walkers.set(pgd, new Set([mm]));
+    this.indexed.set(mm, [pgd]);
     if (template)
       this.clone_pgd_range(
         cpu,
@@ -289,6 +292,7 @@ export class PgtableGuard {
     const own = new Set<number>();
     this.tablesOf(mm.pgd, LEVELS, own);
     this.forgetTables(mm, [...mm.mirror.tables]);
+    this.indexed.delete(mm);
     mm.mirror.clear();
     this.mms.splice(index, 1);
     for (const table of own) if (!shared.has(table)) this.cache.free(table);
@@ -323,10 +327,14 @@ export class PgtableGuard {
 
   /** Run a sync of `mm`, collect its changes, and keep the page -> spaces index in step with its tree. */
   private reindex(mm: GuardedMm, sync: () => LeafChange[], out: { mm: GuardedMm; change: LeafChange }[]): void {
-    const before = [...mm.mirror.tables];
+    const version = mm.mirror.treeVersion;
     for (const change of sync()) out.push({ mm, change });
-    this.forgetTables(mm, before);
-    for (const table of mm.mirror.tables) {
+    // A store that changed no table link (a PTE store, the common case) leaves the index as it is.
+    if (mm.mirror.treeVersion === version) return;
+    this.forgetTables(mm, this.indexed.get(mm) ?? []);
+    const tables = [...mm.mirror.tables];
+    this.indexed.set(mm, tables);
+    for (const table of tables) {
       let set = this.walkers.get(table);
       if (!set) this.walkers.set(table, (set = new Set()));
       set.add(mm);

@@ -81,6 +81,8 @@ export class TableMirror {
   private links = new Map<number, TableLink[]>();
   /** Where walkTable records the tables it descends into. */
   private linking = new Map<number, TableLink[]>();
+  /** Bumped whenever the set of table pages may have changed (a full sync, a store above the PTE level). */
+  treeVersion = 0;
 
   constructor(
     private readonly machine: Machine,
@@ -128,6 +130,7 @@ export class TableMirror {
     this.linking = new Map([[this.root, [ROOT_LINK]]]);
     this.walkTable(this.root, LEVELS, 0, true, true, true, next);
     this.links = this.linking;
+    this.treeVersion++;
     const changes = this.apply(this.mirrored, next);
     this.mirrored = next;
     return changes;
@@ -142,7 +145,9 @@ export class TableMirror {
     for (let index = first; index < first + count; index++) {
       const links = this.links.get(table);
       if (!links) break;
-      for (const link of [...links]) changes.push(...this.syncEntry(table, index, link));
+      // A PTE page's links cannot change under a store to it (no table hangs below a PTE): no copy.
+      const visit = links.length === 1 && links[0].level === 1 ? links : [...links];
+      for (const link of visit) this.syncEntry(table, index, link, changes);
     }
     return changes;
   }
@@ -152,21 +157,29 @@ export class TableMirror {
     for (const [virtual, leaf] of this.mirrored) this.machine.unmap(this.space, virtual, leaf.size);
     this.mirrored = new Map();
     this.links = new Map();
+    this.treeVersion++;
   }
 
-  private syncEntry(table: number, index: number, link: TableLink): LeafChange[] {
-    if (link.level === LEVELS && index >= USER_PGD_ENTRIES) return [];
+  private syncEntry(table: number, index: number, link: TableLink, changes: LeafChange[]): void {
+    if (link.level === LEVELS && index >= USER_PGD_ENTRIES) return;
     const span = levelSpan(link.level);
     const low = link.base + index * span;
     const high = low + span;
     // What the entry mapped before: its leaves, and the tables below it (they leave the tree with it).
     const before = new Map<number, EffectiveLeaf>();
-    for (const [virtual, leaf] of this.mirrored) if (virtual >= low && virtual < high) before.set(virtual, leaf);
-    for (const [page, links] of this.links) {
-      const kept = links.filter((l) => !(l.level < link.level && l.base >= low && l.base < high));
-      if (kept.length === links.length) continue;
-      if (kept.length === 0) this.links.delete(page);
-      else this.links.set(page, kept);
+    if (link.level === 1) {
+      // A PTE maps one 4 KiB page and has no tables below it: no scan of the space.
+      const leaf = this.mirrored.get(low);
+      if (leaf !== undefined) before.set(low, leaf);
+    } else {
+      for (const [virtual, leaf] of this.mirrored) if (virtual >= low && virtual < high) before.set(virtual, leaf);
+      for (const [page, links] of this.links) {
+        const kept = links.filter((l) => !(l.level < link.level && l.base >= low && l.base < high));
+        if (kept.length === links.length) continue;
+        if (kept.length === 0) this.links.delete(page);
+        else this.links.set(page, kept);
+      }
+      this.treeVersion++;
     }
     // What it maps now.
     const after = new Map<number, EffectiveLeaf>();
@@ -176,12 +189,15 @@ export class TableMirror {
     this.visitEntry(view.getUint32(0, true), view.getUint32(4, true), link, low, after);
     for (const virtual of before.keys()) this.mirrored.delete(virtual);
     for (const [virtual, leaf] of after) this.mirrored.set(virtual, leaf);
-    return this.apply(before, after);
+    this.apply(before, after, changes);
   }
 
-  /** Unmap what changed or went, map what changed or came; the changes, removals first. */
-  private apply(before: Map<number, EffectiveLeaf>, next: Map<number, EffectiveLeaf>): LeafChange[] {
-    const changes: LeafChange[] = [];
+  /** Unmap what changed or went, map what changed or came; the changes (removals first) go to `changes`. */
+  private apply(
+    before: Map<number, EffectiveLeaf>,
+    next: Map<number, EffectiveLeaf>,
+    changes: LeafChange[] = [],
+  ): LeafChange[] {
     for (const [virtual, old] of before) {
       const after = next.get(virtual);
       if (!after || !sameLeaf(old, after)) {

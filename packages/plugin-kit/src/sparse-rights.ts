@@ -10,6 +10,13 @@ export const SPARSE_MAX_DOMAIN = 0xffffffff;
  * always give equal words (no default-valued pair is stored), so `rightsStateEqual` stays exact.
  */
 export class SparseRights {
+  /**
+   * The last few frozen states that passed {@link check} (a kernel compares a handful of states over
+   * and over: each thread's and the live one); a frozen state cannot change, so it is not checked again.
+   */
+  private readonly valid: (RightsState | undefined)[] = [undefined, undefined, undefined, undefined];
+  private nextValid = 0;
+
   constructor(
     /** Used in error messages, e.g. "page-table rights". */
     readonly label: string,
@@ -17,24 +24,35 @@ export class SparseRights {
     readonly implicit: (domain: number) => Denials,
   ) {}
 
-  /** Throw `invalid` unless `state` is a well-formed, canonical sparse state. */
+  /**
+   * Throw `invalid` unless `state` is a well-formed, canonical sparse state. Called on every rights
+   * operation of a scheme, so it allocates nothing unless it throws.
+   */
   check(state: RightsState): void {
-    const bad = (why: string): never => {
-      throw new DomainError('invalid', `${this.label}: state [${String(state)}] ${why}`);
-    };
-    if (!Array.isArray(state)) bad('is not a list of words');
-    if (state.length % 2 !== 0) bad('must hold [domain, denials] pairs');
+    const valid = this.valid;
+    if (state === valid[0] || state === valid[1] || state === valid[2] || state === valid[3]) return;
+    if (!Array.isArray(state)) this.fail(state, 'is not a list of words');
+    if (state.length % 2 !== 0) this.fail(state, 'must hold [domain, denials] pairs');
     let previous = -1;
     for (let i = 0; i < state.length; i += 2) {
       const domain = state[i];
       const denials = state[i + 1];
-      if (!Number.isInteger(domain) || domain < 0 || domain > SPARSE_MAX_DOMAIN) bad(`names domain ${String(domain)}`);
-      if (domain <= previous) bad('is not sorted by domain');
+      if (!Number.isInteger(domain) || domain < 0 || domain > SPARSE_MAX_DOMAIN)
+        this.fail(state, `names domain ${String(domain)}`);
+      if (domain <= previous) this.fail(state, 'is not sorted by domain');
       if (!Number.isInteger(denials) || (denials & ~DENY_ALL_FLAGS) !== 0 || denials < 0)
-        bad(`has denials ${String(denials)}`);
-      if (denials === this.implicit(domain)) bad(`stores domain ${domain}'s default denials`);
+        this.fail(state, `has denials ${String(denials)}`);
+      if (denials === this.implicit(domain)) this.fail(state, `stores domain ${domain}'s default denials`);
       previous = domain;
     }
+    if (Object.isFrozen(state)) {
+      valid[this.nextValid] = state;
+      this.nextValid = (this.nextValid + 1) & 3;
+    }
+  }
+
+  private fail(state: RightsState, why: string): never {
+    throw new DomainError('invalid', `${this.label}: state [${String(state)}] ${why}`);
   }
 
   /** The denials of `domain` in `state` (its implicit denials when the state does not list it). */
@@ -57,6 +75,11 @@ export class SparseRights {
       words.splice(insert, 0, domain, denials);
     }
     return rightsState(...words);
+  }
+
+  /** Whether `state` names `domain` explicitly (with non-default denials). */
+  names(state: RightsState, domain: number): boolean {
+    return this.indexOf(state, domain) >= 0;
   }
 
   /** The domains a state names explicitly. */

@@ -101,6 +101,17 @@ describe('helpers for schemes', () => {
     expect(rights.format(state)).toBe('{3:rw, 9:r-}');
   });
 
+  it('checks a frozen state once and still refuses every bad state, frozen or not', () => {
+    const good = Object.freeze([3, 0, 9, 2]);
+    for (let i = 0; i < 3; i++) expect(() => rights.check(good)).not.toThrow();
+    const mutable = [3, 0];
+    rights.check(mutable);
+    mutable[1] = 1; // now stores domain 3's default: a mutable state is checked again every time
+    expect(() => rights.check(mutable)).toThrow(/default/);
+    for (const bad of [Object.freeze([9, 2, 3, 0]), Object.freeze([4, 1]), Object.freeze([1])])
+      expect(() => rights.check(bad)).toThrow(/test rights/);
+  });
+
   it('shares upper-half pages between address spaces and keeps lower halves apart', () => {
     const pages = new PageMap<string>();
     pages.set(1, -0x1000, 'kernel');

@@ -10,11 +10,8 @@ import {
   Scheduler,
   type StrayKind,
   type ThreadContext,
-  StrayTally,
-  campaignMaxSteps,
+  StrayCampaign,
   campaignSize,
-  campaignSpawner,
-  runMeasuredCampaign,
 } from '@pkeysim/kernel';
 import { PmemNamespace } from './namespace';
 import { PKS_FAULT_MODES, type PksFaultMode } from './pgmap';
@@ -69,7 +66,14 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
   const prng = new Prng((options.seed ^ 0x9e3779b9) >>> 0);
   const scheduler = new Scheduler(kernel, options.seed);
 
-  const tally = new StrayTally(PMEM_STRAY_KINDS);
+  const campaign = new StrayCampaign(kernel, scheduler, {
+    consumer: 'pmem',
+    options,
+    mode,
+    arch,
+    size,
+    kinds: PMEM_STRAY_KINDS,
+  });
   const openWindows: { tid: number; address: number }[] = [];
   const leaked: number[] = [];
   const bytes = (n: number) => {
@@ -128,8 +132,7 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
   }
 
   function strayWrite(cpu: Cpu, kind: StrayKind, address: number): void {
-    // The thread dies here when an oops blocks the write: it must be the body's last kernel call.
-    tally.record(kind, cpu.write(address, bytes(shape.strayBytes)).ok);
+    campaign.strayStore(cpu, kind, address, bytes(shape.strayBytes));
   }
 
   function* stray(self: ThreadContext, kind: StrayKind, delay: number) {
@@ -163,18 +166,16 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
     }
   }
 
-  const spawn = campaignSpawner(kernel, scheduler);
-  for (let w = 0; w < size.workers; w++) spawn(`pmem-worker/${w}`, worker);
-  for (let s = 0; s < size.strays; s++) {
-    const kind = PMEM_STRAY_KINDS[s % PMEM_STRAY_KINDS.length];
+  campaign.spawnWorkers('pmem-worker', worker);
+  campaign.spawnStrays((kind, s, spawn) => {
     const delay = prng.below(40);
     if (kind === 'leaked-global-kmap') {
       const index = prng.below(shape.pages);
       const leakDelay = prng.below(20);
       spawn(`legacy-kmap/${s}`, (self) => leaker(self, index, leakDelay));
     }
-    spawn(`stray/${s}-${kind}`, (self) => stray(self, kind, delay));
-  }
+    return (self) => stray(self, kind, delay);
+  });
   // The completion interrupt: a handler's own kmap_atomic window, with its own nesting count.
   let completions = 0;
   scheduler.onInterrupt((cpu) => {
@@ -185,29 +186,11 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
     cpu.kunmap_atomic(address);
   });
 
-  const { cost, log } = runMeasuredCampaign(kernel, scheduler, {
-    name: 'pmem',
-    seed: options.seed,
-    costs: options.costs,
-    maxSteps: campaignMaxSteps(size),
-  });
+  const { cost, log } = campaign.run();
   const check = ns.rebootAndVerify();
-
-  const strays = tally.summary();
-  return {
-    consumer: 'pmem',
-    seed: options.seed,
-    protection: options.protection,
-    mode,
-    arch,
-    strays_attempted: strays.strays_attempted,
-    strays_blocked: strays.strays_blocked,
-    strays_landed: strays.strays_landed,
+  return campaign.result(cost, campaignNotes(ns, log, check.pagesCorrupted), {
     bytes_corrupted_after_reboot: check.bytesCorrupted,
-    ...cost,
-    by_kind: strays.by_kind,
-    notes: campaignNotes(ns, log, check.pagesCorrupted),
-  };
+  });
 }
 
 /** The lines worth showing: the degradation notice, the first warnings, the oops count and the first oops. */

@@ -11,11 +11,8 @@ import {
   type StaticConsumer,
   type StrayKind,
   type ThreadContext,
-  StrayTally,
-  campaignMaxSteps,
+  StrayCampaign,
   campaignSize,
-  campaignSpawner,
-  runMeasuredCampaign,
 } from '@pkeysim/kernel';
 import { RO_KEY_NAME, RO_MODES, RoAllocator, type RoCache, type RoMode, type RoObject } from './allocator';
 import { createCredCache, createPolicyTable, type Cred, type CredField, userCred } from './examples';
@@ -86,7 +83,14 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
   policy.rules.forEach((o) => intended.set(o, { ...policy.cache.peek(o) }));
   const objects = [...intended.keys()];
 
-  const tally = new StrayTally(RO_STRAY_KINDS);
+  const campaign = new StrayCampaign(kernel, scheduler, {
+    consumer: 'ro-at-rest',
+    options,
+    mode,
+    arch,
+    size,
+    kinds: RO_STRAY_KINDS,
+  });
   const openWindows: RoObject<string>[] = [];
 
   function* worker(self: ThreadContext) {
@@ -124,8 +128,7 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
   }
 
   function strayStore(cpu: Cpu, kind: StrayKind, address: number, bytes: Uint8Array): void {
-    // The thread dies here when an oops blocks the store: it must be the body's last kernel call.
-    tally.record(kind, cpu.write(address, bytes).ok);
+    campaign.strayStore(cpu, kind, address, bytes);
   }
 
   /** euid = 0: the store an exploit wants. */
@@ -162,20 +165,13 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
     }
   }
 
-  const spawn = campaignSpawner(kernel, scheduler);
-  for (let w = 0; w < size.workers; w++) spawn(`cred-worker/${w}`, worker);
-  for (let s = 0; s < size.strays; s++) {
-    const kind = RO_STRAY_KINDS[s % RO_STRAY_KINDS.length];
+  campaign.spawnWorkers('cred-worker', worker);
+  campaign.spawnStrays((kind) => {
     const delay = 4 + prng.below(60);
-    spawn(`stray/${s}-${kind}`, (self) => stray(self, kind, delay));
-  }
-
-  const { cost, log } = runMeasuredCampaign(kernel, scheduler, {
-    name: 'ro-at-rest',
-    seed: options.seed,
-    costs: options.costs,
-    maxSteps: campaignMaxSteps(size),
+    return (self) => stray(self, kind, delay);
   });
+
+  const { cost, log } = campaign.run();
 
   let corruptedObjects = 0;
   let corruptedFields = 0;
@@ -185,7 +181,6 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
     corruptedFields += bad;
     if (bad > 0) corruptedObjects++;
   }
-  const strays = tally.summary();
   const notes: string[] = [
     ro.protected
       ? `objects: ${intended.size} (cred, policy_rule) in slabs keyed with key ${ro.roKey}, ${mode} mode`
@@ -195,19 +190,7 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
   const oopses = log.filter((l) => l.startsWith('BUG: unable to handle page fault'));
   if (oopses.length > 0) notes.push(`${oopses.length} oops(es); first: ${oopses[0]}`);
   notes.push(`objects differing from their writers' intent: ${corruptedObjects} (${corruptedFields} fields)`);
-  return {
-    consumer: 'ro-at-rest',
-    seed: options.seed,
-    protection: options.protection,
-    mode,
-    arch,
-    strays_attempted: strays.strays_attempted,
-    strays_blocked: strays.strays_blocked,
-    strays_landed: strays.strays_landed,
-    ...cost,
-    by_kind: strays.by_kind,
-    notes,
-  };
+  return campaign.result(cost, notes);
 }
 
 const CRED_EUID_OFFSET = 4 * (['uid', 'gid', 'suid', 'sgid', 'euid'] satisfies CredField[]).indexOf('euid');

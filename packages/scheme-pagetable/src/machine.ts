@@ -15,7 +15,16 @@ import {
   type Translation,
 } from '@pkeysim/core';
 import { ForwardingMachine, PageMap } from '@pkeysim/plugin-kit';
-import { E_P, E_RW, E_XD_HI, formatAddress, PAGE_SIZE, TLB_SINGLE_PAGE_FLUSH_CEILING, X86Machine } from '@pkeysim/x86';
+import {
+  E_P,
+  E_RW,
+  E_XD_HI,
+  formatAddress,
+  PAGE_SIZE,
+  TLB_SINGLE_PAGE_FLUSH_CEILING,
+  type X86Cpu,
+  X86Machine,
+} from '@pkeysim/x86';
 import { ExposureLog, type ExposureWindow } from './exposure';
 import { checkDomainNumber, PAGETABLE_RIGHTS, PageTableDomainSpace, type PageTableRightsHost } from './space';
 
@@ -45,6 +54,8 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
   private live: RightsState = rightsState();
   private readonly exposureLog: ExposureLog;
   private readonly words = new Int32Array(2);
+  /** Scratch list of the pages whose PTE a rights change rewrote (reused: no allocation per switch). */
+  private readonly changed: number[] = [];
 
   /** Build the scheme on a new x86 machine whose protection keys are left off. */
   static fromConfig(config: MachineConfig): PageTableMachine {
@@ -83,18 +94,24 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
 
   applyRights(initiator: number, state: RightsState): void {
     const before = this.live;
-    const domains = new Set([...PAGETABLE_RIGHTS.domains(before), ...PAGETABLE_RIGHTS.domains(state)]);
-    const changed: number[] = [];
-    for (const domain of domains) {
-      const was = PAGETABLE_RIGHTS.denialsOf(before, domain);
-      const now = PAGETABLE_RIGHTS.denialsOf(state, domain);
-      if (was === now) continue;
-      for (const page of this.byDomain.get(domain) ?? [])
-        if (this.writeBits(page, now, initiator)) changed.push(page.virtual);
-      this.exposureLog.transition(initiator, domain, was, now);
-    }
+    const changed = this.changed;
+    changed.length = 0;
+    // The domains the old state names, then those only the new one names (no Set per switch).
+    for (let i = 0; i < before.length; i += 2) this.changeDomain(initiator, before[i], before[i + 1], state);
+    for (let j = 0; j < state.length; j += 2)
+      if (!PAGETABLE_RIGHTS.names(before, state[j])) this.changeDomain(initiator, state[j], undefined, state);
     this.live = state;
     if (changed.length > 0) this.invalidate(changed, initiator);
+  }
+
+  /** Rewrite the PTEs of `domain` when its denials differ in `state` (`was` undefined: its implicit ones). */
+  private changeDomain(initiator: number, domain: number, was: Denials | undefined, state: RightsState): void {
+    const before = was ?? PAGETABLE_RIGHTS.implicit(domain);
+    const now = PAGETABLE_RIGHTS.denialsOf(state, domain);
+    if (before === now) return;
+    const members = this.byDomain.get(domain);
+    if (members) for (const page of members) if (this.writeBits(page, now, initiator)) this.changed.push(page.virtual);
+    this.exposureLog.transition(initiator, domain, before, now);
   }
 
   /** Set P, R/W and XD of the page's PTE for `denials` (on top of its base permissions); true if it changed. */
@@ -118,13 +135,21 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
    * full flush above Linux's tlb_single_page_flush_ceiling), as flush_tlb_kernel_range does.
    */
   private invalidate(virtuals: readonly number[], initiator: number): void {
+    this.flushing = virtuals;
     for (let index = 0; index < this.inner.cpuCount; index++) {
       const cpu = this.inner.cpu(index);
       if (index !== initiator) this.inner.events.count(initiator, MachineEvent.Shootdown);
       if (virtuals.length > TLB_SINGLE_PAGE_FLUSH_CEILING) cpu.flushTlbAll();
-      else cpu.asKernel((k) => virtuals.forEach((v) => k.invlpg(v)));
+      else cpu.asKernel(this.invlpgFlushing);
     }
+    this.flushing = [];
   }
+
+  /** The pages {@link invalidate} is flushing, and its INVLPG loop (bound once: no closure per CPU). */
+  private flushing: readonly number[] = [];
+  private readonly invlpgFlushing = (cpu: X86Cpu): void => {
+    for (const virtual of this.flushing) cpu.invlpg(virtual);
+  };
 
   // ---- mappings ----------------------------------------------------------------------------------
 

@@ -3,16 +3,13 @@ import {
   type CostModel,
   getPlugin,
   listPlugins,
-  type Machine,
+  MACHINE_EVENT_NAMES,
   MachineEvent,
   type ProtectionPlugin,
-  registerPlugin,
-  TOKENS,
 } from '@pkeysim/core';
-import type { CampaignMode, CampaignRunner } from '@pkeysim/kernel';
+import type { CampaignMode, CampaignResult, CampaignRunner } from '@pkeysim/kernel';
 import { costModel } from '@pkeysim/scenario';
 import { InvalidArgumentError, Option } from 'commander';
-import { instanceCachingFactory } from 'tsyringe';
 import type { CliCommand } from '../command';
 import { readCosts } from '../costs';
 import { UsageError } from '../errors';
@@ -79,40 +76,6 @@ export interface DemoResult {
   readonly rows: readonly DemoRow[];
 }
 
-/** Machines built by the capturing plugins since the last reset, so their event counters can be read. */
-let captured: Machine[] = [];
-const capturing = new Map<string, ProtectionPlugin>();
-
-/**
- * A plugin that builds exactly what `inner` builds and remembers the machine. Campaigns build their
- * own kernels by plugin name; selecting them through this name lets the demo read each machine's
- * event counters afterwards (for the cost model and access counts) without changing the campaign.
- */
-function capturingPlugin(inner: ProtectionPlugin): string {
-  const name = `demo.${inner.name}`;
-  let plugin = capturing.get(name);
-  if (!plugin) {
-    plugin = registerPlugin({
-      name,
-      kind: inner.kind,
-      description: `${inner.description} (as the demo measures it)`,
-      register(container, config) {
-        const scope = container.createChildContainer();
-        inner.register(scope, { ...config, arch: inner.name });
-        container.register(TOKENS.Machine, {
-          useFactory: instanceCachingFactory(() => {
-            const machine = scope.resolve(TOKENS.Machine);
-            captured.push(machine);
-            return machine;
-          }),
-        });
-      },
-    });
-    capturing.set(name, plugin);
-  }
-  return plugin.name;
-}
-
 interface SchemeSpec {
   readonly scheme: string;
   readonly description: string;
@@ -148,7 +111,7 @@ export function demoSchemes(archName: string = DEMO_MACHINE.arch): SchemeSpec[] 
   ];
   if (archName !== DEMO_MACHINE.arch) return schemes;
   for (const plugin of listPlugins()) {
-    if (plugin.kind === 'scheme' && !plugin.name.startsWith('demo.'))
+    if (plugin.kind === 'scheme' && !plugin.name.startsWith('trace.'))
       schemes.push({ scheme: plugin.name, description: plugin.description, plugin, protection: true });
   }
   return schemes;
@@ -168,6 +131,30 @@ const SWITCH_EVENTS: readonly MachineEvent[] = [
   MachineEvent.Shootdown,
 ];
 
+/** The index of each event name in the machine's counters (MachineEvent values). */
+const EVENT_INDEX: ReadonlyMap<string, MachineEvent> = new Map(
+  MACHINE_EVENT_NAMES.map((name, index) => [name, index as MachineEvent]),
+);
+
+/** What a campaign's machine counted, as the demo totals it: every event priced, switching traffic, accesses. */
+function machineFigures(
+  result: CampaignResult,
+  model: CostModel,
+): { cycles: number; switchCycles: number; accesses: number } {
+  const events = result.machine_events;
+  if (events === undefined) throw new Error(`the ${result.consumer} campaign reports no machine events`);
+  let cycles = 0;
+  for (const [name, count] of Object.entries(events)) {
+    const event = EVENT_INDEX.get(name);
+    if (event !== undefined) cycles += count * model.cyclesOf(event);
+  }
+  let switchCycles = 0;
+  for (const event of SWITCH_EVENTS) switchCycles += (events[MACHINE_EVENT_NAMES[event]] ?? 0) * model.cyclesOf(event);
+  const accesses =
+    (events[MACHINE_EVENT_NAMES[MachineEvent.Access]] ?? 0) + (events[MACHINE_EVENT_NAMES[MachineEvent.Fault]] ?? 0);
+  return { cycles, switchCycles, accesses };
+}
+
 /** The mode each campaign runs in: strict where the consumer has it (a stray oopses instead of landing). */
 function demoMode(runner: CampaignRunner): CampaignMode {
   return runner.modes.includes('strict') ? 'strict' : runner.modes[0];
@@ -185,7 +172,7 @@ export function runDemo(options: DemoOptions): DemoResult {
   const rows: DemoRow[] = [];
   for (const spec of schemes) {
     const recorder = options.recorder;
-    const arch = capturingPlugin(recorder ? getPlugin(recordingPlugin(spec.plugin, recorder)) : spec.plugin);
+    const arch = recorder ? recordingPlugin(spec.plugin, recorder) : spec.plugin.name;
     const sum = {
       attempted: 0,
       blocked: 0,
@@ -201,7 +188,6 @@ export function runDemo(options: DemoOptions): DemoResult {
     for (const runner of CAMPAIGN_RUNNERS) {
       for (const seed of seeds) {
         options.onProgress?.(done++, total, `${runner.consumer} under ${spec.scheme}, seed ${seed}`);
-        captured = [];
         if (recorder) recorder.label = `${runner.consumer} under ${spec.scheme}, seed ${seed}`;
         const start = performance.now();
         let result;
@@ -225,11 +211,10 @@ export function runDemo(options: DemoOptions): DemoResult {
         sum.blocked += result.strays_blocked;
         sum.lost += result.bytes_corrupted_after_reboot ?? 0;
         sum.switches += result.domain_switches;
-        for (const machine of captured) {
-          sum.cycles += model.total(machine.events);
-          for (const event of SWITCH_EVENTS) sum.switchCycles += machine.events.total(event) * model.cyclesOf(event);
-          sum.accesses += machine.events.total(MachineEvent.Access) + machine.events.total(MachineEvent.Fault);
-        }
+        const figures = machineFigures(result, model);
+        sum.cycles += figures.cycles;
+        sum.switchCycles += figures.switchCycles;
+        sum.accesses += figures.accesses;
       }
     }
     options.onProgress?.(done, total, `${spec.scheme} done`);

@@ -67,6 +67,10 @@ export const campaignDocument = z
       .array(z.looseObject({ design: z.string() }))
       .optional()
       .describe('kmap-apis only: every figure of each API design (docs/kmap-apis.md)'),
+    machine_events: z
+      .record(z.string(), count)
+      .optional()
+      .describe("every event the campaign's machine counted, setup and final checks included (event name -> count)"),
   })
   .meta({ title: 'pkeysim campaign --json', description: 'One stray-write campaign against one consumer.' });
 
