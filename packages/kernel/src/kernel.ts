@@ -241,10 +241,18 @@ export class Kernel {
   pks_key_alloc(owner: string, flags = 0): number {
     return this.keyApi.alloc(owner, flags);
   }
-  /** pks_key_free(key): resets the key to AD in the current context of `cpu`, then frees it. */
-  pks_key_free(key: number, cpu = 0): number {
+  /** pks_key_free(key): resets the key to AD in the current context of `cpu`, then frees it; returns nothing (void in every version). */
+  pks_key_free(key: number, cpu = 0): void {
     this.sched.checkCpu(cpu);
-    return this.keyApi.free(cpu, key);
+    this.keyApi.free(cpu, key);
+  }
+  /** pks_abandon_protections(key) (V7): the key becomes read/write in every thread, for good; 0 or -errno. */
+  pks_abandon_protections(key: number): number {
+    return this.keyApi.abandon(key);
+  }
+  /** Undo pks_abandon_protections for the V7 test module, which reset pkrs_pkey_allowed_mask directly; tests only. */
+  pks_test_restore_protections(key: number): void {
+    this.k.keys.restore(key);
   }
   /** Register (or, with undefined, clear) the fault callback of an allocated key; returns 0 or -errno. */
   pks_set_fault_callback(key: number, callback: KeyFaultCallback | undefined): number {

@@ -61,7 +61,8 @@ export class Protection {
     const { space } = this.k;
     if (!space || !this.k.supported) return;
     const thread = this.k.cpus[cpu].current;
-    thread.pkrs = space.withDenials(thread.pkrs, key, denials);
+    // V7 pks_update_protection: an abandoned key stays read/write (pkrs_pkey_allowed_mask).
+    thread.pkrs = space.withDenials(thread.pkrs, key, this.k.keys.isAbandoned(key) ? Deny.None : denials);
     this.k.writer.write(cpu, liveRights(this.k, cpu));
   }
 }
