@@ -39,6 +39,8 @@ export class KeyTable {
   private readonly callbacks: (KeyFaultCallback | undefined)[];
   /** Keys given up by pks_abandon_protections (V7): read/write for good. */
   private readonly abandoned: boolean[];
+  /** Whether any key is abandoned: the common case (none) costs rights updates one field read. */
+  anyAbandoned = false;
 
   constructor(
     readonly design: KeyDesign,
@@ -101,11 +103,13 @@ export class KeyTable {
   /** Mark `key` abandoned: from now on every update of it gives read/write (V7 pkrs_pkey_allowed_mask). */
   abandon(key: number): void {
     this.abandoned[key] = true;
+    this.anyAbandoned = true;
   }
 
   /** Undo `abandon` (the V7 test module resets the mask between its cases). */
   restore(key: number): void {
     if (this.isInRange(key)) this.abandoned[key] = false;
+    this.anyAbandoned = this.abandoned.includes(true);
   }
 
   /** Whether pks_abandon_protections gave `key` up. */

@@ -62,7 +62,8 @@ export class Protection {
     if (!space || !this.k.supported) return;
     const thread = this.k.cpus[cpu].current;
     // V7 pks_update_protection: an abandoned key stays read/write (pkrs_pkey_allowed_mask).
-    thread.pkrs = space.withDenials(thread.pkrs, key, this.k.keys.isAbandoned(key) ? Deny.None : denials);
+    const { keys } = this.k;
+    thread.pkrs = space.withDenials(thread.pkrs, key, keys.anyAbandoned && keys.isAbandoned(key) ? Deny.None : denials);
     this.k.writer.write(cpu, liveRights(this.k, cpu));
   }
 }
