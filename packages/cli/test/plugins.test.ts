@@ -31,10 +31,11 @@ describe('third-party plugins in the CLI', () => {
   });
 
   it('loads a plugin directory named with --plugin before parsing, so --arch accepts it', async () => {
-    const run = await runCli(['--plugin', fixture, 'selftest', 'pks', '--arch', 'two-keys']);
+    // Two domains leave one key to hand out: V6's allocator fits, V10's two static keys do not.
+    const run = await runCli(['--plugin', fixture, 'selftest', 'pks', '--arch', 'two-keys', '--pks-version', 'v6']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/9 tests: 9 OK, 0 FAIL, 0 SKIP/);
+    expect(run.stdout).toMatch(/7 tests: 7 OK, 0 FAIL, 0 SKIP/);
   });
 
   it('loads plugins named in PKEYSIM_PLUGINS and credits them to their package', async () => {

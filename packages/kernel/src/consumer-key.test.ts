@@ -7,7 +7,7 @@ import { createKernel } from './create-kernel';
 
 describe('acquireConsumerKey', () => {
   it('gives a static consumer its named key and declared resting rights', () => {
-    const kernel = createKernel({ keyDesign: 'static' });
+    const kernel = createKernel({ keyDesign: 'static', pageTableProtection: true });
     expect(acquireConsumerKey(kernel, 'PKS_KEY_PG_TABLES', 'pgtable')).toEqual({
       ok: true,
       key: 3,

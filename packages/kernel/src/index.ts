@@ -12,6 +12,7 @@ export { createKernel } from './create-kernel';
 export { Cpu, type AccessResult, type ReadResult } from './cpu';
 export { ExceptionFrame, type FrameKind, type PtRegsAuxiliary, describeFrame } from './entry/frame';
 export { type KeyFaultCallback, PKS_FLAG_EXCLUSIVE, rightsName } from './keys/key-table';
+export * from './keys/pks-version';
 export { type KeyListing, type KeyListingRow, formatKeyListing } from './keys/pks-keys';
 export { PKS_PROT_MASK } from './rights/protection';
 export { MAX_HANDLED_FAULTS } from './fault';
@@ -31,10 +32,12 @@ export {
   PKS_TESTS,
   PksTestModule,
   runPksSelftest,
+  runPksSeriesSelftest,
   formatTestResult,
   type PksTestResult,
   type PksTestStatus,
 } from './selftest/pks-test';
+export { PKS_TEST_MODULES, pksTestModuleOf, type PksTestCase, type PksTestKind } from './selftest/pks-modules';
 export { runInterruptInWindow, type InterruptInWindowResult } from './scenarios/interrupt-in-window';
 export type * from './campaign';
 export { acquireConsumerKey, relaxReadFault, type ConsumerKey, type KeyUnavailableReason } from './consumer-key';

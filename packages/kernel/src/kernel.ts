@@ -18,6 +18,7 @@ import { FaultHandler } from './fault';
 import { assignStaticKeys, type KeyFaultCallback, KeyTable, type KeySpaceShape } from './keys/key-table';
 import { keyTableSize } from './keys/key-limit';
 import { type KeyListing, PksKeys } from './keys/pks-keys';
+import { pksVersionTraits } from './keys/pks-version';
 import { KernelLog } from './log';
 import { AccessWindows } from './mm/kmap';
 import { type AllocPagesOptions, KernelMemory, type VmapOptions } from './mm/memory';
@@ -127,7 +128,16 @@ export class Kernel {
     this.memory = memory;
     const windows = new AccessWindows(machine, kernelSpace, supported, keys, sched, panic, protection, memory);
     const faults = new FaultHandler(machine, space, supported, keys, log, entry, sched, windows, panic);
-    this.keyApi = new PksKeys(space, supported, keys, initValue, log, protection);
+    this.keyApi = new PksKeys(
+      space,
+      supported,
+      keys,
+      initValue,
+      log,
+      protection,
+      pksVersionTraits(config.pksVersion),
+      { sched, writer, live },
+    );
     const cpus: Cpu[] = [];
     for (let cpu = 0; cpu < cpuCount; cpu++)
       cpus.push(new Cpu(cpu, machine, keySpace, sched, entry, faults, protection, windows, panic));
@@ -245,10 +255,18 @@ export class Kernel {
   pks_key_alloc(owner: string, flags = 0): number {
     return this.keyApi.alloc(owner, flags);
   }
-  /** pks_key_free(key): resets the key to AD in the current context of `cpu`, then frees it. */
-  pks_key_free(key: number, cpu = 0): number {
+  /** pks_key_free(key): resets the key to AD in the current context of `cpu`, then frees it; returns nothing (void in every version). */
+  pks_key_free(key: number, cpu = 0): void {
     this.sched.checkCpu(cpu);
-    return this.keyApi.free(cpu, key);
+    this.keyApi.free(cpu, key);
+  }
+  /** pks_abandon_protections(key) (V7): the key becomes read/write in every thread, for good; 0 or -errno. */
+  pks_abandon_protections(key: number): number {
+    return this.keyApi.abandon(key);
+  }
+  /** Undo pks_abandon_protections for the V7 test module, which reset pkrs_pkey_allowed_mask directly; tests only. */
+  pks_test_restore_protections(key: number): void {
+    this.keys.restore(key);
   }
   /** Register (or, with undefined, clear) the fault callback of an allocated key; returns 0 or -errno. */
   pks_set_fault_callback(key: number, callback: KeyFaultCallback | undefined): number {

@@ -24,7 +24,7 @@ describe('dynamic keys (RFC..V6 pks_key_alloc)', () => {
     const key = kernel.pks_key_alloc('pmem');
     cpu.pks_set_readwrite(key);
     expect(word(cpu.rights())).toBe(withBits(0x55555554, key, 0));
-    expect(kernel.pks_key_free(key, 1)).toBe(0);
+    kernel.pks_key_free(key, 1);
     expect(word(cpu.rights())).toBe(0x55555554);
     expect(word(cpu.current.pkrs)).toBe(0x55555554);
     expect(kernel.pks_key_alloc('again')).toBe(key);
@@ -36,21 +36,24 @@ describe('dynamic keys (RFC..V6 pks_key_alloc)', () => {
     ['key 16', 16],
     ['a fractional key', 1.5],
     ['an unallocated key', 7],
-  ])('refuses to free %s with -EINVAL and changes nothing', (_label, key) => {
+  ])('ignores a free of %s: it returns nothing (void in every version) and changes nothing', (_label, key) => {
     const kernel = boot();
     kernel.pks_key_alloc('a');
     const before = snapshot(kernel);
-    expect(kernel.pks_key_free(key)).toBe(-Errno.EINVAL);
+    expect(kernel.pks_key_free(key)).toBeUndefined();
     expect(snapshot(kernel)).toBe(before);
   });
 
-  it('refuses a double free with -EINVAL and changes nothing', () => {
+  it('ignores a double free (V6 arch/x86/mm/pkeys.c void pks_key_free): nothing changes, the key is handed out once', () => {
     const kernel = boot();
     const key = kernel.pks_key_alloc('a');
-    expect(kernel.pks_key_free(key)).toBe(0);
+    kernel.pks_key_free(key);
     const before = snapshot(kernel);
-    expect(kernel.pks_key_free(key)).toBe(-Errno.EINVAL);
+    expect(kernel.pks_key_free(key)).toBeUndefined();
     expect(snapshot(kernel)).toBe(before);
+    expect(kernel.log.lines().some((l) => l.includes(`pks_key_free: key ${key} is not allocated`))).toBe(true);
+    expect(kernel.pks_key_alloc('b')).toBe(key);
+    expect(kernel.pks_key_alloc('c')).toBe(key + 1);
   });
 
   it('refuses unknown flags and a missing owner with -EINVAL, allocating nothing', () => {
@@ -87,8 +90,7 @@ describe('dynamic keys (RFC..V6 pks_key_alloc)', () => {
                 held.add(key);
               }
             } else {
-              const result = kernel.pks_key_free(op);
-              expect(result).toBe(held.has(op) ? 0 : -Errno.EINVAL);
+              expect(kernel.pks_key_free(op)).toBeUndefined();
               held.delete(op);
             }
           }
@@ -107,14 +109,30 @@ describe('dynamic keys (RFC..V6 pks_key_alloc)', () => {
 });
 
 describe('static keys (V7..V10 pks-keys.h)', () => {
-  it('assigns the declared consumers and computes PKS_INIT_VALUE from their defaults', () => {
+  it("has V10's exact layout: PGMAP_PROTECTION 1, TEST 2, no page-table key, PKS_INIT_VALUE 0x55555554 (V10 pks-keys.h)", () => {
     const kernel = boot({ keyDesign: 'static' });
-    expect(kernel.keyOf('PKS_KEY_TEST')).toBe(1);
-    expect(kernel.keyOf('PKS_KEY_PGMAP_PROTECTION')).toBe(2);
+    expect(kernel.config.pksVersion).toBe('v10');
+    expect(kernel.keyOf('PKS_KEY_PGMAP_PROTECTION')).toBe(1);
+    expect(kernel.keyOf('PKS_KEY_TEST')).toBe(2);
+    expect(kernel.keyOf('PKS_KEY_PG_TABLES')).toBeUndefined();
+    // key 0 RW, keys 1 and 2 AD, unused keys AD.
+    expect(word(kernel.initValue)).toBe(0x55555554);
+    expect(word(kernel.cpu(1).rights())).toBe(0x55555554);
+  });
+
+  it('adds PKS_KEY_PG_TABLES as key 3 (WD) only with page-table protection (Edgecombe): 0x55555594', () => {
+    const kernel = boot({ pksVersion: 'v10', pageTableProtection: true });
+    expect(kernel.keyOf('PKS_KEY_PGMAP_PROTECTION')).toBe(1);
+    expect(kernel.keyOf('PKS_KEY_TEST')).toBe(2);
     expect(kernel.keyOf('PKS_KEY_PG_TABLES')).toBe(3);
-    // key 0 RW, keys 1 and 2 AD, key 3 WD, unused keys AD.
     expect(word(kernel.initValue)).toBe(0x55555594);
-    expect(word(kernel.cpu(1).rights())).toBe(0x55555594);
+    // An explicit list gets the key appended once, not twice.
+    const listed = boot({
+      keyDesign: 'static',
+      pageTableProtection: true,
+      consumers: [{ name: 'PKS_KEY_PG_TABLES', defaultRights: 'wd' }],
+    });
+    expect(listed.pks_keys_allocated().rows.map((r) => r.owner)).toEqual(['DEFAULT', 'PKS_KEY_PG_TABLES']);
   });
 
   it('honours explicit key numbers and fills the rest in order', () => {
@@ -157,11 +175,11 @@ describe('static keys (V7..V10 pks-keys.h)', () => {
     expect(() => boot({ keyDesign: 'static', consumers })).toThrow(/PKS_KEY_MAX/);
   });
 
-  it('has no allocator: pks_key_alloc and pks_key_free report -EOPNOTSUPP', () => {
+  it('has no allocator: pks_key_alloc reports -EOPNOTSUPP and pks_key_free does nothing', () => {
     const kernel = boot({ keyDesign: 'static' });
     const before = snapshot(kernel);
     expect(kernel.pks_key_alloc('late')).toBe(-Errno.EOPNOTSUPP);
-    expect(kernel.pks_key_free(1)).toBe(-Errno.EOPNOTSUPP);
+    expect(kernel.pks_key_free(1)).toBeUndefined();
     expect(snapshot(kernel)).toBe(before);
   });
 });
@@ -194,9 +212,8 @@ describe('key listing (debugfs pks_keys_allocated)', () => {
     const rows = boot({ keyDesign: 'static' }).pks_keys_allocated().rows;
     expect(rows.map((r) => `${r.key}:${r.owner}:${r.defaultRights}`)).toEqual([
       '0:DEFAULT:rw',
-      '1:PKS_KEY_TEST:ad',
-      '2:PKS_KEY_PGMAP_PROTECTION:ad',
-      '3:PKS_KEY_PG_TABLES:wd',
+      '1:PKS_KEY_PGMAP_PROTECTION:ad',
+      '2:PKS_KEY_TEST:ad',
     ]);
   });
 

@@ -62,7 +62,7 @@ describe('rights updates (pks_update_protection and wrappers)', () => {
   });
 
   it('apply to static consumer keys with their names', () => {
-    const kernel = boot({ keyDesign: 'static' });
+    const kernel = boot({ keyDesign: 'static', pageTableProtection: true });
     const key = kernel.keyOf('PKS_KEY_PG_TABLES')!;
     expect(kernel.space!.denialsOf(kernel.cpu(0).rights(), key)).toBe(2);
     expect(kernel.cpu(0).pks_set_readwrite(key)).toBe(0);

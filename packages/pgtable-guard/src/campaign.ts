@@ -80,7 +80,14 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   const arch = options.arch ?? 'x86';
   const shape = PGTABLE_CAMPAIGN_SHAPE;
   const size = campaignSize(options, shape);
-  const kernel = createKernel({ arch, cpus: size.cpus, seed: options.seed, keyDesign: 'static' });
+  // Page-table protection (Edgecombe's series on top of V10) gives the static key PKS_KEY_PG_TABLES.
+  const kernel = createKernel({
+    arch,
+    cpus: size.cpus,
+    seed: options.seed,
+    keyDesign: 'static',
+    pageTableProtection: true,
+  });
   const cmdline = [options.protection ? '' : 'nopkstables', mode === 'soft' ? 'pkstablessoft' : ''].join(' ');
   const guard = new PgtableGuard(kernel, { cmdline });
   const prng = new Prng((options.seed ^ 0x5bd1e995) >>> 0);

@@ -165,7 +165,7 @@ describe('nopkstables and key unavailability', () => {
   });
 
   it('a static design without PKS_KEY_PG_TABLES has no key either', () => {
-    const kernel = boot({ consumers: [{ name: 'PKS_KEY_TEST', defaultRights: 'ad' }] });
+    const kernel = boot({ pageTableProtection: false, consumers: [{ name: 'PKS_KEY_TEST', defaultRights: 'ad' }] });
     const guard = new PgtableGuard(kernel);
     expect(guard.state).toBe('no-key');
   });

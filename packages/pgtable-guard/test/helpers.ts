@@ -1,9 +1,9 @@
 import '@pkeysim/x86';
 import { createKernel, type Kernel, type KernelConfigInput } from '@pkeysim/kernel';
 
-/** A two-CPU kernel with the V10 static keys (PKS_KEY_PG_TABLES rests write-disabled). */
+/** A two-CPU kernel with V10's static keys and page-table protection on top (PKS_KEY_PG_TABLES rests write-disabled). */
 export function boot(input: KernelConfigInput = {}): Kernel {
-  return createKernel({ cpus: 2, keyDesign: 'static', ...input });
+  return createKernel({ cpus: 2, keyDesign: 'static', pageTableProtection: true, ...input });
 }
 
 /** Run a fresh kernel thread named `name` on `cpu` and return the CPU view. */

@@ -18,6 +18,7 @@ import {
   KernelError,
   MAX_ENTRY_DEPTH,
   PKS_FLAG_EXCLUSIVE,
+  pksVersionTraits,
   protectIdentityMap,
   resolveKernelConfig,
   Scheduler,
@@ -185,13 +186,23 @@ class ScenarioRun {
       counted: (cpu, event) => this.onCounted(cpu, event),
     });
     const k = this.s.kernel;
+    const version = k.pks_version ? pksVersionTraits(k.pks_version) : undefined;
+    if (version && k.key_design !== version.keyDesign && k.key_design !== 'dynamic')
+      throw runtimeError(
+        loaded,
+        ['kernel', 'key_design'],
+        `${version.title} has ${version.keyDesign} keys, not ${k.key_design}`,
+      );
     try {
       const config = resolveKernelConfig({
         arch: m.arch,
         cpus: m.cpus,
         seed: this.s.seed,
-        keyDesign: k.key_design,
-        entryMode: k.entry_mode,
+        // pks_version decides the design; an entry mode other than the default overrides the version's.
+        keyDesign: version ? version.keyDesign : k.key_design,
+        entryMode: version && k.entry_mode === 'aux-pt-regs' ? version.entryMode : k.entry_mode,
+        ...(k.pks_version ? { pksVersion: k.pks_version } : {}),
+        ...(k.page_table_protection !== undefined ? { pageTableProtection: k.page_table_protection } : {}),
         features: { supervisorDomains: m.features.pks, userDomains: m.features.pku },
         machineOptions,
         ...(k.consumers

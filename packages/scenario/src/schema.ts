@@ -1,3 +1,4 @@
+import { PKS_VERSIONS } from '@pkeysim/kernel';
 import { z } from 'zod';
 
 /**
@@ -318,6 +319,13 @@ export const FaultMode = z.enum(['strict', 'relaxed'], { error: 'expected strict
 export const KernelSpec = z
   .strictObject({
     key_design: z.enum(['dynamic', 'static'], { error: 'expected dynamic or static' }).default('dynamic'),
+    /**
+     * The posting of the PKS series (rfc, v2 .. v10): sets key_design and entry_mode to that posting's,
+     * and its allocator's errnos and flags. Without it: static is V10, dynamic V6.
+     */
+    pks_version: z.enum(PKS_VERSIONS, { error: `expected one of ${PKS_VERSIONS.join(', ')}` }).optional(),
+    /** Page-table protection (Edgecombe's series on top of PKS): adds the static key PKS_KEY_PG_TABLES (wd). */
+    page_table_protection: z.boolean().optional(),
     /** Static design only: the build-time consumers (V10 PKS_KEY_*), each with its default rights. */
     consumers: z
       .array(

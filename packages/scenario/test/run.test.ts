@@ -69,10 +69,29 @@ expect: { threads: { parent: finished, child: finished } }
   });
 
   it('an op whose errno differs from its expect fails at that op', () => {
-    const result = run('threads:\n  - name: t\n    program:\n      - { op: free_key, key: 3 }\n');
+    const result = run('threads:\n  - name: t\n    program:\n      - { op: set_rights, key: 3, rights: rw }\n');
     expect(result.failures).toEqual([
-      { line: 4, path: 'threads[0].program[0].expect', message: 'free_key: expected ok, got EINVAL' },
+      { line: 4, path: 'threads[0].program[0].expect', message: 'set_rights: expected ok, got EINVAL' },
     ]);
+  });
+
+  it('free_key of a key not in use succeeds: pks_key_free returns nothing in every version', () => {
+    const result = run('threads:\n  - name: t\n    program:\n      - { op: free_key, key: 3 }\n');
+    expect(result.failures).toEqual([]);
+  });
+
+  it('pks_version sets the design: v10 has the static keys, PKS_KEY_PGMAP_PROTECTION first', () => {
+    const result = run(
+      'kernel: { pks_version: v10 }\nkeys: [{ name: pg, owner: PKS_KEY_PGMAP_PROTECTION }]\nthreads:\n  - name: t\n    program:\n      - { op: check_rights, key: 1, rights: none }\n',
+    );
+    expect(result.failures).toEqual([]);
+  });
+
+  it('pks_version rfc without PKS: alloc_key gets -EINVAL as the RFC allocator returned', () => {
+    const result = run(
+      'machine: { features: { pks: false } }\nkernel: { pks_version: rfc }\nthreads:\n  - name: t\n    program:\n      - { op: alloc_key, as: k, expect: EINVAL }\n',
+    );
+    expect(result.failures).toEqual([]);
   });
 
   it('a key used before anything bound it is bad input, with its line', () => {

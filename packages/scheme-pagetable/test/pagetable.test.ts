@@ -70,9 +70,11 @@ describe('pagetable scheme', () => {
   });
 
   it('cannot restrict one thread below what other contexts hold: static RUN_ALL_KEYS fails on the write-disabled key', () => {
-    // PKS_KEY_PG_TABLES defaults to WD, so every other context holds it readable; an AD request by
-    // one thread cannot take reads away from the whole address space.
-    const results = runPksSelftest(createKernel({ arch: 'pagetable', cpus: 2, keyDesign: 'static' }));
+    // PKS_KEY_PG_TABLES (page-table protection on top of V10) defaults to WD, so every other context
+    // holds it readable; an AD request by one thread cannot take reads away from the whole address space.
+    const results = runPksSelftest(
+      createKernel({ arch: 'pagetable', cpus: 2, keyDesign: 'static', pageTableProtection: true }),
+    );
     expect(results.filter((r) => r.status === 'FAIL').map((r) => r.name)).toEqual(['RUN_ALL_KEYS']);
     expect(results.find((r) => r.name === 'RUN_ALL_KEYS')!.detail).toMatch(/AD read did not fault/);
   });

@@ -16,12 +16,12 @@ describe('pkeysim keys', () => {
     const run = await runCli(['keys', '--design', 'static']);
     expect(run.code).toBe(0);
     expect(run.lines).toEqual([
-      '# static keys, PKRS PKS_INIT_VALUE 0x55555594',
+      // V10 include/linux/pks-keys.h: PGMAP_PROTECTION, then TEST; no page-table key without Edgecombe's series.
+      '# static keys, PKRS PKS_INIT_VALUE 0x55555554',
       '# key  default  owner',
       '  0  rw       DEFAULT',
-      '  1  ad       PKS_KEY_TEST',
-      '  2  ad       PKS_KEY_PGMAP_PROTECTION',
-      '  3  wd       PKS_KEY_PG_TABLES',
+      '  1  ad       PKS_KEY_PGMAP_PROTECTION',
+      '  2  ad       PKS_KEY_TEST',
     ]);
   });
 

@@ -1,3 +1,4 @@
+import { pksVersionTraits } from '@pkeysim/kernel';
 import '@pkeysim/x86';
 import { readFile, stat } from 'node:fs/promises';
 import {
@@ -113,12 +114,20 @@ async function load(
   }
 }
 
+/** The key design and entry code the kernel runs: a scenario's pks_version decides them (scenario run.ts). */
+function kernelLine(k: LoadedScenario['scenario']['kernel']): string {
+  if (!k.pks_version) return `${k.key_design} keys, ${k.entry_mode} entry`;
+  const version = pksVersionTraits(k.pks_version);
+  const entry = k.entry_mode === 'aux-pt-regs' ? version.entryMode : k.entry_mode;
+  return `PKS ${k.pks_version}, ${version.keyDesign} keys, ${entry} entry`;
+}
+
 function machineLine(loaded: LoadedScenario): string {
   const { machine: m, kernel: k } = loaded.scenario;
   const on = (b: boolean) => (b ? 'on' : 'off');
   return (
     `machine: ${m.arch}, ${m.cpus} CPU${m.cpus > 1 ? 's' : ''}, ${m.paging_levels}-level paging, PKS ${on(m.features.pks)}, PKU ${on(m.features.pku)}; ` +
-    `kernel: ${k.key_design} keys, ${k.entry_mode} entry, ${k.fault_mode} key faults`
+    `kernel: ${kernelLine(k)}, ${k.fault_mode} key faults`
   );
 }
 

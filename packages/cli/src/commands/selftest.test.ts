@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../test/run-cli';
 
 describe('pkeysim selftest pks', () => {
-  it('prints [OK] for every test on the default machine and exits 0', async () => {
+  it("runs V10's lib/pks/pks_test.c by default: [OK] for every test, exit 0", async () => {
     const run = await runCli(['selftest', 'pks']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -14,17 +14,67 @@ describe('pkeysim selftest pks', () => {
       '[OK] 4 RUN_EXCEPTION',
       '[OK] 5 RUN_EXCEPTION_UPDATE',
       '[OK] 6 RUN_ALL_KEYS',
-      '[OK] 7 KEY_EXHAUSTION',
       '[OK] 9 RUN_CRASH_TEST',
     ]);
-    expect(run.lines.at(-1)).toBe('9 tests: 9 OK, 0 FAIL, 0 SKIP');
+    expect(run.lines[0]).toContain('PKS_INIT_VALUE 0x55555554');
+    expect(run.lines.at(-1)).toBe('8 tests: 8 OK, 0 FAIL, 0 SKIP');
+  });
+
+  it.each([
+    [
+      'v7',
+      [
+        'RUN_ALLOCATE',
+        'ARM_CTX_SWITCH',
+        'CHECK_CTX_SWITCH',
+        'RUN_ALLOCATE_ALL',
+        'RUN_ALLOCATE_DEBUG',
+        'RUN_ALLOCATE_ALL_DEBUG',
+        'RUN_DISABLE_TEST',
+        'RUN_CRASH_TEST',
+      ],
+    ],
+    [
+      'v6',
+      [
+        'RUN_ALLOCATE',
+        'ARM_CTX_SWITCH',
+        'CHECK_CTX_SWITCH',
+        'RUN_ALLOCATE_ALL',
+        'RUN_ALLOCATE_DEBUG',
+        'RUN_ALLOCATE_ALL_DEBUG',
+        'RUN_CRASH_TEST',
+      ],
+    ],
+    [
+      'rfc',
+      [
+        'RUN_ALLOCATE',
+        'ARM_CTX_SWITCH',
+        'CHECK_CTX_SWITCH',
+        'RUN_ALLOCATE_ALL',
+        'RUN_ALLOCATE_DEBUG',
+        'RUN_ALLOCATE_ALL_DEBUG',
+        'RUN_CRASH_TEST',
+      ],
+    ],
+  ])("--pks-version %s runs that posting's own module, every test [OK]", async (version, names) => {
+    const run = await runCli(['selftest', 'pks', '--pks-version', version]);
+    expect(run.code).toBe(0);
+    expect(run.lines.slice(0, -1).map((l) => /^\[OK\] \d (\w+):/.exec(l)?.[1])).toEqual(names);
   });
 
   it('--no-pks reports every test [SKIP] as unsupported and exits 0', async () => {
     const run = await runCli(['selftest', 'pks', '--no-pks', '--cpus', '4']);
     expect(run.code).toBe(0);
     for (const line of run.lines.slice(0, -1)) expect(line).toMatch(/^\[SKIP\] \d .*-EOPNOTSUPP/);
-    expect(run.lines.at(-1)).toBe('9 tests: 0 OK, 0 FAIL, 9 SKIP');
+    expect(run.lines.at(-1)).toBe('8 tests: 0 OK, 0 FAIL, 8 SKIP');
+  });
+
+  it('--pks-version rfc --no-pks: the RFC allocator answers -EINVAL', async () => {
+    const run = await runCli(['selftest', 'pks', '--pks-version', 'rfc', '--no-pks']);
+    expect(run.code).toBe(0);
+    expect(run.lines[0]).toMatch(/^\[SKIP\] 0 RUN_ALLOCATE: .*pks_key_alloc returns -EINVAL/);
   });
 
   it('exits 1 when a test fails (legacy RFC V1 entry code)', async () => {
@@ -43,15 +93,24 @@ describe('pkeysim selftest pks', () => {
       ok: number;
       skipped: number;
     };
-    expect(report.machine).toEqual({ arch: 'x86', cpus: 3, pks: true, design: 'static', entry: 'aux-pt-regs' });
-    expect(report.results).toHaveLength(9);
+    expect(report.machine).toEqual({
+      arch: 'x86',
+      cpus: 3,
+      pks: true,
+      pksVersion: 'v10',
+      design: 'static',
+      entry: 'aux-pt-regs',
+    });
+    expect(report.results).toHaveLength(8);
     expect(report.ok).toBe(8);
-    expect(report.skipped).toBe(1);
+    expect(report.skipped).toBe(0);
   });
 
   it.each([
     [['--cpus', '0'], /--cpus.*must be a whole number from 1 to 64/],
     [['--design', 'random'], /--design.*dynamic, static/],
+    [['--pks-version', 'v11'], /--pks-version.*rfc, v2, .*v10/],
+    [['--pks-version', 'v10', '--design', 'dynamic'], /--design "dynamic" is not the design of PKS V10/],
   ])('refuses bad options %j in one line, exit 2', async (args, message) => {
     const run = await runCli(['selftest', 'pks', ...args]);
     expect(run.code).toBe(2);

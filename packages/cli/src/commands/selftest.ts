@@ -1,5 +1,13 @@
 import { archOption } from '../arch';
-import { createKernel, formatTestResult, type PksTestResult, runPksSelftest } from '@pkeysim/kernel';
+import {
+  createKernel,
+  formatTestResult,
+  KernelError,
+  PKS_VERSIONS,
+  type PksTestResult,
+  type PksVersion,
+  runPksSeriesSelftest,
+} from '@pkeysim/kernel';
 import {
   type PkeysCompiledOut,
   pkeysCompiledOut,
@@ -21,27 +29,33 @@ import type { LineWriter } from '../output';
 import { SCHEMA } from '../json/names';
 import { outputOption, withReport } from '../report';
 import { formatTap } from '../tap';
+import { UsageError } from '../errors';
 
 interface SelftestFlags {
   pks: boolean;
   arch: string;
   cpus: number;
-  design: 'dynamic' | 'static';
-  entry: 'aux-pt-regs' | 'legacy-rfc-v1';
+  design?: 'dynamic' | 'static';
+  entry?: 'aux-pt-regs' | 'legacy-rfc-v1';
+  pksVersion?: PksVersion;
   json?: boolean;
   tap?: boolean;
   output?: string;
 }
 
 const EXAMPLES = `
-Runs the Linux PKS series' test module (lib/pks/pks_test.c) on a freshly booted kernel and prints one
-[OK], [FAIL] or [SKIP] line per test, like the series' tool. Exit 1 when any test fails. --tap prints
-TAP 13 as kselftest does; --json one document (schema pkeysim.selftest-pks/1). See docs/output.md.
+Runs the test module (lib/pks/pks_test.c) of one posting of the Linux PKS series on a freshly booted
+kernel of that posting and prints one [OK], [FAIL] or [SKIP] line per test, like the series' tool.
+--pks-version picks the posting (default v10; --design alone picks v6 for dynamic, v10 for static).
+Exit 1 when any test fails. --tap prints TAP 13 as kselftest does; --json one document (schema
+pkeysim.selftest-pks/1). See docs/output.md and docs/pks-versions.md.
 
 Examples:
-  pkeysim selftest pks                      every test on the default machine (2 CPUs, PKS)
-  pkeysim selftest pks --no-pks             a CPU without PKS: every test SKIP (-EOPNOTSUPP)
-  pkeysim selftest pks --entry legacy-rfc-v1  RFC V1 entry code: the exception tests fail`;
+  pkeysim selftest pks                        V10's module on the default machine (2 CPUs, PKS)
+  pkeysim selftest pks --pks-version v7       V7's module, with RUN_DISABLE_TEST (pks_abandon_protections)
+  pkeysim selftest pks --pks-version rfc      the 2020 module under RFC V1's entry code
+  pkeysim selftest pks --no-pks               a CPU without PKS: every test SKIP (-EOPNOTSUPP)
+  pkeysim selftest pks --entry legacy-rfc-v1  V10's module on RFC V1 entry code: the exception tests fail`;
 
 interface PkeysFlags {
   arch: string;
@@ -155,6 +169,24 @@ async function printResults(
   return summary.failed > 0 ? ExitCode.Failed : ExitCode.Success;
 }
 
+/** The kernel `selftest pks` boots: V10 unless --pks-version or --design says otherwise; a conflict is exit 2. */
+function bootSelftestKernel(flags: SelftestFlags) {
+  try {
+    return createKernel({
+      arch: flags.arch,
+      cpus: flags.cpus,
+      pksVersion: flags.pksVersion ?? (flags.design ? undefined : 'v10'),
+      ...(flags.design ? { keyDesign: flags.design } : {}),
+      ...(flags.entry ? { entryMode: flags.entry } : {}),
+      features: { supervisorDomains: flags.pks },
+    });
+  } catch (error) {
+    if (error instanceof KernelError && error.code === 'EINVAL')
+      throw new UsageError(error.message.replace('kernel config: keyDesign', '--design'));
+    throw error;
+  }
+}
+
 /** `pkeysim selftest pks` and `pkeysim selftest pkeys`: the kernel test suites, runnable. */
 export const selftestCommand: CliCommand = {
   register(program, context) {
@@ -163,13 +195,18 @@ export const selftestCommand: CliCommand = {
       .description("run a kernel test suite (the PKS series' tests, the user-space pkeys selftests)");
     selftest
       .command('pks')
-      .description('run every PKS test (CHECK_DEFAULTS .. RUN_CRASH_TEST) and print [OK]/[FAIL]/[SKIP] per test')
+      .description(
+        "run a PKS series posting's test module (V10: CHECK_DEFAULTS .. RUN_CRASH_TEST), [OK]/[FAIL]/[SKIP] per test",
+      )
       .option('--no-pks', 'boot CPUs that do not enumerate PKS (supervisor keys)')
       .addOption(archOption())
       .addOption(new Option('--cpus <n>', 'number of CPUs').argParser(parseCpus).default(2))
-      .addOption(new Option('--design <design>', 'key design').choices(['dynamic', 'static']).default('dynamic'))
       .addOption(
-        new Option('--entry <mode>', 'entry code').choices(['aux-pt-regs', 'legacy-rfc-v1']).default('aux-pt-regs'),
+        new Option('--pks-version <version>', 'posting of the PKS series (default v10)').choices([...PKS_VERSIONS]),
+      )
+      .addOption(new Option('--design <design>', "key design (default: the version's)").choices(['dynamic', 'static']))
+      .addOption(
+        new Option('--entry <mode>', "entry code (default: the version's)").choices(['aux-pt-regs', 'legacy-rfc-v1']),
       )
       .addOption(jsonOption())
       .addOption(tapOption())
@@ -178,20 +215,15 @@ export const selftestCommand: CliCommand = {
       .action(
         context.action(async (flags: SelftestFlags) =>
           withReport(context, flags.output, async (out) => {
-            const kernel = createKernel({
-              arch: flags.arch,
-              cpus: flags.cpus,
-              keyDesign: flags.design,
-              entryMode: flags.entry,
-              features: { supervisorDomains: flags.pks },
-            });
-            const results = runPksSelftest(kernel);
+            const kernel = bootSelftestKernel(flags);
+            const results = runPksSeriesSelftest(kernel);
             const machine = {
               arch: kernel.machine.arch,
               cpus: kernel.cpuCount,
               pks: kernel.supported,
-              design: flags.design,
-              entry: flags.entry,
+              pksVersion: kernel.config.pksVersion,
+              design: kernel.config.keyDesign,
+              entry: kernel.config.entryMode,
             };
             return printResults(out, context, results, formatOf(flags, SCHEMA.selftestPks, machine, 'selftest pks'));
           }),

@@ -1,4 +1,4 @@
-import type { CampaignResult, StrayKind } from '@pkeysim/kernel';
+import { type CampaignResult, PKS_VERSIONS, type StrayKind } from '@pkeysim/kernel';
 import { z } from 'zod';
 import { SCHEMA } from './names';
 
@@ -267,6 +267,7 @@ export const selftestPksDocument = z
       arch: z.string(),
       cpus: count,
       pks: z.boolean(),
+      pksVersion: z.enum(PKS_VERSIONS),
       design: z.enum(['dynamic', 'static']),
       entry: z.enum(['aux-pt-regs', 'legacy-rfc-v1']),
     }),

@@ -37,6 +37,10 @@ export class KeyTable {
   private readonly flags: number[];
   private readonly defaults: Denials[];
   private readonly callbacks: (KeyFaultCallback | undefined)[];
+  /** Keys given up by pks_abandon_protections (V7): read/write for good. */
+  private readonly abandoned: boolean[];
+  /** Whether any key is abandoned: the common case (none) costs rights updates one field read. */
+  anyAbandoned = false;
 
   constructor(
     readonly design: KeyDesign,
@@ -47,6 +51,7 @@ export class KeyTable {
     // Unallocated keys stay access-disabled (RFC..V6: INIT_PKRS_VALUE 0x55555554).
     this.defaults = new Array<Denials>(shape.domains).fill(Deny.Access);
     this.callbacks = new Array<KeyFaultCallback | undefined>(shape.domains).fill(undefined);
+    this.abandoned = new Array<boolean>(shape.domains).fill(false);
     this.owners[shape.defaultDomain] = 'DEFAULT';
     // Key 0 is the default key of every kernel mapping and always has full access (V10 pks-keys.h).
     this.defaults[shape.defaultDomain] = Deny.None;
@@ -93,6 +98,23 @@ export class KeyTable {
     this.flags[key] = 0;
     this.defaults[key] = Deny.Access;
     this.callbacks[key] = undefined;
+  }
+
+  /** Mark `key` abandoned: from now on every update of it gives read/write (V7 pkrs_pkey_allowed_mask). */
+  abandon(key: number): void {
+    this.abandoned[key] = true;
+    this.anyAbandoned = true;
+  }
+
+  /** Undo `abandon` (the V7 test module resets the mask between its cases). */
+  restore(key: number): void {
+    if (this.isInRange(key)) this.abandoned[key] = false;
+    this.anyAbandoned = this.abandoned.includes(true);
+  }
+
+  /** Whether pks_abandon_protections gave `key` up. */
+  isAbandoned(key: number): boolean {
+    return this.abandoned[key] === true;
   }
 
   ownerOf(key: number): string | undefined {

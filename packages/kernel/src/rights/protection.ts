@@ -81,7 +81,10 @@ export class Protection {
     const transitions = this.transitions;
     if (!transitions) return;
     const thread = this.sched.current(cpu);
-    thread.pkrs = transitions.withDenials(thread.pkrs, key, denials);
+    // V7 pks_update_protection: an abandoned key stays read/write (pkrs_pkey_allowed_mask).
+    const keys = this.keys;
+    const granted = keys.anyAbandoned && keys.isAbandoned(key) ? Deny.None : denials;
+    thread.pkrs = transitions.withDenials(thread.pkrs, key, granted);
     this.writer.write(cpu, this.live.of(cpu));
   }
 }

@@ -4,20 +4,25 @@ import type { ExceptionFrame } from '../entry/frame';
 import { Errno, errnoName } from '../errors';
 import type { Kernel } from '../kernel';
 import type { KeyFaultCallback } from '../keys/key-table';
+import { type PksVersion, pksVersionTraits } from '../keys/pks-version';
 import type { Thread } from '../sched/thread';
+import { type PksTestCase, pksTestModuleOf } from './pks-modules';
 
-/** The series' test numbers (V10 lib/pks/pks_test.c); 7 is ours for the earlier versions' key exhaustion test. */
-export const PKS_TESTS = [
-  { number: 0, name: 'CHECK_DEFAULTS' },
-  { number: 1, name: 'RUN_SINGLE' },
-  { number: 2, name: 'ARM_CTX_SWITCH' },
-  { number: 3, name: 'CHECK_CTX_SWITCH' },
-  { number: 4, name: 'RUN_EXCEPTION' },
-  { number: 5, name: 'RUN_EXCEPTION_UPDATE' },
-  { number: 6, name: 'RUN_ALL_KEYS' },
-  { number: 7, name: 'KEY_EXHAUSTION' },
-  { number: 9, name: 'RUN_CRASH_TEST' },
-] as const;
+/**
+ * pkeysim's union of the series' tests: V10's numbers (lib/pks/pks_test.c) plus 7, ours, for the
+ * earlier versions' key exhaustion. `runPksSeriesSelftest` runs one version's own module instead.
+ */
+export const PKS_TESTS: readonly PksTestCase[] = [
+  { number: 0, name: 'CHECK_DEFAULTS', kind: 'check-defaults', source: 'V10 lib/pks/pks_test.c' },
+  { number: 1, name: 'RUN_SINGLE', kind: 'allocate', source: 'V10 lib/pks/pks_test.c, with the V6 WD rows' },
+  { number: 2, name: 'ARM_CTX_SWITCH', kind: 'arm', source: 'V10 lib/pks/pks_test.c' },
+  { number: 3, name: 'CHECK_CTX_SWITCH', kind: 'check', source: 'V10 lib/pks/pks_test.c' },
+  { number: 4, name: 'RUN_EXCEPTION', kind: 'exception', source: 'V10 lib/pks/pks_test.c' },
+  { number: 5, name: 'RUN_EXCEPTION_UPDATE', kind: 'exception-update', source: 'V10 lib/pks/pks_test.c' },
+  { number: 6, name: 'RUN_ALL_KEYS', kind: 'all-keys', source: 'V10 lib/pks/pks_test.c' },
+  { number: 7, name: 'KEY_EXHAUSTION', kind: 'key-exhaustion', source: 'pkeysim, after V6 RUN_ALLOCATE_ALL' },
+  { number: 9, name: 'RUN_CRASH_TEST', kind: 'crash', source: 'V10 lib/pks/pks_test.c' },
+];
 
 /** A PKS selftest case's outcome. */
 export type PksTestStatus = 'OK' | 'FAIL' | 'SKIP';
@@ -42,13 +47,25 @@ function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new TestFailure(message);
 }
 
-/** One row of RUN_SINGLE's table: rights, access, whether it must fault. */
-const SINGLE_TABLE: readonly { prot: Denials; label: string; kind: AccessKind; faults: boolean }[] = [
+/** One row of an access table: rights, access, whether it must fault. */
+interface AccessRow {
+  readonly prot: Denials;
+  readonly label: string;
+  readonly kind: AccessKind;
+  readonly faults: boolean;
+}
+
+/** V10 RUN_SINGLE: no-access write and read fault, read/write neither. */
+const SINGLE_TABLE_V10: readonly AccessRow[] = [
   { prot: Deny.Access, label: 'AD', kind: AccessKind.Write, faults: true },
   { prot: Deny.Access, label: 'AD', kind: AccessKind.Read, faults: true },
   { prot: Deny.None, label: 'RW', kind: AccessKind.Write, faults: false },
   { prot: Deny.None, label: 'RW', kind: AccessKind.Read, faults: false },
-  // Earlier versions' WD table: a WD write faults (CR0.WP=1, as the kernel runs), a WD read does not.
+];
+
+/** RFC..V7 pkey_test_ary[]: V10's rows plus read-only (a WD write faults with CR0.WP=1, a WD read does not). */
+const SINGLE_TABLE: readonly AccessRow[] = [
+  ...SINGLE_TABLE_V10,
   { prot: Deny.Write, label: 'WD', kind: AccessKind.Write, faults: true },
   { prot: Deny.Write, label: 'WD', kind: AccessKind.Read, faults: false },
 ];
@@ -68,16 +85,25 @@ export class PksTestModule {
   private armed: { key: TestKey; address: number } | undefined;
   private faults = 0;
 
-  constructor(private readonly kernel: Kernel) {}
+  /**
+   * @param cases the module's tests: pkeysim's union (default) or one version's (pksTestModuleOf).
+   * @param fixLive whether the fault callback opens the key in the live register (the RFC's 2020
+   *   module, whose entry code kept no saved state) instead of the interrupted context.
+   */
+  constructor(
+    private readonly kernel: Kernel,
+    readonly cases: readonly PksTestCase[] = PKS_TESTS,
+    private readonly fixLive = false,
+  ) {}
 
   /** Every test, in order (ARM before CHECK), as the tool runs them. */
   runAll(): PksTestResult[] {
-    return PKS_TESTS.map((t) => this.run(t.number));
+    return this.cases.map((t) => this.run(t.number));
   }
 
   /** Run test case `number` (SKIP for an unknown number). */
   run(number: number): PksTestResult {
-    const test = PKS_TESTS.find((t) => t.number === number);
+    const test = this.cases.find((t) => t.number === number);
     if (!test) return { number, name: 'UNKNOWN', status: 'SKIP', detail: `no test number ${number}` };
     const result = (status: PksTestStatus, detail: string): PksTestResult => ({
       number,
@@ -88,7 +114,7 @@ export class PksTestModule {
     try {
       const unsupported = this.unsupported();
       if (unsupported) return result('SKIP', unsupported);
-      return result('OK', this.dispatch(number));
+      return result('OK', this.dispatch(test));
     } catch (error) {
       if (error instanceof TestSkip) return result('SKIP', error.message);
       if (error instanceof TestFailure) return result('FAIL', error.message);
@@ -96,40 +122,47 @@ export class PksTestModule {
     }
   }
 
-  private dispatch(number: number): string {
-    switch (number) {
-      case 0:
+  private dispatch(test: PksTestCase): string {
+    switch (test.kind) {
+      case 'check-defaults':
         return this.checkDefaults();
-      case 1:
-        return this.runSingle();
-      case 2:
+      case 'single':
+        return this.runSingle(SINGLE_TABLE_V10);
+      case 'allocate':
+        return this.runSingle(SINGLE_TABLE);
+      case 'arm':
         return this.armContextSwitch();
-      case 3:
+      case 'check':
         return this.checkContextSwitch();
-      case 4:
+      case 'exception':
         return this.runException();
-      case 5:
+      case 'exception-update':
         return this.runExceptionUpdate();
-      case 6:
+      case 'all-keys':
         return this.runAllKeys();
-      case 7:
+      case 'key-exhaustion':
         return this.keyExhaustion();
-      default:
+      case 'disable':
+        return this.runDisableTest();
+      case 'crash':
         return this.crashTest();
     }
   }
 
-  /** Without supervisor keys every test is SKIP, provided the API says -EOPNOTSUPP as the series did. */
+  /** Without supervisor keys every test is SKIP, provided the API says so as the version did. */
   private unsupported(): string | undefined {
     if (this.kernel.supported) return undefined;
+    const version = pksVersionTraits(this.kernel.config.pksVersion);
+    // RFC: pks_key_alloc -EINVAL without PKS; V1 on: -EOPNOTSUPP. The static design has no allocator.
+    const expected = this.kernel.config.keyDesign === 'dynamic' ? version.unsupportedErrno : 'EOPNOTSUPP';
     const alloc = this.kernel.pks_key_alloc('pks_test');
     const update = this.kernel.cpu(0).pks_set_readwrite(1);
-    if (alloc !== -Errno.EOPNOTSUPP || update !== -Errno.EOPNOTSUPP) {
+    if (alloc !== -Errno[expected] || update !== -Errno.EOPNOTSUPP) {
       throw new TestFailure(
-        `supervisor keys unsupported, but pks_key_alloc returned ${errnoName(alloc)} and pks_set_readwrite ${errnoName(update)} (expected -EOPNOTSUPP)`,
+        `supervisor keys unsupported, but pks_key_alloc returned ${errnoName(alloc)} and pks_set_readwrite ${errnoName(update)} (expected -${expected} and -EOPNOTSUPP)`,
       );
     }
-    return 'supervisor keys not supported: pks_key_alloc and pks_set_readwrite return -EOPNOTSUPP';
+    return `supervisor keys not supported: pks_key_alloc returns -${expected}, pks_set_readwrite -EOPNOTSUPP`;
   }
 
   // --- 0 CHECK_DEFAULTS ------------------------------------------------------------------------------
@@ -150,15 +183,17 @@ export class PksTestModule {
 
   // --- 1 RUN_SINGLE --------------------------------------------------------------------------------
 
-  private runSingle(): string {
+  private runSingle(table: readonly AccessRow[]): string {
     const cpu = this.enterTestThread();
     const key = this.testKey('pks_test_single');
     const page = this.kernel.vmap([this.kernel.alloc_page()], { key: key.key });
     try {
       this.installCounter(key.key, page);
-      for (const row of SINGLE_TABLE) this.expectAccess(cpu, key.key, page, row.prot, row.kind, row.faults, row.label);
+      for (const row of table) this.expectAccess(cpu, key.key, page, row.prot, row.kind, row.faults, row.label);
       cpu.pks_set_noaccess(key.key);
-      return `${SINGLE_TABLE.length} accesses on a page with key ${key.key}: AD read+write fault, RW neither, WD write faults and read does not`;
+      const wd = table.length > SINGLE_TABLE_V10.length ? ', WD write faults and read does not' : '';
+      const how = this.fixLive ? ' (the callback opened the live register)' : '';
+      return `${table.length} accesses on a page with key ${key.key}: AD read+write fault, RW neither${wd}${how}`;
     } finally {
       this.kernel.vunmap(page);
       key.release();
@@ -309,7 +344,7 @@ export class PksTestModule {
           check(key === -Errno.ENOSPC, `pks_key_alloc returned ${errnoName(key)} before running out`);
           break;
         }
-        keys.push({ key, release: () => void this.kernel.pks_key_free(key, this.thread!.cpu) });
+        keys.push({ key, release: () => this.kernel.pks_key_free(key, this.thread!.cpu) });
       }
     } else {
       for (const row of this.kernel.pks_keys_allocated().rows) {
@@ -359,18 +394,20 @@ export class PksTestModule {
         'a key out of range was handed out',
       );
     } finally {
-      for (const key of keys) check(this.kernel.pks_key_free(key, cpu.id) === 0, `pks_key_free(${key}) failed`);
+      for (const key of keys) this.kernel.pks_key_free(key, cpu.id);
     }
     const space = this.kernel.space!;
     check(
       keys.every((k) => space.denialsOf(cpu.rights(), k) === Deny.Access),
       'a freed key is not access-disabled',
     );
-    check(
-      this.kernel.pks_key_free(keys[0] ?? 1, cpu.id) === -Errno.EINVAL,
-      'a double free was not refused with -EINVAL',
-    );
-    return `${keys.length} keys allocated (${keys.join(',')}), the next got -ENOSPC; all freed to AD; double free -EINVAL`;
+    // pks_key_free returns nothing in every version (RFC..V6 void): a double free changes nothing.
+    const first = keys[0] ?? 1;
+    this.kernel.pks_key_free(first, cpu.id);
+    const again = this.kernel.pks_key_alloc('pks_test_exhaust_again');
+    check(again === first, `after a double free of key ${first} the allocator handed out ${errnoName(again)}`);
+    this.kernel.pks_key_free(again, cpu.id);
+    return `${keys.length} keys allocated (${keys.join(',')}), the next got -ENOSPC; all freed to AD; a double free changed nothing`;
   }
 
   // --- 9 RUN_CRASH_TEST -----------------------------------------------------------------------------
@@ -404,6 +441,63 @@ export class PksTestModule {
     }
   }
 
+  // --- 6 RUN_DISABLE_TEST (V7) ----------------------------------------------------------------------
+
+  /**
+   * V7 run_abandoned_test: another thread holds the test key closed in each mode of the access
+   * table; the test thread calls pks_abandon_protections(key); the other thread's access must then
+   * complete, at once and again after it is scheduled out and back in (V7 checks "sched TRUE" too).
+   * V7 applied the abandoned mask lazily (on sched_in, or by fixing one fault); pkeysim applies it
+   * to every thread at once, so the access never faults. The test resets the mask after each row
+   * as V7's did (it reached pkrs_pkey_allowed_mask directly).
+   */
+  private runDisableTest(): string {
+    const cpu = this.enterTestThread();
+    const key = this.testKey('pks_test_abandon');
+    const page = this.kernel.vmap([this.kernel.alloc_page()], { key: key.key });
+    const space = this.kernel.space!;
+    let rows = 0;
+    try {
+      this.installCounter(key.key, page);
+      for (const row of SINGLE_TABLE) {
+        for (const sched of [false, true]) {
+          const other = this.kernel.kthread_create('PKRS abandoned test', cpu.id);
+          cpu.switchTo(other);
+          check(cpu.pks_update_protection(key.key, row.prot) === 0, `pks_update_protection(${row.label}) failed`);
+          cpu.switchTo(this.thread!);
+          const result = this.kernel.pks_abandon_protections(key.key);
+          check(result === 0, `pks_abandon_protections returned ${errnoName(result)}`);
+          cpu.switchTo(other);
+          if (sched) {
+            cpu.switchTo(this.thread!);
+            cpu.switchTo(other);
+          }
+          const before = this.faults;
+          const access = cpu.access(page, row.kind);
+          const what = `${row.label} ${row.kind === AccessKind.Write ? 'write' : 'read'}${sched ? ' after a reschedule' : ''}`;
+          check(access.ok, `${what} oopsed after pks_abandon_protections`);
+          check(this.faults === before, `${what} faulted after pks_abandon_protections`);
+          check(space.denialsOf(cpu.rights(), key.key) === Deny.None, `${what}: the key is not read/write`);
+          // Closing an abandoned key has no effect: protections are gone for good.
+          cpu.pks_set_noaccess(key.key);
+          check(space.denialsOf(cpu.rights(), key.key) === Deny.None, 'pks_set_noaccess closed an abandoned key');
+          this.kernel.pks_test_restore_protections(key.key);
+          cpu.pks_set_noaccess(key.key);
+          this.kernel.exitCurrent(cpu.id);
+          cpu.switchTo(this.thread!);
+          rows++;
+        }
+      }
+      cpu.pks_set_noaccess(key.key);
+      return `${rows} accesses (${SINGLE_TABLE.length} modes, with and without a reschedule) by another thread completed after pks_abandon_protections(${key.key}); closing the key had no effect`;
+    } finally {
+      this.kernel.pks_test_restore_protections(key.key);
+      this.kernel.pks_set_fault_callback(key.key, undefined);
+      this.kernel.vunmap(page);
+      key.release();
+    }
+  }
+
   // --- helpers -------------------------------------------------------------------------------------
 
   /** Run the test thread on its CPU (a new one on CPU 0 the first time, or after an oops killed it). */
@@ -419,7 +513,7 @@ export class PksTestModule {
     if (this.kernel.config.keyDesign === 'dynamic') {
       const key = this.kernel.pks_key_alloc(owner);
       check(key > 0, `pks_key_alloc(${owner}) returned ${errnoName(key)}`);
-      return { key, release: () => void this.kernel.pks_key_free(key, this.thread!.cpu) };
+      return { key, release: () => this.kernel.pks_key_free(key, this.thread!.cpu) };
     }
     const key = this.kernel.keyOf('PKS_KEY_TEST');
     if (key === undefined) throw new TestSkip('no PKS_KEY_TEST consumer configured');
@@ -427,11 +521,16 @@ export class PksTestModule {
     return { key, release: () => void this.kernel.cpu(this.thread!.cpu).pks_update_protection(key, restore) };
   }
 
-  /** The test callback: count the fault and open the key in the saved context (pks_test.c). */
+  /**
+   * The test callback: count the fault and open the key in the saved context (V7..V10 pks_test.c),
+   * or, for the RFC's 2020 module, in the live register: RFC V1 entry code kept no saved state, so
+   * the handler's own change is what the retried access sees.
+   */
   private installCounter(key: number, page: number): void {
     const callback: KeyFaultCallback = (frame: ExceptionFrame, address: number) => {
       if (address !== page) return false;
       this.faults++;
+      if (this.fixLive) return this.kernel.cpu(this.thread!.cpu).pks_set_readwrite(key) === 0;
       return this.kernel.pks_update_exception(frame, key, Deny.None) === 0;
     };
     check(this.kernel.pks_set_fault_callback(key, callback) === 0, 'could not install the fault callback');
@@ -459,7 +558,17 @@ export class PksTestModule {
   }
 }
 
-/** Run the whole module on a kernel (what `pkeysim selftest pks` prints). */
+/** Run pkeysim's union module on a kernel (every test of PKS_TESTS). */
 export function runPksSelftest(kernel: Kernel): PksTestResult[] {
   return new PksTestModule(kernel).runAll();
+}
+
+/**
+ * Run the test module of one version of the series (default: the kernel's `pksVersion`), what
+ * `pkeysim selftest pks --pks-version` prints: V8..V10 run V10's module, V7 its own (with
+ * RUN_DISABLE_TEST), V2..V6 V6's, and the RFC its 2020 module, whose callback fixes the live register.
+ */
+export function runPksSeriesSelftest(kernel: Kernel, version: PksVersion = kernel.config.pksVersion): PksTestResult[] {
+  const module = pksVersionTraits(version).testModule;
+  return new PksTestModule(kernel, pksTestModuleOf(module), module === 'rfc-2020').runAll();
 }
