@@ -23,6 +23,16 @@ async function replayOn(arch: string | undefined, policy: Policy, trace: string)
   return replayTrace([trace], policy, { ...onArch, firstFaults: 100 });
 }
 
+/** A policy of `count` open domains besides "default", one page each. */
+function manyDomains(count: number): Policy {
+  const domains = Array.from({ length: count }, (_, i) => ({
+    name: `d${i}`,
+    rights: 'rwx',
+    ranges: [{ start: `0x${(0x1000000 + i * 0x1000).toString(16)}`, size: '4K' }],
+  }));
+  return parsePolicy(JSON.stringify({ domains }), 'many.json');
+}
+
 const faultKinds = (report: ReplayReport) => report.firstFaults.map((f) => f.kind);
 
 /** The PolicyError the architecture raises for `policy`, or a failure if it accepts it. */
@@ -76,12 +86,7 @@ describe('replay on x86 (PKU)', () => {
   });
 
   it('refuses a policy with more domains than the 15 keys besides key 0', () => {
-    const domains = Array.from({ length: 16 }, (_, i) => ({
-      name: `d${i}`,
-      rights: 'rwx',
-      ranges: [{ start: `0x${(0x1000000 + i * 0x1000).toString(16)}`, size: '4K' }],
-    }));
-    const error = refusal(parsePolicy(JSON.stringify({ domains }), 'many.json'), 'x86');
+    const error = refusal(manyDomains(16), 'x86');
     expect(error.field).toBe('domains[15].name');
     expect(error.reason).toMatch(/no domain left for "d15": x86\.pku \(PKRU\) has 16 domains, 15 of them/);
   });
@@ -101,12 +106,7 @@ describe('replay on arm64 POE', () => {
   });
 
   it('has 7 overlays besides index 0', () => {
-    const domains = Array.from({ length: 8 }, (_, i) => ({
-      name: `d${i}`,
-      rights: 'rwx',
-      ranges: [{ start: `0x${(0x1000000 + i * 0x1000).toString(16)}`, size: '4K' }],
-    }));
-    const error = refusal(parsePolicy(JSON.stringify({ domains }), 'many.json'), 'arm64-poe');
+    const error = refusal(manyDomains(8), 'arm64-poe');
     expect(error.field).toBe('domains[7].name');
   });
 });
