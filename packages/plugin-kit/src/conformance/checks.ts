@@ -344,11 +344,11 @@ const denialBlocks: ConformanceCheck = {
   id: 'denial-blocks-named-access',
   title: 'a denial blocks the accesses it names and only those, on every CPU (map + access)',
   run(make, options) {
-    eachPreparedSpace(make, options, ({ machine, sut, space, domain, page }) => {
+    eachPreparedSpace(make, options, ({ machine, space, domain, page, loadDenials }) => {
       const va = page(0, domain);
       const plain = page(1);
       for (const denials of deniableSubsets(space)) {
-        loadEverywhere(machine, space, stateWith(sut, domain, denials));
+        loadDenials(denials);
         for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
           for (const kind of ACCESS_KINDS) {
             const what = `CPU ${cpu} ${kindName(kind)} with ${denialsName(denials)} denied`;
@@ -372,10 +372,10 @@ const domainFaultCause: ConformanceCheck = {
   id: 'domain-fault-cause',
   title: "the fault of a domain denial has cause 'domain' and names the CPU, address and access",
   run(make, options) {
-    eachPreparedSpace(make, options, ({ machine, sut, space, domain, page }) => {
+    eachPreparedSpace(make, options, ({ machine, sut, domain, page, loadDenials }) => {
       const va = page(0, domain);
       const denial = strongestSingleDenial(sut);
-      loadEverywhere(machine, space, stateWith(sut, domain, denial));
+      loadDenials(denial);
       for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
         const kind = ACCESS_KINDS.find((k) => blocks(denial, k) === true)!;
         expect(
@@ -402,11 +402,11 @@ const translateDomain: ConformanceCheck = {
   id: 'translate-domain',
   title: 'translate finds the domain of a mapping, whatever the rights, and nothing where nothing is mapped',
   run(make, options) {
-    eachPreparedSpace(make, options, ({ machine, sut, space, as, domain: d1, page }) => {
+    eachPreparedSpace(make, options, ({ machine, sut, space, as, domain: d1, page, loadDenials }) => {
       const d2 = assignableDomains(space, 2)[1];
       const va = page(0, d1);
       for (const denials of deniableSubsets(space)) {
-        loadEverywhere(machine, space, stateWith(sut, d1, denials));
+        loadDenials(denials);
         const t = machine.translate(as, va + 0x123);
         expect(
           t !== undefined && t.domain === d1,
@@ -438,11 +438,11 @@ const attachRetags: ConformanceCheck = {
   id: 'attach-retag',
   title: 'attach re-tags memory and every CPU sees it, even with the old translation cached',
   run(make, options) {
-    eachPreparedSpace(make, options, ({ machine, sut, space, as, domain, page }) => {
+    eachPreparedSpace(make, options, ({ machine, sut, space, as, domain, page, loadDenials }) => {
       const va = page(0);
       const denial = strongestSingleDenial(sut);
       const kind = ACCESS_KINDS.find((k) => blocks(denial, k) === true)!;
-      loadEverywhere(machine, space, stateWith(sut, domain, denial));
+      loadDenials(denial);
       for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
         expect(
           machine.access(cpu, va, kind) === ACCESS_OK,

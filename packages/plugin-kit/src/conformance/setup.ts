@@ -1,8 +1,9 @@
-import type { AddressSpaceId, DomainSpace, Machine } from '@pkeysim/core';
+import type { AddressSpaceId, Denials, DomainSpace, Machine } from '@pkeysim/core';
 import {
   assignableDomains,
   describeSpace,
   expect,
+  loadEverywhere,
   mapTestPage,
   prepare,
   spacesOf,
@@ -46,6 +47,8 @@ export interface PreparedSpace {
   readonly domain: number;
   /** Map the `index`-th fresh test page, in `domain` (default: the space's default domain); its address. */
   page(index: number, domain?: number): number;
+  /** Make the initial state with `domain` given exactly `denials` the rights every CPU runs with. */
+  loadDenials(denials: Denials): void;
 }
 
 /**
@@ -67,6 +70,8 @@ export function eachPreparedSpace(
       as,
       domain,
       page: (index, pageDomain) => mapTestPage(machine, as, sut, options, index, pageDomain),
+      loadDenials: (denials) =>
+        loadEverywhere(machine, sut.space, sut.space.withDenials(sut.space.initialState(), domain, denials)),
     });
   });
 }
