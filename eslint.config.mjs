@@ -71,6 +71,11 @@ export default tseslint.config(
     'The inspector serves what the timeline records; architectures reach it only as data their plugins formatted.',
   ),
   layer(
+    ['packages/trace/src/**'],
+    ['core'],
+    'trace replays through core: an architecture reaches it as a registered plugin, never by import.',
+  ),
+  layer(
     ['packages/sweep/src/**'],
     [
       'core',

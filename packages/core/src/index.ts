@@ -12,6 +12,7 @@ export * from './config';
 export * from './cost-model';
 export * from './tokens';
 export * from './plugin';
+export * from './define-plugin';
 export * from './user-pkey-abi';
 export * from './echo';
 export * from './nesting';

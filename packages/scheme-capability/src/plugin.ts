@@ -1,16 +1,11 @@
-import { type MachineConfig, type ProtectionPlugin, TOKENS } from '@pkeysim/core';
-import { type DependencyContainer, instanceCachingFactory } from 'tsyringe';
+import { definePlugin, type ProtectionPlugin } from '@pkeysim/core';
 import { CapabilityMachine } from './machine';
 
 /** The capability scheme plugin: `createMachine({ arch: 'capability', ... })` builds a {@link CapabilityMachine}. */
-export const capabilityPlugin: ProtectionPlugin = Object.freeze({
+export const capabilityPlugin: ProtectionPlugin = definePlugin({
   name: 'capability',
-  kind: 'scheme' as const,
+  kind: 'scheme',
   description:
     'CHERI-like capabilities: bounds and permissions per pointer, checked on every access made through one (no rights register, no switches)',
-  register(container: DependencyContainer, _config: MachineConfig): void {
-    container.register(TOKENS.Machine, {
-      useFactory: instanceCachingFactory((c) => CapabilityMachine.fromConfig(c.resolve(TOKENS.MachineConfig))),
-    });
-  },
+  machine: (config) => CapabilityMachine.fromConfig(config),
 });

@@ -1,17 +1,12 @@
-import { type MachineConfig, type ProtectionPlugin, TOKENS } from '@pkeysim/core';
-import { type DependencyContainer, instanceCachingFactory } from 'tsyringe';
+import { definePlugin, type ProtectionPlugin } from '@pkeysim/core';
 import { PageTableMachine } from './machine';
 
 /** The page-table scheme plugin: `createMachine({ arch: 'pagetable', ... })` builds a {@link PageTableMachine}. */
-export const pagetablePlugin: ProtectionPlugin = Object.freeze({
+export const pagetablePlugin: ProtectionPlugin = definePlugin({
   name: 'pagetable',
   packageName: '@pkeysim/scheme-pagetable',
-  kind: 'scheme' as const,
+  kind: 'scheme',
   description:
     'domains without keys: PTE permission bits flipped with a local flush and a cross-CPU shootdown (rights global to the address space)',
-  register(container: DependencyContainer, _config: MachineConfig): void {
-    container.register(TOKENS.Machine, {
-      useFactory: instanceCachingFactory((c) => PageTableMachine.fromConfig(c.resolve(TOKENS.MachineConfig))),
-    });
-  },
+  machine: (config) => PageTableMachine.fromConfig(config),
 });

@@ -1,16 +1,11 @@
-import { type MachineConfig, type ProtectionPlugin, TOKENS } from '@pkeysim/core';
-import { type DependencyContainer, instanceCachingFactory } from 'tsyringe';
+import { definePlugin, type ProtectionPlugin } from '@pkeysim/core';
 import { VirtualKeyMachine } from './machine';
 
 /** The virtual-keys scheme plugin: `createMachine({ arch: 'vkeys', ... })` builds a {@link VirtualKeyMachine}. */
-export const vkeysPlugin: ProtectionPlugin = Object.freeze({
+export const vkeysPlugin: ProtectionPlugin = definePlugin({
   name: 'vkeys',
   packageName: '@pkeysim/scheme-vkeys',
-  kind: 'scheme' as const,
+  kind: 'scheme',
   description: 'libmpk-style virtual keys: unlimited domains over the x86 PKS/PKU keys by eviction and re-tagging',
-  register(container: DependencyContainer, _config: MachineConfig): void {
-    container.register(TOKENS.Machine, {
-      useFactory: instanceCachingFactory((c) => VirtualKeyMachine.fromConfig(c.resolve(TOKENS.MachineConfig))),
-    });
-  },
+  machine: (config) => VirtualKeyMachine.fromConfig(config),
 });

@@ -7,3 +7,4 @@ export * from './rights';
 export * from './segment-table';
 export * from './report';
 export * from './replay';
+export * from './arch-rules';

@@ -9,9 +9,13 @@ import { TraceAccessKind } from './access-kind';
  *      S 1ffefffd10,8      store
  *      M 0421fb0,4         modify (load and store of the same bytes)
  *     ==1234== ...         valgrind's own messages (also --pid-- and **pid**): skipped
+ *     T 2                  pkeysim's thread record: the records after it are made by thread 2
  *
  * lackey prints records with "I  %08lx,%lu" and " L %08lx,%lu" (lackey/lk_main.c, trace_instr and
- * trace_load); valgrind prefixes its messages with ==pid==, --pid-- or **pid** (coregrind/m_libcprint.c).
+ * trace_load), with no thread id: lackey serialises the threads of a program into one stream and
+ * marks nothing at a thread switch. The `T <id>` record is pkeysim's own, for traces made by a tool
+ * (or a patched lackey) that knows which thread runs; records before the first one are thread 1,
+ * valgrind's number for the main thread. Valgrind prefixes its messages with ==pid==, --pid-- or **pid** (coregrind/m_libcprint.c).
  *
  * It works on raw bytes: `push` any chunks (file stream, stdin), the parser scans them in place and
  * fills a fixed-size columnar batch (typed arrays) handed to `onBatch` whenever it is full and at `end`.
@@ -39,6 +43,11 @@ export interface LackeyParserOptions {
   readonly malformed?: MalformedLineMode;
   /** Longest record line accepted (default 4096 bytes); valgrind message lines may be longer. */
   readonly maxLineBytes?: number;
+  /**
+   * Called at each `T <id>` record, after every record before it has reached `onBatch`, with the
+   * thread id and the record's 1-based line.
+   */
+  readonly onThread?: (thread: number, line: number) => void;
 }
 
 /** A malformed trace line: its 1-based number and what is wrong with it. */
@@ -55,6 +64,8 @@ export interface TraceStats {
   readonly accesses: number;
   /** Valgrind message lines (==pid==, --pid--, **pid**). */
   readonly messageLines: number;
+  /** Thread records (`T <id>`), when the trace has any. */
+  readonly threadRecords?: number;
   readonly malformedLines: number;
   /** The first malformed line, in `skip` mode. */
   readonly firstMalformed?: MalformedLine;
@@ -76,6 +87,9 @@ const CR = 0x0d;
 const SPACE = 0x20;
 const COMMA = 0x2c;
 const DIGIT_0 = 0x30;
+const LETTER_T = 0x54;
+/** Thread ids up to 9 digits: whole numbers 1..999,999,999. */
+const MAX_THREAD_DIGITS = 9;
 
 /** Hex digit value per byte, -1 for anything else. */
 const HEX = new Int8Array(256).fill(-1);
@@ -117,13 +131,17 @@ export class LackeyParser {
   private line = 0;
   private accesses = 0;
   private messageLines = 0;
+  private threadRecords = 0;
   private malformedLines = 0;
   private firstMalformed: MalformedLine | undefined;
+
+  private readonly onThread: ((thread: number, line: number) => void) | undefined;
 
   constructor(
     private readonly onBatch: (batch: TraceBatch) => void,
     options: LackeyParserOptions = {},
   ) {
+    this.onThread = options.onThread;
     const batchSize = options.batchSize ?? 8192;
     const maxLineBytes = options.maxLineBytes ?? 4096;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a whole number >= 1`);
@@ -182,6 +200,7 @@ export class LackeyParser {
       lines: this.line,
       accesses: this.accesses,
       messageLines: this.messageLines,
+      ...(this.threadRecords > 0 ? { threadRecords: this.threadRecords } : {}),
       malformedLines: this.malformedLines,
       ...(this.firstMalformed ? { firstMalformed: this.firstMalformed } : {}),
     };
@@ -250,6 +269,17 @@ export class LackeyParser {
       while (c === SPACE) c = buf[++p];
       const kind = KIND_OF_LETTER[c];
       if (kind < 0) {
+        if (c === LETTER_T && p === lineStart) {
+          // Records before the switch belong to the thread that ran them: hand them over first.
+          this.batch.length = n;
+          this.accesses += n - counted;
+          this.line = line - 1;
+          this.flush();
+          n = 0;
+          counted = 0;
+          p = this.threadLine(buf, p, line);
+          continue;
+        }
         p = this.otherLine(buf, lineStart, p, line);
         continue;
       }
@@ -322,6 +352,29 @@ export class LackeyParser {
     this.accesses += n - counted;
     this.batch.length = n;
     this.line = line;
+  }
+
+  /** A `T <id>` thread record at `buf[p]`; the position after it. */
+  private threadLine(buf: Uint8Array, p: number, line: number): number {
+    const lineStart = p;
+    let c = buf[++p];
+    if (c !== SPACE) return this.malformed(buf, lineStart, line, 'expected a space after "T"');
+    while (c === SPACE) c = buf[++p];
+    const digitsStart = p;
+    let thread = 0;
+    while (c >= DIGIT_0 && c <= DIGIT_0 + 9) {
+      thread = thread * 10 + (c - DIGIT_0);
+      c = buf[++p];
+    }
+    if (p === digitsStart || p - digitsStart > MAX_THREAD_DIGITS || thread < 1) {
+      return this.malformed(buf, lineStart, line, 'a thread record is "T" and a thread id from 1 to 999999999');
+    }
+    while (c === SPACE || c === CR) c = buf[++p];
+    if (c !== NEWLINE) return this.malformed(buf, lineStart, line, 'unexpected text after the thread id');
+    this.threadRecords++;
+    this.line = line;
+    this.onThread?.(thread, line);
+    return p + 1;
   }
 
   /** A line that does not start with a record letter: a message line, a blank line or malformed. */

@@ -48,6 +48,11 @@ export interface RightsAssignment {
 export interface AtAccessChange {
   readonly atAccess: number;
   readonly set: readonly RightsAssignment[];
+  /**
+   * The thread whose rights change (a trace's `T` record numbers threads). Absent: the thread that
+   * makes access `atAccess`, as a rights-register write changes only the running thread's rights.
+   */
+  readonly thread?: number;
 }
 
 /**
@@ -70,6 +75,13 @@ export interface Policy {
   readonly changes: readonly RightsChange[];
   readonly maxDomains?: number;
 }
+
+/**
+ * Where each validated policy came from and where its domains are declared, so that later checks
+ * (an architecture's, see arch-rules.ts) can name the file, line and field. Kept beside the policy,
+ * not in it: a policy stays plain data.
+ */
+const ORIGINS = new WeakMap<Policy, { readonly source: PolicySource; readonly positions: readonly number[] }>();
 
 /** A policy that does not parse or validate. The message names the file, line and field. */
 export class PolicyError extends Error {
@@ -151,10 +163,18 @@ const ChangeSchema = z
   .strictObject({
     atAccess: z.int().nonnegative().optional(),
     onFetch: Address.optional(),
+    thread: z.int().positive().optional(),
     set: z.record(z.string(), Rights),
     description: z.string().optional(),
   })
   .superRefine((change, ctx) => {
+    if (change.thread !== undefined && change.onFetch !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['thread'],
+        message: 'an "onFetch" change applies to the thread that fetches; "thread" goes with "atAccess"',
+      });
+    }
     if ((change.atAccess === undefined) === (change.onFetch === undefined)) {
       ctx.addIssue({
         code: 'custom',
@@ -280,10 +300,33 @@ export function definePolicy(input: unknown, source: PolicySource = {}): Policy 
       return { domain: domain!, denials };
     });
     if (set.length === 0) fail(['changes', i, 'set'], 'sets no rights');
-    return c.atAccess !== undefined ? { atAccess: c.atAccess, set } : { onFetch: c.onFetch!, set };
+    if (c.atAccess === undefined) return { onFetch: c.onFetch!, set };
+    return { atAccess: c.atAccess, set, ...(c.thread !== undefined ? { thread: c.thread } : {}) };
   });
 
-  return { domains, changes, ...(spec.maxDomains !== undefined ? { maxDomains: spec.maxDomains } : {}) };
+  const policy: Policy = {
+    domains,
+    changes,
+    ...(spec.maxDomains !== undefined ? { maxDomains: spec.maxDomains } : {}),
+  };
+  ORIGINS.set(policy, { source: { file, ...(source.locate ? { locate: source.locate } : {}) }, positions });
+  return policy;
+}
+
+/**
+ * The path of a policy domain's field in its file: `domains[2].rights`. The implicit default domain
+ * has no entry of its own: its path is `domains`.
+ */
+export function domainFieldPath(policy: Policy, domain: number, field?: string): JsonPath {
+  const position = ORIGINS.get(policy)?.positions[domain] ?? domain;
+  if (position < 0) return ['domains'];
+  return field === undefined ? ['domains', position] : ['domains', position, field];
+}
+
+/** A {@link PolicyError} at a field of a validated policy, with the file and line when it was read from one. */
+export function policyFieldError(policy: Policy, path: JsonPath, reason: string): PolicyError {
+  const origin = ORIGINS.get(policy);
+  return new PolicyError(origin?.source.file ?? 'policy', origin?.source.locate?.(path), formatFieldPath(path), reason);
 }
 
 /** The fields of the object at `path` (one of the four strict objects above), for "unknown field". */

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { TRACE_ACCESS_KIND_COUNT, TraceAccessKind } from './access-kind';
-import { LackeyParser, type MalformedLineMode, type TraceBatch } from './lackey-parser';
+import { DENIALS_VALUES, tableRules, type ArchitectureMapping, type ReplayRules } from './arch-rules';
+import { LackeyParser, TraceFormatError, type MalformedLineMode, type TraceBatch } from './lackey-parser';
 import type { AtAccessChange, Policy, RightsAssignment } from './policy';
 import { buildReport, type FaultPlace, type ReplayReport } from './report';
-import { deniesAccess } from './rights';
 import { PAGE_SIZE, SegmentTable } from './segment-table';
 
 /** Options for replaying a trace. */
@@ -14,7 +14,19 @@ export interface ReplayOptions {
   readonly malformed?: MalformedLineMode;
   /** Records per parser batch (default 8192). */
   readonly batchSize?: number;
+  /**
+   * Which accesses fault and whether rights are per thread: an architecture's ({@link architectureRules})
+   * or, by default, the policy's own rights table ({@link tableRules}: one set of rights for every thread).
+   */
+  readonly rules?: ReplayRules;
+  /** The architecture the rules came from, named in the report. */
+  readonly mapping?: ArchitectureMapping;
 }
+
+/** The most distinct threads a trace may name in `T` records (each keeps a copy of the rights). */
+export const MAX_TRACE_THREADS = 65_536;
+/** The thread of the records before the first `T` record: valgrind numbers the main thread 1. */
+export const FIRST_THREAD = 1;
 
 /** Bits of a per-(segment, kind) check entry; zero means the access takes the fast path. */
 const DENIED = 1;
@@ -51,8 +63,15 @@ export class Replayer {
   private readonly counts: Float64Array;
   /** Faulting accesses per domain * KINDS + kind. */
   private readonly faultCounts: Float64Array;
-  /** Current denials per domain. */
+  /** Current denials per domain (of the running thread, when rights are per thread). */
   private readonly denials: Int32Array;
+  /** Per domain * DENIALS_VALUES + denials: bit `1 << kind` when that access faults. */
+  private readonly faultKinds: Uint8Array;
+  private readonly perThread: boolean;
+  /** The rights of threads that are not running, by thread id (switches are rare: off the hot path). */
+  private readonly savedRights = new Map<number, Int32Array>();
+  private readonly threadsSeen = new Set<number>([FIRST_THREAD]);
+  private thread = FIRST_THREAD;
   private readonly segmentsOfDomain: readonly number[][];
   /** `atAccess` changes sorted by index (policy order among equal indexes). */
   private readonly timedChanges: readonly AtAccessChange[];
@@ -75,7 +94,7 @@ export class Replayer {
 
   constructor(
     private readonly policy: Policy,
-    options: ReplayOptions = {},
+    private readonly options: ReplayOptions = {},
   ) {
     const firstFaults = options.firstFaults ?? 10;
     if (!Number.isInteger(firstFaults) || firstFaults < 0)
@@ -93,6 +112,13 @@ export class Replayer {
     this.counts = new Float64Array(segments * KINDS);
     this.faultCounts = new Float64Array(domains * KINDS);
     this.denials = new Int32Array(domains);
+    const rules = options.rules ?? tableRules(policy);
+    if (rules.faultKinds.length !== domains * DENIALS_VALUES)
+      throw new RangeError(
+        `rules.faultKinds must have ${domains * DENIALS_VALUES} entries (the policy's domains * 16)`,
+      );
+    this.faultKinds = rules.faultKinds;
+    this.perThread = rules.scope === 'thread';
     this.segmentsOfDomain = policy.domains.map(() => []);
     for (let s = 0; s < segments; s++) this.segmentsOfDomain[this.table.domains[s]].push(s);
 
@@ -110,6 +136,7 @@ export class Replayer {
     this.parser = new LackeyParser((batch) => this.consume(batch), {
       malformed: options.malformed,
       batchSize: options.batchSize,
+      onThread: (thread, line) => this.switchThread(thread, line),
     });
   }
 
@@ -136,6 +163,8 @@ export class Replayer {
       finalDenials: this.denials,
       rightsChanges: this.changesApplied,
       firstFaults: this.firstFaults,
+      ...(this.options.mapping ? { mapping: this.options.mapping } : {}),
+      ...(this.parser.stats.threadRecords !== undefined ? { threads: this.threadsSeen.size } : {}),
     });
   }
 
@@ -143,9 +172,10 @@ export class Replayer {
   private consume(batch: TraceBatch): void {
     const length = batch.length;
     let i = 0;
-    for (;;) {
+    // A change at an index is made just before that access runs, by the thread that runs it (a `T`
+    // record may stand between); one at the trace's length happens in `finish`.
+    while (i < length) {
       while (this.index >= this.nextChangeAt) this.applyNextTimedChange();
-      if (i >= length) return;
       const stop = Math.min(length, i + (this.nextChangeAt - this.index));
       this.run(batch, i, stop);
       this.index += stop - i;
@@ -249,20 +279,56 @@ export class Replayer {
     this.faults++;
     this.faultCounts[domain * KINDS + kind]++;
     if (this.firstFaults.length < this.firstFaultLimit) {
-      this.firstFaults.push({ index, kind, address, size, domain, denials: this.denials[domain] });
+      this.firstFaults.push({ index, kind, address, size, domain, denials: this.denials[domain], thread: this.thread });
     }
   }
 
   private applyNextTimedChange(): void {
-    this.applyChange(this.timedChanges[this.nextTimed].set);
+    const change = this.timedChanges[this.nextTimed];
+    this.applyChange(change.set, change.thread);
     this.nextTimed++;
     this.nextChangeAt =
       this.nextTimed < this.timedChanges.length ? this.timedChanges[this.nextTimed].atAccess : Infinity;
   }
 
-  private applyChange(set: readonly RightsAssignment[]): void {
-    for (const { domain, denials } of set) this.setDenials(domain, denials);
+  /**
+   * A change of the running thread's rights, or (`thread`) of another thread's saved rights. With
+   * one set of rights for every thread (page tables, a plain table) every change is seen by all.
+   */
+  private applyChange(set: readonly RightsAssignment[], thread?: number): void {
+    if (!this.perThread || thread === undefined || thread === this.thread) {
+      for (const { domain, denials } of set) this.setDenials(domain, denials);
+    } else {
+      const saved = this.savedRights.get(thread) ?? this.initialRights();
+      for (const { domain, denials } of set) saved[domain] = denials;
+      this.savedRights.set(thread, saved);
+    }
     this.changesApplied++;
+  }
+
+  private initialRights(): Int32Array {
+    return Int32Array.from(this.policy.domains, (d) => d.initialDenials);
+  }
+
+  /**
+   * A `T` record: the thread that makes the next accesses. With per-thread rights (a rights register
+   * saved and restored on context switch, as Linux does for PKRU, POR_EL0 and AMR) its rights become
+   * live; a thread not seen before starts with the policy's initial rights.
+   */
+  private switchThread(thread: number, line: number): void {
+    if (thread === this.thread) return;
+    if (!this.threadsSeen.has(thread)) {
+      if (this.threadsSeen.size >= MAX_TRACE_THREADS)
+        throw new TraceFormatError(line, `more than ${MAX_TRACE_THREADS} threads (the thread budget)`);
+      this.threadsSeen.add(thread);
+    }
+    if (this.perThread) {
+      this.savedRights.set(this.thread, Int32Array.from(this.denials));
+      const next = this.savedRights.get(thread) ?? this.initialRights();
+      this.savedRights.delete(thread);
+      for (let d = 0; d < next.length; d++) if (next[d] !== this.denials[d]) this.setDenials(d, next[d]);
+    }
+    this.thread = thread;
   }
 
   /** Recompute the check entries of the domain's segments. */
@@ -273,7 +339,8 @@ export class Replayer {
       for (let kind = 0; kind < KINDS; kind++) {
         const triggers = kind !== TraceAccessKind.Fetch ? 0 : triggerCount[s];
         const trigger = triggers === 0 ? 0 : triggers === 1 ? TRIGGER : TRIGGER | TRIGGERS;
-        this.checks[s * KINDS + kind] = (deniesAccess(denials, kind as TraceAccessKind) ? DENIED : 0) | trigger;
+        const denied = (this.faultKinds[domain * DENIALS_VALUES + denials] >> kind) & 1;
+        this.checks[s * KINDS + kind] = (denied !== 0 ? DENIED : 0) | trigger;
       }
     }
   }

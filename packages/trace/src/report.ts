@@ -6,6 +6,7 @@ import {
   type TraceAccessKindName,
 } from './access-kind';
 import { formatAddress } from './address';
+import type { ArchitectureMapping } from './arch-rules';
 import type { MalformedLine, TraceStats } from './lackey-parser';
 import { formatRights, type Policy } from './policy';
 
@@ -29,6 +30,8 @@ export interface DomainReport {
   readonly accesses: KindCounts;
   /** Accesses that would fault under the rights in force at the time. */
   readonly faults: KindCounts;
+  /** With `--arch`: the architecture's domain (x86 key, POE overlay index, POWER key) it maps to. */
+  readonly archDomain?: number;
 }
 
 /** One faulting access. */
@@ -41,6 +44,21 @@ export interface FaultReport {
   readonly domain: string;
   /** The domain's rights when the access happened. */
   readonly rights: string;
+  /** The thread that made it, when the trace has thread records. */
+  readonly thread?: number;
+}
+
+/** The architecture a replay ran on (`--arch`). */
+export interface ArchReport {
+  /** The plugin name. */
+  readonly name: string;
+  /** The domain space of user pages, e.g. "x86.pku". */
+  readonly space: string;
+  readonly register: string;
+  /** "thread": each thread has its own rights; "address-space": one set for all. */
+  readonly scope: string;
+  /** The register holding the policy's initial rights, as the architecture prints it. */
+  readonly initialState: string;
 }
 
 /** The result of a replay; a plain JSON-safe object. */
@@ -49,6 +67,10 @@ export interface ReplayReport {
   readonly faults: number;
   /** Rights-change points applied (an `onFetch` point counts each time it fires). */
   readonly rightsChanges: number;
+  /** With `--arch`: the architecture the policy was mapped onto. */
+  readonly arch?: ArchReport;
+  /** Distinct threads, when the trace has thread (`T`) records. */
+  readonly threads?: number;
   readonly trace: {
     readonly lines: number;
     readonly messageLines: number;
@@ -68,6 +90,7 @@ export interface FaultPlace {
   readonly size: number;
   readonly domain: number;
   readonly denials: Denials;
+  readonly thread: number;
 }
 
 /** The raw counters of a replay, from which buildReport makes a ReplayReport. */
@@ -84,6 +107,9 @@ export interface ReportInput {
   readonly finalDenials: Int32Array;
   readonly rightsChanges: number;
   readonly firstFaults: readonly FaultPlace[];
+  readonly mapping?: ArchitectureMapping;
+  /** Distinct threads, given when the trace has thread records. */
+  readonly threads?: number;
 }
 
 function kindCounts(counts: Float64Array, offset: number): KindCounts {
@@ -103,10 +129,23 @@ export function buildReport(input: ReportInput): ReplayReport {
     for (let kind = 0; kind < K; kind++) perDomain[input.segmentDomains[s] * K + kind] += input.counts[s * K + kind];
   }
   const { lines, messageLines, malformedLines, firstMalformed } = input.trace;
+  const { mapping, threads } = input;
   return {
     accesses: input.trace.accesses,
     faults: input.faults,
     rightsChanges: input.rightsChanges,
+    ...(mapping
+      ? {
+          arch: {
+            name: mapping.arch,
+            space: mapping.space,
+            register: mapping.register,
+            scope: mapping.scope,
+            initialState: mapping.initialState,
+          },
+        }
+      : {}),
+    ...(threads !== undefined ? { threads } : {}),
     trace: { lines, messageLines, malformedLines, ...(firstMalformed ? { firstMalformed } : {}) },
     domains: policy.domains.map((d) => ({
       name: d.name,
@@ -115,6 +154,7 @@ export function buildReport(input: ReportInput): ReplayReport {
       finalRights: formatRights(input.finalDenials[d.index]),
       accesses: kindCounts(perDomain, d.index * K),
       faults: kindCounts(input.faultCounts, d.index * K),
+      ...(mapping ? { archDomain: mapping.domains[d.index] } : {}),
     })),
     firstFaults: input.firstFaults.map((f) => ({
       index: f.index,
@@ -123,6 +163,7 @@ export function buildReport(input: ReportInput): ReplayReport {
       size: f.size,
       domain: policy.domains[f.domain].name,
       rights: formatRights(f.denials),
+      ...(threads !== undefined ? { thread: f.thread } : {}),
     })),
   };
 }
@@ -167,14 +208,23 @@ export function formatReplayReport(report: ReplayReport): string {
       `Skipped ${count(report.trace.malformedLines, 'malformed line', 'malformed lines')}${first ? ` (first: line ${first.line}: ${first.reason})` : ''}.`,
     );
   }
+  if (report.arch) {
+    const { name, space, register, scope, initialState } = report.arch;
+    out.push(
+      `On ${name}: user pages in ${space} (${register}), rights ${scope === 'thread' ? 'per thread' : 'shared by every thread'}; initial ${initialState}.`,
+    );
+  }
+  if (report.threads !== undefined) out.push(`${count(report.threads, 'thread', 'threads')} in the trace.`);
   out.push(
     `${count(report.rightsChanges, 'rights change', 'rights changes')} applied; ` +
       `${count(report.faults, 'access', 'accesses')} would fault.`,
     '',
   );
 
+  const arch = report.arch !== undefined;
   const rows = report.domains.map((d) => [
     d.name,
+    ...(arch ? [String(d.archDomain)] : []),
     d.initialRights === d.finalRights ? d.initialRights : `${d.initialRights} > ${d.finalRights}`,
     number(d.accesses.fetch),
     number(d.accesses.load),
@@ -187,9 +237,9 @@ export function formatReplayReport(report: ReplayReport): string {
   ]);
   out.push(
     ...table(
-      ['domain', 'rights', 'fetches', 'loads', 'stores', 'modifies', 'faults', 'ranges'],
+      ['domain', ...(arch ? ['hw'] : []), 'rights', 'fetches', 'loads', 'stores', 'modifies', 'faults', 'ranges'],
       rows,
-      new Set([2, 3, 4, 5, 6]),
+      new Set(arch ? [1, 3, 4, 5, 6, 7] : [2, 3, 4, 5, 6]),
     ),
   );
 
@@ -205,11 +255,15 @@ export function formatReplayReport(report: ReplayReport): string {
       String(f.size),
       f.domain,
       f.rights,
+      ...(f.thread !== undefined ? [String(f.thread)] : []),
     ]);
+    const threadColumn = report.threads !== undefined ? ['thread'] : [];
     out.push(
-      ...table(['access', 'kind', 'address', 'size', 'domain', 'rights'], faultRows, new Set([0, 3])).map(
-        (l) => '  ' + l,
-      ),
+      ...table(
+        ['access', 'kind', 'address', 'size', 'domain', 'rights', ...threadColumn],
+        faultRows,
+        new Set([0, 3, 6]),
+      ).map((l) => '  ' + l),
     );
   }
   return out.join('\n') + '\n';

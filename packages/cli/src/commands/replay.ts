@@ -1,14 +1,18 @@
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { budgetMessage, DEFAULT_LIMITS } from '@pkeysim/scenario';
 import {
+  architectureRules,
   formatReplayReport,
   parsePolicy,
   PolicyError,
   replayTrace,
   TraceFormatError,
   type Policy,
+  type ReplayOptions,
 } from '@pkeysim/trace';
-import { echoText } from '@pkeysim/core';
+import { echoText, isDomainError } from '@pkeysim/core';
+import { Option } from 'commander';
+import { archNames, resolveArch } from '../arch';
 import type { CliCommand } from '../command';
 import { fileReadError, systemErrorCode, UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
@@ -17,6 +21,7 @@ import { outputOption, withReport } from '../report';
 
 interface ReplayFlags {
   policy: string;
+  arch?: string;
   json?: boolean;
   first: string;
   failOnFault?: boolean;
@@ -28,11 +33,14 @@ const EXAMPLES = `
 Input: a trace from valgrind's lackey tool (--trace-mem=yes): "I  addr,size" fetches and " L",
 " S", " M" loads, stores and modifies, in hex; valgrind's ==pid== lines are skipped. The policy
 (JSON or YAML) assigns address ranges to domains with rights ("rwx", "rw", "r", "none", ...) and says
-where rights change. See docs/replay.md.
+where rights change. With --arch the policy is mapped onto that architecture's keys and rights, its
+own access check decides what faults, and a rule it cannot express is refused (exit 2); "T <id>"
+lines (not made by lackey, which has no thread ids) switch threads. See docs/replay.md.
 
 Examples:
   valgrind --tool=lackey --trace-mem=yes --log-file=ls.lackey ls
   pkeysim replay ls.lackey --policy stack-closed.json
+  pkeysim replay ls.lackey --policy stack-closed.json --arch x86
   pkeysim replay ls.lackey --policy p.json --json --first 100
   valgrind --tool=lackey --trace-mem=yes --log-fd=3 ./app 3>&1 >/dev/null | pkeysim replay - --policy p.json`;
 
@@ -52,6 +60,21 @@ function readPolicy(path: string): Policy {
     return parsePolicy(text, path);
   } catch (error) {
     if (error instanceof PolicyError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * The replay rules of `--arch NAME`: the policy mapped onto the architecture. A rule it cannot express,
+ * or an architecture without user-page domains, is the user's mistake (exit 2), named in one line.
+ */
+function onArchitecture(policy: Policy, arch: string | undefined): Pick<ReplayOptions, 'rules' | 'mapping'> {
+  if (arch === undefined) return {};
+  try {
+    return architectureRules(policy, arch);
+  } catch (error) {
+    if (error instanceof PolicyError) throw new UsageError(error.message);
+    if (isDomainError(error, 'unsupported')) throw new UsageError(`--arch ${arch}: ${error.message}`);
     throw error;
   }
 }
@@ -79,6 +102,13 @@ export const replayCommand: CliCommand = {
       .description('replay a valgrind lackey memory trace against a key policy: accesses and faults per domain')
       .argument('<trace>', 'a lackey trace file, or "-" for stdin')
       .requiredOption('--policy <file>', 'the key policy (JSON or YAML): ranges to domains, rights, rights changes')
+      .addOption(
+        // No default: without --arch the policy's own rights table decides, one set of rights for all threads.
+        new Option(
+          '--arch <name>',
+          `replay on this architecture's keys and access check (${archNames().join(', ')})`,
+        ).argParser((value: string) => resolveArch(value).name),
+      )
       .option('--json', 'print the report as one JSON document (docs/output.md)')
       .option('--first <n>', 'how many faulting accesses to list', '10')
       .option('--fail-on-fault', 'exit 1 when any access would fault')
@@ -89,6 +119,7 @@ export const replayCommand: CliCommand = {
         context.action(async (trace: string, flags: ReplayFlags) => {
           const firstFaults = parseFirst(flags.first);
           const policy = readPolicy(flags.policy);
+          const arch = onArchitecture(policy, flags.arch);
           const fromStdin = trace === '-';
           const label = fromStdin ? '<stdin>' : trace;
           if (fromStdin && (context.io.stdin as { isTTY?: boolean }).isTTY) {
@@ -99,6 +130,7 @@ export const replayCommand: CliCommand = {
             let report;
             try {
               report = await replayTrace(source as AsyncIterable<Uint8Array | string>, policy, {
+                ...arch,
                 firstFaults,
                 malformed: flags.skipMalformed ? 'skip' : 'error',
               });

@@ -138,6 +138,17 @@ export const replayDocument = z
     accesses: count,
     faults: count,
     rightsChanges: count,
+    arch: z
+      .strictObject({
+        name: z.string(),
+        space: z.string(),
+        register: z.string(),
+        scope: z.enum(['thread', 'address-space']),
+        initialState: z.string(),
+      })
+      .optional()
+      .describe('with --arch: the architecture the policy was mapped onto'),
+    threads: count.optional().describe('distinct threads, when the trace has "T <id>" records'),
     trace: z.strictObject({
       lines: count,
       messageLines: count,
@@ -152,6 +163,7 @@ export const replayDocument = z
         finalRights: z.string(),
         accesses: kindCounts,
         faults: kindCounts,
+        archDomain: count.optional().describe("with --arch: the architecture's domain (key, overlay index)"),
       }),
     ),
     firstFaults: z.array(
@@ -162,6 +174,7 @@ export const replayDocument = z
         size: count,
         domain: z.string(),
         rights: z.string(),
+        thread: count.optional(),
       }),
     ),
   })

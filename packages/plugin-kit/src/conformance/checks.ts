@@ -18,21 +18,18 @@ import {
   deniableFlags,
   deniableSubsets,
   denialsName,
-  describeSpace,
   expect,
   kindName,
   loadEverywhere,
-  mapTestPage,
   PAGE,
-  prepare,
   sameRights,
-  spacesOf,
   type SpaceUnderTest,
   stateText,
   statesEqual,
   thrown,
 } from './fixture';
 import type { ConformanceOptions, MakeMachine } from './options';
+import { eachPreparedSpace, eachSpace, firstDomain } from './setup';
 import { USER_ABI_CHECKS } from './user-abi-checks';
 
 /** One behaviour of the DomainSpace and Machine contracts (packages/core/src/domain.ts, machine.ts). */
@@ -42,30 +39,6 @@ export interface ConformanceCheck {
   readonly title: string;
   /** Run the check on machines built by `make`; throws when the behaviour is not met. */
   run(make: MakeMachine, options: ConformanceOptions): void;
-}
-
-/** Run `body` for every domain space of a fresh machine, naming the space in any failure. */
-function eachSpace(make: MakeMachine, body: (machine: Machine, sut: SpaceUnderTest) => void): void {
-  const first = make();
-  const count = spacesOf(first).length;
-  expect(count > 0, `machine "${first.arch}" has no domain space for either privilege`);
-  for (let index = 0; index < count; index++) {
-    // A fresh machine per space, so one space's test pages and rights never meet another's.
-    const machine = index === 0 ? first : make();
-    const sut = spacesOf(machine)[index];
-    try {
-      body(machine, sut);
-    } catch (error) {
-      if (error instanceof Error) error.message = `${describeSpace(sut.space)}: ${error.message}`;
-      throw error;
-    }
-  }
-}
-
-function firstDomain(sut: SpaceUnderTest): number {
-  const [domain] = assignableDomains(sut.space, 1);
-  expect(domain !== undefined, 'has no domain software may use');
-  return domain;
 }
 
 /** The state that gives `domain` exactly `denials`, starting from the initial state. */
@@ -276,9 +249,7 @@ const loadRead: ConformanceCheck = {
   id: 'load-read',
   title: 'load then read returns the state on every CPU',
   run(make, options) {
-    eachSpace(make, (machine, sut) => {
-      const { space } = sut;
-      prepare(machine, sut);
+    eachPreparedSpace(make, options, ({ machine, space }) => {
       const pool = assignableDomains(space, 4);
       const subsets = deniableSubsets(space);
       const step = fc.record({ domain: fc.constantFrom(...pool), denials: fc.constantFrom(...subsets) });
@@ -313,11 +284,8 @@ const rightsScope: ConformanceCheck = {
   title:
     'a thread-scoped rights change changes no translation and needs no flush; an address-space-scoped one is seen by every CPU',
   run(make, options) {
-    eachSpace(make, (machine, sut) => {
-      const { space } = sut;
-      const as = prepare(machine, sut);
-      const domain = firstDomain(sut);
-      const va = mapTestPage(machine, as, sut, options, 0, domain);
+    eachPreparedSpace(make, options, ({ machine, sut, space, as, domain, page }) => {
+      const va = page(0, domain);
       const open = stateWith(sut, domain, Deny.None);
       const denial = strongestSingleDenial(sut);
       const closed = stateWith(sut, domain, denial);
@@ -376,14 +344,11 @@ const denialBlocks: ConformanceCheck = {
   id: 'denial-blocks-named-access',
   title: 'a denial blocks the accesses it names and only those, on every CPU (map + access)',
   run(make, options) {
-    eachSpace(make, (machine, sut) => {
-      const { space } = sut;
-      const as = prepare(machine, sut);
-      const domain = firstDomain(sut);
-      const va = mapTestPage(machine, as, sut, options, 0, domain);
-      const plain = mapTestPage(machine, as, sut, options, 1);
+    eachPreparedSpace(make, options, ({ machine, space, domain, page, loadDenials }) => {
+      const va = page(0, domain);
+      const plain = page(1);
       for (const denials of deniableSubsets(space)) {
-        loadEverywhere(machine, space, stateWith(sut, domain, denials));
+        loadDenials(denials);
         for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
           for (const kind of ACCESS_KINDS) {
             const what = `CPU ${cpu} ${kindName(kind)} with ${denialsName(denials)} denied`;
@@ -407,13 +372,10 @@ const domainFaultCause: ConformanceCheck = {
   id: 'domain-fault-cause',
   title: "the fault of a domain denial has cause 'domain' and names the CPU, address and access",
   run(make, options) {
-    eachSpace(make, (machine, sut) => {
-      const { space } = sut;
-      const as = prepare(machine, sut);
-      const domain = firstDomain(sut);
-      const va = mapTestPage(machine, as, sut, options, 0, domain);
+    eachPreparedSpace(make, options, ({ machine, sut, domain, page, loadDenials }) => {
+      const va = page(0, domain);
       const denial = strongestSingleDenial(sut);
-      loadEverywhere(machine, space, stateWith(sut, domain, denial));
+      loadDenials(denial);
       for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
         const kind = ACCESS_KINDS.find((k) => blocks(denial, k) === true)!;
         expect(
@@ -440,13 +402,11 @@ const translateDomain: ConformanceCheck = {
   id: 'translate-domain',
   title: 'translate finds the domain of a mapping, whatever the rights, and nothing where nothing is mapped',
   run(make, options) {
-    eachSpace(make, (machine, sut) => {
-      const { space } = sut;
-      const as = prepare(machine, sut);
-      const [d1, d2] = assignableDomains(space, 2);
-      const va = mapTestPage(machine, as, sut, options, 0, d1);
+    eachPreparedSpace(make, options, ({ machine, sut, space, as, domain: d1, page, loadDenials }) => {
+      const d2 = assignableDomains(space, 2)[1];
+      const va = page(0, d1);
       for (const denials of deniableSubsets(space)) {
-        loadEverywhere(machine, space, stateWith(sut, d1, denials));
+        loadDenials(denials);
         const t = machine.translate(as, va + 0x123);
         expect(
           t !== undefined && t.domain === d1,
@@ -457,7 +417,7 @@ const translateDomain: ConformanceCheck = {
           'translate does not give the base permissions the page was mapped with',
         );
       }
-      const plain = mapTestPage(machine, as, sut, options, 1);
+      const plain = page(1);
       expect(
         machine.translate(as, plain)?.domain === space.info.defaultDomain,
         'a page mapped without a domain is not in the default domain',
@@ -478,14 +438,11 @@ const attachRetags: ConformanceCheck = {
   id: 'attach-retag',
   title: 'attach re-tags memory and every CPU sees it, even with the old translation cached',
   run(make, options) {
-    eachSpace(make, (machine, sut) => {
-      const { space } = sut;
-      const as = prepare(machine, sut);
-      const domain = firstDomain(sut);
-      const va = mapTestPage(machine, as, sut, options, 0);
+    eachPreparedSpace(make, options, ({ machine, sut, space, as, domain, page, loadDenials }) => {
+      const va = page(0);
       const denial = strongestSingleDenial(sut);
       const kind = ACCESS_KINDS.find((k) => blocks(denial, k) === true)!;
-      loadEverywhere(machine, space, stateWith(sut, domain, denial));
+      loadDenials(denial);
       for (let cpu = 0; cpu < machine.cpuCount; cpu++) {
         expect(
           machine.access(cpu, va, kind) === ACCESS_OK,
@@ -519,11 +476,8 @@ const refusalsLeaveState: ConformanceCheck = {
   id: 'refusals-leave-state',
   title: 'refused operations leave rights, mappings and domains as they were',
   run(make, options) {
-    eachSpace(make, (machine, sut) => {
-      const { space } = sut;
-      const as = prepare(machine, sut);
-      const domain = firstDomain(sut);
-      const va = mapTestPage(machine, as, sut, options, 0, domain);
+    eachPreparedSpace(make, options, ({ machine, sut, space, as, domain, page }) => {
+      const va = page(0, domain);
       const state = stateWith(sut, domain, deniableFlags(space)[0]);
       loadEverywhere(machine, space, state);
       const live = space.read(0);

@@ -1,16 +1,15 @@
 import 'reflect-metadata';
 import {
+  definePlugin,
   DENY_ALL_FLAGS,
   DomainError,
   ForwardingMachine,
   Privilege,
   registerPlugin,
   rightsState,
-  TOKENS,
   type Denials,
   type DomainSpace,
   type DomainSpaceInfo,
-  type MachineConfig,
   type ProtectionPlugin,
   type RightsState,
 } from '@pkeysim/plugin-kit';
@@ -85,13 +84,12 @@ export class WriteProtectedInitMachine extends ForwardingMachine<X86Machine> {
 }
 
 /** Selected by name: `createMachine({ arch: 'example-wpinit' })`, `pkeysim --plugin . ... --arch example-wpinit`. */
-export const wpInitPlugin: ProtectionPlugin = registerPlugin({
-  name: 'example-wpinit',
-  kind: 'scheme',
-  packageName: 'pkeysim-plugin-wpinit',
-  description: 'x86 supervisor keys that start write-protected instead of access-disabled (template plugin)',
-  register(container, config: MachineConfig) {
-    const machine = new WriteProtectedInitMachine(X86Machine.fromConfig({ ...config, arch: 'x86' }));
-    container.register(TOKENS.Machine, { useValue: machine });
-  },
-});
+export const wpInitPlugin: ProtectionPlugin = registerPlugin(
+  definePlugin({
+    name: 'example-wpinit',
+    kind: 'scheme',
+    packageName: 'pkeysim-plugin-wpinit',
+    description: 'x86 supervisor keys that start write-protected instead of access-disabled (template plugin)',
+    machine: (config) => new WriteProtectedInitMachine(X86Machine.fromConfig({ ...config, arch: 'x86' })),
+  }),
+);
