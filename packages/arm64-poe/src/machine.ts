@@ -289,7 +289,8 @@ export class Arm64PoeMachine extends KitMachine implements PorRegisters {
 
   // ---- the access check and its report ----------------------------------------------------------
 
-  protected override checkAccess(cpu: number, flags: number, kind: AccessKind, mode: Privilege): number {
+  protected override checkAccess(cpu: number, flags: number, kind: AccessKind): number {
+    const mode = this.modes[cpu] as Privilege;
     const index = (flags >>> TF_DOMAIN_SHIFT) & 0xff;
     const tcr2 = this.tcr2[cpu];
     const privOverlay = (tcr2 & TCR2_POE) !== 0 ? field(this.por1Lo[cpu], index) : OFF;

@@ -275,7 +275,8 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
    * loads need the key's AMR load-disable clear, stores its store-disable clear, fetches its IAMR
    * execute-disable clear, in problem and privileged state alike.
    */
-  protected override checkAccess(cpu: number, flags: number, kind: AccessKind, mode: Privilege): number {
+  protected override checkAccess(cpu: number, flags: number, kind: AccessKind): number {
+    const mode = this.modes[cpu] as Privilege;
     const user = mode === Privilege.User;
     const need =
       kind === AccessKind.Read
