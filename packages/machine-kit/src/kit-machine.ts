@@ -817,8 +817,6 @@ export abstract class KitMachine implements Machine {
     const tlbFlags = tlb.flags;
     const mask = tlb.mask;
     const dirtyNeeded = kind === WRITE ? TF_DIRTY : 0;
-    // Misses and faults never change the mode or the rights registers: read the mode once.
-    const mode = this.modes[cpu] as Privilege;
     let faults = 0;
     let hits = 0;
     for (let i = 0; i < n; i++) {
