@@ -62,7 +62,6 @@ function checkEl(el: unknown): void {
   if (el !== 0 && el !== 1) throw invalidArgument(`exception level ${String(el)} must be 0 or 1`);
 }
 
-
 export class Arm64PoeMachine extends KitMachine implements PorRegisters {
   readonly features: Arm64PoeFeatures;
   private readonly por0Lo: Uint32Array;
