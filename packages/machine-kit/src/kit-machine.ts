@@ -145,6 +145,7 @@ const CHECK_STATE_SHIFT = 7;
 // MachineEvent.Access). This checks, once, that every literal is still the value it spells.
 const EVENT_STRIDE = MACHINE_EVENT_COUNT;
 const ACCESS_EVENT = MachineEvent.Access;
+const PAGE_WALK_EVENT = MachineEvent.PageWalk;
 if (
   ACCESS_OK !== 0 ||
   AccessKind.Read !== 0 ||
@@ -992,7 +993,7 @@ export abstract class KitMachine implements Machine {
       this.recordFault(cpu, code, virtual, kind, mode, this.codec.levels - 1, 0);
       return code & this.resultMask;
     }
-    this.counts[cpu * MACHINE_EVENT_COUNT + MachineEvent.PageWalk] += 1;
+    this.counts[cpu * EVENT_STRIDE + PAGE_WALK_EVENT] += 1;
     const table = this.pageTable;
     const control = this.walkControl[cpu];
     // The paging-structure cache first: a hit walks the leaf table only (SDM 4.10.3).
@@ -1000,11 +1001,18 @@ export abstract class KitMachine implements Machine {
     const cached = tlb.walkSlot(region);
     let result: number;
     if (cached >= 0) {
-      result = table.walkFrom(tlb.walkTable[cached], 0, tlb.walkLimit[cached], virtual, control, true);
+      result = table.walkLeafTable(
+        tlb.walkTable[cached],
+        tlb.walkWords[cached],
+        tlb.walkLimit[cached],
+        virtual,
+        control,
+      );
     } else {
       const root = virtual < 0 && this.split ? this.upperRoot : this.activeRoot[cpu];
       result = table.walk(root, virtual, control, true);
-      if (result === WALK_OK && table.leafTable >= 0) tlb.cacheWalk(region, table.leafTable, table.leafTableLimit);
+      const words = result === WALK_OK ? table.leafTableWords() : undefined;
+      if (words !== undefined) tlb.cacheWalk(region, table.leafTable, table.leafTableLimit, words);
     }
     if (result !== WALK_OK) {
       const level = table.level;

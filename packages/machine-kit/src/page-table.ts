@@ -193,6 +193,29 @@ export class RadixPageTable {
     return WALK_INVALID;
   }
 
+  /**
+   * The last step of a walk alone, for a paging-structure-cache hit: the level-0 descriptor of
+   * `address` in the leaf table at `table` (whose words are `words`), with the permission `limit`
+   * of the entries above it. The same results as walk().
+   */
+  walkLeafTable(table: number, words: Uint32Array, limit: number, address: number, control: number): number {
+    const codec = this.codec;
+    const index = Math.floor(address * INV_PAGE) & this.indexMask;
+    const lo = words[index << 1] | 0;
+    const hi = words[(index << 1) | 1] | 0;
+    this.level = 0;
+    this.leafTable = -1;
+    if (!codec.isValid(lo, hi, 0)) return WALK_INVALID;
+    const reservedBits = this.reservedBits;
+    if (reservedBits !== undefined && reservedBits(lo, hi, 0, control) !== 0) return WALK_RESERVED;
+    return this.leaf(lo, hi, 0, limit, table + index * 8, address, control);
+  }
+
+  /** The words of the leaf table the last walk reached (leafTable >= 0), for a paging-structure cache. */
+  leafTableWords(): Uint32Array | undefined {
+    return this.leafTable < 0 ? undefined : this.memory.frameIfPresent(Math.floor(this.leafTable * INV_PAGE));
+  }
+
   /** The walk found its leaf: frame, flags and the leaf's location for markLeaf. */
   private leaf(
     lo: number,
@@ -204,10 +227,13 @@ export class RadixPageTable {
     control: number,
   ): number {
     const codec = this.codec;
-    const pages = this.spans[level] * INV_PAGE;
-    const vpn = Math.floor(address * INV_PAGE);
-    // The page's index inside the block (exact for negative addresses too).
-    this.frame = codec.outputAddress(lo, hi, level) + (vpn - Math.floor(vpn / pages) * pages) * PAGE_SIZE;
+    if (level === 0) this.frame = codec.outputAddress(lo, hi, 0);
+    else {
+      const pages = this.spans[level] * INV_PAGE;
+      const vpn = Math.floor(address * INV_PAGE);
+      // The page's index inside the block (exact for negative addresses too).
+      this.frame = codec.outputAddress(lo, hi, level) + (vpn - Math.floor(vpn / pages) * pages) * PAGE_SIZE;
+    }
     this.flags =
       ((codec.leafFlags(lo, hi, level, control) | this.implicitDirty) & limit) |
       (level << TF_LEVEL_SHIFT) |

@@ -24,6 +24,11 @@ export class Tlb {
   readonly walkTable = new Float64Array(WALK_CACHE_ENTRIES);
   /** The TF_* permission limit of the entries above the leaf table (RadixPageTable.walk `limit`). */
   readonly walkLimit = new Int32Array(WALK_CACHE_ENTRIES);
+  /**
+   * The leaf table's words (PhysicalMemory frames are created once and never replaced until a
+   * reboot, which flushes every TLB), so a hit reads the descriptor without a frame lookup.
+   */
+  readonly walkWords: Uint32Array[] = new Array<Uint32Array>(WALK_CACHE_ENTRIES).fill(new Uint32Array(0));
   /** Whether some walk-cache entry may be valid (an invalidation of an empty cache costs nothing). */
   private walkCached = false;
   readonly mask: number;
@@ -93,11 +98,12 @@ export class Tlb {
   }
 
   /** Cache the leaf table of `region` and the permission limit of the entries above it. */
-  cacheWalk(region: number, table: number, limit: number): void {
+  cacheWalk(region: number, table: number, limit: number, words: Uint32Array): void {
     const slot = region & (WALK_CACHE_ENTRIES - 1);
     this.walkTag[slot] = region;
     this.walkTable[slot] = table;
     this.walkLimit[slot] = limit;
+    this.walkWords[slot] = words;
     this.walkCached = true;
   }
 
