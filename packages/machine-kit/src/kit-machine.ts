@@ -515,6 +515,32 @@ export abstract class KitMachine implements Machine {
     return this.lowerRoots.length - 1;
   }
 
+  /**
+   * Adopt page tables software placed in physical memory as a new address space: `root` is the
+   * physical address of its root table (what CR3 or TTBR0 would hold; in the 'split' layout the
+   * lower half's root, the upper half stays the machine's shared one). From then on the walker reads
+   * those tables as they are in memory, so an entry written with `memory.writeEntry` is the
+   * translation (after the invalidation the architecture requires: `invalidatePage`, `flushTlb` or
+   * an `activate`). Nothing is copied into the root: in the 'shared-upper' layout software puts the
+   * upper-half entries there itself (Linux pgd_alloc), and later upper-half maps by the machine are
+   * copied into it as into every root. map, unmap, attach and translate work on the space too.
+   * Refused (DomainError('invalid'), nothing changed): a root that is not a 4 KiB-aligned page of
+   * RAM or PMEM, or the root of an existing space.
+   */
+  adoptAddressSpace(root: number): AddressSpaceId {
+    if (typeof root !== 'number' || !Number.isInteger(root) || root < 0 || root % PAGE_SIZE !== 0)
+      throw invalidArgument(`root table ${String(root)} must be a 4 KiB-aligned physical address`);
+    if (!this.memory.containsRange(root, PAGE_SIZE))
+      throw invalidArgument(`root table ${formatAddress(root)} is not inside RAM or PMEM`);
+    const existing = this.lowerRoots.indexOf(root);
+    if (existing >= 0 || root === this.upperRoot)
+      throw invalidArgument(
+        `root table ${formatAddress(root)} is already the root of ${existing >= 0 ? `address space ${existing}` : 'the upper half'}`,
+      );
+    this.lowerRoots.push(root);
+    return this.lowerRoots.length - 1;
+  }
+
   /** Physical address of a space's lower-half root, and of the upper-half root (the same in 'shared-upper'). */
   rootsOf(space: AddressSpaceId): { readonly lower: number; readonly upper: number } {
     const lower = this.rootOf(space);
