@@ -7,6 +7,7 @@
 import { AccessKind, DomainError, MachineEvent, Privilege, type DomainSpace, type MachineConfig } from '@pkeysim/core';
 import {
   invalidArgument,
+  splitU64,
   FAULT_KIND_MASK,
   FaultKind,
   formatAddress,
@@ -57,27 +58,9 @@ export interface Arm64PoeMachineOptions {
 export type Arm64SysReg = 'POR_EL0' | 'POR_EL1' | 'TCR2_EL1' | 'SCTLR_EL1' | 'CPACR_EL1';
 const SYS_REGS: readonly Arm64SysReg[] = ['POR_EL0', 'POR_EL1', 'TCR2_EL1', 'SCTLR_EL1', 'CPACR_EL1'];
 
-/** A 64-bit register value as (hi, lo) u32 words; numbers must be exact, bigints in [0, 2^64). */
-function splitU64(value: number | bigint, what: string): [number, number] {
-  if (typeof value === 'bigint') {
-    if (value < 0n || value >= 1n << 64n)
-      throw invalidArgument(`${what} 0x${value.toString(16)} does not fit in 64 bits`);
-    return [Number(value >> 32n), Number(value & 0xffffffffn)];
-  }
-  if (!Number.isInteger(value) || value < 0 || value > Number.MAX_SAFE_INTEGER) {
-    throw invalidArgument(`${what} ${String(value)} must be a non-negative integer (use a bigint above 2^53)`);
-  }
-  return [Math.floor(value / 0x100000000), value % 0x100000000];
-}
-
 function checkEl(el: unknown): void {
   if (el !== 0 && el !== 1) throw invalidArgument(`exception level ${String(el)} must be 0 or 1`);
 }
-
-// Module-local copies for the hot path (test runners turn imported bindings into property reads).
-const check = checkPoeAccess;
-const field = overlayField;
-const OFF = OVERLAY_OFF;
 
 export class Arm64PoeMachine extends KitMachine implements PorRegisters {
   readonly features: Arm64PoeFeatures;
@@ -289,12 +272,13 @@ export class Arm64PoeMachine extends KitMachine implements PorRegisters {
 
   // ---- the access check and its report ----------------------------------------------------------
 
-  protected override checkAccess(cpu: number, flags: number, kind: AccessKind, mode: Privilege): number {
+  protected override checkAccess(cpu: number, flags: number, kind: AccessKind): number {
+    const mode = this.modes[cpu] as Privilege;
     const index = (flags >>> TF_DOMAIN_SHIFT) & 0xff;
     const tcr2 = this.tcr2[cpu];
-    const privOverlay = (tcr2 & TCR2_POE) !== 0 ? field(this.por1Lo[cpu], index) : OFF;
-    const userOverlay = (tcr2 & TCR2_E0POE) !== 0 ? field(this.por0Lo[cpu], index) : OFF;
-    return check(
+    const privOverlay = (tcr2 & TCR2_POE) !== 0 ? overlayField(this.por1Lo[cpu], index) : OVERLAY_OFF;
+    const userOverlay = (tcr2 & TCR2_E0POE) !== 0 ? overlayField(this.por0Lo[cpu], index) : OVERLAY_OFF;
+    return checkPoeAccess(
       flags,
       kind,
       mode === Privilege.User,

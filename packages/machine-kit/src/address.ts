@@ -1,7 +1,10 @@
 /**
  * Virtual addresses are JS numbers holding the SIGNED (sign-extended) value, exact for |a| < 2^53
  * (team rule). Shifts use Math.floor(a / 2^s), an exact arithmetic shift; `& mask` gives low bits.
+ * 64-bit register values are two u32 words (splitU64, hex64). One copy for every architecture.
  */
+import { invalidArgument } from './validate';
+
 export const PAGE_SHIFT = 12;
 /** The base page size: 4 KiB. */
 export const PAGE_SIZE = 0x1000;
@@ -33,6 +36,22 @@ export function toAddress(address: number | bigint, what = 'address'): number {
 export function formatAddress(address: number): string {
   if (address >= 0) return '0x' + address.toString(16);
   return '0x' + BigInt.asUintN(64, BigInt(address)).toString(16);
+}
+
+/**
+ * A 64-bit register value as its [hi, lo] u32 words: a number must be a non-negative integer below
+ * 2^53 (exact), a bigint in [0, 2^64). Anything else throws DomainError('invalid') naming `what`.
+ */
+export function splitU64(value: number | bigint, what: string): [number, number] {
+  if (typeof value === 'bigint') {
+    if (value < 0n || value >= 1n << 64n)
+      throw invalidArgument(`${what} 0x${value.toString(16)} does not fit in 64 bits`);
+    return [Number(value >> 32n), Number(value & 0xffffffffn)];
+  }
+  if (!Number.isInteger(value) || value < 0 || value > Number.MAX_SAFE_INTEGER) {
+    throw invalidArgument(`${what} ${String(value)} must be a non-negative integer (use a bigint above 2^53)`);
+  }
+  return [Math.floor(value / TWO_32), value % TWO_32];
 }
 
 /** "0x0000000012345678" for a u32 word. */

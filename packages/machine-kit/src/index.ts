@@ -1,4 +1,4 @@
-export { PAGE_SHIFT, PAGE_SIZE, TWO_32, toAddress, formatAddress, hex32, hex64 } from './address';
+export { PAGE_SHIFT, PAGE_SIZE, TWO_32, toAddress, formatAddress, hex32, hex64, splitU64 } from './address';
 export { PhysicalMemory, type PhysicalRegion, type PhysicalMemoryOptions } from './physical-memory';
 export * from './translation-flags';
 export { FaultKind, FAULT_KIND_MASK, FAULT_ARCH_SHIFT, faultCauseOf } from './fault-codes';

@@ -38,6 +38,7 @@ import { RadixPageTable, WALK_OK, WALK_RESERVED } from './page-table';
 import { PhysicalMemory } from './physical-memory';
 import { Tlb } from './tlb';
 import {
+  TF_ARCH_SHIFT,
   TF_DIRTY,
   TF_DOMAIN_SHIFT,
   TF_PRIV_EXEC,
@@ -84,8 +85,8 @@ export interface KitMachineOptions {
    * A table-driven access check (the default checkAccess): the CPU's current {@link ModeCheckTables}
    * table (set with setCheckTable when its mode changes) indexed by a few bits of the translation
    * flags, the access kind and the rights bits of the page's domain, taken from the rights word that
-   * governs the page's privilege (rightsWords[cpu * 2 + (page is a user page)], e.g. x86 PKRS and
-   * PKRU). Rights stay live: a rights write is one word store, no table change, no flush.
+   * governs the page's privilege (set with setRights: e.g. x86 PKRS for supervisor pages, PKRU for
+   * user pages). Rights stay live: a rights write is two word stores, no table change, no flush.
    */
   readonly tableCheck?: TableCheckOptions;
 }
@@ -125,25 +126,45 @@ export interface FaultReport {
 
 const PAGE_SIZES: readonly number[] = [PageSize.Size4K, PageSize.Size2M, PageSize.Size1G];
 
-// Module-local copies for the hot path (test runners turn imported bindings into property reads).
-const WRITE = AccessKind.Write;
-const ACCESS = MachineEvent.Access;
-const PAGE_WALK = MachineEvent.PageWalk;
 /** Addresses are exact numbers: |address| < 2^53. */
 const EXACT = 2 ** 53;
-// The access loops spell TF_USER, TF_DOMAIN_SHIFT, TF_DIRTY, PAGE_SIZE and the access kinds as literals.
+/**
+ * The one shape of the table-driven check (KitMachineOptions.tableCheck), fixed so that the access
+ * path computes with constants, not fields (V8 folds constants): 3 index bits at TF_ARCH_SHIFT and 2 rights bits per domain (x86 AD/WD), so a
+ * table has 3 kinds x 8 x 4 = 96 entries; each CPU's stretch of the check state is 128 words, the
+ * table then its two rights words.
+ */
+const CHECK_INDEX_BITS = 3;
+const CHECK_RIGHTS_BITS = 2;
+const CHECK_RIGHTS_AT = (3 << CHECK_INDEX_BITS) << CHECK_RIGHTS_BITS;
+const CHECK_STATE_SHIFT = 7;
+// The hit path (access, checkAccess) and the batch loops spell their constants as literals. In the
+// built package under Node 20's V8 a binding read on every access costs a load even when it never
+// changes, and is not folded: a module-level const of this bundle (x / PAGE_SIZE is a division,
+// x / 4096 a multiplication: the batch bench fell from 0.64x to 0.45x of the bare loop), more so a
+// binding imported from another package (the per-access bench fell from 0.37x to 0.24x when the hit
+// path counted with MachineEvent.Access). This checks, once, that every literal is what it spells.
+const EVENT_STRIDE = MACHINE_EVENT_COUNT;
+const ACCESS_EVENT = MachineEvent.Access;
+const PAGE_WALK_EVENT = MachineEvent.PageWalk;
 if (
-  TF_USER !== 64 ||
-  TF_DOMAIN_SHIFT !== 16 ||
-  TF_DIRTY !== 0x1000000 ||
-  PAGE_SIZE !== 4096 ||
   ACCESS_OK !== 0 ||
   AccessKind.Read !== 0 ||
   AccessKind.Write !== 1 ||
-  AccessKind.Fetch !== 2
+  AccessKind.Fetch !== 2 ||
+  PAGE_SIZE !== 4096 ||
+  TF_DIRTY !== 0x1000000 ||
+  TF_USER !== 1 << 6 ||
+  TF_ARCH_SHIFT !== 10 ||
+  TF_DOMAIN_SHIFT !== 16 ||
+  CHECK_INDEX_BITS !== 3 ||
+  CHECK_RIGHTS_BITS !== 2 ||
+  CHECK_RIGHTS_AT !== 96 ||
+  CHECK_STATE_SHIFT !== 7
 )
-  throw new Error('internal: the access loops assume TF_USER 64, TF_DOMAIN_SHIFT 16, 4 KiB pages, ACCESS_OK 0');
-const EMPTY_TABLE = new Int32Array(0);
+  throw new Error('internal: a literal of the access path no longer matches the constant it spells');
+if (CHECK_RIGHTS_AT + 2 > 1 << CHECK_STATE_SHIFT)
+  throw new Error('internal: a CPU check state holds its table and rights');
 /** MappingAttributes with the types the interface promises (a JS caller may pass anything). */
 function checkMappingAttributes(attrs: MappingAttributes): void {
   if (typeof attrs !== 'object' || attrs === null) throw invalidArgument('mapping attributes must be an object');
@@ -185,13 +206,23 @@ export abstract class KitMachine implements Machine {
   private readonly tlbFlags: Int32Array;
   private readonly tlbShift: number;
   private readonly tlbMask: number;
-  /** MACHINE_EVENT_COUNT and MachineEvent.Access as fields, for the access path. */
-  private readonly eventStride = MACHINE_EVENT_COUNT;
-  private readonly accessEvent = MachineEvent.Access;
+  /** Core's MACHINE_EVENT_COUNT and MachineEvent.Access as fields, for the hit path (see EVENT_STRIDE). */
+  private readonly eventStride = EVENT_STRIDE;
+  private readonly accessEvent = ACCESS_EVENT;
   /** Whether the current batch's remaining addresses were validated (before its first state change). */
   private batchValidated = false;
   /** Scratch of slotCodeBatch: per TLB slot, its page number if an access through it is allowed, else NaN. */
   private readonly slotKeys: Float64Array;
+  /**
+   * What slotKeys were derived from: the CPU, the kind, its TLB's version and the check version
+   * (keysCpu -1: nothing). A batch that finds them current skips recomputing every slot.
+   */
+  private keysCpu = -1;
+  private keysKind = 0;
+  private keysTlbVersion = 0;
+  private keysCheckVersion = 0;
+  /** Bumped by every change of a CPU's check table or rights words (setCheckTable, setRights). */
+  private checkVersion = 0;
   /** Privilege of each CPU's accesses. */
   protected readonly modes: Uint8Array;
   private readonly counts: Float64Array;
@@ -210,10 +241,16 @@ export abstract class KitMachine implements Machine {
    * (e.g. x86 reserved address bits for its MAXPHYADDR and EFER.NXE, and CR4.PGE).
    */
   protected readonly walkControl: Int32Array;
-  /** Table-driven check: per CPU, the rights words governing supervisor pages (2c) and user pages (2c+1). */
-  protected readonly rightsWords: Int32Array;
-  /** Table-driven check: per CPU, the check table of its current mode. */
-  protected readonly checkTables: Int32Array[];
+  /**
+   * Table-driven check, one typed array for every CPU (an access reads one array): CPU c's stretch
+   * starts at c << checkStateShift and holds a copy of its current mode's check table, then at
+   * `rightsOffset` the rights word governing supervisor pages and the one governing user pages.
+   */
+  private readonly checkState: Int32Array;
+  private readonly checkStateShift: number;
+  private readonly rightsOffset: number;
+  /** 1 / pages per leaf table (a power of two: exact): page number -> paging-structure-cache region. */
+  private readonly regionScale: number;
   private readonly tableDriven: boolean;
   private readonly indexShift: number;
   private readonly indexMask: number;
@@ -326,9 +363,22 @@ export abstract class KitMachine implements Machine {
     this.indexMask = (1 << this.indexBits) - 1;
     this.rightsBits = tableCheck?.rightsBits ?? 0;
     this.rightsMask = (1 << this.rightsBits) - 1;
-    this.rightsWords = new Int32Array(cpus * 2);
-    // An empty table until the architecture sets one: every access would read undefined, so it must.
-    this.checkTables = Array.from({ length: cpus }, () => EMPTY_TABLE);
+    if (
+      tableCheck !== undefined &&
+      (tableCheck.indexShift !== TF_ARCH_SHIFT ||
+        tableCheck.indexBits !== CHECK_INDEX_BITS ||
+        tableCheck.rightsBits !== CHECK_RIGHTS_BITS)
+    )
+      throw new DomainError(
+        'invalid',
+        `tableCheck must be { indexShift: ${TF_ARCH_SHIFT}, indexBits: ${CHECK_INDEX_BITS}, rightsBits: ${CHECK_RIGHTS_BITS} } (the shape the access path spells out)`,
+      );
+    this.rightsOffset = CHECK_RIGHTS_AT;
+    this.checkStateShift = CHECK_STATE_SHIFT;
+    // -1 (a fault) until the architecture sets each CPU's table with setCheckTable: it must.
+    this.checkState = new Int32Array(cpus << this.checkStateShift).fill(-1);
+    for (let cpu = 0; cpu < cpus; cpu++) this.setRights(cpu, 0, 0);
+    this.regionScale = 1 / 2 ** options.codec.bitsPerLevel;
     this.bootMemory();
   }
 
@@ -341,17 +391,34 @@ export abstract class KitMachine implements Machine {
    * The default is the table-driven check of KitMachineOptions.tableCheck; an architecture whose
    * check does not fit one rights word per page privilege overrides it.
    */
-  protected checkAccess(cpu: number, flags: number, kind: AccessKind, _mode: Privilege): number {
-    const rights = this.rightsWords[(cpu << 1) | ((flags >>> 6) & 1)]; // TF_USER
-    return this.checkTables[cpu][
-      ((((flags >>> this.indexShift) & this.indexMask) | (kind << this.indexBits)) << this.rightsBits) |
-        ((rights >>> (((flags >>> 16) & 0xff) * this.rightsBits)) & this.rightsMask) // TF_DOMAIN_SHIFT
+  protected checkAccess(cpu: number, flags: number, kind: AccessKind): number {
+    // CHECK_STATE_SHIFT 7, CHECK_RIGHTS_AT 96, TF_USER bit 6, TF_ARCH_SHIFT 10, 3 index bits,
+    // TF_DOMAIN_SHIFT 16, 2 rights bits: literals (see the check beside EVENT_STRIDE).
+    const state = this.checkState;
+    const base = cpu << 7;
+    const rights = state[base | 96 | ((flags >>> 6) & 1)];
+    return state[
+      base | (((((flags >>> 10) & 7) | (kind << 3)) << 2) | ((rights >>> (((flags >>> 16) & 0xff) << 1)) & 3))
     ];
   }
 
-  /** Table-driven check: the CPU's mode changed, this is its table now. */
+  /** Table-driven check: the CPU's mode changed, this is its table now (copied: a few dozen words). */
   protected setCheckTable(cpu: number, table: Int32Array): void {
-    this.checkTables[cpu] = table;
+    if (table.length !== this.rightsOffset)
+      throw new Error(`internal: a check table has ${table.length} entries, the tableCheck shape ${this.rightsOffset}`);
+    this.checkState.set(table, cpu << this.checkStateShift);
+    this.checkVersion++;
+  }
+
+  /**
+   * Table-driven check: the rights words the CPU's accesses read from now on, the one governing
+   * supervisor pages and the one governing user pages. O(1), and nothing cached changes.
+   */
+  protected setRights(cpu: number, supervisor: number, user: number): void {
+    const at = (cpu << this.checkStateShift) + this.rightsOffset;
+    this.checkState[at] = supervisor;
+    this.checkState[at + 1] = user;
+    this.checkVersion++;
   }
 
   /** The architecture's report of a recorded fault (built only when asked for). */
@@ -449,6 +516,32 @@ export abstract class KitMachine implements Machine {
     return this.lowerRoots.length - 1;
   }
 
+  /**
+   * Adopt page tables software placed in physical memory as a new address space: `root` is the
+   * physical address of its root table (what CR3 or TTBR0 would hold; in the 'split' layout the
+   * lower half's root, the upper half stays the machine's shared one). From then on the walker reads
+   * those tables as they are in memory, so an entry written with `memory.writeEntry` is the
+   * translation (after the invalidation the architecture requires: `invalidatePage`, `flushTlb` or
+   * an `activate`). Nothing is copied into the root: in the 'shared-upper' layout software puts the
+   * upper-half entries there itself (Linux pgd_alloc), and later upper-half maps by the machine are
+   * copied into it as into every root. map, unmap, attach and translate work on the space too.
+   * Refused (DomainError('invalid'), nothing changed): a root that is not a 4 KiB-aligned page of
+   * RAM or PMEM, or the root of an existing space.
+   */
+  adoptAddressSpace(root: number): AddressSpaceId {
+    if (typeof root !== 'number' || !Number.isInteger(root) || root < 0 || root % PAGE_SIZE !== 0)
+      throw invalidArgument(`root table ${String(root)} must be a 4 KiB-aligned physical address`);
+    if (!this.memory.containsRange(root, PAGE_SIZE))
+      throw invalidArgument(`root table ${formatAddress(root)} is not inside RAM or PMEM`);
+    const existing = this.lowerRoots.indexOf(root);
+    if (existing >= 0 || root === this.upperRoot)
+      throw invalidArgument(
+        `root table ${formatAddress(root)} is already the root of ${existing >= 0 ? `address space ${existing}` : 'the upper half'}`,
+      );
+    this.lowerRoots.push(root);
+    return this.lowerRoots.length - 1;
+  }
+
   /** Physical address of a space's lower-half root, and of the upper-half root (the same in 'shared-upper'). */
   rootsOf(space: AddressSpaceId): { readonly lower: number; readonly upper: number } {
     const lower = this.rootOf(space);
@@ -488,6 +581,8 @@ export abstract class KitMachine implements Machine {
   /** Set the root the CPU walks (lower half, or both halves in 'shared-upper'); no flush. */
   protected loadRoot(cpu: number, root: number): void {
     this.activeRoot[cpu] = root;
+    // The paging-structure cache is keyed by address alone: a new root invalidates it.
+    this.tlbs[cpu].flushWalkCache();
   }
 
   /** The address space the CPU is currently running in. */
@@ -674,10 +769,8 @@ export abstract class KitMachine implements Machine {
    * access kind or address throws DomainError('invalid') and changes nothing.
    */
   access(cpu: number, virtual: number, kind: AccessKind): number {
-    // Literals (kinds 0..2, TF_DIRTY, ACCESS_OK 0, 4096) and fields, never module bindings, on this
-    // path and in the batch loops: V8 folds literals and unchanging fields, not imported bindings.
-    if (!(cpu >= 0 && cpu < this.cpuCount && (cpu | 0) === cpu) || (kind !== 0 && kind !== 1 && kind !== 2))
-      this.refuse(cpu, kind);
+    // Core's access kinds as literals (Write is 1): see the check beside CHECK_STATE_SHIFT.
+    if (!(cpu >>> 0 === cpu && cpu < this.cpuCount && kind >>> 0 === kind && kind < 3)) this.refuse(cpu, kind);
     const vpn = Math.floor(virtual / 4096);
     const entry = (cpu << this.tlbShift) | (vpn & this.tlbMask);
     const flags = this.tlbFlags[entry];
@@ -685,7 +778,7 @@ export abstract class KitMachine implements Machine {
     // A fractional address is refused there too (the cheap check of the hit path).
     if (this.tlbTag[entry] !== vpn || (kind === 1 && (flags & 0x1000000) === 0) || Math.floor(virtual) !== virtual)
       return this.accessMiss(cpu, this.tlbs[cpu], virtual, vpn, kind);
-    const code = this.checkAccess(cpu, flags, kind, this.modes[cpu] as Privilege);
+    const code = this.checkAccess(cpu, flags, kind);
     if (code !== 0)
       return this.fault(cpu, this.tlbs[cpu], code, virtual, vpn, kind, this.modes[cpu] as Privilege, flags);
     this.counts[cpu * this.eventStride + this.accessEvent] += 1;
@@ -712,13 +805,19 @@ export abstract class KitMachine implements Machine {
     this.batchValidated = false;
     // The loops return faults * (n + 1) + allowed TLB hits: counting hits here, once, keeps a
     // memory increment out of every iteration.
-    const packed = !(this.tableDriven && this.checkAccess === KitMachine.prototype.checkAccess)
-      ? this.genericBatch(cpu, addresses, kind, out)
-      : n >= 2 * (this.tlbMask + 1)
-        ? this.slotCodeBatch(cpu, addresses, kind, out)
-        : this.tableBatch(cpu, addresses, kind, out);
+    let packed: number;
+    if (!(this.tableDriven && this.checkAccess === KitMachine.prototype.checkAccess))
+      packed = this.genericBatch(cpu, addresses, kind, out);
+    else if (n >= 2 * (this.tlbMask + 1)) {
+      packed = this.slotCodeBatch(cpu, addresses, kind, out);
+      // The keys now match the TLB and the check state as the batch left them.
+      this.keysCpu = cpu;
+      this.keysKind = kind;
+      this.keysTlbVersion = this.tlbs[cpu].version;
+      this.keysCheckVersion = this.checkVersion;
+    } else packed = this.tableBatch(cpu, addresses, kind, out);
     const faults = Math.floor(packed / (n + 1));
-    this.counts[cpu * MACHINE_EVENT_COUNT + ACCESS] += packed - faults * (n + 1);
+    this.counts[cpu * EVENT_STRIDE + ACCESS_EVENT] += packed - faults * (n + 1);
     return faults;
   }
 
@@ -733,15 +832,15 @@ export abstract class KitMachine implements Machine {
     }
     const tlb = this.tlbs[cpu];
     const virtual = addresses[index];
-    const vpn = Math.floor(virtual / PAGE_SIZE);
+    const vpn = Math.floor(virtual / 4096);
     const slot = vpn & tlb.mask;
     const flags = tlb.flags[slot];
-    if (tlb.tag[slot] !== vpn || (kind === WRITE && (flags & TF_DIRTY) === 0))
+    if (tlb.tag[slot] !== vpn || (kind === AccessKind.Write && (flags & TF_DIRTY) === 0))
       return this.accessMiss(cpu, tlb, virtual, vpn, kind);
     const mode = this.modes[cpu] as Privilege;
-    const code = this.checkAccess(cpu, flags, kind, mode);
+    const code = this.checkAccess(cpu, flags, kind);
     if (code !== ACCESS_OK) return this.fault(cpu, tlb, code, virtual, vpn, kind, mode, flags);
-    this.counts[cpu * MACHINE_EVENT_COUNT + ACCESS] += 1;
+    this.counts[cpu * EVENT_STRIDE + ACCESS_EVENT] += 1;
     return ACCESS_OK;
   }
 
@@ -752,9 +851,7 @@ export abstract class KitMachine implements Machine {
     const tag = tlb.tag;
     const tlbFlags = tlb.flags;
     const mask = tlb.mask;
-    const dirtyNeeded = kind === WRITE ? TF_DIRTY : 0;
-    // Misses and faults never change the mode or the rights registers: read the mode once.
-    const mode = this.modes[cpu] as Privilege;
+    const dirtyNeeded = kind === AccessKind.Write ? TF_DIRTY : 0;
     let faults = 0;
     let hits = 0;
     for (let i = 0; i < n; i++) {
@@ -766,7 +863,7 @@ export abstract class KitMachine implements Machine {
         tag[slot] === vpn &&
         (flags & dirtyNeeded) === dirtyNeeded &&
         Math.floor(address) === address &&
-        this.checkAccess(cpu, flags, kind, mode) === 0
+        this.checkAccess(cpu, flags, kind) === 0
       ) {
         out[i] = 0;
         hits++;
@@ -786,11 +883,12 @@ export abstract class KitMachine implements Machine {
     const tag = tlb.tag;
     const tlbFlags = tlb.flags;
     const mask = tlb.mask;
-    const dirtyNeeded = kind === WRITE ? TF_DIRTY : 0;
+    const dirtyNeeded = kind === AccessKind.Write ? TF_DIRTY : 0;
     // Nothing a batch does changes the mode (so the table) or the rights words.
-    const table = this.checkTables[cpu];
-    const supervisorRights = this.rightsWords[cpu << 1];
-    const userRights = this.rightsWords[(cpu << 1) | 1];
+    const state = this.checkState;
+    const base = cpu << this.checkStateShift;
+    const supervisorRights = state[base + this.rightsOffset];
+    const userRights = state[base + this.rightsOffset + 1];
     const indexShift = this.indexShift;
     const indexMask = this.indexMask;
     const kindBits = kind << this.indexBits;
@@ -803,14 +901,15 @@ export abstract class KitMachine implements Machine {
       const vpn = Math.floor(address / 4096);
       const slot = vpn & mask;
       const flags = tlbFlags[slot];
-      const rights = (flags & 64) !== 0 ? userRights : supervisorRights; // TF_USER
+      const rights = (flags & TF_USER) !== 0 ? userRights : supervisorRights;
       if (
         tag[slot] === vpn &&
         (flags & dirtyNeeded) === dirtyNeeded &&
         Math.floor(address) === address &&
-        table[
-          ((((flags >>> indexShift) & indexMask) | kindBits) << rightsBits) |
-            ((rights >>> (((flags >>> 16) & 0xff) * rightsBits)) & rightsMask) // TF_DOMAIN_SHIFT
+        state[
+          base +
+            (((((flags >>> indexShift) & indexMask) | kindBits) << rightsBits) |
+              ((rights >>> (((flags >>> TF_DOMAIN_SHIFT) & 0xff) * rightsBits)) & rightsMask))
         ] === 0
       ) {
         out[i] = 0;
@@ -836,22 +935,33 @@ export abstract class KitMachine implements Machine {
     const tlb = this.tlbs[cpu];
     const mask = tlb.mask;
     const keys = this.slotKeys;
-    this.fillSlotKeys(cpu, tlb, kind);
+    if (
+      this.keysCpu !== cpu ||
+      this.keysKind !== kind ||
+      this.keysTlbVersion !== tlb.version ||
+      this.keysCheckVersion !== this.checkVersion
+    )
+      this.fillSlotKeys(cpu, tlb, kind);
     let faults = 0;
     let hits = 0;
-    for (let i = 0; i < n; i++) {
-      const address = addresses[i];
-      const vpn = Math.floor(address / 4096);
-      const slot = vpn & mask;
-      if (keys[slot] === vpn && Math.floor(address) === address) {
+    let i = 0;
+    for (;;) {
+      // Allowed hits in a loop with no call in it, so V8 keeps the arrays' bases and lengths in
+      // registers; anything else leaves it for access()'s path and comes back.
+      for (; i < n; i++) {
+        const address = addresses[i];
+        const vpn = Math.floor(address / 4096);
+        if (keys[vpn & mask] !== vpn || Math.floor(address) !== address) break;
         out[i] = 0;
         hits++;
-      } else {
-        const code = this.batchSlowAccess(cpu, addresses, i, kind);
-        keys[slot] = this.slotKey(cpu, tlb, slot, kind);
-        if (code !== 0) faults++;
-        out[i] = code;
       }
+      if (i >= n) break;
+      const slot = Math.floor(addresses[i] / 4096) & mask;
+      const code = this.batchSlowAccess(cpu, addresses, i, kind);
+      keys[slot] = this.slotKey(cpu, tlb, slot, kind);
+      if (code !== 0) faults++;
+      out[i] = code;
+      i++;
     }
     return faults * (n + 1) + hits;
   }
@@ -861,10 +971,11 @@ export abstract class KitMachine implements Machine {
     const keys = this.slotKeys;
     const tag = tlb.tag;
     const tlbFlags = tlb.flags;
-    const dirtyNeeded = kind === WRITE ? 0x1000000 : 0; // TF_DIRTY
-    const table = this.checkTables[cpu];
-    const supervisorRights = this.rightsWords[cpu << 1];
-    const userRights = this.rightsWords[(cpu << 1) | 1];
+    const dirtyNeeded = kind === AccessKind.Write ? TF_DIRTY : 0;
+    const state = this.checkState;
+    const base = cpu << this.checkStateShift;
+    const supervisorRights = state[base + this.rightsOffset];
+    const userRights = state[base + this.rightsOffset + 1];
     const indexShift = this.indexShift;
     const indexMask = this.indexMask;
     const kindBits = kind << this.indexBits;
@@ -872,12 +983,13 @@ export abstract class KitMachine implements Machine {
     const rightsMask = this.rightsMask;
     for (let slot = 0; slot < keys.length; slot++) {
       const flags = tlbFlags[slot];
-      const rights = (flags & 64) !== 0 ? userRights : supervisorRights; // TF_USER
+      const rights = (flags & TF_USER) !== 0 ? userRights : supervisorRights;
       keys[slot] =
         (flags & dirtyNeeded) === dirtyNeeded &&
-        table[
-          ((((flags >>> indexShift) & indexMask) | kindBits) << rightsBits) |
-            ((rights >>> (((flags >>> 16) & 0xff) * rightsBits)) & rightsMask) // TF_DOMAIN_SHIFT
+        state[
+          base +
+            (((((flags >>> indexShift) & indexMask) | kindBits) << rightsBits) |
+              ((rights >>> (((flags >>> TF_DOMAIN_SHIFT) & 0xff) * rightsBits)) & rightsMask))
         ] === 0
           ? tag[slot] // NaN for an empty slot
           : NaN;
@@ -888,8 +1000,8 @@ export abstract class KitMachine implements Machine {
   private slotKey(cpu: number, tlb: Tlb, slot: number, kind: AccessKind): number {
     const tag = tlb.tag[slot];
     const flags = tlb.flags[slot];
-    if (tag !== tag || (kind === WRITE && (flags & TF_DIRTY) === 0)) return NaN;
-    return this.checkAccess(cpu, flags, kind, this.modes[cpu] as Privilege) === ACCESS_OK ? tag : NaN;
+    if (tag !== tag || (kind === AccessKind.Write && (flags & TF_DIRTY) === 0)) return NaN;
+    return this.checkAccess(cpu, flags, kind) === ACCESS_OK ? tag : NaN;
   }
 
   /** Throw the error a bad access argument deserves (never returns). */
@@ -913,10 +1025,27 @@ export abstract class KitMachine implements Machine {
       this.recordFault(cpu, code, virtual, kind, mode, this.codec.levels - 1, 0);
       return code & this.resultMask;
     }
-    this.counts[cpu * MACHINE_EVENT_COUNT + PAGE_WALK] += 1;
+    this.counts[cpu * EVENT_STRIDE + PAGE_WALK_EVENT] += 1;
     const table = this.pageTable;
-    const root = virtual < 0 && this.split ? this.upperRoot : this.activeRoot[cpu];
-    const result = table.walk(root, virtual, this.walkControl[cpu], true);
+    const control = this.walkControl[cpu];
+    // The paging-structure cache first: a hit walks the leaf table only (SDM 4.10.3).
+    const region = Math.floor(vpn * this.regionScale); // a multiplication: V8 folds no field
+    const cached = tlb.walkSlot(region);
+    let result: number;
+    if (cached >= 0) {
+      result = table.walkLeafTable(
+        tlb.walkTable[cached],
+        tlb.walkWords[cached],
+        tlb.walkLimit[cached],
+        virtual,
+        control,
+      );
+    } else {
+      const root = virtual < 0 && this.split ? this.upperRoot : this.activeRoot[cpu];
+      result = table.walk(root, virtual, control, true);
+      const words = result === WALK_OK ? table.leafTableWords() : undefined;
+      if (words !== undefined) tlb.cacheWalk(region, table.leafTable, table.leafTableLimit, words);
+    }
     if (result !== WALK_OK) {
       const level = table.level;
       const code =
@@ -929,13 +1058,13 @@ export abstract class KitMachine implements Machine {
     }
     const flags = table.flags;
     const slot = tlb.fill(vpn, table.frame, flags);
-    const code = this.checkAccess(cpu, flags, kind, mode);
+    const code = this.checkAccess(cpu, flags, kind);
     if (code !== ACCESS_OK) return this.fault(cpu, tlb, code, virtual, vpn, kind, mode, flags);
     if ((flags & TF_DIRTY) === 0) {
-      table.markLeaf(kind === WRITE);
-      if (kind === WRITE) tlb.flags[slot] = flags | TF_DIRTY;
+      table.markLeaf(kind === AccessKind.Write);
+      if (kind === AccessKind.Write) tlb.flags[slot] = flags | TF_DIRTY;
     } else table.markLeaf(false);
-    this.counts[cpu * MACHINE_EVENT_COUNT + ACCESS] += 1;
+    this.counts[cpu * EVENT_STRIDE + ACCESS_EVENT] += 1;
     return ACCESS_OK;
   }
 

@@ -53,6 +53,10 @@ export class RadixPageTable {
   level = 0;
   /** Physical address of the leaf descriptor (after a successful walk). */
   leafEntry = 0;
+  /** The leaf table (level 0) the last walk reached through a valid level-1 entry, or -1. */
+  leafTable = -1;
+  /** The permission limit of the entries above `leafTable`. */
+  leafTableLimit = -1;
 
   private readonly words = new Int32Array(2);
   private readonly indexMask: number;
@@ -139,17 +143,32 @@ export class RadixPageTable {
    * access, not a software lookup) the codec's accessed flag is set in every table entry used.
    */
   walk(root: number, address: number, control = 0, setAccessed = false): number {
+    return this.walkFrom(root, this.codec.levels - 1, -1, address, control, setAccessed);
+  }
+
+  /**
+   * {@link walk} starting at `level` with `table` and the permission `limit` of the entries above it
+   * (a paging-structure-cache hit: Tlb.walkTable/walkLimit). After a walk that used a valid table
+   * entry at level 1, `leafTable` and `leafTableLimit` say what such a cache may keep; else
+   * `leafTable` is -1.
+   */
+  walkFrom(
+    table: number,
+    level: number,
+    limit: number,
+    address: number,
+    control: number,
+    setAccessed: boolean,
+  ): number {
     const codec = this.codec;
     const memory = this.memory;
-    const spans = this.spans;
     const inverseSpans = this.inverseSpans;
     const indexMask = this.indexMask;
     const tablePermissions = this.tablePermissions;
     const reservedBits = this.reservedBits;
     const markAccessed = setAccessed ? this.markAccessed : undefined;
-    let limit = -1;
-    let table = root;
-    for (let level = codec.levels - 1; level >= 0; level--) {
+    this.leafTable = -1;
+    for (; level >= 0; level--) {
       const entryAt = table + (Math.floor(address * inverseSpans[level]) & indexMask) * 8;
       const words = memory.frameIfPresent(Math.floor(entryAt * INV_PAGE));
       const index = (entryAt & 0xfff) >>> 2;
@@ -158,29 +177,71 @@ export class RadixPageTable {
       this.level = level;
       if (!codec.isValid(lo, hi, level)) return WALK_INVALID;
       if (reservedBits !== undefined && reservedBits(lo, hi, level, control) !== 0) return WALK_RESERVED;
-      if (codec.isLeaf(lo, hi, level)) {
-        const pages = spans[level] * INV_PAGE;
-        const vpn = Math.floor(address * INV_PAGE);
-        // The page's index inside the block (exact for negative addresses too).
-        this.frame = codec.outputAddress(lo, hi, level) + (vpn - Math.floor(vpn / pages) * pages) * PAGE_SIZE;
-        this.flags =
-          ((codec.leafFlags(lo, hi, level, control) | this.implicitDirty) & limit) |
-          (level << TF_LEVEL_SHIFT) |
-          (codec.domainOf(lo, hi, level) << TF_DOMAIN_SHIFT);
-        this.leafEntry = entryAt;
-        this.leafLo = lo;
-        this.leafHi = hi;
-        return WALK_OK;
-      }
+      if (codec.isLeaf(lo, hi, level)) return this.leaf(lo, hi, level, limit, entryAt, address, control);
       if (tablePermissions !== undefined) limit &= tablePermissions(lo, hi, level) | ~TF_PERMISSIONS_AND_USER;
       if (markAccessed !== undefined) {
         const marked = markAccessed(lo, hi, level, false, false) | 0;
         if (marked !== lo) memory.writeEntry(entryAt, marked >>> 0, hi >>> 0);
       }
       table = codec.outputAddress(lo, hi, level);
+      if (level === 1) {
+        this.leafTable = table;
+        this.leafTableLimit = limit;
+      }
     }
     this.level = 0;
     return WALK_INVALID;
+  }
+
+  /**
+   * The last step of a walk alone, for a paging-structure-cache hit: the level-0 descriptor of
+   * `address` in the leaf table at `table` (whose words are `words`), with the permission `limit`
+   * of the entries above it. The same results as walk().
+   */
+  walkLeafTable(table: number, words: Uint32Array, limit: number, address: number, control: number): number {
+    const codec = this.codec;
+    const index = Math.floor(address * INV_PAGE) & this.indexMask;
+    const lo = words[index << 1] | 0;
+    const hi = words[(index << 1) | 1] | 0;
+    this.level = 0;
+    this.leafTable = -1;
+    if (!codec.isValid(lo, hi, 0)) return WALK_INVALID;
+    const reservedBits = this.reservedBits;
+    if (reservedBits !== undefined && reservedBits(lo, hi, 0, control) !== 0) return WALK_RESERVED;
+    return this.leaf(lo, hi, 0, limit, table + index * 8, address, control);
+  }
+
+  /** The words of the leaf table the last walk reached (leafTable >= 0), for a paging-structure cache. */
+  leafTableWords(): Uint32Array | undefined {
+    return this.leafTable < 0 ? undefined : this.memory.frameIfPresent(Math.floor(this.leafTable * INV_PAGE));
+  }
+
+  /** The walk found its leaf: frame, flags and the leaf's location for markLeaf. */
+  private leaf(
+    lo: number,
+    hi: number,
+    level: number,
+    limit: number,
+    entryAt: number,
+    address: number,
+    control: number,
+  ): number {
+    const codec = this.codec;
+    if (level === 0) this.frame = codec.outputAddress(lo, hi, 0);
+    else {
+      const pages = this.spans[level] * INV_PAGE;
+      const vpn = Math.floor(address * INV_PAGE);
+      // The page's index inside the block (exact for negative addresses too).
+      this.frame = codec.outputAddress(lo, hi, level) + (vpn - Math.floor(vpn / pages) * pages) * PAGE_SIZE;
+    }
+    this.flags =
+      ((codec.leafFlags(lo, hi, level, control) | this.implicitDirty) & limit) |
+      (level << TF_LEVEL_SHIFT) |
+      (codec.domainOf(lo, hi, level) << TF_DOMAIN_SHIFT);
+    this.leafEntry = entryAt;
+    this.leafLo = lo;
+    this.leafHi = hi;
+    return WALK_OK;
   }
 
   /**

@@ -90,7 +90,8 @@ export class ToyMachine extends KitMachine {
   domainSpace(_governs: Privilege): DomainSpace | undefined {
     return undefined;
   }
-  protected override checkAccess(cpu: number, flags: number, kind: AccessKind, mode: Privilege): number {
+  protected override checkAccess(cpu: number, flags: number, kind: AccessKind): number {
+    const mode = this.modes[cpu] as Privilege;
     const user = mode === Privilege.User;
     const need =
       kind === AccessKind.Read

@@ -24,6 +24,7 @@ import {
   type FaultReport,
   hex64,
   KitMachine,
+  splitU64,
   type KitFaultRecord,
   TF_DOMAIN_SHIFT,
   TF_PRIV_EXEC,
@@ -71,18 +72,6 @@ export interface PowerMachineOptions {
 const A_KEY = 1 << FAULT_ARCH_SHIFT;
 /** The page is not executable at all (SRR1 N/G, not a PP protection fault). */
 const A_NOEXEC = 2 << FAULT_ARCH_SHIFT;
-
-function splitU64(value: number | bigint, what: string): [number, number] {
-  if (typeof value === 'bigint') {
-    if (value < 0n || value >= 1n << 64n)
-      throw invalidArgument(`${what} 0x${value.toString(16)} does not fit in 64 bits`);
-    return [Number(value >> 32n), Number(value & 0xffffffffn)];
-  }
-  if (!Number.isInteger(value) || value < 0 || value > Number.MAX_SAFE_INTEGER) {
-    throw invalidArgument(`${what} ${String(value)} must be a non-negative integer (use a bigint above 2^53)`);
-  }
-  return [Math.floor(value / 0x100000000), value % 0x100000000];
-}
 
 export class PowerMachine extends KitMachine implements KeyRegisters {
   readonly storageKeys: boolean;
@@ -275,7 +264,8 @@ export class PowerMachine extends KitMachine implements KeyRegisters {
    * loads need the key's AMR load-disable clear, stores its store-disable clear, fetches its IAMR
    * execute-disable clear, in problem and privileged state alike.
    */
-  protected override checkAccess(cpu: number, flags: number, kind: AccessKind, mode: Privilege): number {
+  protected override checkAccess(cpu: number, flags: number, kind: AccessKind): number {
+    const mode = this.modes[cpu] as Privilege;
     const user = mode === Privilege.User;
     const need =
       kind === AccessKind.Read

@@ -22,38 +22,16 @@ import {
   T_XD,
 } from './translation-flags';
 
-// Module-local copies of the imported constants: test runners (vitest) rewrite every use of an
-// imported binding into a property read on a module object, which would cost more than the check.
-const WRITE = AccessKind.Write;
-const FETCH = AccessKind.Fetch;
-const P = PF.P;
-const WR = PF.WR;
-const US = PF.US;
-const ID = PF.ID;
-const PK = PF.PK;
-const USER = M_USER;
-const WP = M_WP;
-const PKE = M_PKE;
-const PKS = M_PKS;
-const SMEP = M_SMEP;
-const SMAP = M_SMAP;
-const AC = M_AC;
-const NXE = M_NXE;
-const PAGE_USER = T_USER;
-const PAGE_WRITE = T_WRITE;
-const PAGE_XD = T_XD;
-const PKEY_SHIFT = T_PKEY_SHIFT;
-
 /** Internal marker on a check result: the fault came from SMEP or SMAP (stripped before reporting). */
 export const CHECK_GUARD = 1 << 12;
 
 /** W/R, U/S and I/D of the error code: they describe the access, whatever the cause (SDM 4.7). */
 export function accessErrorBits(kind: AccessKind, mode: number): number {
   return (
-    (kind === WRITE ? WR : 0) |
-    ((mode & USER) !== 0 ? US : 0) | // U/S = 1 for an access at CPL 3 (SDM 4.7)
+    (kind === AccessKind.Write ? PF.WR : 0) |
+    ((mode & M_USER) !== 0 ? PF.US : 0) | // U/S = 1 for an access at CPL 3 (SDM 4.7)
     // I/D = 1 for a fetch only when EFER.NXE=1 or CR4.SMEP=1 (SDM 4.7; QEMU mmu_translate do_fault).
-    (kind === FETCH && (mode & (NXE | SMEP)) !== 0 ? ID : 0)
+    (kind === AccessKind.Fetch && (mode & (M_NXE | M_SMEP)) !== 0 ? PF.ID : 0)
   );
 }
 
@@ -62,37 +40,37 @@ export function accessErrorBits(kind: AccessKind, mode: number): number {
  * (possibly with `CHECK_GUARD`). `flags` is the TLB word, `mode` the CPU's mode word.
  */
 export function checkAccess(flags: number, kind: AccessKind, mode: number, pkru: number, pkrs: number): number {
-  const userMode = (mode & USER) !== 0;
-  const userPage = (flags & PAGE_USER) !== 0;
-  const write = kind === WRITE;
+  const userMode = (mode & M_USER) !== 0;
+  const userPage = (flags & T_USER) !== 0;
+  const write = kind === AccessKind.Write;
   // A CPL3 access to a supervisor-mode address is a plain U/S violation: PK is not set whatever
   // PKRS says (QEMU mmu_translate checks U/S before keys; vectors.md rule 9).
-  if (userMode && !userPage) return accessErrorBits(kind, mode) | P;
-  if (kind === FETCH) {
+  if (userMode && !userPage) return accessErrorBits(kind, mode) | PF.P;
+  if (kind === AccessKind.Fetch) {
     // XD: no fetch from a page with XD=1 at any level when EFER.NXE=1 (SDM 4.6.1).
-    if ((flags & PAGE_XD) !== 0 && (mode & NXE) !== 0) return accessErrorBits(kind, mode) | P;
+    if ((flags & T_XD) !== 0 && (mode & M_NXE) !== 0) return accessErrorBits(kind, mode) | PF.P;
     // SMEP: no supervisor-mode fetch from a user-mode address, whatever NX, keys, SMAP or AC (SDM 4.6.1).
-    if (!userMode && userPage && (mode & SMEP) !== 0) return accessErrorBits(kind, mode) | P | CHECK_GUARD;
+    if (!userMode && userPage && (mode & M_SMEP) !== 0) return accessErrorBits(kind, mode) | PF.P | CHECK_GUARD;
     // Instruction fetches are never checked against protection keys (SDM 4.6.2).
     return 0;
   }
   // The register is chosen by the ADDRESS's mode: user-mode address -> PKRU if CR4.PKE=1,
   // supervisor-mode address -> PKRS if CR4.PKS=1 (SDM 4.6.2); a disabled register denies nothing.
-  const rights = userPage ? ((mode & PKE) !== 0 ? pkru : 0) : (mode & PKS) !== 0 ? pkrs : 0;
+  const rights = userPage ? ((mode & M_PKE) !== 0 ? pkru : 0) : (mode & M_PKS) !== 0 ? pkrs : 0;
   // Key i: AD = bit 2i, WD = bit 2i+1 (SDM 4.6.2).
-  const keyBits = rights >>> (((flags >>> PKEY_SHIFT) & 15) << 1);
+  const keyBits = rights >>> (((flags >>> T_PKEY_SHIFT) & 15) << 1);
   // AD blocks every data read and write; WD blocks user-mode writes always and supervisor-mode
   // writes only when CR0.WP=1 (SDM 4.6.2). A key violation reports PK, even when an R/W or SMAP
   // violation coincides (QEMU mmu_translate tests keys before the R/W prot bits; rules 8 and 13).
-  if ((keyBits & 1) !== 0 || (write && (keyBits & 2) !== 0 && (userMode || (mode & WP) !== 0))) {
-    return accessErrorBits(kind, mode) | P | PK;
+  if ((keyBits & 1) !== 0 || (write && (keyBits & 2) !== 0 && (userMode || (mode & M_WP) !== 0))) {
+    return accessErrorBits(kind, mode) | PF.P | PF.PK;
   }
   // SMAP: no supervisor-mode data access to a user-mode address unless EFLAGS.AC=1 (SDM 4.6.1).
-  if (!userMode && userPage && (mode & SMAP) !== 0 && (mode & AC) === 0) {
-    return accessErrorBits(kind, mode) | P | CHECK_GUARD;
+  if (!userMode && userPage && (mode & M_SMAP) !== 0 && (mode & M_AC) === 0) {
+    return accessErrorBits(kind, mode) | PF.P | CHECK_GUARD;
   }
   // R/W: user-mode writes need R/W=1; supervisor-mode writes need it only with CR0.WP=1 (SDM 4.6.1).
-  if (write && (flags & PAGE_WRITE) === 0 && (userMode || (mode & WP) !== 0)) return accessErrorBits(kind, mode) | P;
+  if (write && (flags & T_WRITE) === 0 && (userMode || (mode & M_WP) !== 0)) return accessErrorBits(kind, mode) | PF.P;
   return 0;
 }
 
@@ -102,7 +80,7 @@ export function checkAccess(flags: number, kind: AccessKind, mode: number, pkru:
  * both registers verifies that the rules never read the register the page's mode does not select.
  */
 function checkWithKeyBits(tBits: number, kind: AccessKind, mode: number, keyBits: number): number {
-  const userPage = (tBits & PAGE_USER) !== 0;
+  const userPage = (tBits & T_USER) !== 0;
   const viaPkru = checkAccess(tBits, kind, mode, keyBits, 0);
   const viaPkrs = checkAccess(tBits, kind, mode, 0, keyBits);
   const base = checkAccess(tBits, kind, mode, 0, 0);
@@ -132,8 +110,8 @@ export function checkTableFor(mode: number): Int32Array {
 /** The hot-path form of {@link checkAccess}: the same result, from the mode's table. */
 export function lookupCheck(table: Int32Array, flags: number, kind: AccessKind, pkru: number, pkrs: number): number {
   const index = (flags & 7) | (kind << 3);
-  const rights = (flags & PAGE_USER) !== 0 ? pkru : pkrs;
-  return table[(index << 2) | ((rights >>> (((flags >>> PKEY_SHIFT) & 15) << 1)) & 3)];
+  const rights = (flags & T_USER) !== 0 ? pkru : pkrs;
+  return table[(index << 2) | ((rights >>> (((flags >>> T_PKEY_SHIFT) & 15) << 1)) & 3)];
 }
 
 /**
@@ -146,7 +124,7 @@ export const machineCheckTables = new ModeCheckTables({
   rightsBits: 2,
   modes: 256,
   check: (index, kind, mode, keyBits) => {
-    const code = checkWithKeyBits(index ^ PAGE_XD, kind, mode, keyBits);
+    const code = checkWithKeyBits(index ^ T_XD, kind, mode, keyBits);
     return code === 0 ? 0 : FAULT_PF | code;
   },
 });

@@ -4,10 +4,8 @@
  */
 import { invalidArgument } from '@pkeysim/machine-kit';
 
-export const PAGE_SHIFT = 12;
-/** The 4 KiB page size. */
-export const PAGE_SIZE = 0x1000;
-export const TWO_32 = 0x100000000;
+// The page size, 2^32 and the address format are the machine kit's (one copy for every architecture).
+export { PAGE_SHIFT, PAGE_SIZE, TWO_32, formatAddress } from '@pkeysim/machine-kit';
 
 /** The largest magnitude a number can hold exactly. */
 const EXACT_LIMIT = 2 ** 53;
@@ -45,12 +43,6 @@ const LEVEL_SPAN = [0, 2 ** 12, 2 ** 21, 2 ** 30, 2 ** 39, 2 ** 48];
 /** The 9-bit table index of `address` at `level` (1 = PT ... 5 = PML5). */
 export function tableIndex(address: number, level: number): number {
   return Math.floor(address / LEVEL_SPAN[level]) & 511;
-}
-
-/** "0xffff888000000000" for a signed address. */
-export function formatAddress(address: number): string {
-  if (address >= 0) return '0x' + address.toString(16);
-  return '0x' + BigInt.asUintN(64, BigInt(address)).toString(16);
 }
 
 /** Validate a physical address: a non-negative integer below 2^maxPhysAddr. */

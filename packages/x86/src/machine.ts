@@ -175,8 +175,8 @@ export class X86Machine extends KitMachine {
   private rightsChanged(cpu: number): void {
     const c = this.cpus?.[cpu];
     if (c === undefined) return;
-    this.rightsWords[cpu * 2] = c.pkrsValue; // supervisor pages: IA32_PKRS
-    this.rightsWords[cpu * 2 + 1] = c.pkruValue; // user pages: PKRU
+    // IA32_PKRS governs supervisor pages, PKRU user pages (SDM 4.6.2).
+    this.setRights(cpu, c.pkrsValue, c.pkruValue);
   }
 
   /** MOV to CR3 on the CPU (as kernel code): non-global translations are flushed (SDM 4.10.4.1). */
