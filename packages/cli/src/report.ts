@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { CommandContext } from './command';
 import { OutputError } from './errors';
@@ -20,27 +21,29 @@ export interface ReportTarget {
 }
 
 /**
- * Open a command's report: stdout, or `path` written atomically. The lines go to `<path>.tmp-<pid>`
- * beside the file, which is flushed to disk and renamed over `path` only when the run completes, so
+ * Open a command's report: stdout, or the file `given` (relative to the run's working directory)
+ * written atomically. The lines go to `<path>.tmp-<pid>` beside the file, which is flushed to disk and renamed over `path` only when the run completes, so
  * a reader never sees half a report and a failed run leaves `path` as it was.
  */
-export async function openReport(context: CommandContext, path: string | undefined): Promise<ReportTarget> {
-  if (path === undefined || path === '-') {
+export async function openReport(context: CommandContext, given: string | undefined): Promise<ReportTarget> {
+  if (given === undefined || given === '-') {
     const out = new LineWriter(context.io.stdout);
     return { out, close: () => out.finish() };
   }
+  // Relative to the run's working directory, as plugin paths and the config file are.
+  const path = resolve(context.io.cwd ?? process.cwd(), given);
   const temporary = `${path}.tmp-${process.pid}`;
   // flush: fsync before close, so the renamed file has its contents even after a crash.
   const stream = createWriteStream(temporary, { flags: 'w', flush: true, highWaterMark: 1 << 16 });
   try {
     await once(stream, 'open');
   } catch (error) {
-    throw new OutputError(path, error);
+    throw new OutputError(given, error);
   }
   // Write errors are read from the writer and from end(); a destroyed stream re-emits its error a
   // tick later, when nobody may be listening, which must not crash the process.
   stream.on('error', () => undefined);
-  const out = new LineWriter(stream, path);
+  const out = new LineWriter(stream, given);
   let closed = false;
   return {
     out,
@@ -59,14 +62,14 @@ export async function openReport(context: CommandContext, path: string | undefin
           await gone;
         }
         await rm(temporary, { force: true }).catch(() => undefined);
-        throw error instanceof OutputError ? error : new OutputError(path, error);
+        throw error instanceof OutputError ? error : new OutputError(given, error);
       }
       if (!keep) return void (await rm(temporary, { force: true }));
       try {
         await rename(temporary, path);
       } catch (error) {
         await rm(temporary, { force: true }).catch(() => undefined);
-        throw new OutputError(path, error);
+        throw new OutputError(given, error);
       }
     },
   };

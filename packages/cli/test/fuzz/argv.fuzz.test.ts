@@ -84,7 +84,8 @@ describe('fuzz: CLI argument lists', () => {
   it(`any argument list exits 0, 1 or 2 with no stack trace and no raw escape byte on stderr (${RUNS} cases)`, async () => {
     await fc.assert(
       fc.asyncProperty(argv, async (args) => {
-        const run = await runCli(args, { stdin: ' L 1000,4\n' });
+        // `-o VALUE` writes a report: the run's working directory is the scratch directory, never the package.
+        const run = await runCli(args, { stdin: ' L 1000,4\n', cwd: dir });
         expect([0, 1, 2], `${JSON.stringify(args)}: ${run.stderr}`).toContain(run.code);
         expect(run.stderr).not.toMatch(STACK_FRAME);
         expect(run.stderr).not.toMatch(/pkeysim: internal error/);
