@@ -1,8 +1,10 @@
-import { Deny, isDomainError } from '@pkeysim/core';
-import { errnoName, formatAddress, KernelError, type Kernel, type Thread, type UserThread } from '@pkeysim/kernel';
+import { isDomainError } from '@pkeysim/core';
+import { errnoName, KernelError, type Thread, type UserThread } from '@pkeysim/kernel';
 import type { RunEvent } from './events';
 import { formatPath, type LoadedScenario, type PathSegment, ScenarioError } from './load';
-import type { RightsName, ScenarioOp } from './schema';
+import type { ScenarioOp } from './schema';
+
+export { denialsName, hex, rightsNameOf } from './format';
 
 /** A memory object (alloc_pages) or a view of one (vmap), as programs address it. */
 export interface MemoryTarget {
@@ -99,21 +101,6 @@ export function describeOp(op: ScenarioOp): string {
     parts.push(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
   }
   return parts.join(' ');
-}
-
-export function hex(address: number): string {
-  return formatAddress(address);
-}
-
-/** The scenario name of the rights `state` gives `key` ("rw" without supervisor keys: nothing is checked). */
-export function rightsNameOf(kernel: Kernel, state: readonly number[], key: number): RightsName {
-  const space = kernel.space;
-  if (!space || !kernel.supported || state.length === 0) return 'rw';
-  return denialsName(space.denialsOf(state, key));
-}
-
-export function denialsName(d: number): RightsName {
-  return d & Deny.Access ? 'none' : d & Deny.Write ? 'ro' : 'rw';
 }
 
 /** How a scenario thread ended: the one place both the result and `expect.threads` read it. */

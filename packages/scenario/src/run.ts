@@ -3,8 +3,6 @@ import {
   accessKindName,
   type CostModel,
   createMachine,
-  Deny,
-  type Denials,
   formatRightsState,
   listPlugins,
   MachineEvent,
@@ -17,13 +15,7 @@ import {
   Kernel,
   KernelError,
   MAX_ENTRY_DEPTH,
-  PKS_FLAG_EXCLUSIVE,
-  protectIdentityMap,
   resolveKernelConfig,
-  MAP_ANONYMOUS,
-  MAP_PRIVATE,
-  PROT_READ,
-  PROT_WRITE,
   Scheduler,
   type Thread,
   UserKernel,
@@ -33,7 +25,6 @@ import {
 import { BtrfsDebug } from '@pkeysim/btrfs-debug';
 import { checkExpectations } from './assertions';
 import {
-  denialsName,
   describeOp,
   errnoOfCall,
   errnoOfError,
@@ -41,7 +32,6 @@ import {
   type FaultRecord,
   hex,
   type MemoryTarget,
-  rightsNameOf,
   runtimeError,
   threadState,
   type ThreadRun,
@@ -51,9 +41,12 @@ import { costModel, costReport, type CostReport } from './costs';
 import type { NewEvent, RunEvent } from './events';
 import { formatPath, type LoadedScenario, type PathSegment, ScenarioError } from './load';
 import { ObservedMachine } from './observe';
-import { dataBytes, dataLength, eachProgram } from './references';
+import { dataBytes, eachProgram } from './references';
 import { budgetMessage, type Limits, resolveLimits } from './limits';
-import { type InjectSpec, type RightsName, type Scenario, type ScenarioOp, SIGNALS, USER_SPACE_OPS } from './schema';
+import { type InjectSpec, type Scenario, type ScenarioOp, SIGNALS, USER_SPACE_OPS } from './schema';
+import { type OpContext, opSpec, type TableOp } from './ops';
+import type { Call } from './ops/spec';
+import { RIGHTS_DENIALS } from './format';
 
 /** Options for runScenario. */
 export interface RunOptions {
@@ -101,8 +94,7 @@ export interface RunResult {
   readonly accesses: number;
 }
 
-/** The denials each scenario rights name stands for (pks_update_protection's prot values). */
-export const RIGHTS_DENIALS: Record<RightsName, Denials> = { rw: Deny.None, ro: Deny.Write, none: Deny.Access };
+export { RIGHTS_DENIALS };
 
 /** Thrown through the program stack when the kernel panics: nothing runs after a panic. */
 class KernelPanicked extends Error {}
@@ -614,25 +606,20 @@ class ScenarioRun {
       }
     };
 
-    if ((USER_SPACE_OPS as readonly string[]).includes(op.op)) {
-      if (!run.user) {
+    const spec = opSpec(op.op);
+    if (spec) {
+      if (spec.userSpace && !run.user) {
         throw runtimeError(
           this.loaded,
           [...path, 'op'],
           `${op.op} is a user-space op: it runs in a thread of kind task (this is ${run.thread.kind === 'task' ? 'a handler of' : 'a kernel thread'} ${run.name})`,
         );
       }
-      this.userOp(run, run.user, op, path, event, call);
-      return undefined;
+      return spec.run(op as never, this.opContext(run, cpu, path, event, done, call)) ?? undefined;
     }
 
-    switch (op.op) {
-      case 'yield':
-        return { kind: 'yield' };
-      case 'sleep':
-        return { kind: 'sleep', rounds: op.rounds };
-      case 'exit':
-        return { kind: 'exit' };
+    const driven = op as Exclude<ScenarioOp, TableOp>;
+    switch (driven.op) {
       case 'migrate':
         if (this.scheduler)
           throw runtimeError(
@@ -640,149 +627,11 @@ class ScenarioRun {
             [...path, 'op'],
             'migrate needs schedule policy round-robin (the random scheduler migrates on its own)',
           );
-        return { kind: 'migrate', cpu: op.cpu };
-      case 'alloc_key': {
-        const owner = op.owner ?? op.as;
-        const result = call(op.expect, () => this.kernel.pks_key_alloc(owner, op.exclusive ? PKS_FLAG_EXCLUSIVE : 0));
-        if (result !== undefined && result > 0) this.bindKey(op.as, result, this.s.kernel.fault_mode, owner);
-        return undefined;
-      }
-      case 'free_key': {
-        const key = this.keyNumber(op.key, [...path, 'key']);
-        call(op.expect, () => this.kernel.pks_key_free(key, cpu.id));
-        return undefined;
-      }
-      case 'set_rights': {
-        const key = this.keyNumber(op.key, [...path, 'key']);
-        call(op.expect, () => cpu.pks_update_protection(key, RIGHTS_DENIALS[op.rights]));
-        return undefined;
-      }
-      case 'check_rights': {
-        const key = this.keyNumber(op.key, [...path, 'key']);
-        const got = rightsNameOf(this.kernel, cpu.rights(), key);
-        done(got);
-        if (got !== op.rights)
-          this.fail([...path, 'rights'], `${run.name} has ${got} on key ${key} here, expected ${op.rights}`);
-        return undefined;
-      }
-      case 'set_key': {
-        const target = this.target(op.object, [...path, 'object']);
-        const key = this.keyNumber(op.key, [...path, 'key']);
-        call(op.expect, () => this.kernel.set_memory_pks(target.address, target.pages, key));
-        return undefined;
-      }
-      case 'map': {
-        const target = this.target(op.object, [...path, 'object']);
-        const key = op.key === undefined ? undefined : this.keyNumber(op.key, [...path, 'key']);
-        const pages = Array.from({ length: target.pages }, (_, i) => target.physical + i * 4096);
-        let address = 0;
-        call(op.expect, () => {
-          address = this.kernel.vmap(pages, { key, writable: op.writable });
-        });
-        if (address !== 0) {
-          this.targets.set(op.as, { ...target, name: op.as, address, viewOf: target.viewOf ?? target.name });
-          done(hex(address));
-        }
-        return undefined;
-      }
-      case 'unmap': {
-        const view = this.target(op.view, [...path, 'view']);
-        if (!view.viewOf)
-          throw runtimeError(this.loaded, [...path, 'view'], `"${op.view}" is a memory object, not a view made by map`);
-        call(op.expect, () => this.kernel.vunmap(view.address));
-        return undefined;
-      }
-      case 'open': {
-        const target = this.target(op.object, [...path, 'object']);
-        const via =
-          target.viewOf || target.pages > 1 ? (op.via === 'kmap_local' ? 'kmap_local_range' : op.via) : op.via;
-        if (via !== 'kmap_local_range' && (target.viewOf || target.pages > 1))
-          throw runtimeError(
-            this.loaded,
-            [...path, 'via'],
-            `${via} maps one direct-map page; "${op.object}" needs kmap_local_range`,
-          );
-        let address = 0;
-        call(op.expect, () => {
-          address =
-            via === 'kmap_local'
-              ? cpu.kmap_local_page(target.physical)
-              : via === 'kmap_atomic'
-                ? cpu.kmap_atomic(target.physical)
-                : via === 'kmap'
-                  ? cpu.kmap(target.physical)
-                  : cpu.kmap_local_range(target.address, target.length);
-        });
-        if (address !== 0) {
-          run.windows.push({ object: op.object, via, address, physical: target.physical });
-          done(`${via} ${hex(address)}`);
-        }
-        return undefined;
-      }
-      case 'close': {
-        const index = run.windows.map((w) => w.object).lastIndexOf(op.object);
-        const target = this.target(op.object, [...path, 'object']);
-        const window =
-          index >= 0
-            ? run.windows[index]
-            : { object: op.object, via: 'kmap_local' as const, address: target.address, physical: target.physical };
-        let closed = false;
-        call(op.expect, () => {
-          if (window.via === 'kmap') cpu.kunmap(window.physical);
-          else if (window.via === 'kmap_atomic') cpu.kunmap_atomic(window.address);
-          else cpu.kunmap_local(window.address);
-          closed = true;
-        });
-        if (closed && index >= 0) run.windows.splice(index, 1);
-        return undefined;
-      }
-      case 'writer_begin':
-      case 'writer_end': {
-        const debug = this.btrfs!;
-        call(op.expect, () =>
-          op.op === 'writer_begin' ? debug.begin(cpu.id, op.writer) : debug.end(cpu.id, op.writer),
-        );
-        return undefined;
-      }
-      case 'protect_identity': {
-        const target = this.target(op.object, [...path, 'object']);
-        const key = this.keyNumber(op.key, [...path, 'key']);
-        const r = call(op.expect, () => protectIdentityMap(this.kernel, target.physical, target.pages, key).result);
-        if (r === 0) this.flushLog();
-        return undefined;
-      }
-      case 'access': {
-        const address = this.address(op.object, op.offset, [...path, 'object']);
-        this.access(event, [...path, 'expect'], op.expect, () =>
-          cpu.access(address, op.kind === 'read' ? AccessKind.Read : AccessKind.Write),
-        );
-        return undefined;
-      }
-      case 'write': {
-        const address = this.address(op.object, op.offset, [...path, 'object']);
-        const bytes = dataBytes(op)!;
-        this.access(event, [...path, 'expect'], op.expect, () => cpu.write(address, bytes));
-        return undefined;
-      }
-      case 'read': {
-        const address = this.address(op.object, op.offset, [...path, 'object']);
-        const expected =
-          op.bytes !== undefined || op.text !== undefined || op.fill !== undefined ? dataBytes(op) : undefined;
-        const length = dataLength(op) ?? 1;
-        let data: Uint8Array | undefined;
-        this.access(event, [...path, 'expect'], op.expect, () => {
-          const r = cpu.read(address, length);
-          if (r.ok) data = r.data;
-          return r;
-        });
-        if (data && expected && !equalBytes(data, expected))
-          this.fail(path, `read ${hexBytes(data)} at ${op.object}+${op.offset}, expected ${hexBytes(expected)}`);
-        return undefined;
-      }
+        return { kind: 'migrate', cpu: driven.cpu };
       case 'interrupt':
       case 'nmi': {
-        const vector = op.op === 'nmi' ? 'NMI' : (op.vector ?? 'irq');
-        this.handler(cpu, op.op, vector, op.program, [...path, 'program']);
+        const vector = driven.op === 'nmi' ? 'NMI' : (driven.vector ?? 'irq');
+        this.handler(cpu, driven.op, vector, driven.program, [...path, 'program']);
         return undefined;
       }
       case 'fork': {
@@ -790,104 +639,92 @@ class ScenarioRun {
         let userChild: UserThread | undefined;
         call('ok', () => {
           if (run.user && this.user) {
-            userChild = this.user.fork(run.user, op.name, op.cpu ?? run.thread.cpu).main;
+            userChild = this.user.fork(run.user, driven.name, driven.cpu ?? run.thread.cpu).main;
             child = userChild.task;
-          } else child = this.kernel.fork(run.thread, op.name, op.cpu ?? run.thread.cpu);
+          } else child = this.kernel.fork(run.thread, driven.name, driven.cpu ?? run.thread.cpu);
         });
         if (child) {
-          this.addRun(op.name, child, op.program, [...path, 'program'], false, userChild);
-          done(`${op.name} (tid ${child.tid}) on CPU ${child.cpu}`);
+          this.addRun(driven.name, child, driven.program, [...path, 'program'], false, userChild);
+          done(`${driven.name} (tid ${child.tid}) on CPU ${child.cpu}`);
         }
         return undefined;
       }
       case 'repeat': {
-        for (let i = 0; i < op.times; i++) {
-          yield* this.program(run, op.program, [...path, 'program'], false);
+        for (let i = 0; i < driven.times; i++) {
+          yield* this.program(run, driven.program, [...path, 'program'], false);
           if (dead(run)) return undefined;
         }
         return undefined;
       }
-      default:
-        throw runtimeError(this.loaded, [...path, 'op'], `op ${op.op} is not supported by this runner`);
+      case 'signal': {
+        const user = run.user;
+        if (!user)
+          throw runtimeError(
+            this.loaded,
+            [...path, 'op'],
+            `signal is a user-space op: it runs in a thread of kind task (this is ${run.thread.kind === 'task' ? 'a handler of' : 'a kernel thread'} ${run.name})`,
+          );
+        const signo = SIGNALS[driven.signo];
+        const handlerPath = [...path, 'handler'];
+        call('ok', () =>
+          user.sigaction(signo, { handler: () => this.drain(this.program(run, driven.handler, handlerPath, false)) }),
+        );
+        this.userAccess(event, [...path, 'op'], undefined, () => user.raise(signo));
+        return undefined;
+      }
+      default: {
+        // Every op is either in the table (ops/) or one of the cases above: a new one is a compile error here.
+        const unhandled: never = driven;
+        throw runtimeError(
+          this.loaded,
+          [...path, 'op'],
+          `op ${(unhandled as ScenarioOp).op} is not supported by this runner`,
+        );
+      }
     }
   }
 
-  /** The user-space ops: pkey syscalls, PKRU, user-mode accesses and signals, made by `user`. */
-  private userOp(
+  /** What a table op's `run` sees: the kernel, the thread and CPU, and the run's helpers bound to the op. */
+  private opContext(
     run: ThreadRun,
-    user: UserThread,
-    op: ScenarioOp,
+    cpu: Cpu,
     path: PathSegment[],
     event: RunEvent,
-    call: (expected: string, fn: () => number | void) => number | undefined,
-  ): void {
-    const done = (result: string) => {
-      if (event.type === 'op') event.result = result;
+    done: (result: string) => void,
+    call: Call,
+  ): OpContext {
+    const at = (field: readonly PathSegment[]) => [...path, ...field];
+    const loaded = this.loaded;
+    return {
+      kernel: this.kernel,
+      cpu,
+      run,
+      loaded,
+      scenario: this.s,
+      path,
+      event,
+      userKernel: this.user,
+      get user(): UserThread {
+        if (!run.user) throw runtimeError(loaded, [...path, 'op'], `${run.name} is not a user-space task`);
+        return run.user;
+      },
+      btrfs: this.btrfs,
+      done,
+      fail: (field, message) => this.fail(at(field), message),
+      call,
+      syscall: call,
+      keyNumber: (ref, field) => this.keyNumber(ref, at([field])),
+      target: (name, field) => this.target(name, at([field])),
+      bindKey: (name, key, supervisor) => {
+        if (supervisor) this.bindKey(name, key, this.s.kernel.fault_mode, supervisor.owner);
+        else this.keys.set(name, key);
+      },
+      bindTarget: (target) => this.targets.set(target.name, target),
+      access: (expected, perform, field = ['expect']) => this.access(event, at(field), expected, perform),
+      userAccess: (expected, perform, field = ['expect']) => this.userAccess(event, at(field), expected, perform),
+      flushLog: () => this.flushLog(),
+      error: (field, message) => runtimeError(loaded, at(field), message),
     };
-    switch (op.op) {
-      case 'pkey_alloc': {
-        const key = call(op.expect, () => user.pkey_alloc(0, RIGHTS_DENIALS[op.rights]));
-        if (key !== undefined && key > 0) this.keys.set(op.as, key);
-        return;
-      }
-      case 'pkey_free':
-        call(op.expect, () => user.pkey_free(this.keyNumber(op.key, [...path, 'key'])));
-        return;
-      case 'pkey_set':
-        call(op.expect, () => user.pkey_set(this.keyNumber(op.key, [...path, 'key']), RIGHTS_DENIALS[op.rights]));
-        return;
-      case 'pkey_mprotect': {
-        const target = this.target(op.object, [...path, 'object']);
-        const key = op.key === 0 ? 0 : this.keyNumber(op.key, [...path, 'key']);
-        call(op.expect, () => user.pkey_mprotect(target.address, target.length, PROT_READ | PROT_WRITE, key));
-        return;
-      }
-      case 'check_pkey': {
-        const key = this.keyNumber(op.key, [...path, 'key']);
-        const state = user.rights();
-        const got = state && this.user?.keys ? denialsName(this.user.keys.denialsOf(state, key)) : 'rw';
-        done(got);
-        const arch = this.s.machine.arch;
-        const wanted = op.on?.[arch] ?? op.rights;
-        if (got !== wanted)
-          this.fail(
-            [...path, op.on?.[arch] ? 'on' : 'rights'],
-            `${run.name} has ${got} on user key ${key} here, expected ${wanted}${op.on?.[arch] ? ` on ${arch}` : ''}`,
-          );
-        return;
-      }
-      case 'mmap': {
-        const length = op.pages * 4096;
-        const address = call(op.expect, () =>
-          user.mmap(0, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS),
-        );
-        if (address !== undefined && address > 0) {
-          this.targets.set(op.as, { name: op.as, address, length, physical: -1, pages: op.pages, pmem: false, user });
-          done(hex(address));
-        }
-        return;
-      }
-      case 'user_access': {
-        const target = this.target(op.object, [...path, 'object']);
-        const address = target.address + op.offset;
-        const onArch = op.on?.[this.s.machine.arch];
-        this.userAccess(event, [...path, onArch ? 'on' : 'expect'], onArch ?? op.expect, () =>
-          op.kind === 'read' ? user.load(address, 1) : user.store(address, new Uint8Array([0x5a])),
-        );
-        return;
-      }
-      case 'signal': {
-        const signo = SIGNALS[op.signo];
-        const handlerPath = [...path, 'handler'];
-        call('ok', () =>
-          user.sigaction(signo, { handler: () => this.drain(this.program(run, op.handler, handlerPath, false)) }),
-        );
-        this.userAccess(event, [...path, 'op'], undefined, () => user.raise(signo));
-        return;
-      }
-      default:
-        return;
-    }
   }
 
   /** A user-mode access or syscall: label its faults and check the op's expectation. */
@@ -1212,13 +1049,5 @@ function dead(run: ThreadRun): boolean {
   return run.thread.state === 'dead' || (run.user !== undefined && !run.user.alive);
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-export function hexBytes(bytes: Uint8Array): string {
-  const shown = Array.from(bytes.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  return bytes.length > 16 ? `${shown} ... (${bytes.length} bytes)` : shown;
-}
-
+export { hexBytes } from './format';
 export { ScenarioError };
