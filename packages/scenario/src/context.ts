@@ -1,5 +1,5 @@
 import { isDomainError } from '@pkeysim/core';
-import { errnoName, KernelError, type Thread, type UserThread } from '@pkeysim/kernel';
+import { errnoName, KernelError, type Thread, type UserThread, userErrnoName } from '@pkeysim/kernel';
 import type { RunEvent } from './events';
 import { formatPath, type LoadedScenario, type PathSegment, ScenarioError } from './load';
 import type { ScenarioOp } from './schema';
@@ -80,7 +80,10 @@ export function runtimeError(loaded: LoadedScenario, path: readonly PathSegment[
 
 /** The errno a refused kernel call stands for ("ENOSPC"), from a negated return value or a thrown error. */
 export function errnoOfCall(result: number): string {
-  return result < 0 ? errnoName(result).replace(/^-/, '') : 'ok';
+  if (result >= 0) return 'ok';
+  // The kernel API's errnos, then the ones only system calls return (EPERM, ESRCH, ...), then EAGAIN (futex).
+  for (const name of [errnoName(result), userErrnoName(result)]) if (name.startsWith('-E')) return name.slice(1);
+  return result === -11 ? 'EAGAIN' : String(result);
 }
 
 export function errnoOfError(error: unknown): string {
@@ -98,6 +101,8 @@ export function describeOp(op: ScenarioOp): string {
     if (k === 'expect' && v === 'ok') continue;
     if (k === 'exclusive' && v === false) continue;
     if (k === 'writable' && v === true) continue;
+    if (k === 'prot' && v === 'rw') continue;
+    if (Array.isArray(v) && v.length === 0) continue;
     parts.push(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
   }
   return parts.join(' ');

@@ -18,12 +18,13 @@ export const KeyRef = z.union([z.int(KEY_RANGE).min(1, KEY_RANGE).max(15, KEY_RA
 export const Rights = z.enum(['rw', 'ro', 'none'], { error: 'expected rw, ro or none' });
 
 /** The errnos a kernel call can answer with (include/uapi/asm-generic/errno-base.h, errno.h). */
-export const ErrnoName = z.enum(['EFAULT', 'EBUSY', 'EINVAL', 'ENOSPC', 'EOPNOTSUPP'], {
-  error: 'expected ok or an errno: EFAULT, EBUSY, EINVAL, ENOSPC, EOPNOTSUPP',
-});
+export const ErrnoName = z.enum(
+  ['EFAULT', 'EBUSY', 'EINVAL', 'ENOSPC', 'EOPNOTSUPP', 'EPERM', 'ESRCH', 'EIO', 'ENOMEM', 'EAGAIN'],
+  { error: 'expected ok or an errno: EFAULT, EBUSY, EINVAL, ENOSPC, EOPNOTSUPP, EPERM, ESRCH, EIO, ENOMEM, EAGAIN' },
+);
 /** What a call that returns 0 or -errno is expected to return. */
 export const CallExpect = z.union([z.literal('ok'), ErrnoName], {
-  error: 'expected ok or an errno: EFAULT, EBUSY, EINVAL, ENOSPC, EOPNOTSUPP',
+  error: 'expected ok or an errno: EFAULT, EBUSY, EINVAL, ENOSPC, EOPNOTSUPP, EPERM, ESRCH, EIO, ENOMEM, EAGAIN',
 });
 /** What an access is expected to do: complete without a fault, complete after a handled fault, or oops. */
 export const AccessExpect = z.enum(['ok', 'handled', 'oops', 'panic'], {
@@ -87,3 +88,19 @@ export const PerArch = <T extends z.ZodType>(value: T) =>
 
 /** Rights by name: rw, ro or none. */
 export type RightsName = z.output<typeof Rights>;
+
+/**
+ * A key as a system call or kernel call takes it: any integer (key 0, out of range, negative: the
+ * kernel's answer decides, as in the real tests) or a name bound by `keys` or `as`.
+ */
+export const AnyKey = z.union([z.int(), Name], { error: 'expected an integer key or a key name' });
+
+/** Page protections as mmap/mprotect take them: r, w and x letters (PROT_READ, PROT_WRITE, PROT_EXEC) or none. */
+export const Prot = z.enum(['none', 'r', 'w', 'x', 'rw', 'rx', 'wx', 'rwx'], {
+  error: 'expected none or r, w, x letters in that order (rw, rx, rwx, ...)',
+});
+
+/** The signals scenarios send and handle, with their numbers. */
+export const SIGNAL_NUMBERS = { SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12 } as const;
+/** A signal by name: SIGUSR1, SIGUSR2 or SIGSEGV. */
+export const SignalName = z.enum(['SIGUSR1', 'SIGUSR2', 'SIGSEGV'], { error: 'expected SIGUSR1, SIGUSR2 or SIGSEGV' });

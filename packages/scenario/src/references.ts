@@ -26,7 +26,11 @@ export function eachProgram(s: Scenario, visit: (site: ProgramSite) => void): vo
       if (o.op === 'interrupt' || o.op === 'nmi') walk({ ops: o.program, path: [...at, 'program'], inHandler: true });
       // A signal handler runs to completion inside the access that raised the signal, like an interrupt handler.
       else if (o.op === 'signal') walk({ ops: o.handler, path: [...at, 'handler'], inHandler: true });
-      else if (o.op === 'fork') walk({ ops: o.program, path: [...at, 'program'], inHandler: false });
+      else if (o.op === 'sigaction') walk({ ops: o.handler, path: [...at, 'handler'], inHandler: true });
+      // A fault callback runs inside the faulting access, to completion.
+      else if (o.op === 'set_fault_callback') walk({ ops: o.program, path: [...at, 'program'], inHandler: true });
+      else if (o.op === 'fork' || o.op === 'clone')
+        walk({ ops: o.program, path: [...at, 'program'], inHandler: false });
       else if (o.op === 'repeat') walk({ ops: o.program, path: [...at, 'program'], inHandler: site.inHandler });
     });
   };
@@ -82,7 +86,7 @@ export function checkReferences(s: Scenario): ReferenceProblem[] {
   eachProgram(s, ({ ops, path }) =>
     ops.forEach((o, i) => {
       opSpec(o.op)?.bind?.(o as never, bindings);
-      if (o.op === 'fork') {
+      if (o.op === 'fork' || o.op === 'clone') {
         addThread(o.name, [...path, i, 'name']);
         checkCpu(o.cpu, [...path, i, 'cpu']);
       }
@@ -142,8 +146,10 @@ export function checkReferences(s: Scenario): ReferenceProblem[] {
             'migrate is not allowed in an interrupt, NMI or signal handler (handlers run to completion)',
           );
         checkCpu(o.cpu, [...at, 'cpu']);
-      } else if (o.op === 'fork' && inHandler)
-        bad([...at, 'op'], 'fork is not allowed in an interrupt, NMI or signal handler');
+      } else if ((o.op === 'fork' || o.op === 'clone') && inHandler)
+        bad([...at, 'op'], `${o.op} is not allowed in an interrupt, NMI or signal handler`);
+      if (o.op === 'clone') checkObject(o.stack, [...at, 'stack']);
+      if (o.op === 'set_fault_callback') checkKey(o.key, [...at, 'key']);
     }),
   );
 

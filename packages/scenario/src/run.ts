@@ -16,7 +16,9 @@ import {
   KernelError,
   MAX_ENTRY_DEPTH,
   resolveKernelConfig,
+  SA_ONSTACK,
   Scheduler,
+  type SignalContext,
   type Thread,
   UserKernel,
   type UserResult,
@@ -119,6 +121,12 @@ class ScenarioRun {
   private readonly frameStacks = new Map<number, { vector: string; depth: number }[]>();
   private readonly lastOnCpu: string[] = [];
   private readonly warnedKeys = new Set<number>();
+  /** Signal deliveries whose handler programs are running (innermost last). */
+  private readonly signals: SignalContext[] = [];
+  /** Key faults whose fault-callback programs are running (innermost last). */
+  private readonly faultFrames: ExceptionFrame[] = [];
+  /** The last not-present user fault, until the kernel's handling shows whether it was demand paging. */
+  private notPresent: { record: FaultRecord; logMark: number } | undefined;
   private readonly inner: Machine;
   private readonly machine: ObservedMachine;
   private readonly kernel: Kernel;
@@ -231,6 +239,7 @@ class ScenarioRun {
     } catch (error) {
       if (!(error instanceof KernelPanicked)) throw error;
     }
+    this.classifyNotPresent();
     this.flushLog();
     const model = costModel(this.s.costs, this.options.costs);
     const costs = costReport(this.inner.events, model);
@@ -667,9 +676,60 @@ class ScenarioRun {
         const signo = SIGNALS[driven.signo];
         const handlerPath = [...path, 'handler'];
         call('ok', () =>
-          user.sigaction(signo, { handler: () => this.drain(this.program(run, driven.handler, handlerPath, false)) }),
+          user.sigaction(signo, {
+            handler: (signal) =>
+              this.inSignal(signal, () => this.drain(this.program(run, driven.handler, handlerPath, false))),
+          }),
         );
         this.userAccess(event, [...path, 'op'], undefined, () => user.raise(signo));
+        return undefined;
+      }
+      case 'sigaction': {
+        const user = this.requireUser(run, path, 'sigaction');
+        const handlerPath = [...path, 'handler'];
+        const program = driven.handler;
+        call('ok', () =>
+          user.sigaction(SIGNALS[driven.signo], {
+            handler: (signal) =>
+              this.inSignal(signal, () => this.drain(this.program(run, program, handlerPath, false))),
+            flags: driven.flags?.includes('onstack') ? SA_ONSTACK : 0,
+          }),
+        );
+        return undefined;
+      }
+      case 'clone': {
+        const user = this.requireUser(run, path, 'clone');
+        const stack = this.target(driven.stack, [...path, 'stack']);
+        let child: UserThread | undefined;
+        call('ok', () => {
+          child = user.clone(driven.name, { cpu: driven.cpu ?? run.thread.cpu, stack: stack.address + stack.length });
+        });
+        if (child) {
+          this.addRun(driven.name, child.task, driven.program, [...path, 'program'], false, child);
+          done(`${driven.name} (tid ${child.tid}) on CPU ${child.cpu}`);
+        }
+        return undefined;
+      }
+      case 'set_fault_callback': {
+        const key = this.keyNumber(driven.key, [...path, 'key']);
+        const program = driven.program;
+        const programPath = [...path, 'program'];
+        const handled = driven.handled ?? true;
+        call('ok', () =>
+          this.kernel.pks_set_fault_callback(key, (frame: ExceptionFrame) => {
+            const cpuId = Array.from({ length: this.kernel.cpuCount }, (_, i) => i).find((i) =>
+              this.kernel.cpu(i).current.frames.includes(frame),
+            );
+            const faulting = this.runOn(this.kernel.cpu(cpuId ?? cpu.id));
+            this.faultFrames.push(frame);
+            try {
+              this.drain(this.program(faulting, program, programPath, false));
+            } finally {
+              this.faultFrames.pop();
+            }
+            return handled;
+          }),
+        );
         return undefined;
       }
       default: {
@@ -681,6 +741,26 @@ class ScenarioRun {
           `op ${(unhandled as ScenarioOp).op} is not supported by this runner`,
         );
       }
+    }
+  }
+
+  /** The user side of the running thread, or bad input naming the op that needs it. */
+  private requireUser(run: ThreadRun, path: PathSegment[], name: string): UserThread {
+    if (run.user) return run.user;
+    throw runtimeError(
+      this.loaded,
+      [...path, 'op'],
+      `${name} is a user-space op: it runs in a thread of kind task (this is ${run.thread.kind === 'task' ? 'a handler of' : 'a kernel thread'} ${run.name})`,
+    );
+  }
+
+  /** Run a signal handler's program with its delivery context visible to the ops inside it. */
+  private inSignal(signal: SignalContext, body: () => void): void {
+    this.signals.push(signal);
+    try {
+      body();
+    } finally {
+      this.signals.pop();
     }
   }
 
@@ -712,7 +792,15 @@ class ScenarioRun {
       done,
       fail: (field, message) => this.fail(at(field), message),
       call,
-      syscall: call,
+      signal: this.signals[this.signals.length - 1],
+      faultFrame: this.faultFrames[this.faultFrames.length - 1],
+      userThread: (name, field) => {
+        const other = this.runs.find((r) => r.name === name);
+        if (!other?.user)
+          throw runtimeError(loaded, at([field]), `"${name}" is not a user-space thread that exists at this point`);
+        return other.user;
+      },
+      print: (line) => this.emit({ type: 'log', cpu: cpu.id, thread: run.name, line }),
       keyNumber: (ref, field) => this.keyNumber(ref, at([field])),
       target: (name, field) => this.target(name, at([field])),
       bindKey: (name, key, supervisor) => {
@@ -734,16 +822,26 @@ class ScenarioRun {
     expected: string | undefined,
     perform: () => UserResult<unknown>,
   ): void {
+    this.classifyNotPresent();
     const before = this.faults.length;
     const result = perform();
+    this.classifyNotPresent();
     const fresh = this.faults.slice(before).filter((f) => f.event.outcome === 'pending');
+    const signals = [...result.signals, ...(!result.ok && result.fatal ? [result.fatal] : [])];
     fresh.forEach((f, i) => {
       f.event.outcome = !result.ok && i === fresh.length - 1 ? 'killed' : 'handled';
+      // A not-present page has no key in its PTE: the kernel reports the VMA's (si_pkey).
+      const pkey =
+        f.key === undefined ? signals.find((s) => s.addr === f.address && s.pkey !== undefined)?.pkey : undefined;
+      if (pkey !== undefined) {
+        (f as { key: number | undefined }).key = pkey;
+        (f.event as { key: number | null }).key = pkey;
+      }
     });
     const got = result.ok ? (result.signals.length > 0 && fresh.length > 0 ? 'handled' : 'ok') : result.fate;
-    const signals = result.signals.map((s) => `signal ${s.signo}`).join(', ');
+    const shown = result.signals.map((s) => `signal ${s.signo}`).join(', ');
     if (event.type === 'op')
-      event.result = `${got}${signals ? ` (${signals})` : ''}${result.ok ? '' : `: ${result.detail}`}`;
+      event.result = `${got}${shown ? ` (${shown})` : ''}${result.ok ? '' : `: ${result.detail}`}`;
     if (expected !== undefined && expected !== got)
       this.fail(expectPath, `expected ${expected}, got ${got}${result.ok ? '' : `: ${result.detail}`}`);
   }
@@ -775,8 +873,10 @@ class ScenarioRun {
     expected: string | undefined,
     perform: () => AccessResult,
   ): void {
+    this.classifyNotPresent();
     const before = this.faults.length;
     const result = perform();
+    this.classifyNotPresent();
     const fresh = this.faults.slice(before).filter((f) => f.event.outcome === 'pending');
     fresh.forEach((f, i) => {
       f.event.outcome = !result.ok && i === fresh.length - 1 ? result.oops.severity : 'handled';
@@ -944,6 +1044,7 @@ class ScenarioRun {
     length: number,
     fault: ReturnType<Machine['lastFault']>,
   ): void {
+    this.classifyNotPresent();
     const key = this.inner.translate(this.inner.activeSpace(cpu), address)?.domain ?? null;
     const hit = this.objectAt(address);
     const object = hit ? `${hit.object}+${hit.offset}` : null;
@@ -973,12 +1074,7 @@ class ScenarioRun {
       summary: fault.summary,
       outcome: 'pending',
     }) as Extract<RunEvent, { type: 'fault' }>;
-    // A not-present fault on user memory is demand paging, resolved by the kernel: logged, not counted.
-    if (fault.cause === 'not-present' && kind !== AccessKind.Fetch && address >= 0) {
-      event.outcome = 'handled';
-      return;
-    }
-    this.faults.push({
+    const record: FaultRecord = {
       thread,
       cpu,
       address: fault.address,
@@ -986,7 +1082,29 @@ class ScenarioRun {
       object: hit?.object,
       access,
       event,
-    });
+    };
+    this.faults.push(record);
+    // A not-present fault on user memory is demand paging when the kernel maps the page in, but a
+    // SIGSEGV (SEGV_PKUERR, SEGV_ACCERR) when the VMA refuses it (arch/x86/mm/fault.c access_error):
+    // which one, the kernel decides; see classifyNotPresent.
+    if (fault.cause === 'not-present' && kind !== AccessKind.Fetch && address >= 0)
+      this.notPresent = { record, logMark: this.kernel.log.lines().length };
+  }
+
+  /**
+   * Decide the last not-present user fault, once the kernel has handled it: the fault path logs
+   * "segfault at ADDR" before it forces SIGSEGV (UserThread.userMode), and maps the page in
+   * otherwise. Demand paging is logged but not counted; a refused fault stays a fault.
+   */
+  private classifyNotPresent(): void {
+    const pending = this.notPresent;
+    if (!pending) return;
+    this.notPresent = undefined;
+    const line = `segfault at ${hex(pending.record.address)}`;
+    if (this.kernel.log.since(pending.logMark).some((l) => l.includes(line))) return;
+    pending.record.event.outcome = 'handled';
+    const index = this.faults.lastIndexOf(pending.record);
+    if (index >= 0) this.faults.splice(index, 1);
   }
 
   private onCounted(cpu: number, event: MachineEvent): void {

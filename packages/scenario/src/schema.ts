@@ -22,6 +22,8 @@ import {
   target,
   PerArch,
   WindowVia,
+  AnyKey,
+  SignalName,
 } from './fields';
 import type { RightsName as FieldRightsName } from './fields';
 import { TABLE_OP_SCHEMAS, TABLE_USER_SPACE_OPS } from './ops';
@@ -36,7 +38,16 @@ export type Nested<Leaf, Signo> =
   | { op: 'nmi'; note?: string; program: (Leaf | Nested<Leaf, Signo>)[] }
   | { op: 'fork'; note?: string; name: string; cpu?: number; program: (Leaf | Nested<Leaf, Signo>)[] }
   | { op: 'repeat'; note?: string; times: number; program: (Leaf | Nested<Leaf, Signo>)[] }
-  | ({ op: 'signal'; note?: string; handler: (Leaf | Nested<Leaf, Signo>)[] } & Signo);
+  | ({ op: 'signal'; note?: string; handler: (Leaf | Nested<Leaf, Signo>)[] } & Signo)
+  | ({ op: 'sigaction'; note?: string; flags?: 'onstack'[]; handler: (Leaf | Nested<Leaf, Signo>)[] } & Signo)
+  | { op: 'clone'; note?: string; name: string; cpu?: number; stack: string; program: (Leaf | Nested<Leaf, Signo>)[] }
+  | {
+      op: 'set_fault_callback';
+      note?: string;
+      key: string | number;
+      handled?: boolean;
+      program: (Leaf | Nested<Leaf, Signo>)[];
+    };
 /** A validated op, as the types see it (the recursive form of ScenarioOp). */
 export type OpOutput = z.output<typeof LeafOp> | Nested<z.output<typeof LeafOp>, { signo: keyof typeof SIGNALS }>;
 /** An op as written (before defaults), as the types see it. */
@@ -88,17 +99,59 @@ const SignalOp = z.strictObject({
   },
 });
 
+/** sigaction(2) with a handler program (flags: onstack = SA_ONSTACK); the handler runs when the signal is delivered. */
+const SigactionOp = z.strictObject({
+  ...op('sigaction'),
+  signo: SignalName.default('SIGSEGV'),
+  flags: z.array(z.enum(['onstack'], { error: 'expected onstack' })).optional(),
+  get handler(): ProgramType {
+    return Program;
+  },
+});
+/** clone(CLONE_VM | CLONE_THREAD): a new thread of the task's process on the `stack` object, running `program`. */
+const CloneOp = z.strictObject({
+  ...op('clone'),
+  name: Name,
+  cpu: z.int().min(0).optional(),
+  stack: Name,
+  get program(): ProgramType {
+    return Program;
+  },
+});
+/**
+ * pks_set_fault_callback(key, callback): on a key fault, run `program` (pks_update_exception may
+ * change what the faulting context resumes with) and report the fault `handled` (default true).
+ */
+const SetFaultCallbackOp = z.strictObject({
+  ...op('set_fault_callback'),
+  key: AnyKey,
+  handled: z.boolean().optional(),
+  get program(): ProgramType {
+    return Program;
+  },
+});
+
 const LeafOp = z.discriminatedUnion('op', [...TABLE_OP_SCHEMAS, MigrateOp]);
 
 /** One op of a thread's program (leaf ops and the nesting ones: interrupt, nmi, fork, repeat, signal). */
-export const Op = z.discriminatedUnion('op', [...LeafOp.options, InterruptOp, NmiOp, ForkOp, RepeatOp, SignalOp]);
+export const Op = z.discriminatedUnion('op', [
+  ...LeafOp.options,
+  InterruptOp,
+  NmiOp,
+  ForkOp,
+  RepeatOp,
+  SignalOp,
+  SigactionOp,
+  CloneOp,
+  SetFaultCallbackOp,
+]);
 /** A program: a list of ops. */
 export const Program: ProgramType = z.array(Op);
 
 /** Operation names, for docs and error messages. */
 export const OP_NAMES = Op.options.map((o) => o.shape.op.value);
 /** The ops that need the kernel's user-space support (pkey syscalls, PKRU, signals). */
-export const USER_SPACE_OPS: readonly OpName[] = [...TABLE_USER_SPACE_OPS, 'signal'];
+export const USER_SPACE_OPS: readonly OpName[] = [...TABLE_USER_SPACE_OPS, 'signal', 'sigaction', 'clone'];
 
 /** The simulated machine: architecture, CPUs, paging levels, memory, persistent memory and features. */
 export const MachineSpec = z

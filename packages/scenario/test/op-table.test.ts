@@ -4,7 +4,17 @@ import { OP_NAMES, parseScenario, runScenario, ScenarioError, USER_SPACE_OPS } f
 import { OPS } from '../src/ops';
 
 /** The ops the driver in run.ts runs itself: migrate (the scheduler) and the nesting ops (generators). */
-const DRIVER_OPS = ['migrate', 'interrupt', 'nmi', 'fork', 'repeat', 'signal'];
+const DRIVER_OPS = [
+  'migrate',
+  'interrupt',
+  'nmi',
+  'fork',
+  'repeat',
+  'signal',
+  'sigaction',
+  'clone',
+  'set_fault_callback',
+];
 
 describe('the op table (src/ops/)', () => {
   it('every op the schema accepts is either a table op or one the driver runs, never both', () => {
@@ -12,11 +22,11 @@ describe('the op table (src/ops/)', () => {
     expect(OP_NAMES.length).toBe(Object.keys(OPS).length + DRIVER_OPS.length);
   });
 
-  it('the user-space ops are the table ops marked userSpace, plus signal', () => {
+  it('the user-space ops are the table ops marked userSpace, plus signal, sigaction and clone', () => {
     const marked = Object.entries(OPS)
       .filter(([, spec]) => (spec as { userSpace?: boolean }).userSpace)
       .map(([name]) => name);
-    expect([...USER_SPACE_OPS].sort()).toEqual([...marked, 'signal'].sort());
+    expect([...USER_SPACE_OPS].sort()).toEqual([...marked, 'signal', 'sigaction', 'clone'].sort());
   });
 
   it('an unknown op is refused with the file, line and field, before anything runs', () => {

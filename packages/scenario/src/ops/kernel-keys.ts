@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { PKS_FLAG_EXCLUSIVE } from '@pkeysim/kernel';
-import { CallExpect, KeyRef, Name, op, Rights } from '../fields';
+import { formatKeyListing, PKS_FLAG_EXCLUSIVE } from '@pkeysim/kernel';
+import { AnyKey, CallExpect, KeyRef, Name, op, Rights } from '../fields';
 import { RIGHTS_DENIALS, rightsNameOf } from '../format';
 import { defineOp } from './spec';
 
@@ -25,7 +25,7 @@ export const KERNEL_KEY_OPS = {
     },
   ),
   /** pks_key_free(key). */
-  free_key: defineOp(z.strictObject({ ...op('free_key'), key: KeyRef, expect: CallExpect.default('ok') }), {
+  free_key: defineOp(z.strictObject({ ...op('free_key'), key: AnyKey, expect: CallExpect.default('ok') }), {
     check: (o, refs) => refs.key(o.key),
     run: (o, ctx) => {
       const key = ctx.keyNumber(o.key, 'key');
@@ -63,6 +63,35 @@ export const KERNEL_KEY_OPS = {
       const target = ctx.target(o.object, 'object');
       const key = ctx.keyNumber(o.key, 'key');
       ctx.call(o.expect, () => ctx.kernel.set_memory_pks(target.address, target.pages, key));
+    },
+  }),
+  /**
+   * pks_update_exception(regs, key, prot) (V10): in a fault callback's program, change the rights the
+   * faulting context resumes with (the test module's callback opens the key and returns true).
+   */
+  pks_update_exception: defineOp(
+    z.strictObject({ ...op('pks_update_exception'), key: AnyKey, rights: Rights, expect: CallExpect.default('ok') }),
+    {
+      check: (o, refs) => refs.key(o.key),
+      run: (o, ctx) => {
+        const frame = ctx.faultFrame;
+        if (!frame)
+          throw ctx.error(['op'], "pks_update_exception runs only in a fault callback's program (set_fault_callback)");
+        const key = ctx.keyNumber(o.key, 'key');
+        ctx.call(o.expect, () => ctx.kernel.pks_update_exception(frame, key, RIGHTS_DENIALS[o.rights]));
+      },
+    },
+  ),
+  /** Print the debugfs key listing (pks_keys_allocated); `contains` asserts lines of it. */
+  print_keys: defineOp(z.strictObject({ ...op('print_keys'), contains: z.array(z.string().min(1)).default([]) }), {
+    run: (o, ctx) => {
+      const lines = formatKeyListing(ctx.kernel.pks_keys_allocated());
+      for (const line of lines) ctx.print(line);
+      ctx.done(`${lines.length} line(s)`);
+      o.contains.forEach((wanted, i) => {
+        if (!lines.some((l) => l.includes(wanted)))
+          ctx.fail(['contains', i], `no line of the key listing contains ${JSON.stringify(wanted)}`);
+      });
     },
   }),
 };

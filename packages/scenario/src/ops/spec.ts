@@ -1,5 +1,14 @@
 import type { z } from 'zod';
-import type { Cpu, Kernel, UserKernel, UserResult, UserThread, AccessResult } from '@pkeysim/kernel';
+import type {
+  AccessResult,
+  Cpu,
+  ExceptionFrame,
+  Kernel,
+  SignalContext,
+  UserKernel,
+  UserResult,
+  UserThread,
+} from '@pkeysim/kernel';
 import type { BtrfsDebug } from '@pkeysim/btrfs-debug';
 import type { MemoryTarget, ThreadRun, YieldRequest } from '../context';
 import type { RunEvent } from '../events';
@@ -67,8 +76,14 @@ export interface OpContext {
   fail(field: readonly PathSegment[], message: string): void;
   /** Run a kernel call and check its 0/-errno result (or thrown KernelError) against `expected`. */
   call: Call;
-  /** Like `call`, for system calls: errnos are the user API's (EPERM, ESRCH, ...). */
-  syscall: Call;
+  /** The signal delivery the op runs in, inside a signal handler's program. */
+  readonly signal: SignalContext | undefined;
+  /** The exception frame of the key fault the op runs in, inside a fault callback's program. */
+  readonly faultFrame: ExceptionFrame | undefined;
+  /** The user-space side of another scenario thread, by name (it must be a task that exists by now). */
+  userThread(name: string, field: string): UserThread;
+  /** Print a line to the event log (as the kernel's log lines are). */
+  print(line: string): void;
   /** A key number for a scenario key reference (a name must be bound by now). */
   keyNumber(ref: string | number, field: string): number;
   /** A memory object or view by name (it must exist by now). */

@@ -1,6 +1,30 @@
 import { z } from 'zod';
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '@pkeysim/kernel';
-import { CallExpect, KeyRef, Name, op, PerArch, Rights, target } from '../fields';
+import {
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  PROT_EXEC,
+  PROT_READ,
+  PROT_WRITE,
+  SEGV_ACCERR,
+  SEGV_MAPERR,
+  SEGV_PKUERR,
+  SS_DISABLE,
+  SS_ONSTACK,
+} from '@pkeysim/kernel';
+import {
+  AnyKey,
+  CallExpect,
+  KeyRef,
+  Name,
+  op,
+  PerArch,
+  Prot,
+  Rights,
+  SIGNAL_NUMBERS,
+  SignalName,
+  target,
+} from '../fields';
+import type { OpContext } from './spec';
 import { denialsName, hex, RIGHTS_DENIALS } from '../format';
 import { defineOp } from './spec';
 
@@ -22,7 +46,7 @@ export const USER_PKEY_OPS = {
     },
   ),
   /** pkey_free(key). */
-  pkey_free: defineOp(z.strictObject({ ...op('pkey_free'), key: KeyRef, expect: CallExpect.default('ok') }), {
+  pkey_free: defineOp(z.strictObject({ ...op('pkey_free'), key: AnyKey, expect: CallExpect.default('ok') }), {
     userSpace: true,
     check: (o, refs) => refs.key(o.key),
     run: (o, ctx) => {
@@ -34,19 +58,20 @@ export const USER_PKEY_OPS = {
     z.strictObject({
       ...op('pkey_mprotect'),
       object: Name,
-      key: z.union([z.literal(0), KeyRef], { error: 'expected a key 0..15' }),
+      key: AnyKey,
+      prot: Prot.default('rw'),
       expect: CallExpect.default('ok'),
     }),
     {
       userSpace: true,
       check: (o, refs) => {
         refs.object(o.object);
-        if (o.key !== 0) refs.key(o.key);
+        refs.key(o.key);
       },
       run: (o, ctx) => {
         const t = ctx.target(o.object, 'object');
-        const key = o.key === 0 ? 0 : ctx.keyNumber(o.key, 'key');
-        ctx.call(o.expect, () => ctx.user.pkey_mprotect(t.address, t.length, PROT_READ | PROT_WRITE, key));
+        const key = ctx.keyNumber(o.key, 'key');
+        ctx.call(o.expect, () => ctx.user.pkey_mprotect(t.address, t.length, protBits(o.prot), key));
       },
     },
   ),
@@ -95,6 +120,7 @@ export const USER_PKEY_OPS = {
       ...op('mmap'),
       as: Name,
       pages: z.int().min(1).max(4096).default(1),
+      prot: Prot.default('rw'),
       expect: CallExpect.default('ok'),
     }),
     {
@@ -103,9 +129,7 @@ export const USER_PKEY_OPS = {
       run: (o, ctx) => {
         const length = o.pages * 4096;
         const user = ctx.user;
-        const address = ctx.call(o.expect, () =>
-          user.mmap(0, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS),
-        );
+        const address = ctx.call(o.expect, () => user.mmap(0, length, protBits(o.prot), MAP_PRIVATE | MAP_ANONYMOUS));
         if (address !== undefined && address > 0) {
           ctx.bindTarget({ name: o.as, address, length, physical: -1, pages: o.pages, pmem: false, user });
           ctx.done(hex(address));
@@ -118,7 +142,7 @@ export const USER_PKEY_OPS = {
     z.strictObject({
       ...op('user_access'),
       ...target,
-      kind: z.enum(['read', 'write'], { error: 'expected read or write' }),
+      kind: z.enum(['read', 'write', 'execute'], { error: 'expected read, write or execute' }),
       /** ok: no fault; handled: a SIGSEGV handler ran and the access was retried; killed: the process died. */
       expect: UserExpect.optional(),
       /** The outcome expected instead on the named architectures. */
@@ -136,10 +160,237 @@ export const USER_PKEY_OPS = {
         const user = ctx.user;
         ctx.userAccess(
           onArch ?? o.expect,
-          () => (o.kind === 'read' ? user.load(address, 1) : user.store(address, new Uint8Array([0x5a]))),
+          () =>
+            o.kind === 'read'
+              ? user.load(address, 1)
+              : o.kind === 'execute'
+                ? user.execute(address)
+                : user.store(address, new Uint8Array([0x5a])),
           [onArch ? 'on' : 'expect'],
         );
       },
     },
   ),
+  /** mprotect(2): change a range's protection, keeping its key (an execute-only mapping gets the execute-only key). */
+  mprotect: defineOp(
+    z.strictObject({ ...op('mprotect'), object: Name, prot: Prot, expect: CallExpect.default('ok') }),
+    {
+      userSpace: true,
+      check: (o, refs) => refs.object(o.object),
+      run: (o, ctx) => {
+        const t = ctx.target(o.object, 'object');
+        ctx.call(o.expect, () => ctx.user.mprotect(t.address, t.length, protBits(o.prot)));
+      },
+    },
+  ),
+  /** read(2) from a file into the buffer: the kernel copy_to_user()s `length` bytes (PKRU applies to the copy). */
+  sys_read: defineOp(
+    z.strictObject({
+      ...op('sys_read'),
+      ...target,
+      length: z
+        .int()
+        .min(1)
+        .max(1 << 20)
+        .default(1),
+      expect: CallExpect.default('ok'),
+    }),
+    {
+      userSpace: true,
+      check: (o, refs) => {
+        refs.object(o.object);
+        refs.fits(o);
+      },
+      run: (o, ctx) => {
+        const address = ctx.target(o.object, 'object').address + o.offset;
+        ctx.call(o.expect, () => ctx.user.read(address, new Uint8Array(o.length)));
+      },
+    },
+  ),
+  /** vmsplice(2)-style get_user_pages() of the caller's own pages (PKRU applies: not a foreign access). */
+  vmsplice: defineOp(
+    z.strictObject({
+      ...op('vmsplice'),
+      ...target,
+      pages: z.int().min(1).max(4096).default(1),
+      write: z.boolean().default(false),
+      expect: CallExpect.default('ok'),
+    }),
+    {
+      userSpace: true,
+      check: (o, refs) => refs.object(o.object),
+      run: (o, ctx) => {
+        const address = ctx.target(o.object, 'object').address + o.offset;
+        ctx.call(o.expect, () => ctx.user.get_user_pages(address, o.pages, o.write));
+      },
+    },
+  ),
+  /** sigaltstack(2): the object's pages become the alternate signal stack (flags: disable). */
+  sigaltstack: defineOp(
+    z.strictObject({
+      ...op('sigaltstack'),
+      object: Name.optional(),
+      flags: z.array(z.enum(['disable', 'onstack'], { error: 'expected disable or onstack' })).default([]),
+      expect: CallExpect.default('ok'),
+    }),
+    {
+      userSpace: true,
+      check: (o, refs) => {
+        if (o.object !== undefined) refs.object(o.object);
+      },
+      run: (o, ctx) => {
+        const t = o.object === undefined ? undefined : ctx.target(o.object, 'object');
+        const flags = (o.flags.includes('disable') ? SS_DISABLE : 0) | (o.flags.includes('onstack') ? SS_ONSTACK : 0);
+        ctx.call(o.expect, () =>
+          ctx.user.sigaltstack(
+            t ? { sp: t.address, size: t.length, flags } : flags ? { sp: 0, size: 0, flags } : undefined,
+          ),
+        );
+      },
+    },
+  ),
+  /** raise(3) = tkill(gettid(), signo): delivered to the handler sigaction installed. */
+  raise: defineOp(
+    z.strictObject({
+      ...op('raise'),
+      signo: SignalName,
+      /** ok: the handler ran (or the signal was ignored) and the thread goes on; killed: the default action. */
+      expect: z.enum(['ok', 'killed'], { error: 'expected ok or killed' }).optional(),
+    }),
+    {
+      userSpace: true,
+      run: (o, ctx) => {
+        const user = ctx.user;
+        ctx.userAccess(o.expect, () => user.raise(SIGNAL_NUMBERS[o.signo]));
+      },
+    },
+  ),
+  /** In a signal handler: change the PKRU sigreturn restores (the handler's store into the frame's XSAVE area). */
+  set_saved_pkey: defineOp(z.strictObject({ ...op('set_saved_pkey'), key: KeyRef, rights: Rights }), {
+    userSpace: true,
+    check: (o, refs) => refs.key(o.key),
+    run: (o, ctx) => {
+      const signal = inSignal(ctx, 'set_saved_pkey');
+      const keys = ctx.userKernel?.keys;
+      const saved = signal.frame.savedPkru;
+      if (!keys || !saved) throw ctx.error(['op'], 'set_saved_pkey needs user protection keys on this machine');
+      const key = ctx.keyNumber(o.key, 'key');
+      ctx.userAccess('ok', () => signal.setSavedPkru(keys.withDenials(saved, key, RIGHTS_DENIALS[o.rights])));
+    },
+  }),
+  /** In a signal handler: assert the siginfo (signal, si_code, si_pkey) and the rights saved in the frame. */
+  check_signal: defineOp(
+    z.strictObject({
+      ...op('check_signal'),
+      signo: SignalName.optional(),
+      code: z.enum(['SEGV_MAPERR', 'SEGV_ACCERR', 'SEGV_PKUERR']).optional(),
+      key: AnyKey.optional(),
+      /** The rights the frame saved for `saved_key` (what sigreturn restores). */
+      saved_key: KeyRef.optional(),
+      saved_rights: Rights.optional(),
+    }),
+    {
+      userSpace: true,
+      check: (o, refs) => {
+        refs.key(o.key);
+        refs.key(o.saved_key, 'saved_key');
+      },
+      run: (o, ctx) => {
+        const { info, frame } = inSignal(ctx, 'check_signal');
+        const codes = { SEGV_MAPERR, SEGV_ACCERR, SEGV_PKUERR } as const;
+        const got = `signal ${info.signo} code ${info.code}${info.pkey !== undefined ? ` pkey ${info.pkey}` : ''}`;
+        ctx.done(got);
+        if (o.signo !== undefined && info.signo !== SIGNAL_NUMBERS[o.signo])
+          ctx.fail(['signo'], `the handler got signal ${info.signo}, expected ${o.signo}`);
+        if (o.code !== undefined && info.code !== codes[o.code])
+          ctx.fail(['code'], `si_code is ${info.code}, expected ${o.code} (${codes[o.code]})`);
+        if (o.key !== undefined) {
+          const key = ctx.keyNumber(o.key, 'key');
+          if (info.pkey !== key) ctx.fail(['key'], `si_pkey is ${String(info.pkey)}, expected ${key}`);
+        }
+        if (o.saved_key !== undefined && o.saved_rights !== undefined) {
+          const keys = ctx.userKernel?.keys;
+          const savedKey = ctx.keyNumber(o.saved_key, 'saved_key');
+          const saved = frame.savedPkru && keys ? denialsName(keys.denialsOf(frame.savedPkru, savedKey)) : 'rw';
+          if (saved !== o.saved_rights)
+            ctx.fail(['saved_rights'], `the frame saved ${saved} for key ${savedKey}, expected ${o.saved_rights}`);
+        }
+      },
+    },
+  ),
+  /** Assert another thread's PKRU through ptrace (PTRACE_GETREGSET NT_X86_XSTATE): the tracee must be stopped. */
+  ptrace_check_pkey: defineOp(
+    z.strictObject({
+      ...op('ptrace_check_pkey'),
+      thread: Name,
+      key: KeyRef,
+      rights: Rights,
+      expect: CallExpect.default('ok'),
+    }),
+    {
+      userSpace: true,
+      check: (o, refs) => refs.key(o.key),
+      run: (o, ctx) => {
+        const tracer = ptraceOf(ctx, o.thread, o.expect);
+        if (tracer === undefined) return;
+        let got: string | undefined;
+        ctx.call(o.expect, () => {
+          const r = tracer.getPkru();
+          if (typeof r === 'number') return r;
+          got = denialsName(ctx.userKernel!.keys!.denialsOf(r, ctx.keyNumber(o.key, 'key')));
+          return 0;
+        });
+        if (got !== undefined && got !== o.rights)
+          ctx.fail(['rights'], `ptrace reads ${got} on key ${String(o.key)} in ${o.thread}, expected ${o.rights}`);
+      },
+    },
+  ),
+  /** Change another thread's PKRU through ptrace (PTRACE_SETREGSET NT_X86_XSTATE): the tracee must be stopped. */
+  ptrace_set_pkey: defineOp(
+    z.strictObject({
+      ...op('ptrace_set_pkey'),
+      thread: Name,
+      key: KeyRef,
+      rights: Rights,
+      expect: CallExpect.default('ok'),
+    }),
+    {
+      userSpace: true,
+      check: (o, refs) => refs.key(o.key),
+      run: (o, ctx) => {
+        const tracer = ptraceOf(ctx, o.thread, o.expect);
+        if (tracer === undefined) return;
+        ctx.call(o.expect, () => {
+          const r = tracer.getPkru();
+          if (typeof r === 'number') return r;
+          return tracer.setPkru(
+            ctx.userKernel!.keys!.withDenials(r, ctx.keyNumber(o.key, 'key'), RIGHTS_DENIALS[o.rights]),
+          );
+        });
+      },
+    },
+  ),
 };
+
+/** The PROT_* bits of a protection written as letters. */
+function protBits(prot: z.output<typeof Prot>): number {
+  return (
+    (prot.includes('r') ? PROT_READ : 0) | (prot.includes('w') ? PROT_WRITE : 0) | (prot.includes('x') ? PROT_EXEC : 0)
+  );
+}
+
+/** The signal delivery the op runs in (bad input outside a signal handler's program). */
+function inSignal(ctx: OpContext, name: string) {
+  const signal = ctx.signal;
+  if (!signal) throw ctx.error(['op'], `${name} runs only in a signal handler's program (sigaction ... handler)`);
+  return signal;
+}
+
+/** PTRACE_ATTACH from the running thread to a thread of another process; undefined (after a failure) if refused. */
+function ptraceOf(ctx: OpContext, name: string, expect: string) {
+  const tracee = ctx.userThread(name, 'thread');
+  const r = ctx.userKernel!.ptraceAttach(ctx.user, tracee);
+  if (typeof r !== 'number') return r;
+  ctx.call(expect, () => r);
+  return undefined;
+}
