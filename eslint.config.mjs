@@ -41,6 +41,11 @@ export default tseslint.config(
     'The kernel programs against @pkeysim/core only; the architecture is injected.',
   ),
   layer(
+    ['packages/pkeys-user/src/**'],
+    ['core', 'kernel'],
+    'User-space pkeys sit on the kernel (through its public API, kernel.userTasks) and core; the kernel never imports them.',
+  ),
+  layer(
     ['packages/{pmem,pgtable-guard,ro-at-rest}/src/**'],
     ['core', 'kernel'],
     'Consumers use the kernel and core, never an architecture or a tool.',

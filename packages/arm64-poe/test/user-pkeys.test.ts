@@ -1,6 +1,6 @@
 import { Deny } from '@pkeysim/core';
+import { createKernel } from '@pkeysim/kernel';
 import {
-  createKernel,
   MAP_ANONYMOUS,
   MAP_PRIVATE,
   PKEY_DISABLE_ACCESS,
@@ -15,7 +15,7 @@ import {
   UserErrno,
   UserKernel,
   type UserThread,
-} from '@pkeysim/kernel';
+} from '@pkeysim/pkeys-user';
 import { describe, expect, it } from 'vitest';
 import { arm64PoeUserPkeyAbi } from '../src/index';
 

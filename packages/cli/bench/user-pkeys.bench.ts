@@ -7,8 +7,8 @@
 import '@pkeysim/x86';
 import '@pkeysim/arm64-poe';
 import '@pkeysim/power';
+import { createKernel } from '@pkeysim/kernel';
 import {
-  createKernel,
   MAP_ANONYMOUS,
   MAP_PRIVATE,
   PKEY_DISABLE_WRITE,
@@ -16,7 +16,7 @@ import {
   PROT_WRITE,
   UserKernel,
   type UserThread,
-} from '@pkeysim/kernel';
+} from '@pkeysim/pkeys-user';
 import { bench, describe } from 'vitest';
 
 const STEPS = 1024;

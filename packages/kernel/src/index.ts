@@ -40,7 +40,7 @@ export { acquireConsumerKey, relaxReadFault, type ConsumerKey, type KeyUnavailab
 export { KM_MAX_IDX, kmapHooks, type KmapHook, type KmapHookPoints, type KmapKind } from './mm/kmap';
 export { MAX_ENTRY_DEPTH } from './entry/entry-code';
 export { campaignCost, snapshotEvents, type CampaignCost } from './campaign-cost';
-export * from './user';
+export * from './user-tasks';
 export { type ContextSwitchHook } from './sched/sched';
 export { StrayTally, type StraySummary } from './campaign-tally';
 export { CAMPAIGN_MAX_STEPS, campaignSpawner, runMeasuredCampaign } from './campaign-run';

@@ -26,6 +26,7 @@ import { PkrsWriter } from './rights/pkrs-writer';
 import { Protection } from './rights/protection';
 import { type ContextSwitchHook, Sched } from './sched/sched';
 import type { Thread } from './sched/thread';
+import { UserTasks } from './user-tasks';
 import { requireInteger } from './validate';
 
 /** The most pages one alloc_pages() call takes here: 2^20 (4 GiB), beyond any modelled RAM. */
@@ -65,6 +66,8 @@ export class Kernel {
   private readonly keyApi: PksKeys;
   private readonly memory: KernelMemory;
   private readonly protection: Protection;
+  /** The narrow door for user-space layers (@pkeysim/pkeys-user): saved user rights, ending tasks. */
+  readonly userTasks: UserTasks;
 
   constructor(
     @inject(TOKENS.Machine) readonly machine: Machine,
@@ -104,6 +107,7 @@ export class Kernel {
     };
     this.k = context;
     this.sched = new Sched(context);
+    this.userTasks = new UserTasks(this.sched, (cpu) => this.exitCurrent(cpu));
     this.protection = new Protection(context);
     const entry = new EntryCode(context);
     this.memory = new KernelMemory(context);

@@ -1,5 +1,6 @@
 import { isDomainError } from '@pkeysim/core';
-import { errnoName, KernelError, type Thread, type UserThread, userErrnoName } from '@pkeysim/kernel';
+import { errnoName, KernelError, type Thread } from '@pkeysim/kernel';
+import { type UserThread, userErrnoName } from '@pkeysim/pkeys-user';
 import type { RunEvent } from './events';
 import { formatPath, type LoadedScenario, type PathSegment, ScenarioError } from './load';
 import type { ScenarioOp } from './schema';

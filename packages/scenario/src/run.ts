@@ -16,14 +16,16 @@ import {
   KernelError,
   MAX_ENTRY_DEPTH,
   resolveKernelConfig,
-  SA_ONSTACK,
   Scheduler,
-  type SignalContext,
   type Thread,
+} from '@pkeysim/kernel';
+import {
+  SA_ONSTACK,
+  type SignalContext,
   UserKernel,
   type UserResult,
   type UserThread,
-} from '@pkeysim/kernel';
+} from '@pkeysim/pkeys-user';
 import { BtrfsDebug } from '@pkeysim/btrfs-debug';
 import { checkExpectations } from './assertions';
 import {

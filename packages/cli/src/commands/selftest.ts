@@ -1,16 +1,13 @@
 import { archOption } from '../arch';
+import { createKernel, formatTestResult, type PksTestResult, runPksSelftest } from '@pkeysim/kernel';
 import {
-  createKernel,
-  formatTestResult,
   type PkeysCompiledOut,
   pkeysCompiledOut,
   type PkeysTestResult,
-  type PksTestResult,
   runPkeysSelftest,
-  runPksSelftest,
   SIGNAL_POLICIES,
   type SignalPolicyName,
-} from '@pkeysim/kernel';
+} from '@pkeysim/pkeys-user';
 import { InvalidArgumentError, Option } from 'commander';
 import type { CliCommand } from '../command';
 import { ExitCode } from '../exit-codes';

@@ -1,14 +1,6 @@
 import type { z } from 'zod';
-import type {
-  AccessResult,
-  Cpu,
-  ExceptionFrame,
-  Kernel,
-  SignalContext,
-  UserKernel,
-  UserResult,
-  UserThread,
-} from '@pkeysim/kernel';
+import type { AccessResult, Cpu, ExceptionFrame, Kernel } from '@pkeysim/kernel';
+import type { SignalContext, UserKernel, UserResult, UserThread } from '@pkeysim/pkeys-user';
 import type { BtrfsDebug } from '@pkeysim/btrfs-debug';
 import type { MemoryTarget, ThreadRun, YieldRequest } from '../context';
 import type { RunEvent } from '../events';

@@ -10,7 +10,7 @@ import {
   SEGV_PKUERR,
   SS_DISABLE,
   SS_ONSTACK,
-} from '@pkeysim/kernel';
+} from '@pkeysim/pkeys-user';
 import {
   AnyKey,
   CallExpect,

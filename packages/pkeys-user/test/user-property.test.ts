@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createKernel, PROT_EXEC, PROT_READ, PROT_WRITE, UserKernel } from '../src';
+import { createKernel } from '@pkeysim/kernel';
+import { PROT_EXEC, PROT_READ, PROT_WRITE, UserKernel } from '../src';
 import { anon } from './user-helpers';
 
 type Op =

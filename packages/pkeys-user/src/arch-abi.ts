@@ -1,6 +1,6 @@
 import { type DomainSpace, getPlugin, type RightsState, USER_PKEY_ABI, type UserPkeyAbi } from '@pkeysim/core';
 import { container as rootContainer } from 'tsyringe';
-import type { Kernel } from '../kernel';
+import type { Kernel } from '@pkeysim/kernel';
 
 /**
  * The user-space pkey ABI the kernel's architecture plugin registers (USER_PKEY_ABI), or undefined

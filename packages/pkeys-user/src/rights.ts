@@ -7,7 +7,7 @@ import {
   type RightsState,
   type UserPkeyAbi,
 } from '@pkeysim/core';
-import { KernelError } from '../errors';
+import { KernelError } from '@pkeysim/kernel';
 
 /**
  * The user-key space when the kernel switched it on for every CPU (x86: CPUID PKU and CR4.PKE,

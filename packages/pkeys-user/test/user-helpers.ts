@@ -1,6 +1,6 @@
 import '@pkeysim/x86';
+import { createKernel } from '@pkeysim/kernel';
 import {
-  createKernel,
   MAP_ANONYMOUS,
   MAP_PRIVATE,
   PROT_READ,

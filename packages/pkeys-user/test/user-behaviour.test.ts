@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { KernelError } from '@pkeysim/kernel';
 import {
-  KernelError,
   PKEY_DISABLE_ACCESS,
   PROT_EXEC,
   PROT_READ,

@@ -1,6 +1,7 @@
 import '@pkeysim/x86';
 import { describe, expect, it } from 'vitest';
-import { formatTestResult, PKEYS_TESTS, runPkeysSelftest, runPkeysTest } from '../src';
+import { formatTestResult } from '@pkeysim/kernel';
+import { PKEYS_TESTS, runPkeysSelftest, runPkeysTest } from '../src';
 
 const SIGALTSTACK_CASES = [
   'test_sigsegv_handler_with_pkey0_disabled',

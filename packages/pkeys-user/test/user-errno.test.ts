@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { KernelError } from '@pkeysim/kernel';
 import {
-  KernelError,
   MAP_ANONYMOUS,
   MAP_FIXED,
   MAP_PRIVATE,

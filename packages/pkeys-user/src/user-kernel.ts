@@ -1,8 +1,7 @@
 import type { DomainSpace, RightsState, UserPkeyAbi } from '@pkeysim/core';
-import { TaskStruct } from '../sched/thread';
 import { recordingView, registeredUserPkeyAbi } from './arch-abi';
-import { KernelError } from '../errors';
-import type { Kernel } from '../kernel';
+import { KernelError } from '@pkeysim/kernel';
+import type { Kernel } from '@pkeysim/kernel';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE, UserErrno } from './abi';
 import { USER_STACK_SIZE, USER_STACK_TOP } from './layout';
 import { type CallerRights, UserMm } from './mm';
@@ -12,7 +11,7 @@ import { enabledUserKeySpace, keyCount, resolveInitRights } from './rights';
 import { type SignalPolicy, type SignalPolicyName, signalPolicy } from './signal-policy';
 import { SignalDelivery } from './signals';
 import { UserThread } from './thread';
-import type { UserWorld } from './world';
+import type { UserEnv, UserWorld } from './world';
 
 /** Options for the user-space kernel model: the signal policy and the initial PKRU. */
 export interface UserKernelOptions {
@@ -71,8 +70,7 @@ export class UserKernel {
       usable && usable.info.governs === 'shared'
         ? recordingView(usable, (cpu, state) => {
             const current = kernel.cpu(cpu).current;
-            if (current instanceof TaskStruct && this.world.threads.get(current.tid)?.task === current)
-              current.pkru = state;
+            if (this.world.threads.get(current.tid)?.task === current) kernel.userTasks.saveUserRights(current, state);
           })
         : usable;
     const globals = options.lockdownGlobalKeys ?? [0];
@@ -86,19 +84,18 @@ export class UserKernel {
     this.policy = signalPolicy(options.signalPolicy ?? 'mainline', globals, this.abi);
     this.init = resolveInitRights(this.keys, options.initPkru, this.abi);
     let pid = 1;
-    const world: UserWorld = {
+    const env: UserEnv = {
       kernel,
       machine,
       keys: this.keys,
       abi: this.abi,
       policy: this.policy,
-      signals: undefined as unknown as SignalDelivery,
       initPkru: () => this.init,
       threads: new Map(),
       processes: this.list,
       nextPid: () => pid++,
     };
-    (world as { signals: SignalDelivery }).signals = new SignalDelivery(world);
+    const world: UserWorld = { ...env, signals: new SignalDelivery(env) };
     this.world = world;
     // switch_mm(): a user thread runs in its process's address space. Kernel threads keep the
     // previous one (lazy TLB, kernel/sched/core.c context_switch).

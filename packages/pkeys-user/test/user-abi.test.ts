@@ -1,7 +1,8 @@
 import { registerPlugin, TOKENS, USER_PKEY_ABI } from '@pkeysim/core';
 import { X86Machine, x86UserPkeyAbi } from '@pkeysim/x86';
 import { describe, expect, it } from 'vitest';
-import { createKernel, registeredUserPkeyAbi, UserErrno, UserKernel } from '../src';
+import { createKernel } from '@pkeysim/kernel';
+import { registeredUserPkeyAbi, UserErrno, UserKernel } from '../src';
 
 registerPlugin({
   name: 'x86-without-pkey-abi',

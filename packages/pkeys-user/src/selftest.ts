@@ -1,7 +1,7 @@
-import { createKernel } from '../create-kernel';
-import { KernelError } from '../errors';
+import { createKernel } from '@pkeysim/kernel';
+import { KernelError } from '@pkeysim/kernel';
 import { registeredUserPkeyAbi } from './arch-abi';
-import { Prng } from '../prng';
+import { Prng } from '@pkeysim/kernel';
 import { UserErrno, userErrnoName } from './abi';
 import { PROTECTION_KEYS_CASES } from './selftest-protection-keys';
 import { SIGHANDLER_CASES } from './selftest-sighandler';

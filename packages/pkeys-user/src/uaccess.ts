@@ -2,7 +2,7 @@ import { ACCESS_OK, AccessKind, Privilege } from '@pkeysim/core';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, UserErrno } from './abi';
 import { USER_PAGE_SIZE, userPageStart } from './layout';
 import type { UserThread } from './thread';
-import type { UserWorld } from './world';
+import type { UserEnv } from './world';
 
 /** More than this many pages faulted in by one copy means a bug, not a big buffer. */
 const MAX_FAULTED_PAGES = 4096;
@@ -14,7 +14,7 @@ const MAX_FAULTED_PAGES = 4096;
  * faulted in; any other fault is fixed up to -EFAULT (exception table), never an oops.
  */
 function kernelCopy<T>(
-  w: UserWorld,
+  w: UserEnv,
   thread: UserThread,
   address: number,
   kind: AccessKind,
@@ -45,14 +45,14 @@ function kernelCopy<T>(
 }
 
 /** copy_to_user(): 0 or -EFAULT. */
-export function copyToUser(w: UserWorld, thread: UserThread, address: number, bytes: Uint8Array): number {
+export function copyToUser(w: UserEnv, thread: UserThread, address: number, bytes: Uint8Array): number {
   return kernelCopy(w, thread, address, AccessKind.Write, (cpu) =>
     w.machine.write(cpu, address, bytes) === ACCESS_OK ? 0 : undefined,
   );
 }
 
 /** copy_from_user(): the bytes or -EFAULT. */
-export function copyFromUser(w: UserWorld, thread: UserThread, address: number, length: number): Uint8Array | number {
+export function copyFromUser(w: UserEnv, thread: UserThread, address: number, length: number): Uint8Array | number {
   return kernelCopy(w, thread, address, AccessKind.Read, (cpu) => w.machine.read(cpu, address, length));
 }
 

@@ -1,6 +1,6 @@
 import { Deny, type DomainSpace, type RightsState, type UserPkeyAbi } from '@pkeysim/core';
-import { createKernel } from '../create-kernel';
-import { type Prng } from '../prng';
+import { createKernel } from '@pkeysim/kernel';
+import { type Prng } from '@pkeysim/kernel';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, SA_SIGINFO, SIGSEGV, userErrnoName } from './abi';
 import { USER_PAGE_SIZE } from './layout';
 import { allOpen } from './rights';

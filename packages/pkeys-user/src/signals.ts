@@ -1,5 +1,5 @@
 import type { RightsState } from '@pkeysim/core';
-import { formatAddress } from '../layout';
+import { formatAddress } from '@pkeysim/kernel';
 import { SA_NODEFER, SA_ONSTACK, SI_KERNEL, SIGSEGV, segvCodeName, signalName } from './abi';
 import {
   decodeAltstack,
@@ -17,7 +17,7 @@ import {
 } from './sigframe';
 import type { UserResult, UserThread } from './thread';
 import { copyFromUser, copyToUser } from './uaccess';
-import type { UserWorld } from './world';
+import type { UserEnv } from './world';
 
 /** What a handler sees: its thread, the siginfo and the frame the kernel wrote. */
 export interface SignalContext {
@@ -61,7 +61,7 @@ export const MAX_SIGNAL_NESTING = 32;
  * get_sigframe; sys_rt_sigreturn), with the rights handling of the selected policy.
  */
 export class SignalDelivery {
-  constructor(private readonly w: UserWorld) {}
+  constructor(private readonly w: UserEnv) {}
 
   /**
    * force_sig_fault() / force_sig(): a signal the thread cannot block or ignore. If it is blocked or

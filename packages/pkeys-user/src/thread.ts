@@ -8,10 +8,10 @@ import {
   Privilege,
   type RightsState,
 } from '@pkeysim/core';
-import { KernelError } from '../errors';
-import { requireAddress, requireInteger, requireOneOf } from '../validate';
-import { formatAddress } from '../layout';
-import { describeThread, TaskStruct, type Thread } from '../sched/thread';
+import { KernelError } from '@pkeysim/kernel';
+import { requireAddress, requireInteger, requireOneOf } from '@pkeysim/kernel';
+import { formatAddress } from '@pkeysim/kernel';
+import { describeThread, type Thread } from '@pkeysim/kernel';
 import { MINSIGSTKSZ, MODELLED_SIGNALS, PKEY_ACCESS_MASK, SI_TKILL, SIGSEGV, SS_DISABLE, UserErrno } from './abi';
 import { TASK_SIZE } from './layout';
 import type { CallerRights } from './mm';
@@ -54,13 +54,6 @@ export interface CloneOptions {
 
 function withoutValue<T>(r: UserResult<T>): UserResult<void> {
   return r.ok ? { ok: true, value: undefined, signals: r.signals } : r;
-}
-
-/** The kernel's task behind a user thread: its XSAVE PKRU slot lives there. */
-function taskOf(thread: Thread): TaskStruct {
-  if (!(thread instanceof TaskStruct))
-    throw new KernelError('EINVAL', `${describeThread(thread)} is not a kernel task`);
-  return thread;
 }
 
 /**
@@ -124,7 +117,7 @@ export class UserThread {
   /** Write the saved rights of a thread that is not running (its XSAVE slot). */
   setSavedRights(state: RightsState): void {
     if (this.running) throw new KernelError('EINVAL', `${this.describe()} is running; its rights are live, not saved`);
-    taskOf(this.task).pkru = state;
+    this.w.kernel.userTasks.saveUserRights(this.task, state);
   }
 
   /** RDPKRU (#UD without OSPKE, reported as EOPNOTSUPP). */
@@ -427,15 +420,13 @@ export class UserThread {
   exit(): void {
     this.requireRunning('exit');
     this.exited = true;
-    this.w.kernel.exitCurrent(this.cpu);
+    this.w.kernel.userTasks.endTask(this.task);
     this.process.threadExited();
   }
 
   /** The thread dies because its process is killed. */
   terminate(): void {
-    if (this.task.state === 'dead') return;
-    if (this.running) this.w.kernel.exitCurrent(this.cpu);
-    else taskOf(this.task).state = 'dead';
+    this.w.kernel.userTasks.endTask(this.task);
   }
 
   // --- checks -----------------------------------------------------------------------------------------

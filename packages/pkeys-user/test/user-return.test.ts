@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KernelError } from '../src';
-import { snapshot } from './helpers';
+import { KernelError } from '@pkeysim/kernel';
+import { snapshot } from '../../kernel/test/helpers';
 import { anon, userBoot } from './user-helpers';
 
 describe('returning to user mode', () => {

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AccessKind, DomainError } from '@pkeysim/core';
-import { KernelError, KM_MAX_IDX, MAX_ENTRY_DEPTH, PROT_READ, PROT_WRITE } from '../src';
-import { snapshot } from './helpers';
+import { KernelError, KM_MAX_IDX, MAX_ENTRY_DEPTH } from '@pkeysim/kernel';
+import { PROT_READ, PROT_WRITE } from '../src';
+import { snapshot } from '../../kernel/test/helpers';
 import { anon, userBoot } from './user-helpers';
 
 /** Values a careless or hostile caller passes where a number belongs. */

@@ -1,4 +1,4 @@
-import { Errno } from '../errors';
+import { Errno } from '@pkeysim/kernel';
 
 /**
  * The user-space ABI the pkey syscalls speak, with Linux's values: mman-common.h (PROT_*, MAP_*,

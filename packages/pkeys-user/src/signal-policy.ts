@@ -1,5 +1,5 @@
 import type { DomainSpace, RightsState, UserPkeyAbi } from '@pkeysim/core';
-import { KernelError } from '../errors';
+import { KernelError } from '@pkeysim/kernel';
 import { allOpen, lockedDown } from './rights';
 
 /**

@@ -1,0 +1,3 @@
+import { packageBuild } from '../../tools/rollup.config.mjs';
+
+export default packageBuild(import.meta.dirname);
