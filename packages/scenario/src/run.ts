@@ -19,13 +19,7 @@ import {
   Scheduler,
   type Thread,
 } from '@pkeysim/kernel';
-import {
-  SA_ONSTACK,
-  type SignalContext,
-  UserKernel,
-  type UserResult,
-  type UserThread,
-} from '@pkeysim/pkeys-user';
+import { SA_ONSTACK, type SignalContext, UserKernel, type UserResult, type UserThread } from '@pkeysim/pkeys-user';
 import { BtrfsDebug } from '@pkeysim/btrfs-debug';
 import { checkExpectations } from './assertions';
 import {
@@ -680,7 +674,10 @@ class ScenarioRun {
         call('ok', () =>
           user.sigaction(signo, {
             handler: (signal) =>
-              this.inSignal(signal, () => this.drain(this.program(run, driven.handler, handlerPath, false))),
+              // The handler runs in the thread the signal is delivered to (any thread of the process).
+              this.inSignal(signal, () =>
+                this.drain(this.program(this.runOfUser(signal.thread) ?? run, driven.handler, handlerPath, false)),
+              ),
           }),
         );
         this.userAccess(event, [...path, 'op'], undefined, () => user.raise(signo));
@@ -693,7 +690,10 @@ class ScenarioRun {
         call('ok', () =>
           user.sigaction(SIGNALS[driven.signo], {
             handler: (signal) =>
-              this.inSignal(signal, () => this.drain(this.program(run, program, handlerPath, false))),
+              // The handler runs in the thread the signal is delivered to (any thread of the process).
+              this.inSignal(signal, () =>
+                this.drain(this.program(this.runOfUser(signal.thread) ?? run, program, handlerPath, false)),
+              ),
             flags: driven.flags?.includes('onstack') ? SA_ONSTACK : 0,
           }),
         );
@@ -754,6 +754,11 @@ class ScenarioRun {
       [...path, 'op'],
       `${name} is a user-space op: it runs in a thread of kind task (this is ${run.thread.kind === 'task' ? 'a handler of' : 'a kernel thread'} ${run.name})`,
     );
+  }
+
+  /** The scenario thread of a user thread (a signal's receiver). */
+  private runOfUser(user: UserThread): ThreadRun | undefined {
+    return this.runs.find((r) => r.user === user);
   }
 
   /** Run a signal handler's program with its delivery context visible to the ops inside it. */

@@ -65,3 +65,31 @@ expect: { fault_count: 0 }
     expect(result.events.some((e) => e.type === 'fault' && e.outcome === 'handled')).toBe(true);
   });
 });
+
+describe('signal handlers run in the receiving thread', () => {
+  it('a handler installed by a thread that has exited still runs when another thread of the process takes the signal', () => {
+    const text = `
+machine: { cpus: 1 }
+threads:
+  - name: main
+    kind: task
+    program:
+      - op: sigaction
+        signo: SIGUSR2
+        handler:
+          - { op: check_signal, signo: SIGUSR1 }
+      - { op: mmap, as: stack, pages: 4 }
+      - op: clone
+        name: worker
+        stack: stack
+        program:
+          - { op: raise, signo: SIGUSR2, expect: ok }
+`;
+    const { result, log } = run(text);
+    // The handler's check names the wrong signal on purpose: it must run (and fail) in worker.
+    expect(
+      result.failures.map((f) => f.message),
+      log(),
+    ).toEqual(['the handler got signal 12, expected SIGUSR1']);
+  });
+});

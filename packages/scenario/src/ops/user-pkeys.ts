@@ -77,7 +77,7 @@ export const USER_PKEY_OPS = {
   ),
   /** glibc pkey_set (WRPKRU). */
   pkey_set: defineOp(
-    z.strictObject({ ...op('pkey_set'), key: KeyRef, rights: Rights, expect: CallExpect.default('ok') }),
+    z.strictObject({ ...op('pkey_set'), key: AnyKey, rights: Rights, expect: CallExpect.default('ok') }),
     {
       userSpace: true,
       check: (o, refs) => refs.key(o.key),
@@ -90,7 +90,7 @@ export const USER_PKEY_OPS = {
   check_pkey: defineOp(
     z.strictObject({
       ...op('check_pkey'),
-      key: KeyRef,
+      key: z.union([z.literal(0), KeyRef], { error: 'expected a key 0..15 or a key name' }),
       rights: Rights,
       /** The rights expected instead on the named architectures (where their semantics differ). */
       on: PerArch(Rights).optional(),
@@ -266,18 +266,27 @@ export const USER_PKEY_OPS = {
     },
   ),
   /** In a signal handler: change the PKRU sigreturn restores (the handler's store into the frame's XSAVE area). */
-  set_saved_pkey: defineOp(z.strictObject({ ...op('set_saved_pkey'), key: KeyRef, rights: Rights }), {
-    userSpace: true,
-    check: (o, refs) => refs.key(o.key),
-    run: (o, ctx) => {
-      const signal = inSignal(ctx, 'set_saved_pkey');
-      const keys = ctx.userKernel?.keys;
-      const saved = signal.frame.savedPkru;
-      if (!keys || !saved) throw ctx.error(['op'], 'set_saved_pkey needs user protection keys on this machine');
-      const key = ctx.keyNumber(o.key, 'key');
-      ctx.userAccess('ok', () => signal.setSavedPkru(keys.withDenials(saved, key, RIGHTS_DENIALS[o.rights])));
+  set_saved_pkey: defineOp(
+    z.strictObject({
+      ...op('set_saved_pkey'),
+      /** Default: the signal's si_pkey, as protection_keys.c's signal_handler() uses it. */
+      key: KeyRef.optional(),
+      rights: Rights,
+    }),
+    {
+      userSpace: true,
+      check: (o, refs) => refs.key(o.key),
+      run: (o, ctx) => {
+        const signal = inSignal(ctx, 'set_saved_pkey');
+        const keys = ctx.userKernel?.keys;
+        const saved = signal.frame.savedPkru;
+        if (!keys || !saved) throw ctx.error(['op'], 'set_saved_pkey needs user protection keys on this machine');
+        const key = o.key === undefined ? signal.info.pkey : ctx.keyNumber(o.key, 'key');
+        if (key === undefined) throw ctx.error(['key'], 'the signal carries no si_pkey: name the key');
+        ctx.userAccess('ok', () => signal.setSavedPkru(keys.withDenials(saved, key, RIGHTS_DENIALS[o.rights])));
+      },
     },
-  }),
+  ),
   /** In a signal handler: assert the siginfo (signal, si_code, si_pkey) and the rights saved in the frame. */
   check_signal: defineOp(
     z.strictObject({
