@@ -13,6 +13,7 @@ import {
 } from '@pkeysim/pkeys-user';
 import {
   AnyKey,
+  Bytes,
   CallExpect,
   KeyRef,
   Name,
@@ -25,7 +26,8 @@ import {
   target,
 } from '../fields';
 import type { OpContext } from './spec';
-import { denialsName, hex, RIGHTS_DENIALS } from '../format';
+import { denialsName, equalBytes, hex, hexBytes, RIGHTS_DENIALS } from '../format';
+import { dataBytes } from '../references';
 import { defineOp } from './spec';
 
 /** ok: no fault; handled: a SIGSEGV handler ran and the access was retried; killed: the process died. */
@@ -351,6 +353,36 @@ export const USER_PKEY_OPS = {
         });
         if (got !== undefined && got !== o.rights)
           ctx.fail(['rights'], `ptrace reads ${got} on key ${String(o.key)} in ${o.thread}, expected ${o.rights}`);
+      },
+    },
+  ),
+  /** PTRACE_PEEKDATA of another process's memory: a foreign access, so neither PKRU applies; asserts the bytes. */
+  ptrace_peek: defineOp(
+    z.strictObject({
+      ...op('ptrace_peek'),
+      thread: Name,
+      ...target,
+      bytes: Bytes.optional(),
+      expect: CallExpect.default('ok'),
+    }),
+    {
+      userSpace: true,
+      check: (o, refs) => refs.object(o.object),
+      run: (o, ctx) => {
+        const tracer = ptraceOf(ctx, o.thread, o.expect);
+        if (tracer === undefined) return;
+        const address = ctx.target(o.object, 'object').address + o.offset;
+        let got: Uint8Array | undefined;
+        ctx.call(o.expect, () => {
+          const r = tracer.peekData(address);
+          if (typeof r === 'number') return r;
+          got = r;
+          return 0;
+        });
+        const wanted = o.bytes === undefined ? undefined : dataBytes({ bytes: o.bytes });
+        if (got && wanted && !equalBytes(got.subarray(0, wanted.length), wanted))
+          ctx.fail(['bytes'], `PTRACE_PEEKDATA read ${hexBytes(got)}, expected ${hexBytes(wanted)}`);
+        else if (got) ctx.done(hexBytes(got));
       },
     },
   ),
