@@ -15,6 +15,8 @@ interface ProgramSite {
   readonly ops: readonly ScenarioOp[];
   readonly path: readonly PathSegment[];
   readonly inHandler: boolean;
+  /** In a signal handler's program (a thread may exit from there, as pkey_sighandler_tests.c's handlers do). */
+  readonly inSignalHandler?: boolean;
 }
 
 /** Every program in the scenario, nested ones included, depth first. */
@@ -25,13 +27,19 @@ export function eachProgram(s: Scenario, visit: (site: ProgramSite) => void): vo
       const at = [...site.path, i];
       if (o.op === 'interrupt' || o.op === 'nmi') walk({ ops: o.program, path: [...at, 'program'], inHandler: true });
       // A signal handler runs to completion inside the access that raised the signal, like an interrupt handler.
-      else if (o.op === 'signal') walk({ ops: o.handler, path: [...at, 'handler'], inHandler: true });
-      else if (o.op === 'sigaction') walk({ ops: o.handler, path: [...at, 'handler'], inHandler: true });
+      else if (o.op === 'signal' || o.op === 'sigaction')
+        walk({ ops: o.handler, path: [...at, 'handler'], inHandler: true, inSignalHandler: true });
       // A fault callback runs inside the faulting access, to completion.
       else if (o.op === 'set_fault_callback') walk({ ops: o.program, path: [...at, 'program'], inHandler: true });
       else if (o.op === 'fork' || o.op === 'clone')
         walk({ ops: o.program, path: [...at, 'program'], inHandler: false });
-      else if (o.op === 'repeat') walk({ ops: o.program, path: [...at, 'program'], inHandler: site.inHandler });
+      else if (o.op === 'repeat')
+        walk({
+          ops: o.program,
+          path: [...at, 'program'],
+          inHandler: site.inHandler,
+          inSignalHandler: site.inSignalHandler,
+        });
     });
   };
   s.threads.forEach((t, i) => walk({ ops: t.program, path: ['threads', i, 'program'], inHandler: false }));
@@ -121,7 +129,7 @@ export function checkReferences(s: Scenario): ReferenceProblem[] {
       bad(['memory', i], `the initial data (${length} bytes) is larger than the object (${m.pages * PAGE} bytes)`);
   });
 
-  eachProgram(s, ({ ops, path, inHandler }) =>
+  eachProgram(s, ({ ops, path, inHandler, inSignalHandler }) =>
     ops.forEach((o, i) => {
       const at = [...path, i];
       const spec = opSpec(o.op);
@@ -130,6 +138,7 @@ export function checkReferences(s: Scenario): ReferenceProblem[] {
           scenario: s,
           at,
           inHandler,
+          inSignalHandler: inSignalHandler === true,
           bad: (field, message) => bad([...at, ...field], message),
           key: (ref, field = 'key') => checkKey(ref, [...at, field]),
           object: (name, field = 'object') => checkObject(name, [...at, field]),

@@ -704,7 +704,10 @@ class ScenarioRun {
         const stack = this.target(driven.stack, [...path, 'stack']);
         let child: UserThread | undefined;
         call('ok', () => {
-          child = user.clone(driven.name, { cpu: driven.cpu ?? run.thread.cpu, stack: stack.address + stack.length });
+          child = user.clone(driven.name, {
+            cpu: driven.cpu ?? run.thread.cpu,
+            stack: stack.address + (driven.sp ?? stack.length),
+          });
         });
         if (child) {
           this.addRun(driven.name, child.task, driven.program, [...path, 'program'], false, child);
@@ -836,7 +839,8 @@ class ScenarioRun {
     const fresh = this.faults.slice(before).filter((f) => f.event.outcome === 'pending');
     const signals = [...result.signals, ...(!result.ok && result.fatal ? [result.fatal] : [])];
     fresh.forEach((f, i) => {
-      f.event.outcome = !result.ok && i === fresh.length - 1 ? 'killed' : 'handled';
+      // A thread that exits from its handler ended the access there: the fault was handled, not fatal.
+      f.event.outcome = !result.ok && result.fate !== 'exited' && i === fresh.length - 1 ? 'killed' : 'handled';
       // A not-present page has no key in its PTE: the kernel reports the VMA's (si_pkey).
       const pkey =
         f.key === undefined ? signals.find((s) => s.addr === f.address && s.pkey !== undefined)?.pkey : undefined;

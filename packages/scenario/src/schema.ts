@@ -40,7 +40,15 @@ export type Nested<Leaf, Signo> =
   | { op: 'repeat'; note?: string; times: number; program: (Leaf | Nested<Leaf, Signo>)[] }
   | ({ op: 'signal'; note?: string; handler: (Leaf | Nested<Leaf, Signo>)[] } & Signo)
   | ({ op: 'sigaction'; note?: string; flags?: 'onstack'[]; handler: (Leaf | Nested<Leaf, Signo>)[] } & Signo)
-  | { op: 'clone'; note?: string; name: string; cpu?: number; stack: string; program: (Leaf | Nested<Leaf, Signo>)[] }
+  | {
+      op: 'clone';
+      note?: string;
+      name: string;
+      cpu?: number;
+      stack: string;
+      sp?: number;
+      program: (Leaf | Nested<Leaf, Signo>)[];
+    }
   | {
       op: 'set_fault_callback';
       note?: string;
@@ -114,6 +122,8 @@ const CloneOp = z.strictObject({
   name: Name,
   cpu: z.int().min(0).optional(),
   stack: Name,
+  /** Where in the stack object the stack pointer starts (default: its end). */
+  sp: z.int().min(0).optional(),
   get program(): ProgramType {
     return Program;
   },
@@ -287,7 +297,8 @@ export const ScheduleSpec = z
 const FaultMatch = z.strictObject({
   thread: Name.optional(),
   object: Name.optional(),
-  key: KeyRef.optional(),
+  /** Key 0 too: a user fault on the default key (a thread that disabled it). */
+  key: z.union([z.literal(0), KeyRef], { error: 'expected a key 0..15 or a key name' }).optional(),
   access: z.enum(['read', 'write'], { error: 'expected read or write' }).optional(),
   outcome: z
     .enum(['handled', 'oops', 'panic', 'killed'], { error: 'expected handled, oops, panic or killed' })

@@ -49,3 +49,19 @@ describe('the op table (src/ops/)', () => {
     expect(() => runScenario(loaded)).toThrow(/k\.yaml:4: threads\[0\]\.program\[0\]\.op: mmap is a user-space op/);
   });
 });
+
+describe('exit in handlers', () => {
+  it('is refused in an interrupt handler (it runs to completion) but allowed in a signal handler (exit(2) from the handler)', () => {
+    const irq =
+      'threads:\n  - name: t\n    program:\n      - op: interrupt\n        program:\n          - { op: exit }\n';
+    expect(() => parseScenario(irq, 'i.yaml')).toThrow(
+      /i\.yaml:6: threads\[0\]\.program\[0\]\.program\[0\]\.op: exit is not allowed/,
+    );
+    const sig =
+      'threads:\n  - name: t\n    kind: task\n    program:\n      - op: sigaction\n        signo: SIGUSR1\n        handler:\n          - { op: exit }\n      - { op: raise, signo: SIGUSR1, expect: exited }\n      - { op: pkey_alloc, as: never }\nexpect: { threads: { t: finished } }\n';
+    const result = runScenario(parseScenario(sig, 's.yaml'));
+    expect(result.passed).toBe(true);
+    // The thread ended in its handler: the op after raise never ran.
+    expect(result.events.some((e) => e.type === 'op' && e.op === 'pkey_alloc')).toBe(false);
+  });
+});

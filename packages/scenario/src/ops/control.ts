@@ -20,9 +20,14 @@ export const CONTROL_OPS = {
     check: (_o, refs) => notInHandler('sleep', refs),
     run: (o) => ({ kind: 'sleep', rounds: o.rounds }),
   }),
-  /** End the thread now. */
+  /** End the thread now; in a signal handler's program, exit(2) from the handler (the interrupted access never resumes). */
   exit: defineOp(z.strictObject({ ...op('exit') }), {
-    check: (_o, refs) => notInHandler('exit', refs),
-    run: () => ({ kind: 'exit' }),
+    check: (_o, refs) => {
+      if (!refs.inSignalHandler) notInHandler('exit', refs);
+    },
+    run: (_o, ctx) => {
+      if (!ctx.signal) return { kind: 'exit' };
+      ctx.user.exit();
+    },
   }),
 };

@@ -22,6 +22,8 @@ export interface ReferenceChecks {
   readonly at: readonly PathSegment[];
   /** The op runs in an interrupt, NMI, signal or fault-callback handler (which runs to completion). */
   readonly inHandler: boolean;
+  /** The op runs in a signal handler's program. */
+  readonly inSignalHandler: boolean;
   /** Report a problem at a field of the op. */
   bad(field: readonly PathSegment[], message: string): void;
   /** A key name must be bound somewhere (numbers are the kernel's to judge). */

@@ -30,8 +30,8 @@ import { denialsName, equalBytes, hex, hexBytes, RIGHTS_DENIALS } from '../forma
 import { dataBytes } from '../references';
 import { defineOp } from './spec';
 
-/** ok: no fault; handled: a SIGSEGV handler ran and the access was retried; killed: the process died. */
-const UserExpect = z.enum(['ok', 'handled', 'killed'], { error: 'expected ok, handled or killed' });
+/** ok: no fault; handled: a SIGSEGV handler ran and the access was retried; killed: the process died; exited: the thread exited from the handler. */
+const UserExpect = z.enum(['ok', 'handled', 'killed', 'exited'], { error: 'expected ok, handled, killed or exited' });
 
 /** User-space protection keys (mainline pkey_alloc(2), pkey_free, pkey_mprotect, PKRU) and user-mode accesses. */
 export const USER_PKEY_OPS = {
@@ -173,6 +173,43 @@ export const USER_PKEY_OPS = {
       },
     },
   ),
+  /** A user-mode access to a raw address (no object: address 1 gives SEGV_MAPERR, as pkey_sighandler_tests.c does). */
+  user_access_address: defineOp(
+    z.strictObject({
+      ...op('user_access_address'),
+      address: z.int().min(0),
+      kind: z.enum(['read', 'write', 'execute'], { error: 'expected read, write or execute' }),
+      expect: UserExpect.optional(),
+    }),
+    {
+      userSpace: true,
+      run: (o, ctx) => {
+        const user = ctx.user;
+        ctx.userAccess(o.expect, () =>
+          o.kind === 'read'
+            ? user.load(o.address, 1)
+            : o.kind === 'execute'
+              ? user.execute(o.address)
+              : user.store(o.address, new Uint8Array(4)),
+        );
+      },
+    },
+  ),
+  /** Use the stack as code does: a push below the stack pointer, or a pop (ret) at it. */
+  stack_access: defineOp(
+    z.strictObject({
+      ...op('stack_access'),
+      kind: z.enum(['push', 'pop'], { error: 'expected push or pop' }),
+      expect: UserExpect.optional(),
+    }),
+    {
+      userSpace: true,
+      run: (o, ctx) => {
+        const user = ctx.user;
+        ctx.userAccess(o.expect, () => user.touchStack(o.kind));
+      },
+    },
+  ),
   /** mprotect(2): change a range's protection, keeping its key (an execute-only mapping gets the execute-only key). */
   mprotect: defineOp(
     z.strictObject({ ...op('mprotect'), object: Name, prot: Prot, expect: CallExpect.default('ok') }),
@@ -256,8 +293,8 @@ export const USER_PKEY_OPS = {
     z.strictObject({
       ...op('raise'),
       signo: SignalName,
-      /** ok: the handler ran (or the signal was ignored) and the thread goes on; killed: the default action. */
-      expect: z.enum(['ok', 'killed'], { error: 'expected ok or killed' }).optional(),
+      /** ok: the handler ran (or the signal was ignored) and the thread goes on; killed: the default action; exited: the handler exited the thread. */
+      expect: z.enum(['ok', 'killed', 'exited'], { error: 'expected ok, killed or exited' }).optional(),
     }),
     {
       userSpace: true,
