@@ -834,7 +834,14 @@ class ScenarioRun {
   ): void {
     this.classifyNotPresent();
     const before = this.faults.length;
-    const result = perform();
+    let result: UserResult<unknown>;
+    try {
+      result = perform();
+    } catch (error) {
+      // The kernel refused the request itself (an address no access can name, a thread that is not running).
+      if (error instanceof KernelError) throw runtimeError(this.loaded, expectPath.slice(0, -1), error.message);
+      throw error;
+    }
     this.classifyNotPresent();
     const fresh = this.faults.slice(before).filter((f) => f.event.outcome === 'pending');
     const signals = [...result.signals, ...(!result.ok && result.fatal ? [result.fatal] : [])];
