@@ -7,11 +7,11 @@ describe('kernel.userTasks: the public door for user-space layers', () => {
   it('saveUserRights writes a user task XSAVE PKRU slot and refuses kernel threads', () => {
     const kernel = boot({ features: { userDomains: true } });
     const task = kernel.task_create('user', 0);
-    kernel.userTasks.saveUserRights(task, rightsState([0x0000000c]));
+    kernel.userTasks.saveUserRights(task, rightsState(0x0000000c));
     expect(task.pkru?.[0]).toBe(0x0000000c);
     const kthread = kernel.kthread_create('kworker', 0);
-    expect(() => kernel.userTasks.saveUserRights(kthread, rightsState([0]))).toThrow(KernelError);
-    expect(() => kernel.userTasks.saveUserRights(kthread, rightsState([0]))).toThrow(/kernel thread/);
+    expect(() => kernel.userTasks.saveUserRights(kthread, rightsState(0))).toThrow(KernelError);
+    expect(() => kernel.userTasks.saveUserRights(kthread, rightsState(0))).toThrow(/kernel thread/);
   });
 
   it('endTask buries a switched-out task and exits a running one, leaving the idle thread current', () => {
@@ -25,7 +25,7 @@ describe('kernel.userTasks: the public door for user-space layers', () => {
     expect(running.state).toBe('dead');
     expect(kernel.cpu(1).current).toBe(kernel.idle(1));
     expect(() => kernel.cpu(0).switchTo(asleep)).toThrow(/dead/);
-    expect(() => kernel.userTasks.saveUserRights(asleep, rightsState([0]))).toThrow(/dead/);
+    expect(() => kernel.userTasks.saveUserRights(asleep, rightsState(0))).toThrow(/dead/);
   });
 
   it('refuses a thread of another kernel', () => {

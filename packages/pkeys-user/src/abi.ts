@@ -73,6 +73,13 @@ export const MINSIGSTKSZ = 2048;
 export const SS_ONSTACK = 1;
 /** sigaltstack ss_flags: the alternate stack is disabled. */
 export const SS_DISABLE = 2;
+/** sigaltstack ss_flags bit: disarm the stack while a handler runs on it (include/uapi/linux/signal.h, 4.7). */
+export const SS_AUTODISARM = 0x80000000;
+
+/** futex op: wait while the word still holds the expected value (include/uapi/linux/futex.h). */
+export const FUTEX_WAIT = 0;
+/** futex op flag: the futex is private to the process (no get_user_pages for its key). */
+export const FUTEX_PRIVATE_FLAG = 128;
 
 /** The errnos the user API returns, negated as syscalls return them (errno-base.h). */
 export const UserErrno = {
@@ -80,11 +87,13 @@ export const UserErrno = {
   ESRCH: 3,
   EIO: 5,
   EBADF: 9,
+  EAGAIN: 11,
   ENOMEM: 12,
   ENODEV: 19,
   EFAULT: Errno.EFAULT,
   EINVAL: Errno.EINVAL,
   ENOSPC: Errno.ENOSPC,
+  ETIMEDOUT: 110,
 } as const;
 /** The name of an errno the user API returns. */
 export type UserErrnoName = keyof typeof UserErrno;

@@ -1,5 +1,6 @@
 import type { PkeyFreeWarning, PkeyHazard } from './hazards';
 import type { UserMm } from './mm';
+import { type CoreDump, coreDump } from './regset';
 import type { SigInfo } from './sigframe';
 import { DEFAULT_ACTION, describe, type SigAction } from './signals';
 import type { UserThread } from './thread';
@@ -13,6 +14,8 @@ export class UserProcess {
   /** The signal that killed the process, if one did. */
   fatalSignal: SigInfo | undefined = undefined;
   deathReason: string | undefined = undefined;
+  /** The core dump a fatal SIGSEGV left, with each thread's PKRU note (NT_X86_XSTATE). */
+  core: CoreDump | undefined = undefined;
 
   /** @internal Built by UserKernel (spawn and fork). */
   constructor(
@@ -62,6 +65,7 @@ export class UserProcess {
     this.fatalSignal = info;
     this.deathReason = reason;
     this.w.kernel.log.info(`${this.name}[${this.pid}]: killed by ${describe(info)}: ${reason}`);
+    this.core = coreDump(this.w, this.pid, this.threads, info.signo);
     for (const t of this.threads) t.terminate();
   }
 

@@ -90,3 +90,11 @@ export function lockedDown(
   }
   return state;
 }
+
+/** Every key's rights bits cleared (access allowed) except the last `kept` keys, which keep `interrupted`'s. */
+export function clearedExceptLast(space: DomainSpace, interrupted: RightsState, kept: number): RightsState {
+  let state = interrupted;
+  const count = keyCount(space);
+  for (let key = 0; key < count - kept; key++) state = space.withDenials(state, key, Deny.None);
+  return state;
+}

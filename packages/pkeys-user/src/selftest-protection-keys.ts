@@ -1,5 +1,6 @@
 import { Deny } from '@pkeysim/core';
 import {
+  FUTEX_WAIT,
   PKEY_DISABLE_ACCESS,
   PKEY_DISABLE_WRITE,
   PROT_EXEC,
@@ -9,6 +10,7 @@ import {
   UserErrno,
   userErrnoName,
 } from './abi';
+import { getFutexKey } from './futex';
 import { USER_PAGE_SIZE } from './layout';
 import { Ptrace } from './ptrace';
 import { allOpen } from './rights';
@@ -22,6 +24,7 @@ import {
   installFaultRecorder,
   mallocPkey,
   mapAnon,
+  programOf,
   registerOf,
   requireKeys,
   startProgram,
@@ -40,6 +43,8 @@ interface KeyCase {
 }
 
 function keyCase(env: CaseEnv): KeyCase {
+  const suite = env.suite;
+  if (suite) return { u: suite.u, t: suite.t, pkey: suite.pkey, ptr: suite.ptr, rec: suite.rec };
   const u = bootUser(env);
   const keys = requireKeys(u);
   const { thread: t } = startProgram(u, 'protection_keys');
@@ -78,7 +83,7 @@ function ptraceSetsRegister(u: UserKernel, t: UserThread): string {
   const none = Deny.Access | (abi.allocRights & Deny.Execute);
   let wanted = keys.withDenials(keys.initialState(), 0, Deny.None);
   for (let k = 1; k < keys.info.domains; k++) wanted = keys.withDenials(wanted, k, k === 2 ? Deny.Access : none);
-  const child = u.fork(t, 'tracee', 1 % u.kernel.cpuCount).main;
+  const child = u.fork(t, 'tracee', (t.cpu + 1) % u.kernel.cpuCount).main;
   const tracer = u.ptraceAttach(t, child);
   check(tracer instanceof Ptrace, 'PTRACE_ATTACH failed');
   const before = tracer.getPkru();
@@ -100,6 +105,7 @@ function ptraceSetsRegister(u: UserKernel, t: UserThread): string {
   u.kernel.cpu(child.cpu).switchTo(u.kernel.idle(child.cpu));
   const after = tracer.getPkru();
   check(typeof after !== 'number' && keys.format(after) === keys.format(wanted), 'the value changed after execution');
+  if (!t.running) u.switchTo(t); // one CPU: the tracee ran in the tracer's place
   return `the tracer set the tracee's ${abi.register} to ${keys.format(wanted)} through ${abi.ptraceRegset ?? 'ptrace'}; the tracee ran with it`;
 }
 
@@ -126,9 +132,10 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
     run: (env) => {
       const { u, t, pkey, ptr, rec } = keyCase(env);
       t.pkey_set(pkey, PKEY_DISABLE_ACCESS);
+      const before = rec.faults.length;
       const ret = t.read(ptr, new Uint8Array([7]));
       check(ret === -UserErrno.EFAULT, `read() into the buffer returned ${userErrnoName(ret)}, expected -EFAULT`);
-      check(rec.faults.length === 0, 'a kernel access must not signal');
+      check(rec.faults.length === before, 'a kernel access must not signal');
       return `read() into access-disabled key ${pkey}: -EFAULT (copy_to_user honours ${registerOf(u)})`;
     },
   },
@@ -150,6 +157,29 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
       const ret = t.get_user_pages(ptr, 1, false);
       check(ret === -UserErrno.EFAULT, `get_user_pages returned ${userErrnoName(ret)}, expected -EFAULT`);
       return `get_user_pages (vmsplice) of access-disabled key ${pkey}: -EFAULT`;
+    },
+  },
+  {
+    name: 'test_kernel_gup_write_to_write_disabled_region',
+    run: (env) => {
+      const { t, pkey, ptr } = keyCase(env);
+      // "*ptr = some_int; pkey_write_deny(pkey); futex(ptr, FUTEX_WAIT, some_int-1, NULL, ...)"
+      const someInt = 0x4ab;
+      const word = new Uint8Array(4);
+      new DataView(word.buffer).setUint32(0, someInt, true);
+      check(t.store(ptr, word).ok, 'the store before pkey_write_deny failed');
+      t.pkey_set(pkey, PKEY_DISABLE_WRITE);
+      // The real case asserts nothing; what Linux does: get_futex_key()'s gup-fast FOLL_WRITE is
+      // refused by the pkey (pte_access_permitted checks PKRU.WD), the read-only retry pins the page,
+      // and futex_wait_setup() reads a different value: -EWOULDBLOCK (EAGAIN).
+      const key = getFutexKey(t, ptr, true);
+      check(
+        key.ok && key.readOnly,
+        `get_futex_key: ${key.ok ? 'the gup write to write-disabled memory succeeded' : userErrnoName(key.errno)}`,
+      );
+      const ret = t.futex(ptr, FUTEX_WAIT, someInt - 1);
+      check(ret === -UserErrno.EAGAIN, `futex(FUTEX_WAIT) returned ${userErrnoName(ret)}, expected -EAGAIN`);
+      return `futex(FUTEX_WAIT) on write-disabled key ${pkey}: the gup write was refused, the read-only retry pinned the page, -EAGAIN`;
     },
   },
   {
@@ -224,7 +254,7 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
       const plain = mapAnon(t, USER_PAGE_SIZE);
       check(t.store(plain, new Uint8Array([0x33, 0, 0, 0, 0, 0, 0, 0])).ok, 'could not fill the plain page');
       t.pkey_set(pkey, PKEY_DISABLE_ACCESS);
-      const child = u.fork(t, 'protection_keys-child', 1 % u.kernel.cpuCount).main;
+      const child = u.fork(t, 'protection_keys-child', (t.cpu + 1) % u.kernel.cpuCount).main;
       const tracer = u.ptraceAttach(t, child);
       check(tracer instanceof Ptrace, `PTRACE_ATTACH failed: ${String(tracer)}`);
       const peek = tracer.peekData(ptr);
@@ -241,9 +271,8 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
   {
     name: 'test_pkey_init_state',
     run: (env) => {
-      const u = bootUser(env);
+      const { u, t } = programOf(env);
       const keys = requireKeys(u);
-      const { thread: t } = startProgram(u, 'protection_keys');
       const got: number[] = [];
       for (let k = t.pkey_alloc(0, 0); k > 0; k = t.pkey_alloc(0, 0)) got.push(k);
       // arch_force_pkey_reg_init(): XRSTOR with PKRU's XSTATE_BV bit clear puts PKRU in its
@@ -304,26 +333,37 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
   {
     name: 'test_pkey_alloc_exhaust',
     run: (env) => {
-      const { t, pkey } = keyCase(env);
+      const { u, pkey } = keyCase(env);
+      let t = keyCase(env).t;
       const n = t.process.mm.pkeys.keys;
       // The default key, reserved keys, the execute-only key if any and the test's key are taken.
       let free = 0;
       for (let k = 0; k < n; k++) if (!t.process.mm.pkeys.isTaken(k)) free++;
       const got: number[] = [];
       let failures = 0;
+      let forked = '';
       for (let i = 0; i < n * 3; i++) {
         const k = t.pkey_alloc(0, 0);
         if (k < 0) {
           check(k === -UserErrno.ENOSPC, `a failed pkey_alloc returned ${userErrnoName(k)}, expected -ENOSPC`);
           failures++;
-          continue;
+        } else {
+          check(k !== 0 && k !== pkey && !got.includes(k), `pkey_alloc returned key ${k} twice (or key 0)`);
+          got.push(k);
         }
-        check(k !== 0 && k !== pkey && !got.includes(k), `pkey_alloc returned key ${k} twice (or key 0)`);
-        got.push(k);
+        // "Make sure that allocation state is properly preserved across fork()": become_child()
+        // forks, the parent exits and the child carries on with the rest of the suite.
+        if (i === n * 2 && env.suite) {
+          const child = u.fork(t, 'protection_keys', t.cpu).main;
+          t.exit();
+          u.switchTo(child);
+          t = env.suite.t = child;
+          forked = `; forked at allocation ${i} (become_child), the child carried on`;
+        }
       }
       check(got.length === free, `allocated ${got.length} keys, expected ${free}`);
       for (const k of got) check(t.pkey_free(k) === 0, `pkey_free(${k}) failed`);
-      return `${got.length} more keys allocated, then ${failures} × -ENOSPC; none twice, never key 0`;
+      return `${got.length} more keys allocated, then ${failures} × -ENOSPC; none twice, never key 0${forked}`;
     },
   },
   {
@@ -347,9 +387,8 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
   {
     name: 'test_ptrace_modifies_pkru',
     run: (env) => {
-      const u = bootUser(env);
+      const { u, t } = programOf(env);
       const keys = requireKeys(u);
-      const { thread: t } = startProgram(u, 'protection_keys');
       if (u.abi && !u.abi.selftest.forcesInitState) return ptraceSetsRegister(u, t);
       // new_pkru = ~read_pkey_reg() with key 0's bits cleared ("don't make PROT_EXEC mappings inaccessible").
       const now = t.rdpkru();
@@ -358,27 +397,42 @@ export const PROTECTION_KEYS_CASES: readonly { name: string; run: (env: CaseEnv)
         const flipped = k === 0 ? Deny.None : ~keys.denialsOf(now, k) & (Deny.Access | Deny.Write);
         wanted = keys.withDenials(wanted, k, flipped);
       }
-      const child = u.fork(t, 'tracee', 1 % u.kernel.cpuCount).main;
+      const child = u.fork(t, 'tracee', (t.cpu + 1) % u.kernel.cpuCount).main;
       const tracer = u.ptraceAttach(t, child);
       check(tracer instanceof Ptrace, 'PTRACE_ATTACH failed');
-      check(tracer.setPkru(wanted) === 0, 'PTRACE_SETREGSET NT_X86_XSTATE failed');
+      const before = tracer.getRegset();
+      check(
+        typeof before !== 'number' && keys.format(before.rights) === keys.format(now),
+        'PTRACE_GETREGSET NT_X86_XSTATE did not return the PKRU the child inherited',
+      );
+      check(tracer.setRegset(wanted, true) === 0, 'PTRACE_SETREGSET NT_X86_XSTATE failed');
       u.switchTo(child);
       check(
         keys.format(child.rdpkru()) === keys.format(wanted),
-        `the tracee runs with ${keys.format(child.rdpkru())}, not ${keys.format(wanted)}`,
+        `the tracee runs with ${keys.format(child.rdpkru())}, not ${keys.format(wanted)} (PTRACE_SETREGSET's PKRU was ignored, as from 5.14 until 4a804c4f8356)`,
       );
       u.kernel.cpu(child.cpu).switchTo(u.kernel.idle(child.cpu));
+      // "Clear the PKRU bit from XSTATE_BV": XRSTOR semantics give PKRU its init value 0 (d7e5aceace51).
       const zero = allOpen(keys);
-      check(tracer.setPkru(zero) === 0, 'clearing PKRU through ptrace failed');
-      u.switchTo(child);
-      check(keys.format(child.rdpkru()) === keys.format(zero), 'the tracee did not see PKRU 0');
-      u.kernel.cpu(child.cpu).switchTo(u.kernel.idle(child.cpu));
-      const seen = tracer.getPkru();
+      check(tracer.setRegset(wanted, false) === 0, 'PTRACE_SETREGSET with XSTATE_BV[PKRU] clear failed');
+      const cleared = tracer.getRegset();
       check(
-        typeof seen !== 'number' && keys.format(seen) === keys.format(zero),
+        typeof cleared !== 'number' && keys.format(cleared.rights) === keys.format(zero),
+        'PTRACE_GETREGSET did not return PKRU 0 before the tracee ran',
+      );
+      u.switchTo(child);
+      check(
+        keys.format(child.rdpkru()) === keys.format(zero),
+        `the tracee saw ${keys.format(child.rdpkru())}, not PKRU 0`,
+      );
+      u.kernel.cpu(child.cpu).switchTo(u.kernel.idle(child.cpu));
+      const seen = tracer.getRegset();
+      check(
+        typeof seen !== 'number' && keys.format(seen.rights) === keys.format(zero),
         'PTRACE_GETREGSET did not return PKRU 0',
       );
-      return `the tracer set the tracee's PKRU to ${keys.format(wanted)} and then 0; the tracee ran with each`;
+      if (!t.running) u.switchTo(t); // one CPU: the tracee ran in the tracer's place
+      return `the tracer set the tracee's PKRU to ${keys.format(wanted)}, then cleared XSTATE_BV[PKRU] (PKRU 0); the tracee ran with each`;
     },
   },
   {

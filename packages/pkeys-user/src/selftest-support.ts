@@ -9,6 +9,7 @@ import type { SigInfo } from './sigframe';
 import { describe } from './signals';
 import type { UserProcess } from './process';
 import type { UserResult, UserThread } from './thread';
+import type { PtracePkruMode } from './regset';
 import { UserKernel } from './user-kernel';
 
 /** A pkeys selftest case's outcome. */
@@ -35,6 +36,10 @@ export interface PkeysSelftestOptions {
   readonly signalPolicy?: SignalPolicyName;
   /** Seeds the random key each protection_keys.c case runs with. */
   readonly seed?: number;
+  /** How PTRACE_SETREGSET treats PKRU ('ignored-5.14': the regression 4a804c4f8356 fixed). */
+  readonly ptracePkru?: PtracePkruMode;
+  /** run_tests_once() rounds of protection_keys.c in its one process (main()'s nr_iterations, 22). */
+  readonly iterations?: number;
 }
 
 export class TestFailure extends Error {}
@@ -44,10 +49,31 @@ export function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new TestFailure(message);
 }
 
-/** A fresh machine, kernel and user layer for one case (each case is its own program run). */
+/**
+ * The one protection_keys process a whole suite run shares (main() and run_tests_once()): its user
+ * layer, its current thread (the child after become_child()), its fault recorder, and the key and
+ * page run_tests_once() handed the running case.
+ */
+export interface SuiteProcess {
+  readonly u: UserKernel;
+  t: UserThread;
+  readonly rec: FaultRecorder;
+  pkey: number;
+  ptr: number;
+}
+
+/** What a case runs in: a fresh machine per case, or with `suite` the suite's one process. */
 export interface CaseEnv {
   readonly options: Required<PkeysSelftestOptions>;
   readonly prng: Prng;
+  readonly suite?: SuiteProcess;
+}
+
+/** The program a case runs in: the suite's process, or a fresh one on a fresh machine. */
+export function programOf(env: CaseEnv): { u: UserKernel; t: UserThread } {
+  if (env.suite) return { u: env.suite.u, t: env.suite.t };
+  const u = bootUser(env);
+  return { u, t: startProgram(u, 'protection_keys').thread };
 }
 
 export function bootUser(env: CaseEnv): UserKernel {
@@ -57,7 +83,7 @@ export function bootUser(env: CaseEnv): UserKernel {
     features: { userDomains: env.options.pku },
     seed: env.options.seed,
   });
-  return new UserKernel(kernel, { signalPolicy: env.options.signalPolicy });
+  return new UserKernel(kernel, { signalPolicy: env.options.signalPolicy, ptracePkru: env.options.ptracePkru });
 }
 
 /** The user key register's name in reports (PKRU, POR_EL0, AMR). */

@@ -1,13 +1,20 @@
 import { createKernel } from '@pkeysim/kernel';
 import { KernelError } from '@pkeysim/kernel';
 import { registeredUserPkeyAbi } from './arch-abi';
+import { ptracePkruMode } from './regset';
 import { Prng } from '@pkeysim/kernel';
 import { UserErrno, userErrnoName } from './abi';
 import { PROTECTION_KEYS_CASES } from './selftest-protection-keys';
 import { SIGHANDLER_CASES } from './selftest-sighandler';
+import { USER_PAGE_SIZE } from './layout';
 import {
+  allocRandomPkey,
   bootUser,
   type CaseEnv,
+  check,
+  installFaultRecorder,
+  mallocPkey,
+  type SuiteProcess,
   type PkeysSelftestOptions,
   type PkeysTestResult,
   startProgram,
@@ -25,6 +32,11 @@ export const PKEYS_TESTS: readonly { number: number; name: string; source: Pkeys
 
 const RUNNERS = [...PROTECTION_KEYS_CASES, ...SIGHANDLER_CASES].map((c) => c.run);
 
+/** main()'s nr_iterations in protection_keys.c: run_tests_once() runs this many times in one process. */
+export const PROTECTION_KEYS_ITERATIONS = 22;
+/** The most iterations a run may ask for (each runs every case once). */
+export const MAX_ITERATIONS = 1000;
+
 function resolveOptions(options: PkeysSelftestOptions): Required<PkeysSelftestOptions> {
   const resolved = {
     arch: options.arch ?? 'x86',
@@ -32,7 +44,14 @@ function resolveOptions(options: PkeysSelftestOptions): Required<PkeysSelftestOp
     pku: options.pku ?? true,
     signalPolicy: options.signalPolicy ?? 'mainline',
     seed: options.seed ?? 1,
+    ptracePkru: ptracePkruMode(options.ptracePkru),
+    iterations: options.iterations ?? PROTECTION_KEYS_ITERATIONS,
   };
+  if (!Number.isInteger(resolved.iterations) || resolved.iterations < 1 || resolved.iterations > MAX_ITERATIONS)
+    throw new KernelError(
+      'EINVAL',
+      `iterations must be a whole number from 1 to ${MAX_ITERATIONS}, got ${String(resolved.iterations)}`,
+    );
   if (!Number.isInteger(resolved.seed))
     throw new KernelError('EINVAL', `seed must be an integer, got ${String(resolved.seed)}`);
   return resolved;
@@ -102,12 +121,78 @@ export function runPkeysTest(number: number, options: PkeysSelftestOptions = {})
   }
 }
 
+/** A case's verdict from an exception it threw. */
+function failureOf(error: unknown): { status: PkeysTestResult['status']; detail: string } {
+  if (error instanceof TestSkip) return { status: 'SKIP', detail: error.message };
+  if (error instanceof TestFailure) return { status: 'FAIL', detail: error.message };
+  return { status: 'FAIL', detail: `error: ${error instanceof Error ? error.message : String(error)}` };
+}
+
 /**
- * The user-space pkeys selftest: every applicable case of protection_keys.c, then the signal cases
- * of pkey_sighandler_tests.c and pkeysim's nesting and thread-from-handler cases, leaving out the
- * cases Linux compiles out on the architecture ({@link pkeysCompiledOut}).
+ * protection_keys.c as Linux runs it: main() starts one process, installs the SIGSEGV handler, then
+ * run_tests_once() `iterations` times; each round gives every case a fresh random key and page
+ * (alloc_random_pkey, malloc_pkey) and frees both after it, so everything else a case leaves (PKRU,
+ * the execute-only key, the process test_pkey_alloc_exhaust forked into) carries into the next. A
+ * pkey_assert() ends the program: the failing case is FAIL and the cases it kept from running say so.
+ */
+function runProtectionKeysSuite(
+  tests: readonly (typeof PKEYS_TESTS)[number][],
+  options: Required<PkeysSelftestOptions>,
+): PkeysTestResult[] {
+  const env: CaseEnv = { options, prng: new Prng(options.seed) };
+  const u = bootUser(env);
+  if (!u.keys) return tests.map((t) => runPkeysTest(t.number, options));
+  const { thread } = startProgram(u, 'protection_keys');
+  const suite: SuiteProcess = {
+    u,
+    t: thread,
+    rec: installFaultRecorder(thread, u.keys, u.policy.restoresRights),
+    pkey: 0,
+    ptr: 0,
+  };
+  const verdicts = new Map<number, PkeysTestResult>();
+  let stopped: string | undefined;
+  for (let round = 1; round <= options.iterations && stopped === undefined; round++) {
+    for (const test of tests) {
+      const suffix = ` (iteration ${round} of ${options.iterations}, one process)`;
+      try {
+        suite.pkey = allocRandomPkey(suite.t, env.prng);
+        suite.ptr = mallocPkey(suite.t, suite.pkey);
+        const detail = RUNNERS[test.number - 1]({ ...env, suite });
+        // free_pkey_malloc(ptr); sys_pkey_free(pkey);
+        check(suite.t.munmap(suite.ptr, USER_PAGE_SIZE) === 0, 'free_pkey_malloc: munmap failed');
+        suite.t.pkey_free(suite.pkey);
+        verdicts.set(test.number, { ...test, status: 'OK', detail: detail + suffix });
+      } catch (error) {
+        const { status, detail } = failureOf(error);
+        verdicts.set(test.number, { ...test, status, detail: detail + suffix });
+        if (status === 'SKIP') continue;
+        stopped = `${test.name} failed in iteration ${round}`;
+        break;
+      }
+    }
+  }
+  return tests.map(
+    (t) =>
+      verdicts.get(t.number) ?? { ...t, status: 'FAIL', detail: `not run: the program ended when ${String(stopped)}` },
+  );
+}
+
+/**
+ * The user-space pkeys selftest: protection_keys.c as Linux runs it ({@link PROTECTION_KEYS_ITERATIONS}
+ * rounds in one process, state carried between cases), then the signal cases of
+ * pkey_sighandler_tests.c and pkeysim's nesting and thread-from-handler cases, each in its own
+ * process, leaving out the cases Linux compiles out on the architecture ({@link pkeysCompiledOut}).
+ * {@link runPkeysTest} runs one case on its own.
  */
 export function runPkeysSelftest(options: PkeysSelftestOptions = {}): PkeysTestResult[] {
-  const out = new Set(pkeysCompiledOut(options).map((c) => c.number));
-  return PKEYS_TESTS.filter((t) => !out.has(t.number)).map((t) => runPkeysTest(t.number, options));
+  const resolved = resolveOptions(options);
+  const out = new Set(pkeysCompiledOut(resolved).map((c) => c.number));
+  const wanted = PKEYS_TESTS.filter((t) => !out.has(t.number));
+  // main() runs test_mprotect_pkey_on_unsupported_cpu alone, and only without pkeys.
+  const suiteCases = wanted.filter(
+    (t) => t.source === 'protection_keys.c' && t.name !== 'test_mprotect_pkey_on_unsupported_cpu',
+  );
+  const suite = runProtectionKeysSuite(suiteCases, resolved);
+  return wanted.map((t) => suite.find((r) => r.number === t.number) ?? runPkeysTest(t.number, resolved));
 }

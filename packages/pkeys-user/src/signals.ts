@@ -1,6 +1,6 @@
 import type { RightsState } from '@pkeysim/core';
 import { formatAddress } from '@pkeysim/kernel';
-import { SA_NODEFER, SA_ONSTACK, SI_KERNEL, SIGSEGV, segvCodeName, signalName } from './abi';
+import { SA_NODEFER, SA_ONSTACK, SI_KERNEL, SIGSEGV, SS_AUTODISARM, segvCodeName, signalName } from './abi';
 import {
   decodeAltstack,
   decodeFrame,
@@ -16,6 +16,7 @@ import {
   XSAVE_PKRU_OFFSET,
 } from './sigframe';
 import type { UserResult, UserThread } from './thread';
+import { allOpen } from './rights';
 import { copyFromUser, copyToUser } from './uaccess';
 import type { UserEnv } from './world';
 
@@ -159,6 +160,9 @@ export class SignalDelivery {
       if (keys && writeRights && interrupted) keys.load(cpu, interrupted);
       return `the ${signalName(info.signo)} frame at ${formatAddress(address)}${switchStacks ? ' (sigaltstack)' : ''} could not be written with PKRU ${keys && interrupted ? keys.format(writeRights ?? interrupted) : '-'}`;
     }
+    // __save_altstack(): with SS_AUTODISARM the altstack is reset while the handler runs; sigreturn
+    // brings it back from uc_stack (restore_altstack).
+    if (alt !== undefined && alt.flags >= SS_AUTODISARM) thread.altstack = undefined;
     const init = this.w.initPkru();
     if (keys && interrupted && init) {
       keys.load(cpu, this.w.policy.handlerRights(keys, interrupted, init, thread.process.mm.pkeys.executeOnlyKey));
@@ -183,7 +187,8 @@ export class SignalDelivery {
       return;
     }
     let altstack = frame.altstack;
-    if (keys && frame.pkru && this.w.policy.restoresRights) keys.load(thread.cpu, frame.pkru);
+    if (keys && frame.pkru && this.w.policy.restoresRights)
+      keys.load(thread.cpu, this.w.policy.sigreturnLoadsInit ? allOpen(keys) : frame.pkru);
     if (!this.w.policy.altstackBeforePkru) {
       const stack = copyFromUser(this.w, thread, address + UC_STACK_OFFSET, UC_STACK_SIZE);
       if (typeof stack === 'number') {

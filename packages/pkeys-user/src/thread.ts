@@ -12,13 +12,24 @@ import { KernelError } from '@pkeysim/kernel';
 import { requireAddress, requireInteger, requireOneOf } from '@pkeysim/kernel';
 import { formatAddress } from '@pkeysim/kernel';
 import { describeThread, type Thread } from '@pkeysim/kernel';
-import { MINSIGSTKSZ, MODELLED_SIGNALS, PKEY_ACCESS_MASK, SI_TKILL, SIGSEGV, SS_DISABLE, UserErrno } from './abi';
+import {
+  MINSIGSTKSZ,
+  MODELLED_SIGNALS,
+  PKEY_ACCESS_MASK,
+  SI_TKILL,
+  SIGSEGV,
+  SS_AUTODISARM,
+  SS_DISABLE,
+  SS_ONSTACK,
+  UserErrno,
+} from './abi';
 import { TASK_SIZE } from './layout';
 import type { CallerRights } from './mm';
 import type { UserProcess } from './process';
 import { denialsOfInitRights } from './rights';
 import { type AltStack, type SigInfo } from './sigframe';
 import { type SigAction, signalBit, type SignalHandler } from './signals';
+import { futexWait } from './futex';
 import { copyToUser, copyFromUser, getUserPages } from './uaccess';
 import type { UserWorld } from './world';
 
@@ -328,6 +339,16 @@ export class UserThread {
       return -UserErrno.EINVAL;
     return copyFromUser(this.w, this, buffer, length);
   }
+  /**
+   * futex(uaddr, FUTEX_WAIT[|FUTEX_PRIVATE_FLAG], val, timeout): -EAGAIN (the word changed), -EFAULT,
+   * -EINVAL or -ETIMEDOUT; a shared futex pins its page with a gup write that honours PKRU, then
+   * falls back to read-only (get_futex_key).
+   */
+  futex(uaddr: number, op: number, val: number, timeout = false): number {
+    this.requireRunning('make a system call');
+    return futexWait(this.w, this, uaddr, op, val, timeout);
+  }
+
   /** vmsplice()-style get_user_pages() of the caller's own pages: the count or -EFAULT. */
   get_user_pages(address: number, pages: number, write: boolean): number {
     this.requireRunning('make a system call');
@@ -354,24 +375,36 @@ export class UserThread {
     return 0;
   }
 
-  /** sigaltstack(ss): install (or with SS_DISABLE / undefined remove) the thread's alternate stack. */
+  /**
+   * sigaltstack(ss): install (or with SS_DISABLE / undefined remove) the thread's alternate stack.
+   * do_sigaltstack() (kernel/signal.c): the mode is 0, SS_ONSTACK (accepted, same as 0) or
+   * SS_DISABLE, optionally with SS_AUTODISARM; the flags are kept as given.
+   */
   sigaltstack(stack: { sp: number; size: number; flags?: number } | undefined): number {
     this.requireRunning('make a system call');
     if (this.onAltstack()) return -UserErrno.EPERM; // do_sigaltstack: not while running on it
-    if (stack === undefined || stack.flags === SS_DISABLE) {
+    const given = stack?.flags ?? 0;
+    // An int in C: SS_ONSTACK | SS_AUTODISARM is negative as a JavaScript bitwise result.
+    if (!Number.isInteger(given) || given < -0x80000000 || given > 0xffffffff) return -UserErrno.EINVAL;
+    const flags = given >>> 0;
+    // ss_mode = ss_flags & ~SS_FLAG_BITS (SS_FLAG_BITS = SS_AUTODISARM).
+    const mode = flags % SS_AUTODISARM;
+    if (mode !== 0 && mode !== SS_ONSTACK && mode !== SS_DISABLE) return -UserErrno.EINVAL;
+    if (stack === undefined || mode === SS_DISABLE) {
       this.altstack = undefined;
       return 0;
     }
-    if ((stack.flags ?? 0) !== 0) return -UserErrno.EINVAL;
     if (!Number.isInteger(stack.size) || stack.size < MINSIGSTKSZ) return -UserErrno.ENOMEM;
     if (!Number.isInteger(stack.sp) || stack.sp < 0 || stack.sp + stack.size > TASK_SIZE) return -UserErrno.EINVAL;
-    this.altstack = { sp: stack.sp, size: stack.size, flags: 0 };
+    this.altstack = { sp: stack.sp, size: stack.size, flags };
     return 0;
   }
 
   /** on_sig_stack(): sp is inside the sigaltstack. */
   onAltstack(): boolean {
     const a = this.altstack;
+    // on_sig_stack(): with SS_AUTODISARM "we can't be on the signal stack" by construction.
+    if (a !== undefined && a.flags >= SS_AUTODISARM) return false;
     return a !== undefined && this.sp > a.sp && this.sp <= a.sp + a.size;
   }
 

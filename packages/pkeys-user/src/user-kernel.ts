@@ -11,6 +11,7 @@ import { enabledUserKeySpace, keyCount, resolveInitRights } from './rights';
 import { type SignalPolicy, type SignalPolicyName, signalPolicy } from './signal-policy';
 import { SignalDelivery } from './signals';
 import { UserThread } from './thread';
+import { type PtracePkruMode, ptracePkruMode } from './regset';
 import type { UserEnv, UserWorld } from './world';
 
 /** Options for the user-space kernel model: the signal policy and the initial PKRU. */
@@ -23,6 +24,8 @@ export interface UserKernelOptions {
   readonly lockdownGlobalKeys?: readonly number[];
   /** The user-space pkey ABI; by default the one the kernel's architecture plugin registers. */
   readonly abi?: UserPkeyAbi;
+  /** How PTRACE_SETREGSET NT_X86_XSTATE treats PKRU (default 'mainline'; 'ignored-5.14': the 5.14..6.1 regression). */
+  readonly ptracePkru?: PtracePkruMode;
 }
 
 /** A caller for set-up work no user thread asked for (the exec'd stack): it never touches keys. */
@@ -90,6 +93,7 @@ export class UserKernel {
       keys: this.keys,
       abi: this.abi,
       policy: this.policy,
+      ptracePkru: ptracePkruMode(options.ptracePkru),
       initPkru: () => this.init,
       threads: new Map(),
       processes: this.list,

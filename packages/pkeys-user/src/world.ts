@@ -1,5 +1,6 @@
 import type { DomainSpace, Machine, RightsState, UserPkeyAbi } from '@pkeysim/core';
 import type { Kernel } from '@pkeysim/kernel';
+import type { PtracePkruMode } from './regset';
 import type { SignalPolicy } from './signal-policy';
 import type { SignalDelivery } from './signals';
 import type { UserProcess } from './process';
@@ -14,6 +15,8 @@ export interface UserEnv {
   /** The architecture's user-space pkey ABI; defined whenever `keys` is. */
   readonly abi: UserPkeyAbi | undefined;
   readonly policy: SignalPolicy;
+  /** How PTRACE_SETREGSET treats the PKRU in an NT_X86_XSTATE buffer. */
+  readonly ptracePkru: PtracePkruMode;
   /** init_pkru_value now (changeable at run time, as the debugfs file allows). */
   initPkru(): RightsState | undefined;
   readonly threads: Map<number, UserThread>;

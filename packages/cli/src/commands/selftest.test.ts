@@ -66,26 +66,26 @@ describe('pkeysim selftest pkeys', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const cases = run.lines.slice(0, -1);
-    expect(cases).toHaveLength(28);
+    expect(cases).toHaveLength(29);
     expect(cases[0]).toMatch(/^\[OK\] 1 test_read_of_write_disabled_region: /);
     expect(cases.filter((l) => l.startsWith('[SKIP]'))).toEqual([
-      expect.stringMatching(/^\[SKIP\] 21 test_mprotect_pkey_on_unsupported_cpu: /),
+      expect.stringMatching(/^\[SKIP\] 22 test_mprotect_pkey_on_unsupported_cpu: /),
     ]);
-    expect(run.lines.at(-1)).toBe('28 tests: 27 OK, 0 FAIL, 1 SKIP');
+    expect(run.lines.at(-1)).toBe('29 tests: 28 OK, 0 FAIL, 1 SKIP');
   });
 
   it('--signal-policy pre-2024 fails the protected-sigaltstack cases and exits 1', async () => {
     const run = await runCli(['selftest', 'pkeys', '--signal-policy', 'pre-2024']);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^\[FAIL\] 24 test_sigsegv_handler_with_different_pkey_for_stack: .*killed by SIGSEGV/m);
-    expect(run.lines.at(-1)).toBe('28 tests: 22 OK, 5 FAIL, 1 SKIP');
+    expect(run.stdout).toMatch(/^\[FAIL\] 25 test_sigsegv_handler_with_different_pkey_for_stack: .*killed by SIGSEGV/m);
+    expect(run.lines.at(-1)).toBe('29 tests: 23 OK, 5 FAIL, 1 SKIP');
   });
 
   it('--no-pku: pkey_alloc fails as on real kernels, only the unsupported-CPU case runs, exit 0', async () => {
     const run = await runCli(['selftest', 'pkeys', '--no-pku']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^\[OK\] 21 test_mprotect_pkey_on_unsupported_cpu: pkey_alloc: -ENOSPC/m);
-    expect(run.lines.at(-1)).toBe('28 tests: 1 OK, 0 FAIL, 27 SKIP');
+    expect(run.stdout).toMatch(/^\[OK\] 22 test_mprotect_pkey_on_unsupported_cpu: pkey_alloc: -ENOSPC/m);
+    expect(run.lines.at(-1)).toBe('29 tests: 1 OK, 0 FAIL, 28 SKIP');
   });
 
   it('--json prints one object with the machine, the policy and every result', async () => {
@@ -94,7 +94,7 @@ describe('pkeysim selftest pkeys', () => {
     expect(run.lines).toHaveLength(1);
     const report = JSON.parse(run.lines[0]) as { machine: Record<string, unknown>; results: unknown[]; failed: number };
     expect(report.machine).toEqual({ arch: 'x86', cpus: 1, pku: true, signalPolicy: 'lockdown' });
-    expect(report.results).toHaveLength(28);
+    expect(report.results).toHaveLength(29);
     expect(report.failed).toBe(5);
   });
 
@@ -102,33 +102,33 @@ describe('pkeysim selftest pkeys', () => {
     const run = await runCli(['selftest', 'pkeys', '--arch', 'arm64-poe']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^\[OK\] 11 test_executing_on_unreadable_memory: .*PKEY_DISABLE_ACCESS leaves execute/m);
-    expect(run.stdout).toMatch(/^\[OK\] 20 test_ptrace_modifies_pkru: .*NT_ARM_POE/m);
+    expect(run.stdout).toMatch(/^\[OK\] 12 test_executing_on_unreadable_memory: .*PKEY_DISABLE_ACCESS leaves execute/m);
+    expect(run.stdout).toMatch(/^\[OK\] 21 test_ptrace_modifies_pkru: .*NT_ARM_POE/m);
     expect(run.stdout).not.toMatch(/compiled out/);
-    expect(run.lines.at(-1)).toBe('28 tests: 27 OK, 0 FAIL, 1 SKIP');
+    expect(run.lines.at(-1)).toBe('29 tests: 28 OK, 0 FAIL, 1 SKIP');
   });
 
   it('--arch power runs the powerpc cases and lists the ones Linux compiles out there', async () => {
     const run = await runCli(['selftest', 'pkeys', '--arch', 'power']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^\[OK\] 12 test_implicit_mprotect_exec_only_memory: .*execute-only key 2/m);
-    expect(run.stdout).not.toMatch(/^\[\w+\] (20|2[2-8]) /m);
+    expect(run.stdout).toMatch(/^\[OK\] 13 test_implicit_mprotect_exec_only_memory: .*execute-only key 2/m);
+    expect(run.stdout).not.toMatch(/^\[\w+\] (21|2[3-9]) /m);
     const listed = run.lines.slice(
       run.lines.indexOf('compiled out on power (Linux does not build them there):') + 1,
       -1,
     );
     expect(listed.map((l) => l.trim().split(' ').slice(0, 2).join(' '))).toEqual([
-      '20 test_ptrace_modifies_pkru',
-      '22 test_sigsegv_handler_with_pkey0_disabled',
-      '23 test_sigsegv_handler_cannot_access_stack',
-      '24 test_sigsegv_handler_with_different_pkey_for_stack',
-      '25 test_pkru_preserved_after_sigusr1',
-      '26 test_pkru_sigreturn',
-      '27 pkeysim_nested_signals_on_pkey_protected_sigaltstack',
-      '28 pkeysim_thread_started_from_handler',
+      '21 test_ptrace_modifies_pkru',
+      '23 test_sigsegv_handler_with_pkey0_disabled',
+      '24 test_sigsegv_handler_cannot_access_stack',
+      '25 test_sigsegv_handler_with_different_pkey_for_stack',
+      '26 test_pkru_preserved_after_sigusr1',
+      '27 test_pkru_sigreturn',
+      '28 pkeysim_nested_signals_on_pkey_protected_sigaltstack',
+      '29 pkeysim_thread_started_from_handler',
     ]);
-    expect(run.lines.at(-1)).toBe('20 tests: 19 OK, 0 FAIL, 1 SKIP');
+    expect(run.lines.at(-1)).toBe('21 tests: 20 OK, 0 FAIL, 1 SKIP');
   });
 
   it('--arch power --json lists the compiled-out cases with the rule that leaves each out', async () => {
@@ -140,10 +140,29 @@ describe('pkeysim selftest pkeys', () => {
       compiledOut: { name: string; reason: string }[];
     };
     expect(report.machine).toEqual({ arch: 'power', cpus: 1, pku: true, signalPolicy: 'mainline' });
-    expect(report.results).toHaveLength(20);
+    expect(report.results).toHaveLength(21);
     expect(report.compiledOut[0]).toEqual(
       expect.objectContaining({ name: 'test_ptrace_modifies_pkru', reason: expect.stringMatching(/__aarch64__/) }),
     );
+  });
+
+  it('--signal-policy amd-window fails the cases that check the restored PKRU; --ptrace-pkru ignored-5.14 fails test_ptrace_modifies_pkru', async () => {
+    const amd = await runCli(['selftest', 'pkeys', '--signal-policy', 'amd-window', '--iterations', '2']);
+    expect(amd.code).toBe(1);
+    expect(amd.stdout).toMatch(/^\[FAIL\] 26 test_pkru_preserved_after_sigusr1: PKRU 0x00000000 after the handler/m);
+    const ptrace = await runCli(['selftest', 'pkeys', '--ptrace-pkru', 'ignored-5.14', '--iterations', '1']);
+    expect(ptrace.code).toBe(1);
+    expect(ptrace.stdout).toMatch(/^\[FAIL\] 21 test_ptrace_modifies_pkru: .*4a804c4f8356/m);
+  });
+
+  it('--case runs one case alone; a case number that does not exist is refused, exit 2', async () => {
+    const run = await runCli(['selftest', 'pkeys', '--case', '11']);
+    expect(run.code).toBe(0);
+    expect(run.lines[0]).toMatch(/^\[OK\] 11 test_kernel_gup_write_to_write_disabled_region: .*-EAGAIN/);
+    expect(run.lines.at(-1)).toBe('1 tests: 1 OK, 0 FAIL, 0 SKIP');
+    const bad = await runCli(['selftest', 'pkeys', '--case', '99']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--case.*case number from 1 to 29/);
   });
 
   it('refuses an unknown --signal-policy in one line, exit 2', async () => {

@@ -3,8 +3,14 @@ import { createKernel, formatTestResult, type PksTestResult, runPksSelftest } fr
 import {
   type PkeysCompiledOut,
   pkeysCompiledOut,
+  PKEYS_TESTS,
   type PkeysTestResult,
+  MAX_ITERATIONS,
+  PROTECTION_KEYS_ITERATIONS,
+  PTRACE_PKRU_MODES,
+  type PtracePkruMode,
   runPkeysSelftest,
+  runPkeysTest,
   SIGNAL_POLICIES,
   type SignalPolicyName,
 } from '@pkeysim/pkeys-user';
@@ -42,6 +48,9 @@ interface PkeysFlags {
   pku: boolean;
   cpus: number;
   signalPolicy: SignalPolicyName;
+  ptracePkru: PtracePkruMode;
+  iterations: number;
+  case?: number;
   json?: boolean;
   tap?: boolean;
   output?: string;
@@ -57,6 +66,11 @@ Examples:
   pkeysim selftest pkeys                             mainline Linux (2024 signal fix): every case OK
   pkeysim selftest pkeys --signal-policy pre-2024    kernels before 70044df250d0: sigaltstack cases FAIL
   pkeysim selftest pkeys --signal-policy inherit     the 2016 "inherit PKRU" proposal
+  pkeysim selftest pkeys --signal-policy cleared-2016  Linux 4.6..4.8: handlers start with PKRU 0
+  pkeysim selftest pkeys --signal-policy clear-14+2  Molnar's 2016 "save+clear+restore the first 14 keys"
+  pkeysim selftest pkeys --signal-policy amd-window  6.12 on AMD before ae6012d72fa6: sigreturn loads 0
+  pkeysim selftest pkeys --ptrace-pkru ignored-5.14  5.14..4a804c4f8356: ptrace PKRU writes are lost
+  pkeysim selftest pkeys --case 11                   one case alone, in a fresh process
   pkeysim selftest pkeys --no-pku                    a CPU without PKU: pkey_alloc -ENOSPC, cases SKIP
   pkeysim selftest pkeys --arch arm64-poe            POR_EL0: 8 keys, PKEY_DISABLE_READ/_EXECUTE, poe_context
   pkeysim selftest pkeys --arch power                AMR/IAMR: 32 keys, execute-only key 2; lists the
@@ -65,6 +79,20 @@ Examples:
 const jsonOption = () =>
   new Option('--json', 'print one JSON document with the machine and every result (docs/output.md)').conflicts('tap');
 const tapOption = () => new Option('--tap', 'print TAP 13 as kselftest does: ok/not ok per test and a Totals line');
+
+function parseIterations(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_ITERATIONS)
+    throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_ITERATIONS}`);
+  return n;
+}
+
+function parseCase(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !PKEYS_TESTS.some((t) => t.number === n))
+    throw new InvalidArgumentError(`must be a case number from 1 to ${PKEYS_TESTS.length} (see the [OK] lines)`);
+  return n;
+}
 
 function parseCpus(value: string): number {
   const n = Number(value);
@@ -180,6 +208,17 @@ export const selftestCommand: CliCommand = {
           .choices([...SIGNAL_POLICIES])
           .default('mainline'),
       )
+      .addOption(
+        new Option('--ptrace-pkru <mode>', 'how PTRACE_SETREGSET NT_X86_XSTATE treats PKRU')
+          .choices([...PTRACE_PKRU_MODES])
+          .default('mainline'),
+      )
+      .addOption(
+        new Option('--iterations <n>', 'run_tests_once() rounds of protection_keys.c in its one process')
+          .argParser(parseIterations)
+          .default(PROTECTION_KEYS_ITERATIONS),
+      )
+      .addOption(new Option('--case <n>', 'run only case n, alone in a fresh process').argParser(parseCase))
       .addOption(jsonOption())
       .addOption(tapOption())
       .addOption(outputOption())
@@ -187,8 +226,15 @@ export const selftestCommand: CliCommand = {
       .action(
         context.action(async (flags: PkeysFlags) =>
           withReport(context, flags.output, async (out) => {
-            const options = { arch: flags.arch, cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy };
-            const results = runPkeysSelftest(options);
+            const options = {
+              arch: flags.arch,
+              cpus: flags.cpus,
+              pku: flags.pku,
+              signalPolicy: flags.signalPolicy,
+              ptracePkru: flags.ptracePkru,
+              iterations: flags.iterations,
+            };
+            const results = flags.case === undefined ? runPkeysSelftest(options) : [runPkeysTest(flags.case, options)];
             const compiledOut = pkeysCompiledOut(options);
             const machine = { arch: flags.arch, cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy };
             const format = formatOf(flags, SCHEMA.selftestPkeys, machine, 'selftest pkeys');

@@ -1,4 +1,4 @@
-import { MachineEvent } from '@pkeysim/core';
+import { MachineEvent, type RightsState } from '@pkeysim/core';
 import type { KernelContext } from '../context';
 import { KernelError } from '../errors';
 import { rightsSavedPerThread } from '../rights/scope';
@@ -15,6 +15,8 @@ export class Sched {
   private nextTid = 1;
   /** Consumers' context-switch hooks, in registration order (see Kernel.onContextSwitch). */
   readonly switchHooks: ContextSwitchHook[] = [];
+  /** The PKRU every kernel thread runs with (the user space's init value), built once. */
+  private kthreadPkru: RightsState | undefined;
   constructor(private readonly k: KernelContext) {}
 
   /** The per-CPU idle thread, created at boot (swapper/N). */
@@ -112,6 +114,10 @@ export class Sched {
       // PKRU is XSAVE component 9: saved with prev's extended state, restored with next's.
       if (prev.pkru !== undefined) prev.pkru = user.read(cpu);
       if (next.pkru !== undefined) user.load(cpu, next.pkru);
+      // A kernel thread runs with the init PKRU, not the previous task's: copy_thread() sets its
+      // thread.pkru = pkru_get_init_value() and x86_pkru_load() writes it on the switch
+      // ("x86/fpu: Add PKRU storage outside of task XSAVE buffer", 5.14).
+      else if (next.kind === 'kthread') user.load(cpu, (this.kthreadPkru ??= user.initialState()));
     }
     // V10 __switch_to: pkrs_write_current() right after the PKRU switch. Rights global to the
     // address space (contextSave 'none') are not per thread: there is nothing to restore.
