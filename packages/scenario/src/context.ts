@@ -84,7 +84,7 @@ export function errnoOfCall(result: number): string {
   if (result >= 0) return 'ok';
   // The kernel API's errnos, then the ones only system calls return (EPERM, ESRCH, ...), then EAGAIN (futex).
   for (const name of [errnoName(result), userErrnoName(result)]) if (name.startsWith('-E')) return name.slice(1);
-  return result === -11 ? 'EAGAIN' : String(result);
+  return String(result);
 }
 
 export function errnoOfError(error: unknown): string {
@@ -102,6 +102,7 @@ export function describeOp(op: ScenarioOp): string {
     if (k === 'expect' && v === 'ok') continue;
     if (k === 'exclusive' && v === false) continue;
     if (k === 'writable' && v === true) continue;
+    if (k === 'xstate_bv' && v === true) continue;
     if (k === 'prot' && v === 'rw') continue;
     if (Array.isArray(v) && v.length === 0) continue;
     parts.push(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);

@@ -19,12 +19,16 @@ export const Rights = z.enum(['rw', 'ro', 'none'], { error: 'expected rw, ro or 
 
 /** The errnos a kernel call can answer with (include/uapi/asm-generic/errno-base.h, errno.h). */
 export const ErrnoName = z.enum(
-  ['EFAULT', 'EBUSY', 'EINVAL', 'ENOSPC', 'EOPNOTSUPP', 'EPERM', 'ESRCH', 'EIO', 'ENOMEM', 'EAGAIN'],
-  { error: 'expected ok or an errno: EFAULT, EBUSY, EINVAL, ENOSPC, EOPNOTSUPP, EPERM, ESRCH, EIO, ENOMEM, EAGAIN' },
+  ['EFAULT', 'EBUSY', 'EINVAL', 'ENOSPC', 'EOPNOTSUPP', 'EPERM', 'ESRCH', 'EIO', 'ENOMEM', 'EAGAIN', 'ETIMEDOUT'],
+  {
+    error:
+      'expected ok or an errno: EFAULT, EBUSY, EINVAL, ENOSPC, EOPNOTSUPP, EPERM, ESRCH, EIO, ENOMEM, EAGAIN, ETIMEDOUT',
+  },
 );
 /** What a call that returns 0 or -errno is expected to return. */
 export const CallExpect = z.union([z.literal('ok'), ErrnoName], {
-  error: 'expected ok or an errno: EFAULT, EBUSY, EINVAL, ENOSPC, EOPNOTSUPP, EPERM, ESRCH, EIO, ENOMEM, EAGAIN',
+  error:
+    'expected ok or an errno: EFAULT, EBUSY, EINVAL, ENOSPC, EOPNOTSUPP, EPERM, ESRCH, EIO, ENOMEM, EAGAIN, ETIMEDOUT',
 });
 /** What an access is expected to do: complete without a fault, complete after a handled fault, or oops. */
 export const AccessExpect = z.enum(['ok', 'handled', 'oops', 'panic'], {

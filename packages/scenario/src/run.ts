@@ -213,7 +213,9 @@ class ScenarioRun {
           );
       });
     });
-    this.user = usesUserSpace ? new UserKernel(this.kernel, { signalPolicy: k.signal_policy }) : undefined;
+    this.user = usesUserSpace
+      ? new UserKernel(this.kernel, { signalPolicy: k.signal_policy, ptracePkru: k.ptrace_pkru })
+      : undefined;
     for (let cpu = 0; cpu < m.cpus; cpu++) this.lastOnCpu[cpu] = this.kernel.cpu(cpu).current.name;
     // Boot is the same for every scenario: the report counts from here.
     this.inner.events.reset();

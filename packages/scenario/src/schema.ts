@@ -208,12 +208,22 @@ export const KernelSpec = z
     fault_mode: FaultMode.default('strict'),
     /** The PKRU a signal handler starts with (user space). */
     signal_policy: z
-      .enum(['mainline', 'pre-2024', 'inherit', 'lockdown'], {
-        error: 'expected mainline, pre-2024, inherit or lockdown',
+      .enum(['mainline', 'pre-2024', 'inherit', 'lockdown', 'clear-14+2', 'cleared-2016', 'amd-window'], {
+        error: 'expected mainline, pre-2024, inherit, lockdown, clear-14+2, cleared-2016 or amd-window',
       })
       .default('mainline'),
+    /** How PTRACE_SETREGSET NT_X86_XSTATE treats PKRU (user space): mainline, or ignored-5.14 (the 5.14..6.1 regression). */
+    ptrace_pkru: z
+      .enum(['mainline', 'ignored-5.14'], { error: 'expected mainline or ignored-5.14' })
+      .default('mainline'),
   })
-  .default({ key_design: 'dynamic', entry_mode: 'aux-pt-regs', fault_mode: 'strict', signal_policy: 'mainline' });
+  .default({
+    key_design: 'dynamic',
+    entry_mode: 'aux-pt-regs',
+    fault_mode: 'strict',
+    signal_policy: 'mainline',
+    ptrace_pkru: 'mainline',
+  });
 
 /** A named key the scenario allocates at setup. */
 export const KeySpec = z.strictObject({

@@ -8,8 +8,11 @@ import {
   SEGV_ACCERR,
   SEGV_MAPERR,
   SEGV_PKUERR,
+  SS_AUTODISARM,
   SS_DISABLE,
   SS_ONSTACK,
+  FUTEX_PRIVATE_FLAG,
+  FUTEX_WAIT,
 } from '@pkeysim/pkeys-user';
 import {
   AnyKey,
@@ -210,6 +213,32 @@ export const USER_PKEY_OPS = {
       },
     },
   ),
+  /**
+   * futex(uaddr, FUTEX_WAIT, val, timeout): the kernel pins the word's page (a gup write that PKRU
+   * may refuse, then read-only) and compares the 32-bit word with `val`: EAGAIN when it differs.
+   */
+  futex: defineOp(
+    z.strictObject({
+      ...op('futex'),
+      ...target,
+      val: z.int().min(0).max(0xffffffff),
+      private: z.boolean().default(false),
+      timeout: z.boolean().default(true),
+      expect: CallExpect.default('ok'),
+    }),
+    {
+      userSpace: true,
+      check: (o, refs) => {
+        refs.object(o.object);
+        refs.fits({ ...o, length: 4 });
+      },
+      run: (o, ctx) => {
+        const address = ctx.target(o.object, 'object').address + o.offset;
+        const opcode = FUTEX_WAIT | (o.private ? FUTEX_PRIVATE_FLAG : 0);
+        ctx.call(o.expect, () => ctx.user.futex(address, opcode, o.val, o.timeout));
+      },
+    },
+  ),
   /** mprotect(2): change a range's protection, keeping its key (an execute-only mapping gets the execute-only key). */
   mprotect: defineOp(
     z.strictObject({ ...op('mprotect'), object: Name, prot: Prot, expect: CallExpect.default('ok') }),
@@ -269,7 +298,9 @@ export const USER_PKEY_OPS = {
     z.strictObject({
       ...op('sigaltstack'),
       object: Name.optional(),
-      flags: z.array(z.enum(['disable', 'onstack'], { error: 'expected disable or onstack' })).default([]),
+      flags: z
+        .array(z.enum(['disable', 'onstack', 'autodisarm'], { error: 'expected disable, onstack or autodisarm' }))
+        .default([]),
       expect: CallExpect.default('ok'),
     }),
     {
@@ -279,7 +310,11 @@ export const USER_PKEY_OPS = {
       },
       run: (o, ctx) => {
         const t = o.object === undefined ? undefined : ctx.target(o.object, 'object');
-        const flags = (o.flags.includes('disable') ? SS_DISABLE : 0) | (o.flags.includes('onstack') ? SS_ONSTACK : 0);
+        // SS_AUTODISARM is bit 31: added, not OR-ed, so the int stays positive here as the kernel's mode test expects.
+        const flags =
+          (o.flags.includes('disable') ? SS_DISABLE : 0) +
+          (o.flags.includes('onstack') ? SS_ONSTACK : 0) +
+          (o.flags.includes('autodisarm') ? SS_AUTODISARM : 0);
         ctx.call(o.expect, () =>
           ctx.user.sigaltstack(
             t ? { sp: t.address, size: t.length, flags } : flags ? { sp: 0, size: 0, flags } : undefined,
@@ -430,6 +465,8 @@ export const USER_PKEY_OPS = {
       thread: Name,
       key: KeyRef,
       rights: Rights,
+      /** XSTATE_BV[PKRU] in the buffer (x86): false makes the tracee's PKRU its init value, 0, as XRSTOR does. */
+      xstate_bv: z.boolean().default(true),
       expect: CallExpect.default('ok'),
     }),
     {
@@ -441,8 +478,9 @@ export const USER_PKEY_OPS = {
         ctx.call(o.expect, () => {
           const r = tracer.getPkru();
           if (typeof r === 'number') return r;
-          return tracer.setPkru(
+          return tracer.setRegset(
             ctx.userKernel!.keys!.withDenials(r, ctx.keyNumber(o.key, 'key'), RIGHTS_DENIALS[o.rights]),
+            o.xstate_bv,
           );
         });
       },
