@@ -155,8 +155,11 @@ export function checkReferences(s: Scenario): ReferenceProblem[] {
             'migrate is not allowed in an interrupt, NMI or signal handler (handlers run to completion)',
           );
         checkCpu(o.cpu, [...at, 'cpu']);
-      } else if ((o.op === 'fork' || o.op === 'clone') && inHandler)
-        bad([...at, 'op'], `${o.op} is not allowed in an interrupt, NMI or signal handler`);
+      } else if (o.op === 'fork' && inHandler)
+        bad([...at, 'op'], 'fork is not allowed in an interrupt, NMI or signal handler');
+      // A signal handler may start a thread (pthread_create from a handler); interrupt handlers may not.
+      else if (o.op === 'clone' && inHandler && !inSignalHandler)
+        bad([...at, 'op'], 'clone is not allowed in an interrupt or NMI handler or a fault callback');
       if (o.op === 'clone') checkObject(o.stack, [...at, 'stack']);
       if (o.op === 'set_fault_callback') checkKey(o.key, [...at, 'key']);
     }),
