@@ -58,7 +58,7 @@ export function checkBudgets(s: Scenario, limits: Limits, raw: object): BudgetPr
           return;
         }
         walk(o.program, [...at, 'program'], product);
-      } else if (o.op === 'fork') {
+      } else if (o.op === 'fork' || o.op === 'clone') {
         forks += times;
         if (forks > limits.forks) {
           problem = {
@@ -76,7 +76,8 @@ export function checkBudgets(s: Scenario, limits: Limits, raw: object): BudgetPr
         }
         walk(o.program, [...at, 'program'], times);
       } else if (o.op === 'interrupt' || o.op === 'nmi') walk(o.program, [...at, 'program'], times);
-      else if (o.op === 'signal') walk(o.handler, [...at, 'handler'], times);
+      else if (o.op === 'signal' || o.op === 'sigaction') walk(o.handler, [...at, 'handler'], times);
+      else if (o.op === 'set_fault_callback') walk(o.program, [...at, 'program'], times);
     }
   };
   s.threads.forEach((t, i) => walk(t.program, ['threads', i, 'program'], 1));

@@ -1,9 +1,11 @@
-import { Deny, isDomainError } from '@pkeysim/core';
-import { errnoName, formatAddress, KernelError, type Kernel, type Thread } from '@pkeysim/kernel';
-import { type UserThread } from '@pkeysim/pkeys-user';
+import { isDomainError } from '@pkeysim/core';
+import { errnoName, KernelError, type Thread } from '@pkeysim/kernel';
+import { type UserThread, userErrnoName } from '@pkeysim/pkeys-user';
 import type { RunEvent } from './events';
 import { formatPath, type LoadedScenario, type PathSegment, ScenarioError } from './load';
-import type { RightsName, ScenarioOp } from './schema';
+import type { ScenarioOp } from './schema';
+
+export { denialsName, hex, rightsNameOf } from './format';
 
 /** A memory object (alloc_pages) or a view of one (vmap), as programs address it. */
 export interface MemoryTarget {
@@ -79,7 +81,10 @@ export function runtimeError(loaded: LoadedScenario, path: readonly PathSegment[
 
 /** The errno a refused kernel call stands for ("ENOSPC"), from a negated return value or a thrown error. */
 export function errnoOfCall(result: number): string {
-  return result < 0 ? errnoName(result).replace(/^-/, '') : 'ok';
+  if (result >= 0) return 'ok';
+  // The kernel API's errnos, then the ones only system calls return (EPERM, ESRCH, ...), then EAGAIN (futex).
+  for (const name of [errnoName(result), userErrnoName(result)]) if (name.startsWith('-E')) return name.slice(1);
+  return String(result);
 }
 
 export function errnoOfError(error: unknown): string {
@@ -97,24 +102,12 @@ export function describeOp(op: ScenarioOp): string {
     if (k === 'expect' && v === 'ok') continue;
     if (k === 'exclusive' && v === false) continue;
     if (k === 'writable' && v === true) continue;
+    if (k === 'xstate_bv' && v === true) continue;
+    if (k === 'prot' && v === 'rw') continue;
+    if (Array.isArray(v) && v.length === 0) continue;
     parts.push(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
   }
   return parts.join(' ');
-}
-
-export function hex(address: number): string {
-  return formatAddress(address);
-}
-
-/** The scenario name of the rights `state` gives `key` ("rw" without supervisor keys: nothing is checked). */
-export function rightsNameOf(kernel: Kernel, state: readonly number[], key: number): RightsName {
-  const space = kernel.space;
-  if (!space || !kernel.supported || state.length === 0) return 'rw';
-  return denialsName(space.denialsOf(state, key));
-}
-
-export function denialsName(d: number): RightsName {
-  return d & Deny.Access ? 'none' : d & Deny.Write ? 'ro' : 'rw';
 }
 
 /** How a scenario thread ended: the one place both the result and `expect.threads` read it. */

@@ -1,6 +1,7 @@
 import { echoValue, MACHINE_EVENT_NAMES } from '@pkeysim/core';
 import type { PathSegment } from './load';
 import type { Scenario, ScenarioOp } from './schema';
+import { type Bindings, opSpec } from './ops';
 
 export interface ReferenceProblem {
   readonly path: readonly PathSegment[];
@@ -14,6 +15,8 @@ interface ProgramSite {
   readonly ops: readonly ScenarioOp[];
   readonly path: readonly PathSegment[];
   readonly inHandler: boolean;
+  /** In a signal handler's program (a thread may exit from there, as pkey_sighandler_tests.c's handlers do). */
+  readonly inSignalHandler?: boolean;
 }
 
 /** Every program in the scenario, nested ones included, depth first. */
@@ -24,9 +27,19 @@ export function eachProgram(s: Scenario, visit: (site: ProgramSite) => void): vo
       const at = [...site.path, i];
       if (o.op === 'interrupt' || o.op === 'nmi') walk({ ops: o.program, path: [...at, 'program'], inHandler: true });
       // A signal handler runs to completion inside the access that raised the signal, like an interrupt handler.
-      else if (o.op === 'signal') walk({ ops: o.handler, path: [...at, 'handler'], inHandler: true });
-      else if (o.op === 'fork') walk({ ops: o.program, path: [...at, 'program'], inHandler: false });
-      else if (o.op === 'repeat') walk({ ops: o.program, path: [...at, 'program'], inHandler: site.inHandler });
+      else if (o.op === 'signal' || o.op === 'sigaction')
+        walk({ ops: o.handler, path: [...at, 'handler'], inHandler: true, inSignalHandler: true });
+      // A fault callback runs inside the faulting access, to completion.
+      else if (o.op === 'set_fault_callback') walk({ ops: o.program, path: [...at, 'program'], inHandler: true });
+      else if (o.op === 'fork' || o.op === 'clone')
+        walk({ ops: o.program, path: [...at, 'program'], inHandler: false });
+      else if (o.op === 'repeat')
+        walk({
+          ops: o.program,
+          path: [...at, 'program'],
+          inHandler: site.inHandler,
+          inSignalHandler: site.inSignalHandler,
+        });
     });
   };
   s.threads.forEach((t, i) => walk({ ops: t.program, path: ['threads', i, 'program'], inHandler: false }));
@@ -74,12 +87,14 @@ export function checkReferences(s: Scenario): ReferenceProblem[] {
     addThread(t.name, ['threads', i, 'name']);
     checkCpu(t.cpu, ['threads', i, 'cpu']);
   });
+  const bindings: Bindings = {
+    key: (name) => keyNames.add(name),
+    object: (name, bytes) => objects.set(name, typeof bytes === 'number' ? bytes : (objects.get(bytes.sameAs) ?? 0)),
+  };
   eachProgram(s, ({ ops, path }) =>
     ops.forEach((o, i) => {
-      if (o.op === 'alloc_key' || o.op === 'pkey_alloc') keyNames.add(o.as);
-      if (o.op === 'map') objects.set(o.as, objects.get(o.object) ?? 0);
-      if (o.op === 'mmap') objects.set(o.as, o.pages * PAGE);
-      if (o.op === 'fork') {
+      opSpec(o.op)?.bind?.(o as never, bindings);
+      if (o.op === 'fork' || o.op === 'clone') {
         addThread(o.name, [...path, i, 'name']);
         checkCpu(o.cpu, [...path, i, 'cpu']);
       }
@@ -114,69 +129,39 @@ export function checkReferences(s: Scenario): ReferenceProblem[] {
       bad(['memory', i], `the initial data (${length} bytes) is larger than the object (${m.pages * PAGE} bytes)`);
   });
 
-  eachProgram(s, ({ ops, path, inHandler }) =>
+  eachProgram(s, ({ ops, path, inHandler, inSignalHandler }) =>
     ops.forEach((o, i) => {
       const at = [...path, i];
-      switch (o.op) {
-        case 'yield':
-        case 'sleep':
-        case 'migrate':
-        case 'exit':
-          if (inHandler)
-            bad(
-              [...at, 'op'],
-              `${o.op} is not allowed in an interrupt, NMI or signal handler (handlers run to completion)`,
-            );
-          if (o.op === 'migrate') checkCpu(o.cpu, [...at, 'cpu']);
-          break;
-        case 'fork':
-          if (inHandler) bad([...at, 'op'], 'fork is not allowed in an interrupt, NMI or signal handler');
-          break;
-        case 'free_key':
-        case 'set_rights':
-        case 'check_rights':
-        case 'pkey_free':
-        case 'pkey_set':
-        case 'check_pkey':
-          checkKey(o.key, [...at, 'key']);
-          break;
-        case 'pkey_mprotect':
-          checkObject(o.object, [...at, 'object']);
-          if (o.key !== 0) checkKey(o.key, [...at, 'key']);
-          break;
-        case 'set_key':
-          checkObject(o.object, [...at, 'object']);
-          checkKey(o.key, [...at, 'key']);
-          break;
-        case 'map':
-          checkObject(o.object, [...at, 'object']);
-          checkKey(o.key, [...at, 'key']);
-          break;
-        case 'unmap':
-          checkObject(o.view, [...at, 'view']);
-          break;
-        case 'open':
-        case 'close':
-          checkObject(o.object, [...at, 'object']);
-          break;
-        case 'access':
-        case 'read':
-        case 'write':
-        case 'user_access':
-          checkObject(o.object, [...at, 'object']);
-          checkFits(o, at);
-          break;
-        case 'protect_identity':
-          checkObject(o.object, [...at, 'object']);
-          checkKey(o.key, [...at, 'key']);
-          break;
-        case 'writer_begin':
-        case 'writer_end':
-          if (!s.btrfs_debug) bad([...at, 'op'], `${o.op} needs a btrfs_debug section`);
-          break;
-        default:
-          break;
+      const spec = opSpec(o.op);
+      if (spec) {
+        spec.check?.(o as never, {
+          scenario: s,
+          at,
+          inHandler,
+          inSignalHandler: inSignalHandler === true,
+          bad: (field, message) => bad([...at, ...field], message),
+          key: (ref, field = 'key') => checkKey(ref, [...at, field]),
+          object: (name, field = 'object') => checkObject(name, [...at, field]),
+          fits: (v) => checkFits(v, at),
+          cpu: (cpu, field = 'cpu') => checkCpu(cpu, [...at, field]),
+        });
+        return;
       }
+      // The ops the driver runs itself (run.ts): migrate and the nesting ones.
+      if (o.op === 'migrate') {
+        if (inHandler)
+          bad(
+            [...at, 'op'],
+            'migrate is not allowed in an interrupt, NMI or signal handler (handlers run to completion)',
+          );
+        checkCpu(o.cpu, [...at, 'cpu']);
+      } else if (o.op === 'fork' && inHandler)
+        bad([...at, 'op'], 'fork is not allowed in an interrupt, NMI or signal handler');
+      // A signal handler may start a thread (pthread_create from a handler); interrupt handlers may not.
+      else if (o.op === 'clone' && inHandler && !inSignalHandler)
+        bad([...at, 'op'], 'clone is not allowed in an interrupt or NMI handler or a fault callback');
+      if (o.op === 'clone') checkObject(o.stack, [...at, 'stack']);
+      if (o.op === 'set_fault_callback') checkKey(o.key, [...at, 'key']);
     }),
   );
 

@@ -3,8 +3,6 @@ import {
   accessKindName,
   type CostModel,
   createMachine,
-  Deny,
-  type Denials,
   formatRightsState,
   listPlugins,
   MachineEvent,
@@ -17,26 +15,15 @@ import {
   Kernel,
   KernelError,
   MAX_ENTRY_DEPTH,
-  PKS_FLAG_EXCLUSIVE,
   pksVersionTraits,
-  protectIdentityMap,
   resolveKernelConfig,
   Scheduler,
   type Thread,
 } from '@pkeysim/kernel';
-import {
-  MAP_ANONYMOUS,
-  MAP_PRIVATE,
-  PROT_READ,
-  PROT_WRITE,
-  UserKernel,
-  type UserResult,
-  type UserThread,
-} from '@pkeysim/pkeys-user';
+import { SA_ONSTACK, type SignalContext, UserKernel, type UserResult, type UserThread } from '@pkeysim/pkeys-user';
 import { BtrfsDebug } from '@pkeysim/btrfs-debug';
 import { checkExpectations } from './assertions';
 import {
-  denialsName,
   describeOp,
   errnoOfCall,
   errnoOfError,
@@ -44,7 +31,6 @@ import {
   type FaultRecord,
   hex,
   type MemoryTarget,
-  rightsNameOf,
   runtimeError,
   threadState,
   type ThreadRun,
@@ -54,9 +40,12 @@ import { costModel, costReport, type CostReport } from './costs';
 import type { NewEvent, RunEvent } from './events';
 import { formatPath, type LoadedScenario, type PathSegment, ScenarioError } from './load';
 import { ObservedMachine } from './observe';
-import { dataBytes, dataLength, eachProgram } from './references';
+import { dataBytes, eachProgram } from './references';
 import { budgetMessage, type Limits, resolveLimits } from './limits';
-import { type InjectSpec, type RightsName, type Scenario, type ScenarioOp, SIGNALS, USER_SPACE_OPS } from './schema';
+import { type InjectSpec, type Scenario, type ScenarioOp, SIGNALS, USER_SPACE_OPS } from './schema';
+import { type OpContext, opSpec, type TableOp } from './ops';
+import type { Call } from './ops/spec';
+import { RIGHTS_DENIALS } from './format';
 
 /** Options for runScenario. */
 export interface RunOptions {
@@ -104,8 +93,7 @@ export interface RunResult {
   readonly accesses: number;
 }
 
-/** The denials each scenario rights name stands for (pks_update_protection's prot values). */
-export const RIGHTS_DENIALS: Record<RightsName, Denials> = { rw: Deny.None, ro: Deny.Write, none: Deny.Access };
+export { RIGHTS_DENIALS };
 
 /** Thrown through the program stack when the kernel panics: nothing runs after a panic. */
 class KernelPanicked extends Error {}
@@ -130,6 +118,12 @@ class ScenarioRun {
   private readonly frameStacks = new Map<number, { vector: string; depth: number }[]>();
   private readonly lastOnCpu: string[] = [];
   private readonly warnedKeys = new Set<number>();
+  /** Signal deliveries whose handler programs are running (innermost last). */
+  private readonly signals: SignalContext[] = [];
+  /** Key faults whose fault-callback programs are running (innermost last). */
+  private readonly faultFrames: ExceptionFrame[] = [];
+  /** The last not-present user fault, until the kernel's handling shows whether it was demand paging. */
+  private notPresent: { record: FaultRecord; logMark: number } | undefined;
   private readonly inner: Machine;
   private readonly machine: ObservedMachine;
   private readonly kernel: Kernel;
@@ -230,7 +224,9 @@ class ScenarioRun {
           );
       });
     });
-    this.user = usesUserSpace ? new UserKernel(this.kernel, { signalPolicy: k.signal_policy }) : undefined;
+    this.user = usesUserSpace
+      ? new UserKernel(this.kernel, { signalPolicy: k.signal_policy, ptracePkru: k.ptrace_pkru })
+      : undefined;
     for (let cpu = 0; cpu < m.cpus; cpu++) this.lastOnCpu[cpu] = this.kernel.cpu(cpu).current.name;
     // Boot is the same for every scenario: the report counts from here.
     this.inner.events.reset();
@@ -252,6 +248,7 @@ class ScenarioRun {
     } catch (error) {
       if (!(error instanceof KernelPanicked)) throw error;
     }
+    this.classifyNotPresent();
     this.flushLog();
     const model = costModel(this.s.costs, this.options.costs);
     const costs = costReport(this.inner.events, model);
@@ -627,25 +624,20 @@ class ScenarioRun {
       }
     };
 
-    if ((USER_SPACE_OPS as readonly string[]).includes(op.op)) {
-      if (!run.user) {
+    const spec = opSpec(op.op);
+    if (spec) {
+      if (spec.userSpace && !run.user) {
         throw runtimeError(
           this.loaded,
           [...path, 'op'],
           `${op.op} is a user-space op: it runs in a thread of kind task (this is ${run.thread.kind === 'task' ? 'a handler of' : 'a kernel thread'} ${run.name})`,
         );
       }
-      this.userOp(run, run.user, op, path, event, call);
-      return undefined;
+      return spec.run(op as never, this.opContext(run, cpu, path, event, done, call)) ?? undefined;
     }
 
-    switch (op.op) {
-      case 'yield':
-        return { kind: 'yield' };
-      case 'sleep':
-        return { kind: 'sleep', rounds: op.rounds };
-      case 'exit':
-        return { kind: 'exit' };
+    const driven = op as Exclude<ScenarioOp, TableOp>;
+    switch (driven.op) {
       case 'migrate':
         if (this.scheduler)
           throw runtimeError(
@@ -653,149 +645,11 @@ class ScenarioRun {
             [...path, 'op'],
             'migrate needs schedule policy round-robin (the random scheduler migrates on its own)',
           );
-        return { kind: 'migrate', cpu: op.cpu };
-      case 'alloc_key': {
-        const owner = op.owner ?? op.as;
-        const result = call(op.expect, () => this.kernel.pks_key_alloc(owner, op.exclusive ? PKS_FLAG_EXCLUSIVE : 0));
-        if (result !== undefined && result > 0) this.bindKey(op.as, result, this.s.kernel.fault_mode, owner);
-        return undefined;
-      }
-      case 'free_key': {
-        const key = this.keyNumber(op.key, [...path, 'key']);
-        call(op.expect, () => this.kernel.pks_key_free(key, cpu.id));
-        return undefined;
-      }
-      case 'set_rights': {
-        const key = this.keyNumber(op.key, [...path, 'key']);
-        call(op.expect, () => cpu.pks_update_protection(key, RIGHTS_DENIALS[op.rights]));
-        return undefined;
-      }
-      case 'check_rights': {
-        const key = this.keyNumber(op.key, [...path, 'key']);
-        const got = rightsNameOf(this.kernel, cpu.rights(), key);
-        done(got);
-        if (got !== op.rights)
-          this.fail([...path, 'rights'], `${run.name} has ${got} on key ${key} here, expected ${op.rights}`);
-        return undefined;
-      }
-      case 'set_key': {
-        const target = this.target(op.object, [...path, 'object']);
-        const key = this.keyNumber(op.key, [...path, 'key']);
-        call(op.expect, () => this.kernel.set_memory_pks(target.address, target.pages, key));
-        return undefined;
-      }
-      case 'map': {
-        const target = this.target(op.object, [...path, 'object']);
-        const key = op.key === undefined ? undefined : this.keyNumber(op.key, [...path, 'key']);
-        const pages = Array.from({ length: target.pages }, (_, i) => target.physical + i * 4096);
-        let address = 0;
-        call(op.expect, () => {
-          address = this.kernel.vmap(pages, { key, writable: op.writable });
-        });
-        if (address !== 0) {
-          this.targets.set(op.as, { ...target, name: op.as, address, viewOf: target.viewOf ?? target.name });
-          done(hex(address));
-        }
-        return undefined;
-      }
-      case 'unmap': {
-        const view = this.target(op.view, [...path, 'view']);
-        if (!view.viewOf)
-          throw runtimeError(this.loaded, [...path, 'view'], `"${op.view}" is a memory object, not a view made by map`);
-        call(op.expect, () => this.kernel.vunmap(view.address));
-        return undefined;
-      }
-      case 'open': {
-        const target = this.target(op.object, [...path, 'object']);
-        const via =
-          target.viewOf || target.pages > 1 ? (op.via === 'kmap_local' ? 'kmap_local_range' : op.via) : op.via;
-        if (via !== 'kmap_local_range' && (target.viewOf || target.pages > 1))
-          throw runtimeError(
-            this.loaded,
-            [...path, 'via'],
-            `${via} maps one direct-map page; "${op.object}" needs kmap_local_range`,
-          );
-        let address = 0;
-        call(op.expect, () => {
-          address =
-            via === 'kmap_local'
-              ? cpu.kmap_local_page(target.physical)
-              : via === 'kmap_atomic'
-                ? cpu.kmap_atomic(target.physical)
-                : via === 'kmap'
-                  ? cpu.kmap(target.physical)
-                  : cpu.kmap_local_range(target.address, target.length);
-        });
-        if (address !== 0) {
-          run.windows.push({ object: op.object, via, address, physical: target.physical });
-          done(`${via} ${hex(address)}`);
-        }
-        return undefined;
-      }
-      case 'close': {
-        const index = run.windows.map((w) => w.object).lastIndexOf(op.object);
-        const target = this.target(op.object, [...path, 'object']);
-        const window =
-          index >= 0
-            ? run.windows[index]
-            : { object: op.object, via: 'kmap_local' as const, address: target.address, physical: target.physical };
-        let closed = false;
-        call(op.expect, () => {
-          if (window.via === 'kmap') cpu.kunmap(window.physical);
-          else if (window.via === 'kmap_atomic') cpu.kunmap_atomic(window.address);
-          else cpu.kunmap_local(window.address);
-          closed = true;
-        });
-        if (closed && index >= 0) run.windows.splice(index, 1);
-        return undefined;
-      }
-      case 'writer_begin':
-      case 'writer_end': {
-        const debug = this.btrfs!;
-        call(op.expect, () =>
-          op.op === 'writer_begin' ? debug.begin(cpu.id, op.writer) : debug.end(cpu.id, op.writer),
-        );
-        return undefined;
-      }
-      case 'protect_identity': {
-        const target = this.target(op.object, [...path, 'object']);
-        const key = this.keyNumber(op.key, [...path, 'key']);
-        const r = call(op.expect, () => protectIdentityMap(this.kernel, target.physical, target.pages, key).result);
-        if (r === 0) this.flushLog();
-        return undefined;
-      }
-      case 'access': {
-        const address = this.address(op.object, op.offset, [...path, 'object']);
-        this.access(event, [...path, 'expect'], op.expect, () =>
-          cpu.access(address, op.kind === 'read' ? AccessKind.Read : AccessKind.Write),
-        );
-        return undefined;
-      }
-      case 'write': {
-        const address = this.address(op.object, op.offset, [...path, 'object']);
-        const bytes = dataBytes(op)!;
-        this.access(event, [...path, 'expect'], op.expect, () => cpu.write(address, bytes));
-        return undefined;
-      }
-      case 'read': {
-        const address = this.address(op.object, op.offset, [...path, 'object']);
-        const expected =
-          op.bytes !== undefined || op.text !== undefined || op.fill !== undefined ? dataBytes(op) : undefined;
-        const length = dataLength(op) ?? 1;
-        let data: Uint8Array | undefined;
-        this.access(event, [...path, 'expect'], op.expect, () => {
-          const r = cpu.read(address, length);
-          if (r.ok) data = r.data;
-          return r;
-        });
-        if (data && expected && !equalBytes(data, expected))
-          this.fail(path, `read ${hexBytes(data)} at ${op.object}+${op.offset}, expected ${hexBytes(expected)}`);
-        return undefined;
-      }
+        return { kind: 'migrate', cpu: driven.cpu };
       case 'interrupt':
       case 'nmi': {
-        const vector = op.op === 'nmi' ? 'NMI' : (op.vector ?? 'irq');
-        this.handler(cpu, op.op, vector, op.program, [...path, 'program']);
+        const vector = driven.op === 'nmi' ? 'NMI' : (driven.vector ?? 'irq');
+        this.handler(cpu, driven.op, vector, driven.program, [...path, 'program']);
         return undefined;
       }
       case 'fork': {
@@ -803,104 +657,185 @@ class ScenarioRun {
         let userChild: UserThread | undefined;
         call('ok', () => {
           if (run.user && this.user) {
-            userChild = this.user.fork(run.user, op.name, op.cpu ?? run.thread.cpu).main;
+            userChild = this.user.fork(run.user, driven.name, driven.cpu ?? run.thread.cpu).main;
             child = userChild.task;
-          } else child = this.kernel.fork(run.thread, op.name, op.cpu ?? run.thread.cpu);
+          } else child = this.kernel.fork(run.thread, driven.name, driven.cpu ?? run.thread.cpu);
         });
         if (child) {
-          this.addRun(op.name, child, op.program, [...path, 'program'], false, userChild);
-          done(`${op.name} (tid ${child.tid}) on CPU ${child.cpu}`);
+          this.addRun(driven.name, child, driven.program, [...path, 'program'], false, userChild);
+          done(`${driven.name} (tid ${child.tid}) on CPU ${child.cpu}`);
         }
         return undefined;
       }
       case 'repeat': {
-        for (let i = 0; i < op.times; i++) {
-          yield* this.program(run, op.program, [...path, 'program'], false);
+        for (let i = 0; i < driven.times; i++) {
+          yield* this.program(run, driven.program, [...path, 'program'], false);
           if (dead(run)) return undefined;
         }
         return undefined;
       }
-      default:
-        throw runtimeError(this.loaded, [...path, 'op'], `op ${op.op} is not supported by this runner`);
+      case 'signal': {
+        const user = run.user;
+        if (!user)
+          throw runtimeError(
+            this.loaded,
+            [...path, 'op'],
+            `signal is a user-space op: it runs in a thread of kind task (this is ${run.thread.kind === 'task' ? 'a handler of' : 'a kernel thread'} ${run.name})`,
+          );
+        const signo = SIGNALS[driven.signo];
+        const handlerPath = [...path, 'handler'];
+        call('ok', () =>
+          user.sigaction(signo, {
+            handler: (signal) =>
+              // The handler runs in the thread the signal is delivered to (any thread of the process).
+              this.inSignal(signal, () =>
+                this.drain(this.program(this.runOfUser(signal.thread) ?? run, driven.handler, handlerPath, false)),
+              ),
+          }),
+        );
+        this.userAccess(event, [...path, 'op'], undefined, () => user.raise(signo));
+        return undefined;
+      }
+      case 'sigaction': {
+        const user = this.requireUser(run, path, 'sigaction');
+        const handlerPath = [...path, 'handler'];
+        const program = driven.handler;
+        call('ok', () =>
+          user.sigaction(SIGNALS[driven.signo], {
+            handler: (signal) =>
+              // The handler runs in the thread the signal is delivered to (any thread of the process).
+              this.inSignal(signal, () =>
+                this.drain(this.program(this.runOfUser(signal.thread) ?? run, program, handlerPath, false)),
+              ),
+            flags: driven.flags?.includes('onstack') ? SA_ONSTACK : 0,
+          }),
+        );
+        return undefined;
+      }
+      case 'clone': {
+        const user = this.requireUser(run, path, 'clone');
+        const stack = this.target(driven.stack, [...path, 'stack']);
+        let child: UserThread | undefined;
+        call('ok', () => {
+          child = user.clone(driven.name, {
+            cpu: driven.cpu ?? run.thread.cpu,
+            stack: stack.address + (driven.sp ?? stack.length),
+          });
+        });
+        if (child) {
+          this.addRun(driven.name, child.task, driven.program, [...path, 'program'], false, child);
+          done(`${driven.name} (tid ${child.tid}) on CPU ${child.cpu}`);
+        }
+        return undefined;
+      }
+      case 'set_fault_callback': {
+        const key = this.keyNumber(driven.key, [...path, 'key']);
+        const program = driven.program;
+        const programPath = [...path, 'program'];
+        const handled = driven.handled ?? true;
+        call('ok', () =>
+          this.kernel.pks_set_fault_callback(key, (frame: ExceptionFrame) => {
+            const cpuId = Array.from({ length: this.kernel.cpuCount }, (_, i) => i).find((i) =>
+              this.kernel.cpu(i).current.frames.includes(frame),
+            );
+            const faulting = this.runOn(this.kernel.cpu(cpuId ?? cpu.id));
+            this.faultFrames.push(frame);
+            try {
+              this.drain(this.program(faulting, program, programPath, false));
+            } finally {
+              this.faultFrames.pop();
+            }
+            return handled;
+          }),
+        );
+        return undefined;
+      }
+      default: {
+        // Every op is either in the table (ops/) or one of the cases above: a new one is a compile error here.
+        const unhandled: never = driven;
+        throw runtimeError(
+          this.loaded,
+          [...path, 'op'],
+          `op ${(unhandled as ScenarioOp).op} is not supported by this runner`,
+        );
+      }
     }
   }
 
-  /** The user-space ops: pkey syscalls, PKRU, user-mode accesses and signals, made by `user`. */
-  private userOp(
+  /** The user side of the running thread, or bad input naming the op that needs it. */
+  private requireUser(run: ThreadRun, path: PathSegment[], name: string): UserThread {
+    if (run.user) return run.user;
+    throw runtimeError(
+      this.loaded,
+      [...path, 'op'],
+      `${name} is a user-space op: it runs in a thread of kind task (this is ${run.thread.kind === 'task' ? 'a handler of' : 'a kernel thread'} ${run.name})`,
+    );
+  }
+
+  /** The scenario thread of a user thread (a signal's receiver). */
+  private runOfUser(user: UserThread): ThreadRun | undefined {
+    return this.runs.find((r) => r.user === user);
+  }
+
+  /** Run a signal handler's program with its delivery context visible to the ops inside it. */
+  private inSignal(signal: SignalContext, body: () => void): void {
+    this.signals.push(signal);
+    try {
+      body();
+    } finally {
+      this.signals.pop();
+    }
+  }
+
+  /** What a table op's `run` sees: the kernel, the thread and CPU, and the run's helpers bound to the op. */
+  private opContext(
     run: ThreadRun,
-    user: UserThread,
-    op: ScenarioOp,
+    cpu: Cpu,
     path: PathSegment[],
     event: RunEvent,
-    call: (expected: string, fn: () => number | void) => number | undefined,
-  ): void {
-    const done = (result: string) => {
-      if (event.type === 'op') event.result = result;
+    done: (result: string) => void,
+    call: Call,
+  ): OpContext {
+    const at = (field: readonly PathSegment[]) => [...path, ...field];
+    const loaded = this.loaded;
+    return {
+      kernel: this.kernel,
+      cpu,
+      run,
+      loaded,
+      scenario: this.s,
+      path,
+      event,
+      userKernel: this.user,
+      get user(): UserThread {
+        if (!run.user) throw runtimeError(loaded, [...path, 'op'], `${run.name} is not a user-space task`);
+        return run.user;
+      },
+      btrfs: this.btrfs,
+      done,
+      fail: (field, message) => this.fail(at(field), message),
+      call,
+      signal: this.signals[this.signals.length - 1],
+      faultFrame: this.faultFrames[this.faultFrames.length - 1],
+      userThread: (name, field) => {
+        const other = this.runs.find((r) => r.name === name);
+        if (!other?.user)
+          throw runtimeError(loaded, at([field]), `"${name}" is not a user-space thread that exists at this point`);
+        return other.user;
+      },
+      print: (line) => this.emit({ type: 'log', cpu: cpu.id, thread: run.name, line }),
+      keyNumber: (ref, field) => this.keyNumber(ref, at([field])),
+      target: (name, field) => this.target(name, at([field])),
+      bindKey: (name, key, supervisor) => {
+        if (supervisor) this.bindKey(name, key, this.s.kernel.fault_mode, supervisor.owner);
+        else this.keys.set(name, key);
+      },
+      bindTarget: (target) => this.targets.set(target.name, target),
+      access: (expected, perform, field = ['expect']) => this.access(event, at(field), expected, perform),
+      userAccess: (expected, perform, field = ['expect']) => this.userAccess(event, at(field), expected, perform),
+      flushLog: () => this.flushLog(),
+      error: (field, message) => runtimeError(loaded, at(field), message),
     };
-    switch (op.op) {
-      case 'pkey_alloc': {
-        const key = call(op.expect, () => user.pkey_alloc(0, RIGHTS_DENIALS[op.rights]));
-        if (key !== undefined && key > 0) this.keys.set(op.as, key);
-        return;
-      }
-      case 'pkey_free':
-        call(op.expect, () => user.pkey_free(this.keyNumber(op.key, [...path, 'key'])));
-        return;
-      case 'pkey_set':
-        call(op.expect, () => user.pkey_set(this.keyNumber(op.key, [...path, 'key']), RIGHTS_DENIALS[op.rights]));
-        return;
-      case 'pkey_mprotect': {
-        const target = this.target(op.object, [...path, 'object']);
-        const key = op.key === 0 ? 0 : this.keyNumber(op.key, [...path, 'key']);
-        call(op.expect, () => user.pkey_mprotect(target.address, target.length, PROT_READ | PROT_WRITE, key));
-        return;
-      }
-      case 'check_pkey': {
-        const key = this.keyNumber(op.key, [...path, 'key']);
-        const state = user.rights();
-        const got = state && this.user?.keys ? denialsName(this.user.keys.denialsOf(state, key)) : 'rw';
-        done(got);
-        const arch = this.s.machine.arch;
-        const wanted = op.on?.[arch] ?? op.rights;
-        if (got !== wanted)
-          this.fail(
-            [...path, op.on?.[arch] ? 'on' : 'rights'],
-            `${run.name} has ${got} on user key ${key} here, expected ${wanted}${op.on?.[arch] ? ` on ${arch}` : ''}`,
-          );
-        return;
-      }
-      case 'mmap': {
-        const length = op.pages * 4096;
-        const address = call(op.expect, () =>
-          user.mmap(0, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS),
-        );
-        if (address !== undefined && address > 0) {
-          this.targets.set(op.as, { name: op.as, address, length, physical: -1, pages: op.pages, pmem: false, user });
-          done(hex(address));
-        }
-        return;
-      }
-      case 'user_access': {
-        const target = this.target(op.object, [...path, 'object']);
-        const address = target.address + op.offset;
-        const onArch = op.on?.[this.s.machine.arch];
-        this.userAccess(event, [...path, onArch ? 'on' : 'expect'], onArch ?? op.expect, () =>
-          op.kind === 'read' ? user.load(address, 1) : user.store(address, new Uint8Array([0x5a])),
-        );
-        return;
-      }
-      case 'signal': {
-        const signo = SIGNALS[op.signo];
-        const handlerPath = [...path, 'handler'];
-        call('ok', () =>
-          user.sigaction(signo, { handler: () => this.drain(this.program(run, op.handler, handlerPath, false)) }),
-        );
-        this.userAccess(event, [...path, 'op'], undefined, () => user.raise(signo));
-        return;
-      }
-      default:
-        return;
-    }
   }
 
   /** A user-mode access or syscall: label its faults and check the op's expectation. */
@@ -910,16 +845,34 @@ class ScenarioRun {
     expected: string | undefined,
     perform: () => UserResult<unknown>,
   ): void {
+    this.classifyNotPresent();
     const before = this.faults.length;
-    const result = perform();
+    let result: UserResult<unknown>;
+    try {
+      result = perform();
+    } catch (error) {
+      // The kernel refused the request itself (an address no access can name, a thread that is not running).
+      if (error instanceof KernelError) throw runtimeError(this.loaded, expectPath.slice(0, -1), error.message);
+      throw error;
+    }
+    this.classifyNotPresent();
     const fresh = this.faults.slice(before).filter((f) => f.event.outcome === 'pending');
+    const signals = [...result.signals, ...(!result.ok && result.fatal ? [result.fatal] : [])];
     fresh.forEach((f, i) => {
-      f.event.outcome = !result.ok && i === fresh.length - 1 ? 'killed' : 'handled';
+      // A thread that exits from its handler ended the access there: the fault was handled, not fatal.
+      f.event.outcome = !result.ok && result.fate !== 'exited' && i === fresh.length - 1 ? 'killed' : 'handled';
+      // A not-present page has no key in its PTE: the kernel reports the VMA's (si_pkey).
+      const pkey =
+        f.key === undefined ? signals.find((s) => s.addr === f.address && s.pkey !== undefined)?.pkey : undefined;
+      if (pkey !== undefined) {
+        (f as { key: number | undefined }).key = pkey;
+        (f.event as { key: number | null }).key = pkey;
+      }
     });
     const got = result.ok ? (result.signals.length > 0 && fresh.length > 0 ? 'handled' : 'ok') : result.fate;
-    const signals = result.signals.map((s) => `signal ${s.signo}`).join(', ');
+    const shown = result.signals.map((s) => `signal ${s.signo}`).join(', ');
     if (event.type === 'op')
-      event.result = `${got}${signals ? ` (${signals})` : ''}${result.ok ? '' : `: ${result.detail}`}`;
+      event.result = `${got}${shown ? ` (${shown})` : ''}${result.ok ? '' : `: ${result.detail}`}`;
     if (expected !== undefined && expected !== got)
       this.fail(expectPath, `expected ${expected}, got ${got}${result.ok ? '' : `: ${result.detail}`}`);
   }
@@ -951,8 +904,10 @@ class ScenarioRun {
     expected: string | undefined,
     perform: () => AccessResult,
   ): void {
+    this.classifyNotPresent();
     const before = this.faults.length;
     const result = perform();
+    this.classifyNotPresent();
     const fresh = this.faults.slice(before).filter((f) => f.event.outcome === 'pending');
     fresh.forEach((f, i) => {
       f.event.outcome = !result.ok && i === fresh.length - 1 ? result.oops.severity : 'handled';
@@ -1120,6 +1075,7 @@ class ScenarioRun {
     length: number,
     fault: ReturnType<Machine['lastFault']>,
   ): void {
+    this.classifyNotPresent();
     const key = this.inner.translate(this.inner.activeSpace(cpu), address)?.domain ?? null;
     const hit = this.objectAt(address);
     const object = hit ? `${hit.object}+${hit.offset}` : null;
@@ -1149,12 +1105,7 @@ class ScenarioRun {
       summary: fault.summary,
       outcome: 'pending',
     }) as Extract<RunEvent, { type: 'fault' }>;
-    // A not-present fault on user memory is demand paging, resolved by the kernel: logged, not counted.
-    if (fault.cause === 'not-present' && kind !== AccessKind.Fetch && address >= 0) {
-      event.outcome = 'handled';
-      return;
-    }
-    this.faults.push({
+    const record: FaultRecord = {
       thread,
       cpu,
       address: fault.address,
@@ -1162,7 +1113,29 @@ class ScenarioRun {
       object: hit?.object,
       access,
       event,
-    });
+    };
+    this.faults.push(record);
+    // A not-present fault on user memory is demand paging when the kernel maps the page in, but a
+    // SIGSEGV (SEGV_PKUERR, SEGV_ACCERR) when the VMA refuses it (arch/x86/mm/fault.c access_error):
+    // which one, the kernel decides; see classifyNotPresent.
+    if (fault.cause === 'not-present' && kind !== AccessKind.Fetch && address >= 0)
+      this.notPresent = { record, logMark: this.kernel.log.lines().length };
+  }
+
+  /**
+   * Decide the last not-present user fault, once the kernel has handled it: the fault path logs
+   * "segfault at ADDR" before it forces SIGSEGV (UserThread.userMode), and maps the page in
+   * otherwise. Demand paging is logged but not counted; a refused fault stays a fault.
+   */
+  private classifyNotPresent(): void {
+    const pending = this.notPresent;
+    if (!pending) return;
+    this.notPresent = undefined;
+    const line = `segfault at ${hex(pending.record.address)}`;
+    if (this.kernel.log.since(pending.logMark).some((l) => l.includes(line))) return;
+    pending.record.event.outcome = 'handled';
+    const index = this.faults.lastIndexOf(pending.record);
+    if (index >= 0) this.faults.splice(index, 1);
   }
 
   private onCounted(cpu: number, event: MachineEvent): void {
@@ -1225,13 +1198,5 @@ function dead(run: ThreadRun): boolean {
   return run.thread.state === 'dead' || (run.user !== undefined && !run.user.alive);
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-export function hexBytes(bytes: Uint8Array): string {
-  const shown = Array.from(bytes.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  return bytes.length > 16 ? `${shown} ... (${bytes.length} bytes)` : shown;
-}
-
+export { hexBytes } from './format';
 export { ScenarioError };

@@ -7,76 +7,29 @@ import { z } from 'zod';
  * and a seed. `schema/scenario.schema.json` is generated from it (see json-schema.ts).
  */
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-/** A name: a letter or _, then letters, digits, _ . or -. */
-export const Name = z.string().regex(NAME, { error: 'expected a name: a letter or _, then letters, digits, _ . -' });
+import {
+  AccessExpect,
+  Bytes,
+  CallExpect,
+  checkData,
+  data,
+  ErrnoName,
+  KeyRef,
+  Name,
+  note,
+  op,
+  Rights,
+  Size,
+  target,
+  PerArch,
+  WindowVia,
+  AnyKey,
+  SignalName,
+} from './fields';
+import type { RightsName as FieldRightsName } from './fields';
+import { TABLE_OP_SCHEMAS, TABLE_USER_SPACE_OPS } from './ops';
 
-/** A key: a number 1..15 (key 0 is the default key, never a scenario's to change) or a name bound by `keys` or `as`. */
-const KEY_RANGE = { error: 'expected a key 1..15' };
-/** A key: a number 1..15 or a name bound by `keys` or `as`. */
-export const KeyRef = z.union([z.int(KEY_RANGE).min(1, KEY_RANGE).max(15, KEY_RANGE), Name], KEY_RANGE);
-
-/** Rights as the series' three protections: read/write (0), read-only (PKEY_DISABLE_WRITE), none (PKEY_DISABLE_ACCESS). */
-export const Rights = z.enum(['rw', 'ro', 'none'], { error: 'expected rw, ro or none' });
-
-/** The errnos a kernel call can answer with (include/uapi/asm-generic/errno-base.h, errno.h). */
-export const ErrnoName = z.enum(['EFAULT', 'EBUSY', 'EINVAL', 'ENOSPC', 'EOPNOTSUPP'], {
-  error: 'expected ok or an errno: EFAULT, EBUSY, EINVAL, ENOSPC, EOPNOTSUPP',
-});
-/** What a call that returns 0 or -errno is expected to return. */
-export const CallExpect = z.union([z.literal('ok'), ErrnoName], {
-  error: 'expected ok or an errno: EFAULT, EBUSY, EINVAL, ENOSPC, EOPNOTSUPP',
-});
-/** What an access is expected to do: complete without a fault, complete after a handled fault, or oops. */
-export const AccessExpect = z.enum(['ok', 'handled', 'oops', 'panic'], {
-  error: 'expected ok, handled, oops or panic',
-});
-
-const SIZE = /^(\d+)\s*(B|KiB|MiB|GiB)?$/;
-const SIZE_ERROR = { error: 'expected a size: bytes, or e.g. "64MiB" (B, KiB, MiB, GiB)' };
-const UNIT: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
-/** A size in bytes: a number, or a string such as "64MiB" (B, KiB, MiB, GiB). */
-export const Size = z
-  .union([z.int(SIZE_ERROR).positive(SIZE_ERROR), z.string().regex(SIZE, SIZE_ERROR)], SIZE_ERROR)
-  .transform((v) => {
-    if (typeof v === 'number') return v;
-    const [, n, unit] = SIZE.exec(v)!;
-    return Number(n) * UNIT[unit ?? 'B'];
-  });
-
-const Byte = z.int().min(0).max(255, { error: 'expected a byte 0..255' });
-const HEX = /^\s*([0-9a-fA-F]{2}\s*)+$/;
-/** Bytes: a list of numbers 0..255, or hex pairs in a string ("de ad be ef"). */
-export const Bytes = z.union([z.array(Byte).min(1), z.string().regex(HEX)], {
-  error: 'expected bytes: a list of 0..255 or hex pairs such as "de ad be ef"',
-});
-
-/** Where a program points: a memory object or a `map` view, and an offset into it. */
-const target = {
-  object: Name,
-  offset: z.int().min(0).default(0),
-};
-
-/** The data an op writes or an assertion expects: exactly one of bytes, text, or fill with length. */
-const data = {
-  bytes: Bytes.optional(),
-  text: z.string().optional(),
-  fill: Byte.optional(),
-  length: z.int().positive().optional(),
-};
-type DataFields = { bytes?: unknown; text?: unknown; fill?: unknown; length?: unknown };
-function checkData(value: DataFields, ctx: z.core.$RefinementCtx<DataFields>, required: boolean): void {
-  const given = ['bytes', 'text', 'fill'].filter((k) => value[k as keyof DataFields] !== undefined);
-  if (given.length > 1)
-    ctx.addIssue({ code: 'custom', message: `give one of bytes, text or fill, not ${given.join(' and ')}` });
-  else if (given.length === 0 && required)
-    ctx.addIssue({ code: 'custom', message: 'give the data: bytes, text, or fill with length' });
-  if (value.fill !== undefined && value.length === undefined)
-    ctx.addIssue({ code: 'custom', path: ['length'], message: 'fill needs a length' });
-}
-
-const note = { note: z.string().optional() };
-const op = <T extends string>(name: T) => ({ op: z.literal(name), ...note });
+export { Name, KeyRef, Rights, ErrnoName, CallExpect, AccessExpect, Size, Bytes, PerArch, WindowVia };
 
 // Programs nest (interrupt handlers, forked children, repeat, signal handlers): getters make the
 // schema recursive, and these types break the cycle for the type checker.
@@ -86,7 +39,24 @@ export type Nested<Leaf, Signo> =
   | { op: 'nmi'; note?: string; program: (Leaf | Nested<Leaf, Signo>)[] }
   | { op: 'fork'; note?: string; name: string; cpu?: number; program: (Leaf | Nested<Leaf, Signo>)[] }
   | { op: 'repeat'; note?: string; times: number; program: (Leaf | Nested<Leaf, Signo>)[] }
-  | ({ op: 'signal'; note?: string; handler: (Leaf | Nested<Leaf, Signo>)[] } & Signo);
+  | ({ op: 'signal'; note?: string; handler: (Leaf | Nested<Leaf, Signo>)[] } & Signo)
+  | ({ op: 'sigaction'; note?: string; flags?: 'onstack'[]; handler: (Leaf | Nested<Leaf, Signo>)[] } & Signo)
+  | {
+      op: 'clone';
+      note?: string;
+      name: string;
+      cpu?: number;
+      stack: string;
+      sp?: number;
+      program: (Leaf | Nested<Leaf, Signo>)[];
+    }
+  | {
+      op: 'set_fault_callback';
+      note?: string;
+      key: string | number;
+      handled?: boolean;
+      program: (Leaf | Nested<Leaf, Signo>)[];
+    };
 /** A validated op, as the types see it (the recursive form of ScenarioOp). */
 export type OpOutput = z.output<typeof LeafOp> | Nested<z.output<typeof LeafOp>, { signo: keyof typeof SIGNALS }>;
 /** An op as written (before defaults), as the types see it. */
@@ -94,57 +64,9 @@ export type OpInput = z.input<typeof LeafOp> | Nested<z.input<typeof LeafOp>, { 
 /** The type of the Program schema: a list of ops, as written and as validated. */
 export type ProgramType = z.ZodType<OpOutput[], OpInput[]>;
 
-const YieldOp = z.strictObject({ ...op('yield') });
-const SleepOp = z.strictObject({ ...op('sleep'), rounds: z.int().min(1) });
-const ExitOp = z.strictObject({ ...op('exit') });
-const AllocKeyOp = z.strictObject({
-  ...op('alloc_key'),
-  as: Name,
-  owner: z.string().min(1).optional(),
-  exclusive: z.boolean().default(false),
-  expect: CallExpect.default('ok'),
-});
-const FreeKeyOp = z.strictObject({ ...op('free_key'), key: KeyRef, expect: CallExpect.default('ok') });
-const SetRightsOp = z.strictObject({
-  ...op('set_rights'),
-  key: KeyRef,
-  rights: Rights,
-  expect: CallExpect.default('ok'),
-});
-const CheckRightsOp = z.strictObject({ ...op('check_rights'), key: KeyRef, rights: Rights });
-const SetKeyOp = z.strictObject({ ...op('set_key'), object: Name, key: KeyRef, expect: CallExpect.default('ok') });
-const MapOp = z.strictObject({
-  ...op('map'),
-  object: Name,
-  as: Name,
-  key: KeyRef.optional(),
-  writable: z.boolean().default(true),
-  expect: CallExpect.default('ok'),
-});
-const UnmapOp = z.strictObject({ ...op('unmap'), view: Name, expect: CallExpect.default('ok') });
-/** How an `open` op maps the object into a kernel window: kmap_local, kmap_atomic, kmap or kmap_local_range. */
-export const WindowVia = z.enum(['kmap_local', 'kmap_atomic', 'kmap', 'kmap_local_range'], {
-  error: 'expected kmap_local, kmap_atomic, kmap or kmap_local_range',
-});
-const OpenOp = z.strictObject({
-  ...op('open'),
-  object: Name,
-  via: WindowVia.default('kmap_local'),
-  expect: CallExpect.default('ok'),
-});
-const CloseOp = z.strictObject({ ...op('close'), object: Name, expect: CallExpect.default('ok') });
-const AccessOp = z.strictObject({
-  ...op('access'),
-  ...target,
-  kind: z.enum(['read', 'write'], { error: 'expected read or write' }),
-  expect: AccessExpect.optional(),
-});
-const ReadOp = z
-  .strictObject({ ...op('read'), ...target, ...data, expect: AccessExpect.optional() })
-  .superRefine((v, ctx) => checkData(v, ctx, false));
-const WriteOp = z
-  .strictObject({ ...op('write'), ...target, ...data, expect: AccessExpect.optional() })
-  .superRefine((v, ctx) => checkData(v, ctx, true));
+// Leaf ops live in ops/ (one OpSpec per op: schema, checks, run); migrate and the nesting ops
+// stay here because the driver's scheduler and generators run them.
+/** migrate needs the round-robin driver (the random scheduler migrates on its own). */
 const MigrateOp = z.strictObject({ ...op('migrate'), cpu: z.int().min(0) });
 const InterruptOp = z.strictObject({
   ...op('interrupt'),
@@ -174,48 +96,6 @@ const RepeatOp = z.strictObject({
     return Program;
   },
 });
-
-// User-space protection keys (mainline pkey_alloc(2), pkey_free, pkey_mprotect, PKRU, signals).
-const PkeyAllocOp = z.strictObject({
-  ...op('pkey_alloc'),
-  as: Name,
-  rights: Rights.default('rw'),
-  expect: CallExpect.default('ok'),
-});
-const PkeyFreeOp = z.strictObject({ ...op('pkey_free'), key: KeyRef, expect: CallExpect.default('ok') });
-const PkeyMprotectOp = z.strictObject({
-  ...op('pkey_mprotect'),
-  object: Name,
-  key: z.union([z.literal(0), KeyRef], { error: 'expected a key 0..15' }),
-  expect: CallExpect.default('ok'),
-});
-const PkeySetOp = z.strictObject({ ...op('pkey_set'), key: KeyRef, rights: Rights, expect: CallExpect.default('ok') });
-/** Per-architecture expectations: `on: { power: rw }` overrides the op's expectation when it runs there. */
-const PerArch = <T extends z.ZodType>(value: T) =>
-  z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, { error: 'expected an architecture plugin name' }), value);
-const CheckPkeyOp = z.strictObject({
-  ...op('check_pkey'),
-  key: KeyRef,
-  rights: Rights,
-  /** The rights expected instead on the named architectures (where their semantics differ). */
-  on: PerArch(Rights).optional(),
-});
-const MmapOp = z.strictObject({
-  ...op('mmap'),
-  as: Name,
-  pages: z.int().min(1).max(4096).default(1),
-  expect: CallExpect.default('ok'),
-});
-const UserExpect = z.enum(['ok', 'handled', 'killed'], { error: 'expected ok, handled or killed' });
-const UserAccessOp = z.strictObject({
-  ...op('user_access'),
-  ...target,
-  kind: z.enum(['read', 'write'], { error: 'expected read or write' }),
-  /** ok: no fault; handled: a SIGSEGV handler ran and the access was retried; killed: the process died. */
-  expect: UserExpect.optional(),
-  /** The outcome expected instead on the named architectures. */
-  on: PerArch(UserExpect).optional(),
-});
 /** The signals a `signal` op can send, with their numbers. */
 export const SIGNALS = { SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12 } as const;
 const SignalOp = z.strictObject({
@@ -228,68 +108,61 @@ const SignalOp = z.strictObject({
   },
 });
 
-// Btrfs-style debugging (packages/btrfs-debug): a declared writer opens the watched pages' key.
-const WriterBeginOp = z.strictObject({
-  ...op('writer_begin'),
-  writer: Name,
-  expect: CallExpect.default('ok'),
+/** sigaction(2) with a handler program (flags: onstack = SA_ONSTACK); the handler runs when the signal is delivered. */
+const SigactionOp = z.strictObject({
+  ...op('sigaction'),
+  signo: SignalName.default('SIGSEGV'),
+  flags: z.array(z.enum(['onstack'], { error: 'expected onstack' })).optional(),
+  get handler(): ProgramType {
+    return Program;
+  },
 });
-const WriterEndOp = z.strictObject({ ...op('writer_end'), writer: Name, expect: CallExpect.default('ok') });
-/** Identity-map protection (Cook): key the object's direct-map entries, splitting large pages. */
-const ProtectIdentityOp = z.strictObject({
-  ...op('protect_identity'),
-  object: Name,
-  key: KeyRef,
-  expect: CallExpect.default('ok'),
+/** clone(CLONE_VM | CLONE_THREAD): a new thread of the task's process on the `stack` object, running `program`. */
+const CloneOp = z.strictObject({
+  ...op('clone'),
+  name: Name,
+  cpu: z.int().min(0).optional(),
+  stack: Name,
+  /** Where in the stack object the stack pointer starts (default: its end). */
+  sp: z.int().min(0).optional(),
+  get program(): ProgramType {
+    return Program;
+  },
+});
+/**
+ * pks_set_fault_callback(key, callback): on a key fault, run `program` (pks_update_exception may
+ * change what the faulting context resumes with) and report the fault `handled` (default true).
+ */
+const SetFaultCallbackOp = z.strictObject({
+  ...op('set_fault_callback'),
+  key: AnyKey,
+  handled: z.boolean().optional(),
+  get program(): ProgramType {
+    return Program;
+  },
 });
 
-const LeafOp = z.discriminatedUnion('op', [
-  YieldOp,
-  SleepOp,
-  ExitOp,
-  AllocKeyOp,
-  FreeKeyOp,
-  SetRightsOp,
-  CheckRightsOp,
-  SetKeyOp,
-  MapOp,
-  UnmapOp,
-  OpenOp,
-  CloseOp,
-  AccessOp,
-  ReadOp,
-  WriteOp,
-  MigrateOp,
-  PkeyAllocOp,
-  PkeyFreeOp,
-  PkeyMprotectOp,
-  PkeySetOp,
-  CheckPkeyOp,
-  MmapOp,
-  UserAccessOp,
-  WriterBeginOp,
-  WriterEndOp,
-  ProtectIdentityOp,
-]);
+const LeafOp = z.discriminatedUnion('op', [...TABLE_OP_SCHEMAS, MigrateOp]);
 
 /** One op of a thread's program (leaf ops and the nesting ones: interrupt, nmi, fork, repeat, signal). */
-export const Op = z.discriminatedUnion('op', [...LeafOp.options, InterruptOp, NmiOp, ForkOp, RepeatOp, SignalOp]);
+export const Op = z.discriminatedUnion('op', [
+  ...LeafOp.options,
+  InterruptOp,
+  NmiOp,
+  ForkOp,
+  RepeatOp,
+  SignalOp,
+  SigactionOp,
+  CloneOp,
+  SetFaultCallbackOp,
+]);
 /** A program: a list of ops. */
 export const Program: ProgramType = z.array(Op);
 
 /** Operation names, for docs and error messages. */
 export const OP_NAMES = Op.options.map((o) => o.shape.op.value);
 /** The ops that need the kernel's user-space support (pkey syscalls, PKRU, signals). */
-export const USER_SPACE_OPS = [
-  'pkey_alloc',
-  'pkey_free',
-  'pkey_mprotect',
-  'pkey_set',
-  'check_pkey',
-  'mmap',
-  'user_access',
-  'signal',
-] as const;
+export const USER_SPACE_OPS: readonly OpName[] = [...TABLE_USER_SPACE_OPS, 'signal', 'sigaction', 'clone'];
 
 /** The simulated machine: architecture, CPUs, paging levels, memory, persistent memory and features. */
 export const MachineSpec = z
@@ -343,12 +216,22 @@ export const KernelSpec = z
     fault_mode: FaultMode.default('strict'),
     /** The PKRU a signal handler starts with (user space). */
     signal_policy: z
-      .enum(['mainline', 'pre-2024', 'inherit', 'lockdown'], {
-        error: 'expected mainline, pre-2024, inherit or lockdown',
+      .enum(['mainline', 'pre-2024', 'inherit', 'lockdown', 'clear-14+2', 'cleared-2016', 'amd-window'], {
+        error: 'expected mainline, pre-2024, inherit, lockdown, clear-14+2, cleared-2016 or amd-window',
       })
       .default('mainline'),
+    /** How PTRACE_SETREGSET NT_X86_XSTATE treats PKRU (user space): mainline, or ignored-5.14 (the 5.14..6.1 regression). */
+    ptrace_pkru: z
+      .enum(['mainline', 'ignored-5.14'], { error: 'expected mainline or ignored-5.14' })
+      .default('mainline'),
   })
-  .default({ key_design: 'dynamic', entry_mode: 'aux-pt-regs', fault_mode: 'strict', signal_policy: 'mainline' });
+  .default({
+    key_design: 'dynamic',
+    entry_mode: 'aux-pt-regs',
+    fault_mode: 'strict',
+    signal_policy: 'mainline',
+    ptrace_pkru: 'mainline',
+  });
 
 /** A named key the scenario allocates at setup. */
 export const KeySpec = z.strictObject({
@@ -432,7 +315,8 @@ export const ScheduleSpec = z
 const FaultMatch = z.strictObject({
   thread: Name.optional(),
   object: Name.optional(),
-  key: KeyRef.optional(),
+  /** Key 0 too: a user fault on the default key (a thread that disabled it). */
+  key: z.union([z.literal(0), KeyRef], { error: 'expected a key 0..15 or a key name' }).optional(),
   access: z.enum(['read', 'write'], { error: 'expected read or write' }).optional(),
   outcome: z
     .enum(['handled', 'oops', 'panic', 'killed'], { error: 'expected handled, oops, panic or killed' })
@@ -502,7 +386,7 @@ export type ScenarioOp = z.output<typeof Op>;
 /** The name of an op (its `op` field). */
 export type OpName = ScenarioOp['op'];
 /** Rights by name: rw, ro or none. */
-export type RightsName = z.output<typeof Rights>;
+export type RightsName = FieldRightsName;
 /** A validated injected fault. */
 export type InjectSpec = z.output<typeof InjectSpec>;
 /** A validated memory object. */
