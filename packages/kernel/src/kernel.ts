@@ -128,16 +128,11 @@ export class Kernel {
     this.memory = memory;
     const windows = new AccessWindows(machine, kernelSpace, supported, keys, sched, panic, protection, memory);
     const faults = new FaultHandler(machine, space, supported, keys, log, entry, sched, windows, panic);
-    this.keyApi = new PksKeys(
-      space,
-      supported,
-      keys,
-      initValue,
-      log,
-      protection,
-      pksVersionTraits(config.pksVersion),
-      { sched, writer, live },
-    );
+    this.keyApi = new PksKeys(space, supported, keys, initValue, log, protection, pksVersionTraits(config.pksVersion), {
+      sched,
+      writer,
+      live,
+    });
     const cpus: Cpu[] = [];
     for (let cpu = 0; cpu < cpuCount; cpu++)
       cpus.push(new Cpu(cpu, machine, keySpace, sched, entry, faults, protection, windows, panic));

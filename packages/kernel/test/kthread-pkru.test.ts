@@ -1,4 +1,4 @@
-import { Privilege } from '@pkeysim/core';
+import { MachineEvent, Privilege } from '@pkeysim/core';
 import { describe, expect, it } from 'vitest';
 import { boot, word } from './helpers';
 
@@ -15,5 +15,17 @@ describe('copy_thread: kernel threads run with the init PKRU', () => {
     expect(word(pku.read(0))).toBe(0x55555554);
     cpu.switchTo(task);
     expect(word(pku.read(0))).toBe(0x00000000);
+  });
+
+  it('write_pkru() skips the WRPKRU between kernel threads when PKRU already holds the init value', () => {
+    const kernel = boot();
+    const cpu = kernel.cpu(0);
+    const first = kernel.kthread_create('kworker/a', 0);
+    const second = kernel.kthread_create('kworker/b', 0);
+    cpu.switchTo(first);
+    const writes = kernel.machine.events.total(MachineEvent.RightsWrite);
+    cpu.switchTo(second);
+    cpu.switchTo(first);
+    expect(kernel.machine.events.total(MachineEvent.RightsWrite)).toBe(writes);
   });
 });

@@ -26,6 +26,8 @@ export class Sched {
   readonly switchHooks: ContextSwitchHook[] = [];
   /** The PKRU every kernel thread runs with (the user space's init value), built once. */
   private kthreadPkru: RightsState | undefined;
+  /** Per CPU, 1 while PKRU holds the kernel threads' init value as the scheduler loaded it. */
+  private readonly holdsKthreadPkru: Uint8Array;
   private readonly cpus: CpuState[] = [];
   /** Every thread ever created, by tid - 1 (kernel.threads()). */
   private readonly all: TaskStruct[] = [];
@@ -45,6 +47,8 @@ export class Sched {
     private readonly panic: PanicStatus,
   ) {
     this.restoresRights = rightsSavedPerThread(space);
+    // Boot loads init_pkru_value on every CPU (Kernel.boot) before anything is scheduled.
+    this.holdsKthreadPkru = new Uint8Array(cpuCount).fill(1);
     for (let cpu = 0; cpu < cpuCount; cpu++) {
       // The per-CPU idle thread (swapper/N) is what each CPU runs at boot.
       const idle = this.create(`swapper/${cpu}`, 'kthread', cpu, undefined, true);
@@ -166,11 +170,19 @@ export class Sched {
     if (user) {
       // PKRU is XSAVE component 9: saved with prev's extended state, restored with next's.
       if (prev.pkru !== undefined) prev.pkru = user.read(cpu);
-      if (next.pkru !== undefined) user.load(cpu, next.pkru);
+      if (next.pkru !== undefined) {
+        user.load(cpu, next.pkru);
+        this.holdsKthreadPkru[cpu] = 0;
+      }
       // A kernel thread runs with the init PKRU, not the previous task's: copy_thread() sets its
       // thread.pkru = pkru_get_init_value() and x86_pkru_load() writes it on the switch
       // ("x86/fpu: Add PKRU storage outside of task XSAVE buffer", 5.14).
-      else if (next.kind === 'kthread') user.load(cpu, (this.kthreadPkru ??= user.initialState()));
+      else if (next.kind === 'kthread' && this.holdsKthreadPkru[cpu] === 0) {
+        // write_pkru() skips the WRPKRU when PKRU already holds the value (arch/x86/include/asm/pkru.h);
+        // Linux compares with RDPKRU, the scheduler remembers what it loaded (no modelled read).
+        user.load(cpu, (this.kthreadPkru ??= user.initialState()));
+        this.holdsKthreadPkru[cpu] = 1;
+      }
     }
     // V10 __switch_to: pkrs_write_current() right after the PKRU switch. Rights global to the
     // address space (contextSave 'none') are not per thread: there is nothing to restore.
