@@ -1,8 +1,15 @@
 import { z } from 'zod';
-import { formatKeyListing, PKS_FLAG_EXCLUSIVE } from '@pkeysim/kernel';
+import { formatKeyListing, PKS_FLAG_EXCLUSIVE, type ExceptionFrame } from '@pkeysim/kernel';
 import { AnyKey, CallExpect, KeyRef, Name, op, Rights } from '../fields';
 import { RIGHTS_DENIALS, rightsNameOf } from '../format';
-import { defineOp } from './spec';
+import { defineOp, type OpContext } from './spec';
+
+/** The frame of the key fault whose callback program runs this op; outside one, a clear error. */
+function callbackFrame(ctx: OpContext, name: string): ExceptionFrame {
+  const frame = ctx.faultFrame;
+  if (!frame) throw ctx.error(['op'], `${name} runs only in a fault callback's program (set_fault_callback)`);
+  return frame;
+}
 
 /** Supervisor keys (the PKS series' pks_* API): allocate, free, change and check rights, key pages. */
 export const KERNEL_KEY_OPS = {
@@ -74,11 +81,41 @@ export const KERNEL_KEY_OPS = {
     {
       check: (o, refs) => refs.key(o.key),
       run: (o, ctx) => {
-        const frame = ctx.faultFrame;
-        if (!frame)
-          throw ctx.error(['op'], "pks_update_exception runs only in a fault callback's program (set_fault_callback)");
+        const frame = callbackFrame(ctx, 'pks_update_exception');
         const key = ctx.keyNumber(o.key, 'key');
         ctx.call(o.expect, () => ctx.kernel.pks_update_exception(frame, key, RIGHTS_DENIALS[o.rights]));
+      },
+    },
+  ),
+  /**
+   * In a fault callback's program: assert the rights the faulting context saved in its frame's
+   * auxiliary pt_regs area (V10 lib/pks/pks_test.c checks the saved PKRS holds the key's WD).
+   */
+  check_saved_rights: defineOp(z.strictObject({ ...op('check_saved_rights'), key: KeyRef, rights: Rights }), {
+    check: (o, refs) => refs.key(o.key),
+    run: (o, ctx) => {
+      const frame = callbackFrame(ctx, 'check_saved_rights');
+      const key = ctx.keyNumber(o.key, 'key');
+      const saved = frame.savedRights;
+      if (!saved) {
+        ctx.done('no saved rights');
+        ctx.fail(['rights'], 'the faulting frame has no auxiliary pt_regs area: this entry mode saves no rights');
+        return;
+      }
+      const got = rightsNameOf(ctx.kernel, saved, key);
+      ctx.done(got);
+      if (got !== o.rights)
+        ctx.fail(['rights'], `the faulting context saved ${got} on key ${key}, expected ${o.rights}`);
+    },
+  }),
+  /** pks_abandon_protections(key) (V7): the key becomes read/write in every thread, for good. */
+  pks_abandon_protections: defineOp(
+    z.strictObject({ ...op('pks_abandon_protections'), key: AnyKey, expect: CallExpect.default('ok') }),
+    {
+      check: (o, refs) => refs.key(o.key),
+      run: (o, ctx) => {
+        const key = ctx.keyNumber(o.key, 'key');
+        ctx.call(o.expect, () => ctx.kernel.pks_abandon_protections(key));
       },
     },
   ),
