@@ -5,6 +5,7 @@
  */
 import { invalidArgument } from './validate';
 
+/** log2 of the base page size: a page number is an address shifted right by 12. */
 export const PAGE_SHIFT = 12;
 /** The base page size: 4 KiB. */
 export const PAGE_SIZE = 0x1000;

@@ -26,7 +26,6 @@ import {
   AnyKey,
   SignalName,
 } from './fields';
-import type { RightsName as FieldRightsName } from './fields';
 import { TABLE_OP_SCHEMAS, TABLE_USER_SPACE_OPS } from './ops';
 
 export { Name, KeyRef, Rights, ErrnoName, CallExpect, AccessExpect, Size, Bytes, PerArch, WindowVia };
@@ -386,7 +385,7 @@ export type ScenarioOp = z.output<typeof Op>;
 /** The name of an op (its `op` field). */
 export type OpName = ScenarioOp['op'];
 /** Rights by name: rw, ro or none. */
-export type RightsName = FieldRightsName;
+export type { RightsName } from './fields';
 /** A validated injected fault. */
 export type InjectSpec = z.output<typeof InjectSpec>;
 /** A validated memory object. */
