@@ -1,31 +1,18 @@
 // `pkeysim demo --runs 64` on the built CLI: CPU seconds of the whole process (start-up included),
 // the target of issue 13 (<= 2 s here), against bare `node -e 0` in the same run. Prints the median
 // of ROUNDS runs and its ratio to the bare start; with --check, exits 1 when the target is missed.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { cpuOf, median, PKEYSIM_BIN } from './process-cpu.mjs';
 
 const check = process.argv.includes('--check');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RUNS = 64;
 const TARGET_SECONDS = 2;
-const bin = fileURLToPath(new URL('../bin/pkeysim.js', import.meta.url));
-const report = fileURLToPath(new URL('./cpu-report.mjs', import.meta.url));
-
-function cpuOf(args) {
-  const child = spawnSync(process.execPath, ['--import', report, ...args], { encoding: 'utf8' });
-  if (child.status !== 0) throw new Error(`node ${args.join(' ')} exited ${child.status}: ${child.stderr}`);
-  const match = /bench-cpu-us (\d+)/.exec(child.stderr);
-  if (!match) throw new Error(`no CPU report from node ${args.join(' ')}`);
-  return Number(match[1]) / 1e6;
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const bare = [];
 const demo = [];
 for (let round = 0; round < ROUNDS; round++) {
   bare.push(cpuOf(['-e', '0']));
-  demo.push(cpuOf([bin, 'demo', '--runs', String(RUNS)]));
+  demo.push(cpuOf([PKEYSIM_BIN, 'demo', '--runs', String(RUNS)]));
 }
 const seconds = median(demo);
 const ok = seconds <= TARGET_SECONDS;

@@ -1,17 +1,28 @@
 import { Command } from 'commander';
+import { listPlugins } from '@pkeysim/core';
 import { describe, expect, it } from 'vitest';
-import { archNames, archOption, resolveArch } from './arch';
+import { archNames, archOption, BUNDLED_PLUGINS, loadArch, resolveArch } from './arch';
 import { UsageError } from './errors';
 
 describe('--arch', () => {
-  it('registers every architecture and scheme package', () => {
-    expect(archNames()).toEqual(expect.arrayContaining(['x86', 'arm64-poe', 'power', 'pagetable', 'vkeys']));
-    expect(resolveArch('vkeys').kind).toBe('scheme');
+  it('knows every bundled architecture and scheme before any is loaded', () => {
+    expect(archNames()).toEqual(
+      expect.arrayContaining(['x86', 'arm64-poe', 'power', 'pagetable', 'vkeys', 'capability']),
+    );
   });
 
-  it('refuses an unknown name with a usage error that lists the registered plugins', () => {
-    expect(() => resolveArch('mips')).toThrow(UsageError);
-    expect(() => resolveArch('mips')).toThrow(
+  it('loads a bundled plugin when resolved, and it registers under the name and kind the table gives', async () => {
+    for (const bundled of BUNDLED_PLUGINS) {
+      await loadArch(bundled.name);
+      const registered = listPlugins().find((p) => p.name === bundled.name);
+      expect(registered?.kind, bundled.name).toBe(bundled.kind);
+    }
+    expect((await resolveArch('vkeys')).kind).toBe('scheme');
+  });
+
+  it('refuses an unknown name with a usage error that lists the known plugins', async () => {
+    await expect(resolveArch('mips')).rejects.toThrow(UsageError);
+    await expect(resolveArch('mips')).rejects.toThrow(
       /no architecture or scheme plugin named 'mips' \(registered: .*pagetable \(scheme\).*x86 \(architecture\)/,
     );
   });

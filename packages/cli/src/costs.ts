@@ -1,9 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
-import { budgetMessage, DEFAULT_LIMITS, formatIssue, parseCosts, ScenarioError } from '@pkeysim/scenario';
 import { fileReadError, UsageError } from './errors';
 
 /** A `--costs FILE` (YAML/JSON mapping of event name to cycles), or a one-line UsageError. */
 export async function readCosts(file: string): Promise<Record<string, number>> {
+  // The scenario parser (yaml, zod) loads only when a run names a cost file.
+  const { budgetMessage, DEFAULT_LIMITS, formatIssue, parseCosts, ScenarioError } = await import('@pkeysim/scenario');
   let text: string;
   try {
     // A cost file is a few lines: refuse a huge one before reading it (the input bytes budget).

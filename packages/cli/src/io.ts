@@ -19,7 +19,16 @@ export interface Io {
 
 /** The real process's stdin, stdout, stderr and environment. */
 export function processIo(): Io {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return {
+    // Lazy: touching process.stdin opens it (a TTY or pipe handle), which `--version` and most
+    // commands never need; only `replay -` and `run -` read it.
+    get stdin() {
+      return process.stdin;
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  };
 }
 
 /** An in-memory {@link Io} for tests: feed `stdin`, read back what was written. */

@@ -1,5 +1,6 @@
 import { type Command, CommanderError } from 'commander';
-import { escapeControl } from '@pkeysim/core';
+// The light entry: `pkeysim --version` must not load core's registry, tsyringe and reflect-metadata.
+import { escapeControl } from '@pkeysim/core/echo';
 import { colorsFor } from './color';
 import type { CommandContext } from './command';
 import { OutputError, UsageError } from './errors';
@@ -28,7 +29,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
 
 async function runMain(argv: readonly string[], io: Io, stdout: StdoutWatch): Promise<ExitCode> {
   const env = io.env ?? process.env;
-  const withEnv: Io = { ...io, env };
+  // Not a spread when the environment is given: a spread would read (open) the lazy stdin.
+  const withEnv: Io = io.env ? io : { ...io, env };
   const colors = { stdout: colorsFor(io.stdout, env), stderr: colorsFor(io.stderr, env) };
   const report = (message: string) => {
     // Messages can quote the user's input: control bytes are shown, never sent to the terminal.

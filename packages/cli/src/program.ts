@@ -53,6 +53,11 @@ export async function createProgram(
   }
   addHelpCommand(program, context);
   configureTree(program, context, onCommandError);
+  // A command that runs on `--arch NAME` finds its bundled plugin loaded (arch.ts loads on demand).
+  program.hook('preAction', async (_program, actionCommand) => {
+    const arch: unknown = actionCommand.opts().arch;
+    if (typeof arch === 'string') await (await import('./arch')).loadArch(arch);
+  });
   return program;
 }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SAMPLE_VECTORS_PATH } from '@pkeysim/x86';
+import { SAMPLE_VECTORS_PATH } from '@pkeysim/x86/vectors';
 import { describe, expect, it } from 'vitest';
 import { ANSI_ESCAPE, runCli } from './run-cli';
 

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { SAMPLE_VECTORS_PATH } from '@pkeysim/x86';
+import { SAMPLE_VECTORS_PATH } from '@pkeysim/x86/vectors';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OutputError } from '../src/errors';
 import { createMemoryIo } from '../src/io';

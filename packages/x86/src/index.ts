@@ -38,4 +38,3 @@ export { x86UserPkeyAbi } from './user-pkey-abi';
 
 // Importing the package makes `--arch x86` selectable.
 registerPlugin(x86Plugin);
-export * from './vectors';

@@ -17,11 +17,11 @@ import {
   M_SMEP,
   M_USER,
   M_WP,
-  runVector,
   T_USER,
   T_WRITE,
   T_XD,
 } from '../src/index';
+import { runVector } from '../src/vectors';
 import { accessVector } from './helpers';
 
 interface Fields {

@@ -1,4 +1,4 @@
-import { runVector, type X86AccessVector } from '../src/index';
+import { runVector, type X86AccessVector } from '../src/vectors';
 
 export type AccessCase = Partial<Omit<X86AccessVector, 'page'>> & { page?: Partial<X86AccessVector['page']> };
 

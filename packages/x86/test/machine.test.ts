@@ -9,7 +9,8 @@ import {
   Privilege,
   rightsState,
 } from '@pkeysim/core';
-import { parseVector, X86_INIT_RIGHTS, X86Machine } from '../src/index';
+import { X86_INIT_RIGHTS, X86Machine } from '../src/index';
+import { parseVector } from '../src/vectors';
 
 const KERNEL = -0x778000000000;
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compareVector, parseVector, runVector, SAMPLE_VECTORS_PATH } from '../src/index';
+import { compareVector, parseVector, runVector, SAMPLE_VECTORS_PATH } from '../src/vectors';
 
 const lines = readFileSync(SAMPLE_VECTORS_PATH, 'utf8')
   .split('\n')

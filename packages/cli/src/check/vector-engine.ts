@@ -1,4 +1,4 @@
-import { compareVector, parseVector, runVector, SAMPLE_VECTORS_PATH, type X86Vector } from '@pkeysim/x86';
+import { compareVector, parseVector, runVector, SAMPLE_VECTORS_PATH, type X86Vector } from '@pkeysim/x86/vectors';
 
 /** Why a line is not a valid vector: the field at fault and what is wrong with it. */
 export interface LineIssue {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { CampaignResult } from '@pkeysim/kernel';
 import { describe, expect, it } from 'vitest';
 import { ANSI_ESCAPE, runCli } from '../../test/run-cli';
-import { CAMPAIGN_RUNNERS } from './campaign';
+import { API_CAMPAIGN_RUNNERS, CAMPAIGN_RUNNERS } from './campaign-runners';
+import { CAMPAIGN_PACKAGES } from './campaign';
 
 function lastJson(lines: string[]): CampaignResult {
   return JSON.parse(lines.at(-1)!) as CampaignResult;
@@ -110,6 +111,12 @@ describe('pkeysim campaign', () => {
     expect(run.stderr).toMatch(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stdout).toBe('');
+  });
+
+  it('loads, for each consumer name, the runner the demo lists under that name', async () => {
+    const all = [...CAMPAIGN_RUNNERS, ...API_CAMPAIGN_RUNNERS];
+    expect(Object.keys(CAMPAIGN_PACKAGES).sort()).toEqual(all.map((r) => r.consumer).sort());
+    for (const runner of all) expect(await CAMPAIGN_PACKAGES[runner.consumer]()).toBe(runner);
   });
 
   it('has one registry entry per consumer, each with a default mode', () => {

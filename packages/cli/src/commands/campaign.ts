@@ -1,10 +1,6 @@
 import { archOption } from '../arch';
 import { readCosts } from '../costs';
 import type { CampaignMode, CampaignResult, CampaignRunner } from '@pkeysim/kernel';
-import { pmemCampaign } from '@pkeysim/pmem';
-import { pgtableCampaign } from '@pkeysim/pgtable-guard';
-import { roAtRestCampaign } from '@pkeysim/ro-at-rest';
-import { kmapApisCampaign } from '@pkeysim/kmap-apis';
 import { Option } from 'commander';
 import type { Colors } from '../color';
 import type { CliCommand } from '../command';
@@ -13,28 +9,23 @@ import { ExitCode } from '../exit-codes';
 import { SCHEMA } from '../json/names';
 import { outputOption, withReport } from '../report';
 import { checkKnobs, knobsFor, sizeOptions, type SizeFlags } from './campaign-knobs';
-import { getPlugin } from '@pkeysim/core';
-import { renderHtmlReport } from '@pkeysim/inspector';
-import { costModel } from '@pkeysim/scenario';
-import { MachineTraceRecorder, recordingPlugin } from '@pkeysim/timeline';
 import { writeOutputFile } from '../file-output';
 import { campaignHtmlReport } from '../html-reports';
 import { cliVersion } from '../version';
 import { parseSeed } from '../seed';
 
 /**
- * Every consumer's campaign, by name. To add one, import its `CampaignRunner` and add it here: the
- * command, its help, option checks, table and JSON line work for it unchanged (docs/campaigns.md).
+ * Each consumer's campaign, loaded when it runs: `pkeysim campaign pmem` imports pmem and none of the
+ * others (start-up pays for what the run uses). campaign-runners.ts lists the same runners for the
+ * demo; a test checks the two agree.
  */
-export const CAMPAIGN_RUNNERS: readonly CampaignRunner[] = [pmemCampaign, pgtableCampaign, roAtRestCampaign];
-
-/**
- * Campaigns that compare kernel API designs rather than protect a consumer: `pkeysim campaign` runs
- * them like the others, but the demo's per-scheme totals leave them out (several of their designs
- * are meant to let strays through: that is what they measure).
- */
-export const API_CAMPAIGN_RUNNERS: readonly CampaignRunner[] = [kmapApisCampaign];
-const ALL_RUNNERS: readonly CampaignRunner[] = [...CAMPAIGN_RUNNERS, ...API_CAMPAIGN_RUNNERS];
+export const CAMPAIGN_PACKAGES: Readonly<Record<string, () => Promise<CampaignRunner>>> = {
+  pmem: async () => (await import('@pkeysim/pmem')).pmemCampaign,
+  pgtable: async () => (await import('@pkeysim/pgtable-guard')).pgtableCampaign,
+  'ro-at-rest': async () => (await import('@pkeysim/ro-at-rest')).roAtRestCampaign,
+  'kmap-apis': async () => (await import('@pkeysim/kmap-apis')).kmapApisCampaign,
+};
+const CONSUMERS = Object.keys(CAMPAIGN_PACKAGES);
 
 const ALL_MODES: readonly CampaignMode[] = ['relaxed', 'strict', 'soft'];
 
@@ -68,13 +59,10 @@ Size knobs: --threads, --ops and --cpus for every consumer, --spaces for pgtable
 (3 workers, 20 ops, 2 address spaces, 2 CPUs) are each consumer's fixed shape. Time grows linearly
 with threads, ops and spaces (docs/campaigns.md).`;
 
-function findRunner(consumer: string): CampaignRunner {
-  const runner = ALL_RUNNERS.find((r) => r.consumer === consumer);
-  if (!runner) {
-    const known = ALL_RUNNERS.map((r) => r.consumer).join(', ');
-    throw new UsageError(`no campaign for consumer '${consumer}' (known: ${known})`);
-  }
-  return runner;
+async function findRunner(consumer: string): Promise<CampaignRunner> {
+  const load = Object.hasOwn(CAMPAIGN_PACKAGES, consumer) ? CAMPAIGN_PACKAGES[consumer] : undefined;
+  if (!load) throw new UsageError(`no campaign for consumer '${consumer}' (known: ${CONSUMERS.join(', ')})`);
+  return load();
 }
 
 /** `pkeysim campaign <consumer>`: a seeded stray-write campaign against one consumer's protection. */
@@ -83,7 +71,7 @@ export const campaignCommand: CliCommand = {
     const command = program
       .command('campaign')
       .description('inject stray writes into a consumer (pmem, ...) while it works; count what protection stopped')
-      .argument('<consumer>', `the consumer to attack: ${ALL_RUNNERS.map((r) => r.consumer).join(', ')}`)
+      .argument('<consumer>', `the consumer to attack: ${CONSUMERS.join(', ')}`)
       .addOption(
         new Option('--seed <n>', 'seed of the scheduler and the workload').argParser(parseSeed).makeOptionMandatory(),
       )
@@ -100,21 +88,23 @@ export const campaignCommand: CliCommand = {
       .addHelpText('after', EXAMPLES)
       .action(
         context.action(async (consumer: string, flags: CampaignFlags) => {
-          const runner = findRunner(consumer);
+          const runner = await findRunner(consumer);
           const mode = flags.mode ?? runner.modes[0];
           if (!runner.modes.includes(mode))
             throw new UsageError(`${consumer} campaigns have modes ${runner.modes.join(', ')}; got '${mode}'`);
           checkKnobs(runner, flags);
           const costs = flags.costs ? await readCosts(flags.costs) : undefined;
+          // The trace recorder and the HTML report load only when asked for.
+          const tracing = flags.traceOut ? await loadTracing() : undefined;
           return withReport(context, flags.output, async (out) => {
-            const recorder = flags.traceOut ? new MachineTraceRecorder(costModel(costs)) : undefined;
+            const recorder = tracing ? new tracing.MachineTraceRecorder(tracing.costModel(costs)) : undefined;
             if (recorder) recorder.label = `${consumer} campaign, seed ${flags.seed}, protection ${flags.protection}`;
             const ran = runner.run({
               ...knobsFor(runner, flags),
               seed: flags.seed,
               protection: flags.protection === 'on',
               mode,
-              arch: recorder ? recordingPlugin(getPlugin(flags.arch), recorder) : flags.arch,
+              arch: recorder && tracing ? tracing.recordingPlugin(tracing.getPlugin(flags.arch), recorder) : flags.arch,
               cpus: flags.cpus,
               costs,
             });
@@ -123,6 +113,7 @@ export const campaignCommand: CliCommand = {
               await writeOutputFile(flags.traceOut, JSON.stringify(recorder.toTraceFile({ campaign: consumer })));
             if (flags.html) {
               const generator = `pkeysim ${cliVersion()}: pkeysim campaign ${consumer} --seed ${flags.seed} --protection ${flags.protection} --mode ${mode} --arch ${flags.arch} --cpus ${flags.cpus}`;
+              const { renderHtmlReport } = await import('@pkeysim/inspector');
               await writeOutputFile(flags.html, renderHtmlReport(campaignHtmlReport(result, generator)));
             }
             if (flags.json) await out.line(JSON.stringify({ schema: SCHEMA.campaign, ...result }));
@@ -133,6 +124,16 @@ export const campaignCommand: CliCommand = {
       );
   },
 };
+
+/** What `--trace-out` needs: the recorder, the cost model it prices events with, the plugin registry. */
+async function loadTracing() {
+  const [{ MachineTraceRecorder, recordingPlugin }, { costModel }, { getPlugin }] = await Promise.all([
+    import('@pkeysim/timeline'),
+    import('@pkeysim/scenario'),
+    import('@pkeysim/core'),
+  ]);
+  return { MachineTraceRecorder, recordingPlugin, costModel, getPlugin };
+}
 
 /** Right-align numbers and left-align text in columns of the widest cell. */
 function alignRows(rows: readonly (readonly (string | number)[])[]): string[][] {

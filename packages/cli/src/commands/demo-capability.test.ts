@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadBundledPlugins } from '../arch';
 import { runCli } from '../../test/run-cli';
 import type { DemoResult } from './demo';
 import { demoSchemes } from './demo';
 
 describe('pkeysim demo: the capability scheme', () => {
+  beforeAll(loadBundledPlugins);
+
   it('is listed beside keys, page-table permissions and virtual keys', () => {
     expect(demoSchemes().map((s) => s.scheme)).toEqual(
       expect.arrayContaining(['off', 'keys', 'capability', 'pagetable', 'vkeys']),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../test/run-cli';
 import '@pkeysim/x86';
-import { CAMPAIGN_RUNNERS } from './campaign';
+import { CAMPAIGN_RUNNERS } from './campaign-runners';
 import { type DemoResult, runDemo } from './demo';
 
 describe('pkeysim demo', () => {

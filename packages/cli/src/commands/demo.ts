@@ -1,4 +1,4 @@
-import { archOption } from '../arch';
+import { archOption, loadBundledPlugins } from '../arch';
 import {
   type CostModel,
   getPlugin,
@@ -23,7 +23,7 @@ import { MachineTraceRecorder, recordingPlugin } from '@pkeysim/timeline';
 import { writeOutputFile } from '../file-output';
 import { demoHtmlReport } from '../html-reports';
 import { cliVersion } from '../version';
-import { CAMPAIGN_RUNNERS } from './campaign';
+import { CAMPAIGN_RUNNERS } from './campaign-runners';
 import { knobsFor, sizeOptions, type SizeFlags } from './campaign-knobs';
 
 /** The built-in machine the demo runs on. */
@@ -351,6 +351,8 @@ export const demoCommand: CliCommand = {
     for (const option of sizeOptions(DEMO_MACHINE.cpus)) command.addOption(option);
     command.action(
       context.action(async (flags: DemoFlags) => {
+        // The demo compares every bundled scheme.
+        await loadBundledPlugins();
         if (flags.runs < 1) throw new UsageError('--runs must be at least 1');
         // Every seed run must be one `campaign --seed` accepts too.
         if (flags.seed + flags.runs - 1 > SEED_MAX)

@@ -6,8 +6,7 @@ import {
   type DomainSpace,
   type ProtectionPlugin,
 } from '@pkeysim/core';
-// The built-in architectures and schemes register when arch loads; the listing must include them.
-import '../arch';
+import { loadBundledPlugins } from '../arch';
 import type { CliCommand, CommandContext } from '../command';
 import { ExitCode } from '../exit-codes';
 import { SCHEMA } from '../json/names';
@@ -53,6 +52,8 @@ export const pluginsCommand: CliCommand = {
       .addHelpText('after', EXAMPLES)
       .action(
         context.action(async (flags: { json?: boolean; output?: string }) => {
+          // The listing includes every bundled plugin, not only those this run has loaded.
+          await loadBundledPlugins();
           const listed = listPlugins().map((plugin) => describePlugin(plugin, context));
           return withReport(context, flags.output, async (out) => {
             if (flags.json) await out.line(JSON.stringify({ schema: SCHEMA.plugins, plugins: listed }));

@@ -12,7 +12,7 @@ import {
 } from '@pkeysim/trace';
 import { echoText, isDomainError } from '@pkeysim/core';
 import { Option } from 'commander';
-import { archNames, resolveArch } from '../arch';
+import { archNames, checkArchName } from '../arch';
 import type { CliCommand } from '../command';
 import { fileReadError, systemErrorCode, UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
@@ -107,7 +107,7 @@ export const replayCommand: CliCommand = {
         new Option(
           '--arch <name>',
           `replay on this architecture's keys and access check (${archNames().join(', ')})`,
-        ).argParser((value: string) => resolveArch(value).name),
+        ).argParser(checkArchName),
       )
       .option('--json', 'print the report as one JSON document (docs/output.md)')
       .option('--first <n>', 'how many faulting accesses to list', '10')

@@ -16,7 +16,7 @@ import {
 } from '@pkeysim/scenario';
 import { recordScenario, toTraceEvents } from '@pkeysim/timeline';
 import { Option } from 'commander';
-import { archNames, resolveArch } from '../arch';
+import { archNames, checkArchName, loadBundledPlugins } from '../arch';
 import type { CliCommand, CommandContext } from '../command';
 import { fileReadError, systemErrorCode, UsageError } from '../errors';
 import { shippedExampleFor } from '../examples';
@@ -196,12 +196,14 @@ export const runCommand: CliCommand = {
         new Option(
           '--arch <name>',
           `run on this architecture instead of the file's machine.arch (${archNames().join(', ')})`,
-        ).argParser((value: string) => resolveArch(value).name),
+        ).argParser(checkArchName),
       );
     addLimitOptions(command)
       .addHelpText('after', HELP)
       .action(
         context.action(async (file: string, flags: RunFlags) => {
+          // The file's machine.arch may name any bundled architecture or scheme.
+          await loadBundledPlugins();
           const input = await load(file, flags, context);
           if (!input) return ExitCode.BadInput;
           const loaded = flags.arch ? onArch(input.loaded, flags.arch) : input.loaded;

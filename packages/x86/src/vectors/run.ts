@@ -4,10 +4,9 @@
  * CPU through its TLB, instructions run and their exceptions caught.
  */
 import { AccessKind, PageSize } from '@pkeysim/core';
-import type { X86Cpu } from '../cpu';
-import { FAULT_PF, isX86Exception } from '../exception';
-import { X86Machine } from '../machine';
-import { CR0, CR4, EFER, MSR } from '../registers';
+// The package's root entry, not its files: the `vectors` entry then shares the machine (and its plugin
+// registration) with `@pkeysim/x86` instead of bundling a second copy.
+import { CR0, CR4, EFER, FAULT_PF, isX86Exception, MSR, type X86Cpu, X86Machine } from '@pkeysim/x86';
 import { isInsnVector, type X86AccessVector, type X86InsnVector, type X86Vector } from './schema';
 
 /** access: {id, fault, error_code}; insn: {id, exception, pkru, pkrs} plus eax, edx for reads. */

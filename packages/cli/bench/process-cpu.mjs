@@ -1,0 +1,21 @@
+// CPU seconds of a whole `node` process (start-up included, every thread), measured by preloading
+// cpu-report.mjs; shared by the start-up and demo CPU benches.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const report = fileURLToPath(new URL('./cpu-report.mjs', import.meta.url));
+
+/** The built CLI's bin, as the published package runs it. */
+export const PKEYSIM_BIN = fileURLToPath(new URL('../bin/pkeysim.js', import.meta.url));
+
+/** CPU seconds `node ARGS...` used; throws when it exits non-zero or prints no report. */
+export function cpuOf(args) {
+  const child = spawnSync(process.execPath, ['--import', report, ...args], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`node ${args.join(' ')} exited ${child.status}: ${child.stderr}`);
+  const match = /bench-cpu-us (\d+)/.exec(child.stderr);
+  if (!match) throw new Error(`no CPU report from node ${args.join(' ')}`);
+  return Number(match[1]) / 1e6;
+}
+
+/** The median of `xs` (the upper one for an even count). */
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -1,0 +1,20 @@
+import type { CampaignRunner } from '@pkeysim/kernel';
+import { kmapApisCampaign } from '@pkeysim/kmap-apis';
+import { pgtableCampaign } from '@pkeysim/pgtable-guard';
+import { pmemCampaign } from '@pkeysim/pmem';
+import { roAtRestCampaign } from '@pkeysim/ro-at-rest';
+
+/**
+ * Every consumer's campaign. To add one, import its `CampaignRunner` here and name its package in
+ * campaign.ts's CAMPAIGN_PACKAGES: the command, its help, option checks, table and JSON line work
+ * for it unchanged (docs/campaigns.md). `pkeysim campaign NAME` imports only NAME's package; the
+ * demo, which runs them all, imports this module.
+ */
+export const CAMPAIGN_RUNNERS: readonly CampaignRunner[] = [pmemCampaign, pgtableCampaign, roAtRestCampaign];
+
+/**
+ * Campaigns that compare kernel API designs rather than protect a consumer: `pkeysim campaign` runs
+ * them like the others, but the demo's per-scheme totals leave them out (several of their designs
+ * are meant to let strays through: that is what they measure).
+ */
+export const API_CAMPAIGN_RUNNERS: readonly CampaignRunner[] = [kmapApisCampaign];
