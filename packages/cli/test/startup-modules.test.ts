@@ -21,7 +21,8 @@ function loadedBy(args: string[]): Set<string> {
   const loaded = new Set<string>();
   for (const [, url] of child.stderr.matchAll(/^module-log (\S+)$/gm)) {
     const sibling = /\/packages\/([^/]+)\/dist\/([^/]+)\.(?:c?js)$/.exec(url);
-    if (sibling && sibling[1] !== 'cli') loaded.add(`@pkeysim/${sibling[1]}${sibling[2] === 'index' ? '' : `/${sibling[2]}`}`);
+    if (sibling && sibling[1] !== 'cli')
+      loaded.add(`@pkeysim/${sibling[1]}${sibling[2] === 'index' ? '' : `/${sibling[2]}`}`);
     const dependency = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
     if (dependency && !url.includes('/packages/')) loaded.add(dependency[1]);
   }
