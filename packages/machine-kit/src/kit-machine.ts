@@ -149,6 +149,8 @@ const ACCESS_EVENT = MachineEvent.Access;
 const PAGE_WALK_EVENT = MachineEvent.PageWalk;
 if (
   EVENT_STRIDE !== 14 ||
+  PAGE_WALK_EVENT !== 6 ||
+  ACCESS_EVENT !== 12 ||
   ACCESS_OK !== 0 ||
   AccessKind.Read !== 0 ||
   AccessKind.Write !== 1 ||
@@ -1026,18 +1028,16 @@ export abstract class KitMachine implements Machine {
   private accessMiss(cpu: number, virtual: number, kind: AccessKind): number {
     if (typeof virtual !== 'number' || Math.floor(virtual) !== virtual || virtual >= EXACT || virtual <= -EXACT)
       checkAccessAddress(virtual);
+    // Outside both halves no walk can start.
+    if (!(virtual >= -this.half && virtual < this.half)) return this.outOfRange(cpu, virtual, kind);
+    // Literals as on the hit path: MachineEvent.PageWalk 6, MachineEvent.Access 12, 14 events per
+    // CPU, AccessKind.Write 1, TF_DIRTY 0x1000000 (checked beside EVENT_STRIDE).
+    const counts = this.counts;
+    counts[cpu * 14 + 6] += 1;
     const tlb = this.tlbs[cpu];
-    const vpn = Math.floor(virtual / 4096);
-    const mode = this.modes[cpu] as Privilege;
-    if (!(virtual >= -this.half && virtual < this.half)) {
-      // Outside both halves no walk can start.
-      const code = this.outOfRangeFaultCode(cpu, kind);
-      this.recordFault(cpu, code, virtual, kind, mode, this.codec.levels - 1, 0);
-      return code & this.resultMask;
-    }
-    this.counts[cpu * EVENT_STRIDE + PAGE_WALK_EVENT] += 1;
     const table = this.pageTable;
     const control = this.walkControl[cpu];
+    const vpn = Math.floor(virtual / 4096);
     // The paging-structure cache first: a hit walks the leaf table only (SDM 4.10.3).
     const region = Math.floor(vpn * this.regionScale); // a multiplication: V8 folds no field
     const cached = tlb.walkSlot(region);
@@ -1056,26 +1056,35 @@ export abstract class KitMachine implements Machine {
       const words = result === WALK_OK ? table.leafTableWords() : undefined;
       if (words !== undefined) tlb.cacheWalk(region, table.leafTable, table.leafTableLimit, words);
     }
-    if (result !== WALK_OK) {
-      const level = table.level;
-      const code =
-        result === WALK_RESERVED
-          ? this.reservedFaultCode(cpu, kind, level)
-          : this.translationFaultCode(cpu, kind, level);
-      if (this.faultInvalidates) tlb.dropSlot(vpn);
-      this.recordFault(cpu, code, virtual, kind, mode, level, 0);
-      return code & this.resultMask;
-    }
+    if (result !== WALK_OK) return this.walkFault(cpu, virtual, kind, result);
     const flags = table.flags;
     const slot = tlb.fill(vpn, table.frame, flags);
     const code = this.checkAccess(cpu, flags, kind);
-    if (code !== ACCESS_OK) return this.fault(cpu, code, virtual, kind, flags);
-    if ((flags & TF_DIRTY) === 0) {
-      table.markLeaf(kind === AccessKind.Write);
-      if (kind === AccessKind.Write) tlb.flags[slot] = flags | TF_DIRTY;
+    if (code !== 0) return this.fault(cpu, code, virtual, kind, flags);
+    // The allowed access sets the leaf's accessed flag, and dirty on a write (codecs that manage them).
+    if (kind === 1 && (flags & 0x1000000) === 0) {
+      table.markLeaf(true);
+      tlb.flags[slot] = flags | 0x1000000;
     } else table.markLeaf(false);
-    this.counts[cpu * EVENT_STRIDE + ACCESS_EVENT] += 1;
-    return ACCESS_OK;
+    counts[cpu * 14 + 12] += 1;
+    return 0;
+  }
+
+  /** An access outside both halves: no walk can start. */
+  private outOfRange(cpu: number, virtual: number, kind: AccessKind): number {
+    const code = this.outOfRangeFaultCode(cpu, kind);
+    this.recordFault(cpu, code, virtual, kind, this.modes[cpu] as Privilege, this.codec.levels - 1, 0);
+    return code & this.resultMask;
+  }
+
+  /** A walk that found no valid leaf (WALK_INVALID) or a reserved bit (WALK_RESERVED). */
+  private walkFault(cpu: number, virtual: number, kind: AccessKind, result: number): number {
+    const level = this.pageTable.level;
+    const code =
+      result === WALK_RESERVED ? this.reservedFaultCode(cpu, kind, level) : this.translationFaultCode(cpu, kind, level);
+    if (this.faultInvalidates) this.tlbs[cpu].dropSlot(Math.floor(virtual / 4096));
+    this.recordFault(cpu, code, virtual, kind, this.modes[cpu] as Privilege, level, 0);
+    return code & this.resultMask;
   }
 
   /** A refused access through a cached (or just filled) translation. */
