@@ -32,9 +32,9 @@ import {
   type Translation,
 } from '@pkeysim/core';
 import { formatAddress, PAGE_SIZE, toAddress } from './address';
-import type { DescriptorCodec } from './descriptor-codec';
 import { faultCauseOf, FaultKind } from './fault-codes';
-import { RadixPageTable, WALK_OK, WALK_RESERVED } from './page-table';
+import { PAGE_RESERVED, type DescriptorCodec } from './descriptor-codec';
+import { RadixPageTable, WALK_INVALID, WALK_OK, WALK_RESERVED } from './page-table';
 import { PhysicalMemory } from './physical-memory';
 import { Tlb } from './tlb';
 import {
@@ -1041,22 +1041,31 @@ export abstract class KitMachine implements Machine {
     // The paging-structure cache first: a hit walks the leaf table only (SDM 4.10.3).
     const region = Math.floor(vpn * this.regionScale); // a multiplication: V8 folds no field
     const cached = tlb.walkSlot(region);
-    let result: number;
     if (cached >= 0) {
-      result = table.walkLeafTable(
-        tlb.walkTable[cached],
-        tlb.walkWords[cached],
-        tlb.walkLimit[cached],
-        virtual,
-        control,
-      );
-    } else {
-      const root = virtual < 0 && this.split ? this.upperRoot : this.activeRoot[cpu];
-      result = table.walk(root, virtual, control, true);
-      const words = result === WALK_OK ? table.leafTableWords() : undefined;
-      if (words !== undefined) tlb.cacheWalk(region, table.leafTable, table.leafTableLimit, words);
+      // A hit: the leaf table's descriptor, read from its frame's words and decoded in one call.
+      const words = tlb.walkWords[cached];
+      const index = table.leafIndex(virtual);
+      const lo = words[index << 1] | 0;
+      const hi = words[(index << 1) | 1] | 0;
+      const page = table.pageFlags(lo, hi, control);
+      if (page < 0) return this.walkFault(cpu, virtual, kind, page === PAGE_RESERVED ? WALK_RESERVED : WALK_INVALID, 0);
+      // The limit clears permission bits only: the domain and the dirty state pass.
+      const flags = page & tlb.walkLimit[cached];
+      const slot = tlb.fill(vpn, this.codec.outputAddress(lo, hi, 0), flags);
+      const code = this.checkAccess(cpu, flags, kind);
+      if (code !== 0) return this.fault(cpu, code, virtual, kind, flags);
+      // The allowed access sets the leaf's accessed flag, and dirty on a write (codecs that manage them).
+      const dirty = kind === 1 && (flags & 0x1000000) === 0;
+      table.markPage(words, index, lo, hi, dirty);
+      if (dirty) tlb.flags[slot] = flags | 0x1000000;
+      counts[cpu * 14 + 12] += 1;
+      return 0;
     }
-    if (result !== WALK_OK) return this.walkFault(cpu, virtual, kind, result);
+    const root = virtual < 0 && this.split ? this.upperRoot : this.activeRoot[cpu];
+    const result = table.walk(root, virtual, control, true);
+    if (result !== WALK_OK) return this.walkFault(cpu, virtual, kind, result, table.level);
+    const leafTable = table.leafTableWords();
+    if (leafTable !== undefined) tlb.cacheWalk(region, table.leafTable, table.leafTableLimit, leafTable);
     const flags = table.flags;
     const slot = tlb.fill(vpn, table.frame, flags);
     const code = this.checkAccess(cpu, flags, kind);
@@ -1078,8 +1087,7 @@ export abstract class KitMachine implements Machine {
   }
 
   /** A walk that found no valid leaf (WALK_INVALID) or a reserved bit (WALK_RESERVED). */
-  private walkFault(cpu: number, virtual: number, kind: AccessKind, result: number): number {
-    const level = this.pageTable.level;
+  private walkFault(cpu: number, virtual: number, kind: AccessKind, result: number, level: number): number {
     const code =
       result === WALK_RESERVED ? this.reservedFaultCode(cpu, kind, level) : this.translationFaultCode(cpu, kind, level);
     if (this.faultInvalidates) this.tlbs[cpu].dropSlot(Math.floor(virtual / 4096));

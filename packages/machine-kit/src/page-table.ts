@@ -11,7 +11,6 @@ import {
   type EntryWords,
   type LeafRequest,
   levelSpan,
-  PAGE_RESERVED,
 } from './descriptor-codec';
 import type { PhysicalMemory } from './physical-memory';
 import { TF_ARCH_MASK, TF_DIRTY, TF_DOMAIN_SHIFT, TF_LEVEL_SHIFT, TF_PERMISSIONS, TF_USER } from './translation-flags';
@@ -208,27 +207,28 @@ export class RadixPageTable {
   }
 
   /**
-   * The last step of a walk alone, for a paging-structure-cache hit: the level-0 descriptor of
-   * `address` in the leaf table at `table` (whose words are `words`), with the permission `limit`
-   * of the entries above it. The same results as walk().
+   * The last step of a walk alone, for a paging-structure-cache hit: what the walk learns from the
+   * level-0 descriptor `lo`/`hi` (DescriptorCodec.pageFlags, with the engine's dirty state), before
+   * the permission limit of the entries above it: TF_* flags, or PAGE_INVALID / PAGE_RESERVED.
    */
-  walkLeafTable(table: number, words: Uint32Array, limit: number, address: number, control: number): number {
-    // Bits 12 up of the (integer) address modulo 2^32 hold the index: bitsPerLevel <= 9.
-    const index = (address >>> 12) & this.indexMask;
-    const lo = words[index << 1] | 0;
-    const hi = words[(index << 1) | 1] | 0;
-    this.level = 0;
-    this.leafTable = -1;
-    // One codec call for what leaf() learns from several (the same rules: DescriptorCodec.pageFlags).
+  pageFlags(lo: number, hi: number, control: number): number {
     const flags = this.pages.pageFlags(lo, hi, control);
-    if (flags < 0) return flags === PAGE_RESERVED ? WALK_RESERVED : WALK_INVALID;
-    this.frame = this.codec.outputAddress(lo, hi, 0);
-    // `limit` clears permission bits only: the domain and the dirty state pass.
-    this.flags = (flags | this.implicitDirty) & limit;
-    this.leafEntry = table + index * 8;
-    this.leafLo = lo;
-    this.leafHi = hi;
-    return WALK_OK;
+    return flags < 0 ? flags : flags | this.implicitDirty;
+  }
+
+  /**
+   * markLeaf for a descriptor read by {@link pageFlags}: the word pair at `index` of the leaf table
+   * whose words are `words` (a frame's words: the write is the memory's).
+   */
+  markPage(words: Uint32Array, index: number, lo: number, hi: number, write: boolean): void {
+    if (!this.hasMarkAccessed) return;
+    const marked = this.codec.markAccessed!(lo, hi, 0, true, write) | 0;
+    if (marked !== lo) words[index << 1] = marked >>> 0;
+  }
+
+  /** The index of `address` (an integer) in its leaf table: bits 12 up, modulo 2^32 (bitsPerLevel <= 9). */
+  leafIndex(address: number): number {
+    return (address >>> 12) & this.indexMask;
   }
 
   /** The words of the leaf table the last walk reached (leafTable >= 0), for a paging-structure cache. */
