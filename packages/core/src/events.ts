@@ -61,8 +61,18 @@ export const MACHINE_EVENT_NAMES: readonly string[] = [
 /** Per-CPU event counters in one Float64Array (row = CPU, column = event). */
 export class EventCounters {
   readonly counts: Float64Array;
-  constructor(readonly cpus: number) {
-    this.counts = new Float64Array(cpus * MACHINE_EVENT_COUNT);
+  /**
+   * `storage`, when given, is the counters' array (exactly cpus x MACHINE_EVENT_COUNT zeroed
+   * elements): a machine may pass a view of an array its access path already holds, so counting an
+   * access touches no other array.
+   */
+  constructor(
+    readonly cpus: number,
+    storage?: Float64Array,
+  ) {
+    if (storage !== undefined && storage.length !== cpus * MACHINE_EVENT_COUNT)
+      throw new RangeError(`event counter storage must hold ${cpus * MACHINE_EVENT_COUNT} elements`);
+    this.counts = storage ?? new Float64Array(cpus * MACHINE_EVENT_COUNT);
   }
   /** Add `n` (default 1) to `event`'s counter on `cpu`. */
   count(cpu: number, event: MachineEvent, n = 1): void {

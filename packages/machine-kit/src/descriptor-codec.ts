@@ -3,6 +3,7 @@
  * handled as two u32 words (lo = bits 31:0, hi = bits 63:32) so nothing on the walk needs BigInt.
  * Levels are numbered from the leaf table up: level 0 maps base pages, level `levels - 1` is the root.
  */
+import { TF_DOMAIN_SHIFT } from './translation-flags';
 
 /** The two words of a descriptor. */
 export interface EntryWords {
@@ -73,6 +74,14 @@ export interface DescriptorCodec {
    * QEMU mmu_translate does the same). The codec then reports TF_DIRTY from leafFlags.
    */
   markAccessed?(lo: number, hi: number, level: number, leaf: boolean, write: boolean): number;
+  /**
+   * Optional: what the walk learns from a level-0 descriptor, in one call (the TLB-miss path through
+   * a cached leaf table calls it once instead of five methods): PAGE_INVALID when !isValid,
+   * PAGE_RESERVED when reservedBits is nonzero, else leafFlags | domainOf << TF_DOMAIN_SHIFT. It
+   * must be built from the same rules as those methods (a conformance test compares them); absent,
+   * the engine composes them.
+   */
+  pageFlags?(lo: number, hi: number, control: number): number;
 
   /** A valid table (non-leaf) entry pointing to the table at physical address `table`. */
   encodeTable(table: number): EntryWords;
@@ -85,6 +94,18 @@ export interface DescriptorCodec {
    * every attribute of the parent (so translations of untouched pages do not change).
    */
   splitLeaf(lo: number, hi: number, level: number, physical: number): EntryWords;
+}
+
+/** DescriptorCodec.pageFlags of an invalid descriptor. */
+export const PAGE_INVALID = -1;
+/** DescriptorCodec.pageFlags of a valid descriptor with a reserved bit set. */
+export const PAGE_RESERVED = -2;
+
+/** DescriptorCodec.pageFlags from the codec's separate methods (the default, and what a codec's own must equal). */
+export function composedPageFlags(codec: DescriptorCodec, lo: number, hi: number, control: number): number {
+  if (!codec.isValid(lo, hi, 0)) return PAGE_INVALID;
+  if (codec.reservedBits !== undefined && codec.reservedBits(lo, hi, 0, control) !== 0) return PAGE_RESERVED;
+  return codec.leafFlags(lo, hi, 0, control) | (codec.domainOf(lo, hi, 0) << TF_DOMAIN_SHIFT);
 }
 
 /** Bytes mapped by a leaf at `level`. */

@@ -2,7 +2,15 @@ export { PAGE_SHIFT, PAGE_SIZE, TWO_32, toAddress, formatAddress, hex32, hex64, 
 export { PhysicalMemory, type PhysicalRegion, type PhysicalMemoryOptions } from './physical-memory';
 export * from './translation-flags';
 export { FaultKind, FAULT_KIND_MASK, FAULT_ARCH_SHIFT, faultCauseOf } from './fault-codes';
-export { type DescriptorCodec, type EntryWords, type LeafRequest, levelSpan } from './descriptor-codec';
+export {
+  type DescriptorCodec,
+  type EntryWords,
+  type LeafRequest,
+  levelSpan,
+  composedPageFlags,
+  PAGE_INVALID,
+  PAGE_RESERVED,
+} from './descriptor-codec';
 export {
   RadixPageTable,
   WALK_OK,

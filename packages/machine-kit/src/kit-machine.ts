@@ -32,9 +32,9 @@ import {
   type Translation,
 } from '@pkeysim/core';
 import { formatAddress, PAGE_SIZE, toAddress } from './address';
-import type { DescriptorCodec } from './descriptor-codec';
 import { faultCauseOf, FaultKind } from './fault-codes';
-import { RadixPageTable, WALK_OK, WALK_RESERVED } from './page-table';
+import { PAGE_RESERVED, type DescriptorCodec } from './descriptor-codec';
+import { RadixPageTable, WALK_INVALID, WALK_OK, WALK_RESERVED } from './page-table';
 import { PhysicalMemory } from './physical-memory';
 import { Tlb } from './tlb';
 import {
@@ -148,6 +148,9 @@ const EVENT_STRIDE = MACHINE_EVENT_COUNT;
 const ACCESS_EVENT = MachineEvent.Access;
 const PAGE_WALK_EVENT = MachineEvent.PageWalk;
 if (
+  EVENT_STRIDE !== 14 ||
+  PAGE_WALK_EVENT !== 6 ||
+  ACCESS_EVENT !== 12 ||
   ACCESS_OK !== 0 ||
   AccessKind.Read !== 0 ||
   AccessKind.Write !== 1 ||
@@ -201,14 +204,18 @@ export abstract class KitMachine implements Machine {
   readonly defaultDomain: number;
   readonly usableDomains: number;
   protected readonly tlbs: readonly Tlb[];
-  // Every CPU's TLB in one array each (entry = cpu << tlbShift | slot): the Tlb objects are views.
-  private readonly tlbTag: Float64Array;
-  private readonly tlbFlags: Int32Array;
+  /**
+   * The hit path reads two arrays, whatever the CPU: `hitNumbers` holds every CPU's TLB tags (entry
+   * = cpu << tlbShift | slot) and then the event counters (the EventCounters' storage, from
+   * `countsAt`); `checkState` holds every CPU's check state and then every CPU's TLB flags (from
+   * `flagsAt`). The Tlb objects and events.counts are views of them.
+   */
+  private readonly hitNumbers: Float64Array;
+  private readonly flagsAt: number;
+  /** Index in hitNumbers of CPU 0's Access counter (CPU c's is 14 further per CPU). */
+  private readonly accessCountAt: number;
   private readonly tlbShift: number;
   private readonly tlbMask: number;
-  /** Core's MACHINE_EVENT_COUNT and MachineEvent.Access as fields, for the hit path (see EVENT_STRIDE). */
-  private readonly eventStride = EVENT_STRIDE;
-  private readonly accessEvent = ACCESS_EVENT;
   /** Whether the current batch's remaining addresses were validated (before its first state change). */
   private batchValidated = false;
   /** Scratch of slotCodeBatch: per TLB slot, its page number if an access through it is allowed, else NaN. */
@@ -245,6 +252,7 @@ export abstract class KitMachine implements Machine {
    * Table-driven check, one typed array for every CPU (an access reads one array): CPU c's stretch
    * starts at c << checkStateShift and holds a copy of its current mode's check table, then at
    * `rightsOffset` the rights word governing supervisor pages and the one governing user pages.
+   * After every CPU's stretch, from `flagsAt`, the TLB flags (see hitNumbers).
    */
   private readonly checkState: Int32Array;
   private readonly checkStateShift: number;
@@ -282,8 +290,16 @@ export abstract class KitMachine implements Machine {
     this.arch = options.arch;
     this.cpuCount = cpus;
     this.codec = options.codec;
-    this.events = new EventCounters(cpus);
+    const entries = options.tlbEntries ?? 512;
+    if (!Number.isInteger(entries) || entries < 1 || (entries & (entries - 1)) !== 0 || entries > 1 << 20)
+      throw invalidArgument(`tlbEntries ${String(entries)} must be a power of two between 1 and 2^20`);
+    if (cpus * entries > 2 ** 26)
+      throw invalidArgument(`cpus x tlbEntries ${cpus * entries} exceeds the limit of 2^26 TLB entries per machine`);
+    const tlbSize = cpus * entries;
+    this.hitNumbers = new Float64Array(tlbSize + cpus * MACHINE_EVENT_COUNT);
+    this.events = new EventCounters(cpus, this.hitNumbers.subarray(tlbSize));
     this.counts = this.events.counts;
+    this.accessCountAt = tlbSize + ACCESS_EVENT;
     this.memory = new PhysicalMemory({
       ramBytes: options.ramBytes ?? DEFAULT_MACHINE_CONFIG.ramBytes,
       persistentBytes: options.persistentBytes ?? DEFAULT_MACHINE_CONFIG.persistentBytes,
@@ -324,26 +340,24 @@ export abstract class KitMachine implements Machine {
       );
     }
     this.flushCeiling = ceiling;
-    const entries = options.tlbEntries ?? 512;
-    if (!Number.isInteger(entries) || entries < 1 || (entries & (entries - 1)) !== 0 || entries > 1 << 20)
-      throw invalidArgument(`tlbEntries ${String(entries)} must be a power of two between 1 and 2^20`);
-    if (cpus * entries > 2 ** 26)
-      throw invalidArgument(`cpus x tlbEntries ${cpus * entries} exceeds the limit of 2^26 TLB entries per machine`);
     this.tlbShift = Math.log2(entries);
     this.slotKeys = new Float64Array(entries);
     this.tlbMask = entries - 1;
-    this.tlbTag = new Float64Array(cpus * entries);
-    this.tlbFlags = new Int32Array(cpus * entries);
-    const tlbFrame = new Float64Array(cpus * entries);
-    const view = <T extends Float64Array | Int32Array>(array: T, cpu: number): T =>
-      array.subarray(cpu * entries, (cpu + 1) * entries) as T;
+    this.checkStateShift = CHECK_STATE_SHIFT;
+    this.flagsAt = cpus << CHECK_STATE_SHIFT;
+    this.checkState = new Int32Array(this.flagsAt + tlbSize);
+    // -1 (a fault) until the architecture sets each CPU's table with setCheckTable: it must.
+    this.checkState.fill(-1, 0, this.flagsAt);
+    const tlbFrame = new Float64Array(tlbSize);
+    const view = <T extends Float64Array | Int32Array>(array: T, at: number, cpu: number): T =>
+      array.subarray(at + cpu * entries, at + (cpu + 1) * entries) as T;
     this.tlbs = Array.from(
       { length: cpus },
       (_, cpu) =>
         new Tlb(entries, options.codec.bitsPerLevel, {
-          tag: view(this.tlbTag, cpu),
-          frame: view(tlbFrame, cpu),
-          flags: view(this.tlbFlags, cpu),
+          tag: view(this.hitNumbers, 0, cpu),
+          frame: view(tlbFrame, 0, cpu),
+          flags: view(this.checkState, this.flagsAt, cpu),
         }),
     );
     this.modes = new Uint8Array(cpus).fill(Privilege.Supervisor);
@@ -374,9 +388,6 @@ export abstract class KitMachine implements Machine {
         `tableCheck must be { indexShift: ${TF_ARCH_SHIFT}, indexBits: ${CHECK_INDEX_BITS}, rightsBits: ${CHECK_RIGHTS_BITS} } (the shape the access path spells out)`,
       );
     this.rightsOffset = CHECK_RIGHTS_AT;
-    this.checkStateShift = CHECK_STATE_SHIFT;
-    // -1 (a fault) until the architecture sets each CPU's table with setCheckTable: it must.
-    this.checkState = new Int32Array(cpus << this.checkStateShift).fill(-1);
     for (let cpu = 0; cpu < cpus; cpu++) this.setRights(cpu, 0, 0);
     this.regionScale = 1 / 2 ** options.codec.bitsPerLevel;
     this.bootMemory();
@@ -770,18 +781,21 @@ export abstract class KitMachine implements Machine {
    */
   access(cpu: number, virtual: number, kind: AccessKind): number {
     // Core's access kinds as literals (Write is 1): see the check beside CHECK_STATE_SHIFT.
-    if (!(cpu >>> 0 === cpu && cpu < this.cpuCount && kind >>> 0 === kind && kind < 3)) this.refuse(cpu, kind);
-    const vpn = Math.floor(virtual / 4096);
-    const entry = (cpu << this.tlbShift) | (vpn & this.tlbMask);
-    const flags = this.tlbFlags[entry];
+    if (!(cpu >>> 0 === cpu && cpu < this.cpuCount && kind >>> 0 === kind && kind < 3 && typeof virtual === 'number'))
+      this.refuse(cpu, kind, virtual);
+    const numbers = this.hitNumbers;
+    const words = this.checkState;
+    // Integer arithmetic on the address (exact modulo 2^32 for an integer): bits 12 up give the
+    // slot, and the address less its page offset gives the page number, fractional for a
+    // fractional address, which no tag equals (so the miss path refuses it).
+    const entry = (cpu << this.tlbShift) | ((virtual >>> 12) & this.tlbMask);
+    const flags = words[this.flagsAt + entry];
     // A write through an entry whose dirty state is not cached walks again to set it (Intel SDM 4.8).
-    // A fractional address is refused there too (the cheap check of the hit path).
-    if (this.tlbTag[entry] !== vpn || (kind === 1 && (flags & 0x1000000) === 0) || Math.floor(virtual) !== virtual)
-      return this.accessMiss(cpu, this.tlbs[cpu], virtual, vpn, kind);
+    if (numbers[entry] !== (virtual - (virtual & 4095)) / 4096 || (kind === 1 && (flags & 0x1000000) === 0))
+      return this.accessMiss(cpu, virtual, kind);
     const code = this.checkAccess(cpu, flags, kind);
-    if (code !== 0)
-      return this.fault(cpu, this.tlbs[cpu], code, virtual, vpn, kind, this.modes[cpu] as Privilege, flags);
-    this.counts[cpu * this.eventStride + this.accessEvent] += 1;
+    if (code !== 0) return this.fault(cpu, code, virtual, kind, flags);
+    numbers[this.accessCountAt + cpu * 14] += 1;
     return 0;
   }
 
@@ -836,10 +850,9 @@ export abstract class KitMachine implements Machine {
     const slot = vpn & tlb.mask;
     const flags = tlb.flags[slot];
     if (tlb.tag[slot] !== vpn || (kind === AccessKind.Write && (flags & TF_DIRTY) === 0))
-      return this.accessMiss(cpu, tlb, virtual, vpn, kind);
-    const mode = this.modes[cpu] as Privilege;
+      return this.accessMiss(cpu, virtual, kind);
     const code = this.checkAccess(cpu, flags, kind);
-    if (code !== ACCESS_OK) return this.fault(cpu, tlb, code, virtual, vpn, kind, mode, flags);
+    if (code !== ACCESS_OK) return this.fault(cpu, code, virtual, kind, flags);
     this.counts[cpu * EVENT_STRIDE + ACCESS_EVENT] += 1;
     return ACCESS_OK;
   }
@@ -856,13 +869,11 @@ export abstract class KitMachine implements Machine {
     let hits = 0;
     for (let i = 0; i < n; i++) {
       const address = addresses[i];
-      const vpn = Math.floor(address / 4096);
-      const slot = vpn & mask;
+      const slot = (address >>> 12) & mask;
       const flags = tlbFlags[slot];
       if (
-        tag[slot] === vpn &&
+        tag[slot] === (address - (address & 4095)) / 4096 &&
         (flags & dirtyNeeded) === dirtyNeeded &&
-        Math.floor(address) === address &&
         this.checkAccess(cpu, flags, kind) === 0
       ) {
         out[i] = 0;
@@ -898,14 +909,12 @@ export abstract class KitMachine implements Machine {
     let hits = 0;
     for (let i = 0; i < n; i++) {
       const address = addresses[i];
-      const vpn = Math.floor(address / 4096);
-      const slot = vpn & mask;
+      const slot = (address >>> 12) & mask;
       const flags = tlbFlags[slot];
       const rights = (flags & TF_USER) !== 0 ? userRights : supervisorRights;
       if (
-        tag[slot] === vpn &&
+        tag[slot] === (address - (address & 4095)) / 4096 &&
         (flags & dirtyNeeded) === dirtyNeeded &&
-        Math.floor(address) === address &&
         state[
           base +
             (((((flags >>> indexShift) & indexMask) | kindBits) << rightsBits) |
@@ -950,8 +959,8 @@ export abstract class KitMachine implements Machine {
       // registers; anything else leaves it for access()'s path and comes back.
       for (; i < n; i++) {
         const address = addresses[i];
-        const vpn = Math.floor(address / 4096);
-        if (keys[vpn & mask] !== vpn || Math.floor(address) !== address) break;
+        // The page number by integer arithmetic, fractional for a fractional address (see access).
+        if (keys[(address >>> 12) & mask] !== (address - (address & 4095)) / 4096) break;
         out[i] = 0;
         hits++;
       }
@@ -1005,9 +1014,10 @@ export abstract class KitMachine implements Machine {
   }
 
   /** Throw the error a bad access argument deserves (never returns). */
-  private refuse(cpu: number, kind: unknown): never {
+  private refuse(cpu: number, kind: unknown, virtual: unknown): never {
     this.checkCpu(cpu);
     checkAccessKind(kind);
+    checkAccessAddress(virtual);
     throw new Error('internal: refuse() called with valid arguments');
   }
 
@@ -1015,74 +1025,82 @@ export abstract class KitMachine implements Machine {
    * TLB miss (or a write needing the dirty bit): validate the address, walk, fill, check, and on an
    * allowed access set the leaf's accessed/dirty bits (codecs that manage them).
    */
-  private accessMiss(cpu: number, tlb: Tlb, virtual: number, vpn: number, kind: AccessKind): number {
+  private accessMiss(cpu: number, virtual: number, kind: AccessKind): number {
     if (typeof virtual !== 'number' || Math.floor(virtual) !== virtual || virtual >= EXACT || virtual <= -EXACT)
       checkAccessAddress(virtual);
-    const mode = this.modes[cpu] as Privilege;
-    if (!(virtual >= -this.half && virtual < this.half)) {
-      // Outside both halves no walk can start.
-      const code = this.outOfRangeFaultCode(cpu, kind);
-      this.recordFault(cpu, code, virtual, kind, mode, this.codec.levels - 1, 0);
-      return code & this.resultMask;
-    }
-    this.counts[cpu * EVENT_STRIDE + PAGE_WALK_EVENT] += 1;
+    // Outside both halves no walk can start.
+    if (!(virtual >= -this.half && virtual < this.half)) return this.outOfRange(cpu, virtual, kind);
+    // Literals as on the hit path: MachineEvent.PageWalk 6, MachineEvent.Access 12, 14 events per
+    // CPU, AccessKind.Write 1, TF_DIRTY 0x1000000 (checked beside EVENT_STRIDE).
+    const counts = this.counts;
+    counts[cpu * 14 + 6] += 1;
+    const tlb = this.tlbs[cpu];
     const table = this.pageTable;
     const control = this.walkControl[cpu];
+    const vpn = Math.floor(virtual / 4096);
     // The paging-structure cache first: a hit walks the leaf table only (SDM 4.10.3).
     const region = Math.floor(vpn * this.regionScale); // a multiplication: V8 folds no field
     const cached = tlb.walkSlot(region);
-    let result: number;
     if (cached >= 0) {
-      result = table.walkLeafTable(
-        tlb.walkTable[cached],
-        tlb.walkWords[cached],
-        tlb.walkLimit[cached],
-        virtual,
-        control,
-      );
-    } else {
-      const root = virtual < 0 && this.split ? this.upperRoot : this.activeRoot[cpu];
-      result = table.walk(root, virtual, control, true);
-      const words = result === WALK_OK ? table.leafTableWords() : undefined;
-      if (words !== undefined) tlb.cacheWalk(region, table.leafTable, table.leafTableLimit, words);
+      // A hit: the leaf table's descriptor, read from its frame's words and decoded in one call.
+      const words = tlb.walkWords[cached];
+      const index = table.leafIndex(virtual);
+      const lo = words[index << 1] | 0;
+      const hi = words[(index << 1) | 1] | 0;
+      const page = table.pageFlags(lo, hi, control);
+      if (page < 0) return this.walkFault(cpu, virtual, kind, page === PAGE_RESERVED ? WALK_RESERVED : WALK_INVALID, 0);
+      // The limit clears permission bits only: the domain and the dirty state pass.
+      const flags = page & tlb.walkLimit[cached];
+      const slot = tlb.fill(vpn, this.codec.outputAddress(lo, hi, 0), flags);
+      const code = this.checkAccess(cpu, flags, kind);
+      if (code !== 0) return this.fault(cpu, code, virtual, kind, flags);
+      // The allowed access sets the leaf's accessed flag, and dirty on a write (codecs that manage them).
+      const dirty = kind === 1 && (flags & 0x1000000) === 0;
+      table.markPage(words, index, lo, hi, dirty);
+      if (dirty) tlb.flags[slot] = flags | 0x1000000;
+      counts[cpu * 14 + 12] += 1;
+      return 0;
     }
-    if (result !== WALK_OK) {
-      const level = table.level;
-      const code =
-        result === WALK_RESERVED
-          ? this.reservedFaultCode(cpu, kind, level)
-          : this.translationFaultCode(cpu, kind, level);
-      if (this.faultInvalidates) tlb.dropSlot(vpn);
-      this.recordFault(cpu, code, virtual, kind, mode, level, 0);
-      return code & this.resultMask;
-    }
+    const root = virtual < 0 && this.split ? this.upperRoot : this.activeRoot[cpu];
+    const result = table.walk(root, virtual, control, true);
+    if (result !== WALK_OK) return this.walkFault(cpu, virtual, kind, result, table.level);
+    const leafTable = table.leafTableWords();
+    if (leafTable !== undefined) tlb.cacheWalk(region, table.leafTable, table.leafTableLimit, leafTable);
     const flags = table.flags;
     const slot = tlb.fill(vpn, table.frame, flags);
     const code = this.checkAccess(cpu, flags, kind);
-    if (code !== ACCESS_OK) return this.fault(cpu, tlb, code, virtual, vpn, kind, mode, flags);
-    if ((flags & TF_DIRTY) === 0) {
-      table.markLeaf(kind === AccessKind.Write);
-      if (kind === AccessKind.Write) tlb.flags[slot] = flags | TF_DIRTY;
+    if (code !== 0) return this.fault(cpu, code, virtual, kind, flags);
+    // The allowed access sets the leaf's accessed flag, and dirty on a write (codecs that manage them).
+    if (kind === 1 && (flags & 0x1000000) === 0) {
+      table.markLeaf(true);
+      tlb.flags[slot] = flags | 0x1000000;
     } else table.markLeaf(false);
-    this.counts[cpu * EVENT_STRIDE + ACCESS_EVENT] += 1;
-    return ACCESS_OK;
+    counts[cpu * 14 + 12] += 1;
+    return 0;
+  }
+
+  /** An access outside both halves: no walk can start. */
+  private outOfRange(cpu: number, virtual: number, kind: AccessKind): number {
+    const code = this.outOfRangeFaultCode(cpu, kind);
+    this.recordFault(cpu, code, virtual, kind, this.modes[cpu] as Privilege, this.codec.levels - 1, 0);
+    return code & this.resultMask;
+  }
+
+  /** A walk that found no valid leaf (WALK_INVALID) or a reserved bit (WALK_RESERVED). */
+  private walkFault(cpu: number, virtual: number, kind: AccessKind, result: number, level: number): number {
+    const code =
+      result === WALK_RESERVED ? this.reservedFaultCode(cpu, kind, level) : this.translationFaultCode(cpu, kind, level);
+    if (this.faultInvalidates) this.tlbs[cpu].dropSlot(Math.floor(virtual / 4096));
+    this.recordFault(cpu, code, virtual, kind, this.modes[cpu] as Privilege, level, 0);
+    return code & this.resultMask;
   }
 
   /** A refused access through a cached (or just filled) translation. */
-  private fault(
-    cpu: number,
-    tlb: Tlb,
-    code: number,
-    virtual: number,
-    vpn: number,
-    kind: AccessKind,
-    mode: Privilege,
-    flags: number,
-  ): number {
+  private fault(cpu: number, code: number, virtual: number, kind: AccessKind, flags: number): number {
     if (typeof virtual !== 'number' || Math.floor(virtual) !== virtual || virtual >= EXACT || virtual <= -EXACT)
       checkAccessAddress(virtual);
-    if (this.faultInvalidates) tlb.dropSlot(vpn);
-    this.recordFault(cpu, code, virtual, kind, mode, translationLevel(flags), flags);
+    if (this.faultInvalidates) this.tlbs[cpu].dropSlot(Math.floor(virtual / 4096));
+    this.recordFault(cpu, code, virtual, kind, this.modes[cpu] as Privilege, translationLevel(flags), flags);
     return code & this.resultMask;
   }
 

@@ -5,7 +5,13 @@
  * walk's own reads are physical: domains never apply to them.
  */
 import { PAGE_SIZE } from './address';
-import { type DescriptorCodec, type EntryWords, type LeafRequest, levelSpan } from './descriptor-codec';
+import {
+  composedPageFlags,
+  type DescriptorCodec,
+  type EntryWords,
+  type LeafRequest,
+  levelSpan,
+} from './descriptor-codec';
 import type { PhysicalMemory } from './physical-memory';
 import { TF_ARCH_MASK, TF_DIRTY, TF_DOMAIN_SHIFT, TF_LEVEL_SHIFT, TF_PERMISSIONS, TF_USER } from './translation-flags';
 
@@ -68,10 +74,13 @@ export class RadixPageTable {
   private leafLo = 0;
   private leafHi = 0;
   private readonly leafAllowed: Uint8Array;
-  // The codec's optional parts, bound once (undefined when the codec has none).
-  private readonly tablePermissions: DescriptorCodec['tablePermissions'];
-  private readonly reservedBits: DescriptorCodec['reservedBits'];
-  private readonly markAccessed: DescriptorCodec['markAccessed'];
+  // Which optional parts the codec has. They are called as the codec's methods, never bound: V8
+  // inlines a method call, while a bound function is a generic call that boxes its arguments.
+  private readonly hasTablePermissions: boolean;
+  private readonly hasReservedBits: boolean;
+  private readonly hasMarkAccessed: boolean;
+  /** The codec, or a wrapper composing its methods, whose pageFlags the leaf-table walk calls. */
+  private readonly pages: Required<Pick<DescriptorCodec, 'pageFlags'>>;
   /** TF_DIRTY for a codec without accessed/dirty management (a write never re-walks), else 0. */
   private readonly implicitDirty: number;
 
@@ -94,9 +103,13 @@ export class RadixPageTable {
     this.inverseSpans = this.spans.map((span) => 1 / span);
     this.leafAllowed = new Uint8Array(codec.levels);
     for (const level of codec.leafLevels) this.leafAllowed[level] = 1;
-    this.tablePermissions = codec.tablePermissions?.bind(codec);
-    this.reservedBits = codec.reservedBits?.bind(codec);
-    this.markAccessed = codec.markAccessed?.bind(codec);
+    this.hasTablePermissions = codec.tablePermissions !== undefined;
+    this.hasReservedBits = codec.reservedBits !== undefined;
+    this.hasMarkAccessed = codec.markAccessed !== undefined;
+    this.pages =
+      codec.pageFlags !== undefined
+        ? (codec as Required<Pick<DescriptorCodec, 'pageFlags'>>)
+        : { pageFlags: (lo, hi, control) => composedPageFlags(codec, lo, hi, control) };
     this.implicitDirty = codec.markAccessed === undefined ? TF_DIRTY : 0;
   }
 
@@ -164,9 +177,9 @@ export class RadixPageTable {
     const memory = this.memory;
     const inverseSpans = this.inverseSpans;
     const indexMask = this.indexMask;
-    const tablePermissions = this.tablePermissions;
-    const reservedBits = this.reservedBits;
-    const markAccessed = setAccessed ? this.markAccessed : undefined;
+    const tablePermissions = this.hasTablePermissions;
+    const reservedBits = this.hasReservedBits;
+    const markAccessed = setAccessed && this.hasMarkAccessed;
     this.leafTable = -1;
     for (; level >= 0; level--) {
       const entryAt = table + (Math.floor(address * inverseSpans[level]) & indexMask) * 8;
@@ -176,11 +189,11 @@ export class RadixPageTable {
       const hi = words === undefined ? 0 : words[index + 1] | 0;
       this.level = level;
       if (!codec.isValid(lo, hi, level)) return WALK_INVALID;
-      if (reservedBits !== undefined && reservedBits(lo, hi, level, control) !== 0) return WALK_RESERVED;
+      if (reservedBits && codec.reservedBits!(lo, hi, level, control) !== 0) return WALK_RESERVED;
       if (codec.isLeaf(lo, hi, level)) return this.leaf(lo, hi, level, limit, entryAt, address, control);
-      if (tablePermissions !== undefined) limit &= tablePermissions(lo, hi, level) | ~TF_PERMISSIONS_AND_USER;
-      if (markAccessed !== undefined) {
-        const marked = markAccessed(lo, hi, level, false, false) | 0;
+      if (tablePermissions) limit &= codec.tablePermissions!(lo, hi, level) | ~TF_PERMISSIONS_AND_USER;
+      if (markAccessed) {
+        const marked = codec.markAccessed!(lo, hi, level, false, false) | 0;
         if (marked !== lo) memory.writeEntry(entryAt, marked >>> 0, hi >>> 0);
       }
       table = codec.outputAddress(lo, hi, level);
@@ -194,21 +207,28 @@ export class RadixPageTable {
   }
 
   /**
-   * The last step of a walk alone, for a paging-structure-cache hit: the level-0 descriptor of
-   * `address` in the leaf table at `table` (whose words are `words`), with the permission `limit`
-   * of the entries above it. The same results as walk().
+   * The last step of a walk alone, for a paging-structure-cache hit: what the walk learns from the
+   * level-0 descriptor `lo`/`hi` (DescriptorCodec.pageFlags, with the engine's dirty state), before
+   * the permission limit of the entries above it: TF_* flags, or PAGE_INVALID / PAGE_RESERVED.
    */
-  walkLeafTable(table: number, words: Uint32Array, limit: number, address: number, control: number): number {
-    const codec = this.codec;
-    const index = Math.floor(address * INV_PAGE) & this.indexMask;
-    const lo = words[index << 1] | 0;
-    const hi = words[(index << 1) | 1] | 0;
-    this.level = 0;
-    this.leafTable = -1;
-    if (!codec.isValid(lo, hi, 0)) return WALK_INVALID;
-    const reservedBits = this.reservedBits;
-    if (reservedBits !== undefined && reservedBits(lo, hi, 0, control) !== 0) return WALK_RESERVED;
-    return this.leaf(lo, hi, 0, limit, table + index * 8, address, control);
+  pageFlags(lo: number, hi: number, control: number): number {
+    const flags = this.pages.pageFlags(lo, hi, control);
+    return flags < 0 ? flags : flags | this.implicitDirty;
+  }
+
+  /**
+   * markLeaf for a descriptor read by {@link pageFlags}: the word pair at `index` of the leaf table
+   * whose words are `words` (a frame's words: the write is the memory's).
+   */
+  markPage(words: Uint32Array, index: number, lo: number, hi: number, write: boolean): void {
+    if (!this.hasMarkAccessed) return;
+    const marked = this.codec.markAccessed!(lo, hi, 0, true, write) | 0;
+    if (marked !== lo) words[index << 1] = marked >>> 0;
+  }
+
+  /** The index of `address` (an integer) in its leaf table: bits 12 up, modulo 2^32 (bitsPerLevel <= 9). */
+  leafIndex(address: number): number {
+    return (address >>> 12) & this.indexMask;
   }
 
   /** The words of the leaf table the last walk reached (leafTable >= 0), for a paging-structure cache. */
@@ -249,10 +269,9 @@ export class RadixPageTable {
    * dirty on a write (no-op for a codec without accessed/dirty management).
    */
   markLeaf(write: boolean): void {
-    const markAccessed = this.markAccessed;
-    if (markAccessed === undefined) return;
+    if (!this.hasMarkAccessed) return;
     const lo = this.leafLo;
-    const marked = markAccessed(lo, this.leafHi, this.level, true, write) | 0;
+    const marked = this.codec.markAccessed!(lo, this.leafHi, this.level, true, write) | 0;
     if (marked !== lo) {
       this.memory.writeEntry(this.leafEntry, marked >>> 0, this.leafHi >>> 0);
       this.leafLo = marked;

@@ -5,8 +5,11 @@
  * leaf table: kit level 0 is the x86 PT (level 1), kit level 3 the PML4, kit level 4 the PML5.
  */
 import {
+  PAGE_INVALID,
+  PAGE_RESERVED,
   TF_ARCH_SHIFT,
   TF_DIRTY,
+  TF_DOMAIN_SHIFT,
   TF_GLOBAL,
   TF_PRIV_EXEC,
   TF_PRIV_READ,
@@ -74,6 +77,55 @@ function addressOf(lo: number, hi: number, lowMask: number): number {
   return ((lo & lowMask) >>> 0) + (hi & E_ADDR_HI) * TWO_32;
 }
 
+/**
+ * Base permissions of a leaf (SDM 4.6: U/S, R/W, XD of the leaf; the walk ANDs the tables' in) and
+ * its key (SDM 4.6.2: from the leaf alone), as kit TF_* flags. Every TLB miss runs it, so it spells
+ * its constants as literals (V8 folds no imported binding: see kit-machine.ts), each checked below.
+ */
+function leafPermissions(lo: number, hi: number, control: number): number {
+  return (
+    1 |
+    8 | // TF_PRIV_READ | TF_USER_READ
+    ((lo & 4) !== 0 ? 64 | 1024 : 0) | // U/S: TF_USER | TF_X86_USER
+    ((lo & 2) !== 0 ? 2 | 16 | 2048 : 0) | // R/W: TF_PRIV_WRITE | TF_USER_WRITE | TF_X86_WRITE
+    ((hi & 0x80000000) === 0 ? 4 | 32 | 4096 : 0) | // not XD: TF_PRIV_EXEC | TF_USER_EXEC | TF_X86_EXEC
+    ((lo & 64) !== 0 ? 0x1000000 : 0) | // D: TF_DIRTY
+    // G counts only with CR4.PGE=1 (SDM 4.10.2.4): TF_GLOBAL.
+    ((lo & 256) !== 0 && (control & 1) !== 0 ? 128 : 0)
+  );
+}
+
+/** The protection key of a leaf, bits 62:59 (SDM 4.6.2). */
+function leafKey(hi: number): number {
+  return (hi >>> 27) & 15;
+}
+
+if (
+  E_P !== 1 ||
+  E_RW !== 2 ||
+  E_US !== 4 ||
+  E_D !== 64 ||
+  E_G !== 256 ||
+  E_XD_HI !== 0x80000000 ||
+  E_PKEY_HI !== 15 << 27 ||
+  E_PKEY_SHIFT !== 27 ||
+  CONTROL_PGE !== 1 ||
+  TF_PRIV_READ !== 1 ||
+  TF_PRIV_WRITE !== 2 ||
+  TF_PRIV_EXEC !== 4 ||
+  TF_USER_READ !== 8 ||
+  TF_USER_WRITE !== 16 ||
+  TF_USER_EXEC !== 32 ||
+  TF_USER !== 64 ||
+  TF_GLOBAL !== 128 ||
+  TF_X86_USER !== 1024 ||
+  TF_X86_WRITE !== 2048 ||
+  TF_X86_EXEC !== 4096 ||
+  TF_DIRTY !== 0x1000000 ||
+  TF_DOMAIN_SHIFT !== 16
+)
+  throw new Error('internal: a literal of the x86 leaf decoding no longer matches the constant it spells');
+
 function isLeafEntry(lo: number, level: number): boolean {
   return level === 0 || ((level === 1 || level === 2) && (lo & E_PS) !== 0);
 }
@@ -93,23 +145,16 @@ export function x86Descriptors(levels: 4 | 5): DescriptorCodec {
     isLeaf: (lo, _hi, level) => isLeafEntry(lo, level),
     outputAddress: (lo, hi, level) => addressOf(lo, hi, isLeafEntry(lo, level) ? leafAddressLow(level) : E_ADDR_LO),
 
-    leafFlags: (lo, hi, _level, control) => {
-      const user = (lo & E_US) !== 0;
-      const write = (lo & E_RW) !== 0;
-      const exec = (hi & E_XD_HI) === 0;
-      return (
-        TF_PRIV_READ |
-        TF_USER_READ |
-        (user ? TF_USER | TF_X86_USER : 0) |
-        (write ? TF_PRIV_WRITE | TF_USER_WRITE | TF_X86_WRITE : 0) |
-        (exec ? TF_PRIV_EXEC | TF_USER_EXEC | TF_X86_EXEC : 0) |
-        ((lo & E_D) !== 0 ? TF_DIRTY : 0) |
-        // G counts only with CR4.PGE=1 (SDM 4.10.2.4).
-        ((lo & E_G) !== 0 && (control & CONTROL_PGE) !== 0 ? TF_GLOBAL : 0)
-      );
-    },
-    // The key comes from the leaf alone (SDM 4.6.2).
-    domainOf: (_lo, hi) => (hi & E_PKEY_HI) >>> E_PKEY_SHIFT,
+    leafFlags: (lo, hi, _level, control) => leafPermissions(lo, hi, control),
+    domainOf: (_lo, hi) => leafKey(hi),
+    // A PTE: P, then the reserved bits of a PTE (SDM table 4-20: address bits at or above
+    // MAXPHYADDR, XD without EFER.NXE; a PTE has no PS), then its permissions and key.
+    pageFlags: (lo, hi, control) =>
+      (lo & 1) === 0 // not P
+        ? PAGE_INVALID
+        : reservedBits(lo, hi, 1, control & ~1) !== 0 // ~CONTROL_PGE
+          ? PAGE_RESERVED
+          : leafPermissions(lo, hi, control) | (leafKey(hi) << 16), // TF_DOMAIN_SHIFT
 
     // U/S and R/W are ANDed over the levels, XD ORed (SDM 4.6; table 4-20 notes).
     tablePermissions: (lo, hi) =>
