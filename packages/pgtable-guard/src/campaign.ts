@@ -236,7 +236,9 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
           self.cpu,
           kind,
           ptep,
-          bit <= 0xff ? new Uint8Array([(low & 0xff) ^ bit]) : entryBytes({ lo: (low ^ bit) >>> 0, hi: 0 }).subarray(0, 4),
+          bit <= 0xff
+            ? new Uint8Array([(low & 0xff) ^ bit])
+            : entryBytes({ lo: (low ^ bit) >>> 0, hi: 0 }).subarray(0, 4),
         );
       }
     }

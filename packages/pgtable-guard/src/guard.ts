@@ -1,4 +1,10 @@
-import { type AddressSpaceId, type Denials, type InPlacePageTables, inPlacePageTables, MachineEvent } from '@pkeysim/core';
+import {
+  type AddressSpaceId,
+  type Denials,
+  type InPlacePageTables,
+  inPlacePageTables,
+  MachineEvent,
+} from '@pkeysim/core';
 import {
   acquireConsumerKey,
   describeThread,

@@ -123,7 +123,8 @@ export function leafChanges(
     const now = after.get(virtual);
     if (!now || !sameLeaf(old, now)) changes.push({ virtual, before: old, after: now });
   }
-  for (const [virtual, now] of after) if (!before.has(virtual)) changes.push({ virtual, before: undefined, after: now });
+  for (const [virtual, now] of after)
+    if (!before.has(virtual)) changes.push({ virtual, before: undefined, after: now });
   return changes;
 }
 
