@@ -103,9 +103,12 @@ export class EntryFormat {
   }
 }
 
+/** Bytes mapped by an entry at each guard level (index 1 = PTE: 4 KiB .. 4 = PGD: 512 GiB). */
+const SPANS: readonly number[] = [0, 2 ** 12, 2 ** 21, 2 ** 30, 2 ** 39];
+
 /** Bytes mapped by an entry at guard `level` (1 = PTE: 4 KiB). */
 export function levelSpan(level: number): number {
-  return 2 ** (12 + 9 * (level - 1));
+  return SPANS[level];
 }
 
 /** The table index of `virtual` at guard `level`. */

@@ -19,7 +19,7 @@ import {
 import { type PgtableBootParams, type PgtableMode, parsePgtableBootParams } from './boot-params';
 import { GroupedPageCache } from './grouped-cache';
 import { EntryFormat, indexAt, LEVELS, levelSpan, USER_PGD_ENTRIES } from './entry-format';
-import { type EffectiveLeaf, type LeafChange, leafChanges, LeafReport } from './leaf-report';
+import { type EffectiveLeaf, entryWords, type LeafChange, leafChanges, LeafReport } from './leaf-report';
 import { decodeEntry, ENTRY_BYTES, entryBytes, type EntryValue, NONE, type PageProt, sameEntry } from './pte';
 import { TableIndex } from './table-index';
 
@@ -497,9 +497,10 @@ export class PgtableGuard {
 
   /** Each entry of a table that points to a page-table-cache page: (that page, entry index). */
   private forEachTableEntry(table: number, level: number, visit: (next: number, index: number) => void): void {
-    const bytes = this.kernel.machine.readPhysical(table, PAGE_SIZE);
+    const words = entryWords(this.kernel.machine.readPhysical(table, PAGE_SIZE));
     for (let i = 0; i < PAGE_SIZE / ENTRY_BYTES; i++) {
-      const entry = decodeEntry(bytes, i * ENTRY_BYTES);
+      if ((words[2 * i] | words[2 * i + 1]) === 0) continue; // empty: nothing decoded
+      const entry = { lo: words[2 * i], hi: words[2 * i + 1] };
       if (!this.format.isTable(entry, level)) continue;
       const next = this.format.address(entry, level);
       if (this.cache.contains(next)) visit(next, i);

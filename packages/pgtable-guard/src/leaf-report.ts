@@ -1,7 +1,7 @@
 import type { AddressSpaceId, Machine } from '@pkeysim/core';
 import { formatAddress } from '@pkeysim/kernel';
 import { type EntryFormat, levelSpan, USER_PGD_ENTRIES } from './entry-format';
-import { decodeEntry, ENTRIES_PER_TABLE, ENTRY_BYTES, type EntryValue } from './pte';
+import { ENTRIES_PER_TABLE, ENTRY_BYTES, type EntryValue } from './pte';
 
 /** A leaf of a guarded address space as the MMU translates it: the effective rights over every level. */
 export interface EffectiveLeaf {
@@ -89,11 +89,13 @@ export class LeafReport {
     count: number,
     out: Map<number, EffectiveLeaf>,
   ): void {
-    const bytes = this.machine.readPhysical(table, count * ENTRY_BYTES);
+    const words = entryWords(this.machine.readPhysical(table, count * ENTRY_BYTES));
     const span = levelSpan(level);
     for (let i = 0; i < count; i++) {
-      if (isZero(bytes, i * ENTRY_BYTES)) continue; // most of a table is empty: nothing decoded
-      this.entryLeaves(space, decodeEntry(bytes, i * ENTRY_BYTES), level, base + i * span, out);
+      const lo = words[2 * i];
+      const hi = words[2 * i + 1];
+      if ((lo | hi) === 0) continue; // most of a table is empty: nothing decoded
+      this.entryLeaves(space, { lo, hi }, level, base + i * span, out);
     }
   }
 
@@ -108,9 +110,11 @@ export class LeafReport {
   }
 }
 
-function isZero(bytes: Uint8Array, offset: number): boolean {
-  for (let i = offset; i < offset + ENTRY_BYTES; i++) if (bytes[i] !== 0) return false;
-  return true;
+/** A table's bytes as little-endian u32 words, two per entry (a view when aligned, else a copy). */
+export function entryWords(bytes: Uint8Array): Uint32Array {
+  // machine-kit hosts are little-endian (it refuses others), so a word view reads the entries as stored.
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.length >>> 2);
 }
 
 /** What changed from `before` to `after` (removals and changes first, then new leaves). */
