@@ -17,6 +17,7 @@ const codec = {
 const members: InPlacePageTables = {
   codec,
   adoptAddressSpace: () => 1,
+  releaseAddressSpace: () => {},
   rootsOf: () => ({ lower: 0x1000, upper: 0x1000 }),
   invalidatePage: () => {},
   flushTlb: () => {},

@@ -58,6 +58,8 @@ export interface InPlacePageTables {
   readonly codec: PageTableFormat;
   /** Adopt the tables rooted at physical `root` as a new address space (the walker reads them as they are). */
   adoptAddressSpace(root: number): AddressSpaceId;
+  /** Release a space whose tables software freed (Linux pgd_free): its root is walked and written no more. */
+  releaseAddressSpace(space: AddressSpaceId): void;
   /** Physical roots of a space: its own (CR3/TTBR0) and the one of the upper half (the same when shared in each root). */
   rootsOf(space: AddressSpaceId): { readonly lower: number; readonly upper: number };
   /** Invalidate one page's cached translations on one CPU (INVLPG, TLBI VAE1, tlbiel): counted. */
@@ -83,6 +85,7 @@ export function inPlacePageTables(machine: Machine): InPlacePageTables | undefin
   return typeof m.codec === 'object' &&
     m.codec !== null &&
     typeof m.adoptAddressSpace === 'function' &&
+    typeof m.releaseAddressSpace === 'function' &&
     typeof m.rootsOf === 'function' &&
     typeof m.invalidatePage === 'function' &&
     typeof m.flushTlb === 'function'

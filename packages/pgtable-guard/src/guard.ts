@@ -318,23 +318,31 @@ export class PgtableGuard {
 
   /**
    * pgd_free(): give every table of `mm` back to the grouped cache (tables shared by
-   * clone_pgd_range stay). The space's user entries are cleared first and every CPU's TLB flushed,
-   * so the dead space translates nothing; its id must not be activated again.
+   * clone_pgd_range stay, owned from then on by a space that still links them). The machine
+   * releases the space first, so it walks that PGD no more; its id is refused from then on. A
+   * space a CPU is running in cannot be freed (EBUSY: switch away first, as Linux frees an mm only
+   * once no CPU uses it).
    */
   pgd_free(mm: GuardedMm): void {
     const index = this.mms.indexOf(mm as Mm);
     if (index < 0) throw new KernelError('EINVAL', `pgd_free: address space ${String(mm?.id)} is not live`);
-    const own = (mm as Mm).tables;
-    const shared = new Set<number>();
-    for (const other of this.mms) if (other !== mm) for (const table of other.tables) shared.add(table);
-    this.kernel.machine.writePhysical(mm.pgd, new Uint8Array(USER_PGD_ENTRIES * ENTRY_BYTES));
-    for (let c = 0; c < this.kernel.machine.cpuCount; c++) this.inPlace.flushTlb(c);
+    const machine = this.kernel.machine;
+    for (let cpu = 0; cpu < machine.cpuCount; cpu++)
+      if (machine.activeSpace(cpu) === mm.space)
+        throw new KernelError('EBUSY', `pgd_free: address space ${mm.id} is running on CPU ${cpu}`);
+    this.inPlace.releaseAddressSpace(mm.space);
     this.mms.splice(index, 1);
-    for (const table of own)
-      if (!shared.has(table)) {
-        this.index.forget(table);
-        this.cache.free(table);
+    for (const table of (mm as Mm).tables) {
+      const heir = this.mms.find((other) => other.tables.has(table));
+      const slot = this.index.slotOf(table);
+      if (heir) {
+        if (slot >= 0 && this.index.ownerOf(slot) === mm)
+          this.index.record(table, heir, this.index.levelOf(slot), this.index.baseOf(slot));
+        continue;
       }
+      this.index.forget(table);
+      this.cache.free(table);
+    }
   }
 
   /** The leaves `mm`'s tables map now, as the MMU translates them (a report: a walk of its tree). */

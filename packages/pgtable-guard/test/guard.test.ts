@@ -209,8 +209,30 @@ describe('the setters', () => {
     expect(kernel.machine.translate(mm.space, VA)).toBeDefined();
     guard.pgd_free(mm);
     expect(guard.cache.stats().usedPages).toBe(0);
-    expect(kernel.machine.translate(mm.space, VA)).toBeUndefined();
+    expect(() => kernel.machine.translate(mm.space, VA)).toThrow(/was released/); // the machine walks it no more
     expect(() => guard.pgd_free(mm)).toThrow(/not live/);
+  });
+
+  it('a freed PGD page can be the next PGD (the machine released the old space); the template freed first leaves the clone working', () => {
+    const { kernel, guard, mm, frame } = setup();
+    const clone = guard.pgd_alloc(0, { mm, shared: 1 });
+    guard.pgd_free(mm); // the clone still links the shared subtree: it is the owner now
+    expect(kernel.machine.translate(clone.space, VA)).toMatchObject({ physical: frame });
+    guard.ptep_set_wrprotect(0, guard.pte_offset(clone, VA)!);
+    expect(kernel.machine.translate(clone.space, VA)).toMatchObject({ writable: false });
+    const next = guard.pgd_alloc(0);
+    expect(next.pgd).toBe(mm.pgd); // the cache hands the freed page out again
+    guard.map_page(0, next, VA, frame, USER_RO);
+    expect(kernel.machine.translate(next.space, VA)).toMatchObject({ physical: frame });
+  });
+
+  it('a space a CPU is running in cannot be freed', () => {
+    const { kernel, guard, mm } = setup();
+    kernel.machine.activate(1, mm.space);
+    expect(() => guard.pgd_free(mm)).toThrow(/EBUSY|running on CPU 1/);
+    kernel.machine.activate(1, 0);
+    guard.pgd_free(mm);
+    expect(guard.addressSpaces).toEqual([]);
   });
 
   it('set_pgd/set_p4d/set_pud/set_pmd write through the window; bad pointers are refused', () => {
