@@ -16,3 +16,4 @@ export * from './define-plugin';
 export * from './user-pkey-abi';
 export * from './echo';
 export * from './nesting';
+export * from './page-table-format';

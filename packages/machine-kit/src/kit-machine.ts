@@ -188,6 +188,9 @@ function validateAddresses(addresses: Float64Array, from: number): void {
   }
 }
 
+/** The root of a released address space (releaseAddressSpace): no page is at -1. */
+const RELEASED_ROOT = -1;
+
 /** Named limit: one read() returns at most 1 GiB. */
 const MAX_IO_BYTES = 2 ** 30;
 
@@ -314,7 +317,8 @@ export abstract class KitMachine implements Machine {
         ? undefined
         : (root, index, entry) => {
             for (const other of this.lowerRoots)
-              if (other !== root) this.memory.writeEntry(other + index * 8, entry.lo >>> 0, entry.hi >>> 0);
+              if (other !== root && other >= 0)
+                this.memory.writeEntry(other + index * 8, entry.lo >>> 0, entry.hi >>> 0);
           },
     });
     this.half = this.split ? this.pageTable.coverage : this.pageTable.coverage / 2;
@@ -553,6 +557,22 @@ export abstract class KitMachine implements Machine {
     return this.lowerRoots.length - 1;
   }
 
+  /**
+   * Release an adopted (or created) address space whose tables software freed (Linux pgd_free):
+   * the machine no longer walks its root or writes kernel-half entries into it, so the page may be
+   * reused for anything, even as the root of a space adopted later. The id stays taken; using it
+   * again is refused. Refused (DomainError('invalid'), nothing changed): space 0, a space that does
+   * not exist or was released, or one a CPU is running in (switch away first: its TLB entries go
+   * with the switch).
+   */
+  releaseAddressSpace(space: AddressSpaceId): void {
+    this.rootOf(space);
+    if (space === 0) throw invalidArgument('address space 0 (the initial one) cannot be released');
+    for (let cpu = 0; cpu < this.cpuCount; cpu++)
+      if (this.active[cpu] === space) throw invalidArgument(`address space ${space} is active on CPU ${cpu}`);
+    this.lowerRoots[space] = RELEASED_ROOT;
+  }
+
   /** Physical address of a space's lower-half root, and of the upper-half root (the same in 'shared-upper'). */
   rootsOf(space: AddressSpaceId): { readonly lower: number; readonly upper: number } {
     const lower = this.rootOf(space);
@@ -563,6 +583,7 @@ export abstract class KitMachine implements Machine {
   rootOf(space: AddressSpaceId): number {
     const root = typeof space === 'number' && Number.isInteger(space) ? this.lowerRoots[space] : undefined;
     if (root === undefined) throw invalidArgument(`address space ${String(space)} does not exist`);
+    if (root === RELEASED_ROOT) throw invalidArgument(`address space ${space} was released`);
     return root;
   }
 

@@ -17,17 +17,8 @@ import {
 } from '@pkeysim/kernel';
 import type { PgtableMode } from './boot-params';
 import { type GuardedMm, PgtableGuard } from './guard';
-import { grantedBy } from './mirror';
-import {
-  ENTRY_BYTES,
-  type EntryValue,
-  entryBytes,
-  isPresent,
-  PAGE_PRESENT,
-  PAGE_RW,
-  PAGE_USER,
-  type PageProt,
-} from './pte';
+import { grantedBy } from './leaf-report';
+import { ENTRY_BYTES, type EntryValue, entryBytes, type PageProt } from './pte';
 
 /** The page-table fault modes: strict (the boot default) and soft (`pkstablessoft`). */
 export const PGTABLE_MODES: readonly PgtableMode[] = ['strict', 'soft'];
@@ -66,8 +57,8 @@ interface Intended {
  * guarded address spaces through the setters on the seeded scheduler, some holding a page-table
  * window across a preemption point, while unrelated code stores to page-table pages: at random
  * addresses, from the wrong thread while a window is open, through a stale pointer after a setter
- * closed its window, and as a bit flip that would grant U/S or R/W. Every landed store is followed
- * by a walk of the tables (what the MMU would see next) and the rights it granted are reported.
+ * closed its window, and as a bit flip that would grant U/S or R/W. The guarded tables are the ones
+ * the MMU walks, so a landed store takes effect by itself; the rights it granted are reported.
  */
 export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   const mode = options.mode as PgtableMode;
@@ -162,32 +153,40 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
     }
   }
 
-  /** A store by unrelated code; a landed one is followed by the walk that makes it take effect. */
+  /**
+   * A store by unrelated code. A landed one takes effect by itself (the MMU walks the tables it
+   * wrote); what it did to the entries it hit is read before and after, to report the rights it granted.
+   */
   function strayStore(cpu: Cpu, kind: StrayKind, address: number, bytes: Uint8Array): void {
+    const watch = guard.watchStore(address, bytes.length);
     if (!campaign.strayStore(cpu, kind, address, bytes)) return;
-    for (const { change } of guard.sync({ address, length: bytes.length })) {
+    for (const { change } of guard.storeLanded(watch)) {
       const rights = grantedBy(change);
       if (rights) granted.push({ address: change.virtual, granted: `${rights} (${kind})` });
     }
   }
 
-  /** A present leaf PTE lacking U/S or R/W, and the bit that would grant it. */
+  // The bits that grant U/S and R/W in the machine's format (x86 U/S and R/W, arm64 AP[1] and AP[2], ...).
+  const userFlip = guard.format.user.flip.lo;
+  const writeFlip = guard.format.write.flip.lo;
+
+  /** A present leaf PTE lacking U/S or R/W, and the bits whose flip would grant it. */
   function flipTarget(): { m: number; va: number; ptep: number; bit: number } | undefined {
     const candidates: { m: number; va: number; ptep: number; bit: number }[] = [];
     intended.forEach((pages, m) => {
       for (const [va, page] of pages) {
         const ptep = guard.pte_offset(mms[m], va);
         if (ptep === undefined) continue;
-        if (!page.prot.user) candidates.push({ m, va, ptep, bit: PAGE_USER });
-        else if (!page.prot.writable) candidates.push({ m, va, ptep, bit: PAGE_RW });
+        if (!page.prot.user) candidates.push({ m, va, ptep, bit: userFlip });
+        else if (!page.prot.writable) candidates.push({ m, va, ptep, bit: writeFlip });
       }
     });
     return candidates.length > 0 ? prng.pick(candidates) : undefined;
   }
 
   function randomTableEntry(): number {
-    // The tables each space's last sync walked: what tablePages() would find, without a walk per stray.
-    const tables = mms.flatMap((mm) => [...mm.mirror.tables]);
+    // The tables each space links now (recorded as setters link them): no walk per stray.
+    const tables = mms.flatMap((mm) => [...mm.tables]);
     return kernel.page_address(prng.pick(tables)) + prng.below(512) * ENTRY_BYTES;
   }
 
@@ -197,11 +196,7 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
     return out;
   };
   const granting = (entry: EntryValue): Uint8Array =>
-    entryBytes(
-      isPresent(entry)
-        ? { lo: (entry.lo | PAGE_USER | PAGE_RW) >>> 0, hi: entry.hi }
-        : { lo: entry.lo | PAGE_PRESENT, hi: entry.hi },
-    );
+    entryBytes(guard.format.isPresent(entry, 1) ? guard.format.granting(entry) : guard.format.madePresent(entry));
 
   function* stray(self: ThreadContext, kind: StrayKind, delay: number) {
     for (let i = 0; i < delay; i++) yield;
@@ -227,15 +222,24 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
           intended[target.m].set(target.va, { physical: page.physical, prot: { ...page.prot, writable: false } });
         }
         yield;
-        strayStore(self.cpu, kind, ptep, entryBytes({ lo: (before.lo | PAGE_RW) >>> 0, hi: before.hi }));
+        strayStore(self.cpu, kind, ptep, entryBytes(guard.format.withWrite(before)));
         return;
       }
       default: {
-        // One bit of the entry's low byte flipped: U/S on a kernel-only page, R/W on a read-only one.
+        // The entry's low byte (low word when the bits lie higher) flipped: U/S on a kernel-only
+        // page, R/W on a read-only one.
         const target = flipTarget();
         const ptep = target?.ptep ?? randomTableEntry();
-        const low = guard.readEntry(ptep).lo & 0xff;
-        strayStore(self.cpu, kind, ptep, new Uint8Array([low ^ (target?.bit ?? PAGE_USER)]));
+        const bit = target?.bit ?? userFlip;
+        const low = guard.readEntry(ptep).lo;
+        strayStore(
+          self.cpu,
+          kind,
+          ptep,
+          bit <= 0xff
+            ? new Uint8Array([(low & 0xff) ^ bit])
+            : entryBytes({ lo: (low ^ bit) >>> 0, hi: 0 }).subarray(0, 4),
+        );
       }
     }
   }
@@ -247,16 +251,19 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   });
 
   const { cost, log } = campaign.run();
-  guard.sync();
-  const corrupted = entriesCorrupted(mms, intended);
+  const corrupted = entriesCorrupted(guard, mms, intended);
   return campaign.result(cost, campaignNotes(guard, log, corrupted, granted), { granted_rights: granted });
 }
 
 /** Leaves whose effective translation differs from what the legitimate setters meant. */
-function entriesCorrupted(mms: readonly GuardedMm[], intended: readonly Map<number, Intended>[]): number {
+function entriesCorrupted(
+  guard: PgtableGuard,
+  mms: readonly GuardedMm[],
+  intended: readonly Map<number, Intended>[],
+): number {
   let differing = 0;
   mms.forEach((mm, m) => {
-    const actual = mm.mirror.walk();
+    const actual = guard.leaves(mm);
     for (const [va, page] of intended[m]) {
       const leaf = actual.get(va);
       const same =

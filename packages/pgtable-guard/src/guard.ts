@@ -1,4 +1,10 @@
-import { type AddressSpaceId, type Denials } from '@pkeysim/core';
+import {
+  type AddressSpaceId,
+  type Denials,
+  type InPlacePageTables,
+  inPlacePageTables,
+  MachineEvent,
+} from '@pkeysim/core';
 import {
   acquireConsumerKey,
   describeThread,
@@ -12,22 +18,10 @@ import {
 } from '@pkeysim/kernel';
 import { type PgtableBootParams, type PgtableMode, parsePgtableBootParams } from './boot-params';
 import { GroupedPageCache } from './grouped-cache';
-import { indexAt, LEVELS, type LeafChange, levelSpan, TableMirror, USER_PGD_ENTRIES } from './mirror';
-import {
-  decodeEntry,
-  ENTRY_BYTES,
-  entryAddress,
-  entryBytes,
-  type EntryValue,
-  isPresent,
-  leafEntry,
-  NONE,
-  PAGE_ACCESSED,
-  PAGE_PSE,
-  PAGE_RW,
-  type PageProt,
-  tableEntry,
-} from './pte';
+import { EntryFormat, indexAt, LEVELS, levelSpan, USER_PGD_ENTRIES } from './entry-format';
+import { type EffectiveLeaf, entryWords, type LeafChange, leafChanges, LeafReport } from './leaf-report';
+import { decodeEntry, ENTRY_BYTES, entryBytes, type EntryValue, NONE, type PageProt, sameEntry } from './pte';
+import { TableIndex } from './table-index';
 
 /**
  * Where the guard stands: protecting (`enabled`), switched off by `nopkstables` (`disabled`),
@@ -54,15 +48,41 @@ export interface PgtableFault {
   readonly outcome: 'oops' | 'abandoned';
 }
 
-/** A guarded address space: its PGD page, its tables (all from the grouped cache) and the machine space they drive. */
+/** A guarded address space: its PGD page, its tables (all from the grouped cache) and the machine space that walks them. */
 export interface GuardedMm {
   readonly id: number;
-  /** Physical address of the PGD page. */
+  /** Physical address of the PGD page: the root the machine's MMU walks for `space`. */
   readonly pgd: number;
-  /** The machine address space whose translations the guarded tables define. */
+  /** The machine address space adopted on the guarded tables (they are its page tables, in place). */
   readonly space: AddressSpaceId;
-  readonly mirror: TableMirror;
+  /** Its table pages (physical), PGD first, in the order they were linked into the tree. */
+  readonly tables: ReadonlySet<number>;
 }
+
+interface Mm extends GuardedMm {
+  readonly tables: Set<number>;
+}
+
+/** One entry a store that bypassed the setters may change, as it was before the store. */
+interface WatchedEntry {
+  readonly mm: Mm;
+  readonly physical: number;
+  readonly level: number;
+  readonly virtual: number;
+  readonly old: EntryValue;
+  readonly leaves: Map<number, EffectiveLeaf>;
+}
+
+/** What {@link PgtableGuard.watchStore} saw before a store: hand it to {@link PgtableGuard.storeLanded}. */
+export interface StoreWatch {
+  readonly entries: readonly WatchedEntry[];
+}
+
+/**
+ * A range flush invalidates page by page up to this many pages, else the whole TLB (Linux x86
+ * tlb_single_page_flush_ceiling, arch/x86/mm/tlb.c).
+ */
+const FLUSH_CEILING = 33;
 
 /** The warning of the RFC's fault handler (Edgecombe, "PKS write protected page tables", v2). */
 export const PGTABLE_WARNING = 'Write to protected page table, exploit attempt?';
@@ -83,17 +103,29 @@ export class PgtableGuard {
   private stateValue: GuardState;
   private readonly key: number | undefined;
   private readonly restDenials: Denials;
+  /** The machine's entry format: the guard writes the tables the MMU walks, in its own format. */
+  readonly format: EntryFormat;
   private readonly depth = new WeakMap<Thread, number>();
-  private readonly mms: GuardedMm[] = [];
-  /** Which address spaces walk each table page (physical address): a store there re-syncs only them. */
-  private readonly walkers = new Map<number, Set<GuardedMm>>();
-  /** The table pages each space was last indexed under in `walkers` (its tree as of its last change). */
-  private readonly indexed = new Map<GuardedMm, number[]>();
+  private readonly mms: Mm[] = [];
+  private nextId = 0;
+  private readonly inPlace: InPlacePageTables;
+  /** Where each linked table page sits (space, level, base address), recorded when it is linked. */
+  private readonly index = new TableIndex<Mm>();
+  private readonly report: LeafReport;
 
   constructor(
     readonly kernel: Kernel,
     options: PgtableGuardOptions = {},
   ) {
+    const inPlace = inPlacePageTables(kernel.machine);
+    if (!inPlace)
+      throw new KernelError(
+        'EOPNOTSUPP',
+        `pgtable-guard: the ${kernel.machine.arch} machine cannot walk page tables the kernel builds in place`,
+      );
+    this.inPlace = inPlace;
+    this.format = new EntryFormat(inPlace.codec);
+    this.report = new LeafReport(kernel.machine, this.format, (p) => this.cache.contains(p));
     this.params = parsePgtableBootParams(options.cmdline);
     let state: GuardState = 'disabled';
     let key: number | undefined;
@@ -191,17 +223,18 @@ export class PgtableGuard {
     return this.update(cpu, ptep, () => NONE);
   }
 
-  /** ptep_set_wrprotect(): clear R/W. */
+  /** ptep_set_wrprotect(): take write permission away (x86 R/W, arm64 AP[2], POWER _PAGE_WRITE). */
   ptep_set_wrprotect(cpu: number, ptep: number): void {
-    this.update(cpu, ptep, (old) => ({ lo: (old.lo & ~PAGE_RW) >>> 0, hi: old.hi }));
+    this.update(cpu, ptep, (old) => this.format.withoutWrite(old));
   }
 
-  /** ptep_test_and_clear_young(): clear Accessed; true when it was set. */
+  /** ptep_test_and_clear_young(): clear Accessed; true when it was set (false on formats without one). */
   ptep_test_and_clear_young(cpu: number, ptep: number): boolean {
+    const accessed = this.format.accessedLo;
     const old = this.update(cpu, ptep, (e) =>
-      (e.lo & PAGE_ACCESSED) === 0 ? e : { lo: (e.lo & ~PAGE_ACCESSED) >>> 0, hi: e.hi },
+      (e.lo & accessed) === 0 ? e : { lo: (e.lo & ~accessed) >>> 0, hi: e.hi },
     );
-    return (old.lo & PAGE_ACCESSED) !== 0;
+    return (old.lo & accessed) !== 0;
   }
 
   /** clone_pgd_range(dst, src, count): copy PGD entries (pgd_alloc shares the template's subtrees). */
@@ -218,19 +251,19 @@ export class PgtableGuard {
 
   // --- address spaces ---------------------------------------------------------------------------
 
-  /** pgd_alloc(): a new guarded address space; `template` shares its first `shared` PGD entries. */
+  /**
+   * pgd_alloc(): a new guarded address space whose PGD the machine adopts as its root, so the MMU
+   * walks the guarded tables themselves. Where every root carries the kernel half (x86), its
+   * top-level entries are copied in first (Linux pgd_ctor). `template` shares its first `shared`
+   * PGD entries.
+   */
   pgd_alloc(cpu: number, template?: { readonly mm: GuardedMm; readonly shared: number }): GuardedMm {
     const pgd = this.allocTable(cpu);
-    const space = this.kernel.machine.createAddressSpace();
-    const mm: GuardedMm = {
-      id: this.mms.length,
-      pgd,
-      space,
-      mirror: new TableMirror(this.kernel.machine, space, pgd, (p) => this.cache.contains(p)),
-    };
+    this.copyKernelHalf(cpu, pgd);
+    const space = this.inPlace.adoptAddressSpace(pgd);
+    const mm: Mm = { id: this.nextId++, pgd, space, tables: new Set([pgd]) };
     this.mms.push(mm);
-    this.walkers.set(pgd, new Set([mm]));
-    this.indexed.set(mm, [pgd]);
+    this.index.record(pgd, mm, LEVELS, 0);
     if (template)
       this.clone_pgd_range(
         cpu,
@@ -244,19 +277,20 @@ export class PgtableGuard {
   /** Map one 4 KiB page, allocating (and zeroing) missing tables and linking them with the setters. */
   map_page(cpu: number, mm: GuardedMm, virtual: number, physical: number, prot: PageProt): void {
     this.checkUserPage(virtual, 'map_page');
+    const format = this.format;
     let table = mm.pgd;
     for (let level = LEVELS; level > 1; level--) {
       const entryAt = this.kernel.page_address(table) + indexAt(virtual, level) * ENTRY_BYTES;
       const entry = this.readEntry(entryAt);
-      if (isPresent(entry) && (entry.lo & PAGE_PSE) === 0) {
-        table = entryAddress(entry);
+      if (format.isTable(entry, level)) {
+        table = format.address(entry, level);
         continue;
       }
       const next = this.allocTable(cpu);
-      this.setterFor(level).call(this, cpu, entryAt, tableEntry(next));
+      this.setterFor(level).call(this, cpu, entryAt, format.table(next));
       table = next;
     }
-    this.set_pte(cpu, this.kernel.page_address(table) + indexAt(virtual, 1) * ENTRY_BYTES, leafEntry(physical, prot));
+    this.set_pte(cpu, this.kernel.page_address(table) + indexAt(virtual, 1) * ENTRY_BYTES, format.leaf(physical, prot));
   }
 
   /** Unmap one page: ptep_get_and_clear on its PTE; returns the old entry (NONE when unmapped). */
@@ -271,9 +305,8 @@ export class PgtableGuard {
     let table = mm.pgd;
     for (let l = LEVELS; l > level; l--) {
       const entry = this.readEntry(this.kernel.page_address(table) + indexAt(virtual, l) * ENTRY_BYTES);
-      if (!isPresent(entry) || (entry.lo & PAGE_PSE) !== 0 || !this.cache.contains(entryAddress(entry)))
-        return undefined;
-      table = entryAddress(entry);
+      if (!this.format.isTable(entry, l) || !this.cache.contains(this.format.address(entry, l))) return undefined;
+      table = this.format.address(entry, l);
     }
     return this.kernel.page_address(table) + indexAt(virtual, level) * ENTRY_BYTES;
   }
@@ -283,78 +316,82 @@ export class PgtableGuard {
     return decodeEntry(this.kernel.machine.readPhysical(this.physicalOf(entryAt), ENTRY_BYTES));
   }
 
-  /** pgd_free(): give every table of `mm` back to the grouped cache (tables shared by clone_pgd_range stay). */
+  /**
+   * pgd_free(): give every table of `mm` back to the grouped cache (tables shared by
+   * clone_pgd_range stay, owned from then on by a space that still links them). The machine
+   * releases the space first, so it walks that PGD no more; its id is refused from then on. A
+   * space a CPU is running in cannot be freed (EBUSY: switch away first, as Linux frees an mm only
+   * once no CPU uses it).
+   */
   pgd_free(mm: GuardedMm): void {
-    const index = this.mms.indexOf(mm);
+    const index = this.mms.indexOf(mm as Mm);
     if (index < 0) throw new KernelError('EINVAL', `pgd_free: address space ${String(mm?.id)} is not live`);
-    const shared = new Set<number>();
-    for (const other of this.mms) if (other !== mm) this.tablesOf(other.pgd, LEVELS, shared);
-    const own = new Set<number>();
-    this.tablesOf(mm.pgd, LEVELS, own);
-    this.forgetTables(mm, [...mm.mirror.tables]);
-    this.indexed.delete(mm);
-    mm.mirror.clear();
+    const machine = this.kernel.machine;
+    for (let cpu = 0; cpu < machine.cpuCount; cpu++)
+      if (machine.activeSpace(cpu) === mm.space)
+        throw new KernelError('EBUSY', `pgd_free: address space ${mm.id} is running on CPU ${cpu}`);
+    this.inPlace.releaseAddressSpace(mm.space);
     this.mms.splice(index, 1);
-    for (const table of own) if (!shared.has(table)) this.cache.free(table);
+    for (const table of (mm as Mm).tables) {
+      const heir = this.mms.find((other) => other.tables.has(table));
+      const slot = this.index.slotOf(table);
+      if (heir) {
+        if (slot >= 0 && this.index.ownerOf(slot) === mm)
+          this.index.record(table, heir, this.index.levelOf(slot), this.index.baseOf(slot));
+        continue;
+      }
+      this.index.forget(table);
+      this.cache.free(table);
+    }
+  }
+
+  /** The leaves `mm`'s tables map now, as the MMU translates them (a report: a walk of its tree). */
+  leaves(mm: GuardedMm): Map<number, EffectiveLeaf> {
+    return this.report.spaceLeaves(mm.space, mm.pgd, LEVELS);
   }
 
   /**
-   * Bring the machine's translations in line with the guarded tables (what the MMU would see on its
-   * next walk). With `store` (the kernel address range a store wrote) only the address spaces whose
-   * tables include a touched page are walked; without it, every one. Setters call it with their
-   * store; after any other store, so must its caller.
+   * Before a store that bypasses the setters (a stray): the linked entries it may change and what
+   * they map now. After it landed, {@link storeLanded} says what it changed. The store itself needs
+   * nothing from the guard to take effect: the MMU walks the tables it wrote.
    */
-  sync(store?: { readonly address: number; readonly length: number }): {
-    readonly mm: GuardedMm;
-    readonly change: LeafChange;
-  }[] {
-    const out: { mm: GuardedMm; change: LeafChange }[] = [];
-    if (!store) {
-      for (const mm of this.mms) this.reindex(mm, () => mm.mirror.sync(), out);
-      return out;
+  watchStore(address: number, length: number): StoreWatch {
+    const entries: WatchedEntry[] = [];
+    const start = this.physicalOf(address);
+    for (let at = start - (start % ENTRY_BYTES); at < start + length; at += ENTRY_BYTES) {
+      const page = at - (at % PAGE_SIZE);
+      const slot = this.index.slotOf(page);
+      if (slot < 0) continue;
+      const mm = this.index.ownerOf(slot);
+      const level = this.index.levelOf(slot);
+      const i = (at - page) / ENTRY_BYTES;
+      // Only tables the space links now, and only the user half of a PGD.
+      if (!mm.tables.has(page) || (level === LEVELS && i >= USER_PGD_ENTRIES)) continue;
+      const virtual = this.index.baseOf(slot) + i * levelSpan(level);
+      const old = decodeEntry(this.kernel.machine.readPhysical(at, ENTRY_BYTES));
+      const leaves = new Map<number, EffectiveLeaf>();
+      this.report.entryLeaves(mm.space, old, level, virtual, leaves);
+      entries.push({ mm, physical: at, level, virtual, old, leaves });
     }
-    // Write-through: each touched table page, in each space whose tree holds it, entry by entry.
-    const start = this.physicalOf(store.address);
-    const end = start + store.length;
-    for (let page = start - (start % PAGE_SIZE); page < end; page += PAGE_SIZE) {
-      const first = Math.floor((Math.max(start, page) - page) / ENTRY_BYTES);
-      const last = Math.floor((Math.min(end, page + PAGE_SIZE) - 1 - page) / ENTRY_BYTES);
-      for (const mm of [...(this.walkers.get(page) ?? [])])
-        this.reindex(mm, () => mm.mirror.syncEntries(page, first, last - first + 1), out);
+    return { entries };
+  }
+
+  /** After a watched store landed: the leaves it changed, by space (a changed table link is followed). */
+  storeLanded(watch: StoreWatch): { readonly mm: GuardedMm; readonly change: LeafChange }[] {
+    const out: { mm: GuardedMm; change: LeafChange }[] = [];
+    for (const entry of watch.entries) {
+      const now = decodeEntry(this.kernel.machine.readPhysical(entry.physical, ENTRY_BYTES));
+      if (entry.level > 1) this.relink(entry.mm, entry.level, entry.old, now, entry.virtual);
+      const after = new Map<number, EffectiveLeaf>();
+      this.report.entryLeaves(entry.mm.space, now, entry.level, entry.virtual, after);
+      for (const change of leafChanges(entry.leaves, after)) out.push({ mm: entry.mm, change });
     }
     return out;
   }
 
-  /** Run a sync of `mm`, collect its changes, and keep the page -> spaces index in step with its tree. */
-  private reindex(mm: GuardedMm, sync: () => LeafChange[], out: { mm: GuardedMm; change: LeafChange }[]): void {
-    const version = mm.mirror.treeVersion;
-    for (const change of sync()) out.push({ mm, change });
-    // A store that changed no table link (a PTE store, the common case) leaves the index as it is.
-    if (mm.mirror.treeVersion === version) return;
-    this.forgetTables(mm, this.indexed.get(mm) ?? []);
-    const tables = [...mm.mirror.tables];
-    this.indexed.set(mm, tables);
-    for (const table of tables) {
-      let set = this.walkers.get(table);
-      if (!set) this.walkers.set(table, (set = new Set()));
-      set.add(mm);
-    }
-  }
-
-  private forgetTables(mm: GuardedMm, tables: Iterable<number>): void {
-    for (const table of tables) {
-      const set = this.walkers.get(table);
-      if (!set) continue;
-      set.delete(mm);
-      if (set.size === 0) this.walkers.delete(table);
-    }
-  }
-
-  /** Physical addresses of every table page of `mm` (PGD first), found by walking it. */
+  /** Physical addresses of every table page of `mm`, PGD first, in the order they were linked. */
   tablePages(mm: GuardedMm): number[] {
-    const out = new Set<number>();
-    this.tablesOf(mm.pgd, LEVELS, out);
-    return [...out];
+    return [...mm.tables];
   }
 
   /** Whether a kernel address is inside a page-table page (the guard's fault callback test). */
@@ -379,8 +416,9 @@ export class PgtableGuard {
     this.checkEntryPointer(at, 'set_entry', entries.length);
     const bytes = new Uint8Array(entries.length * ENTRY_BYTES);
     entries.forEach((e, i) => bytes.set(entryBytes(e), i * ENTRY_BYTES));
+    const before = this.kernel.machine.readPhysical(this.physicalOf(at), bytes.length);
     this.inWindow(cpu, () => this.write(cpu, at, bytes));
-    this.sync({ address: at, length: bytes.length });
+    this.written(cpu, this.physicalOf(at), before, bytes);
   }
 
   /** Read-modify-write of one entry inside one window (a checked read, then a checked store). */
@@ -391,11 +429,106 @@ export class PgtableGuard {
       if (!read.ok)
         throw new KernelError('EFAULT', `pgtable-guard: reading ${formatAddress(ptep)} oopsed: ${read.oops.reason}`);
       const value = decodeEntry(read.data);
-      this.write(cpu, ptep, entryBytes(change(value)));
+      const bytes = entryBytes(change(value));
+      this.write(cpu, ptep, bytes);
+      this.written(cpu, this.physicalOf(ptep), read.data, bytes);
       return value;
     });
-    this.sync({ address: ptep, length: ENTRY_BYTES });
     return old;
+  }
+
+  /**
+   * After a setter's store (it is already what the MMU walks): each changed entry is one PTE write;
+   * a changed link moves tables in or out of the space; what a present entry mapped is flushed from
+   * every CPU's TLB, as Linux flushes after changing a present entry (flush_tlb_kernel_range, INVLPG).
+   */
+  private written(cpu: number, physical: number, before: Uint8Array, after: Uint8Array): void {
+    const page = physical - (physical % PAGE_SIZE);
+    const slot = this.index.slotOf(page);
+    for (let offset = 0; offset < after.length; offset += ENTRY_BYTES) {
+      const old = decodeEntry(before, offset);
+      const now = decodeEntry(after, offset);
+      if (sameEntry(old, now)) continue;
+      this.kernel.machine.events.count(cpu, MachineEvent.PteWrite);
+      if (slot < 0) continue; // a table no space links: nothing translates through it
+      const mm = this.index.ownerOf(slot);
+      const level = this.index.levelOf(slot);
+      const i = (physical - page + offset) / ENTRY_BYTES;
+      if (!mm.tables.has(page) || (level === LEVELS && i >= USER_PGD_ENTRIES)) continue;
+      const virtual = this.index.baseOf(slot) + i * levelSpan(level);
+      if (level > 1) this.relink(mm, level, old, now, virtual);
+      if (this.format.isPresent(old, level)) this.flush(cpu, virtual, levelSpan(level));
+    }
+  }
+
+  /** Invalidate [virtual, virtual + length) on every CPU: the local flush plus a shootdown per other CPU. */
+  private flush(cpu: number, virtual: number, length: number): void {
+    const machine = this.kernel.machine;
+    const pages = length / PAGE_SIZE;
+    for (let c = 0; c < machine.cpuCount; c++) {
+      if (c !== cpu) machine.events.count(cpu, MachineEvent.Shootdown);
+      if (pages > FLUSH_CEILING) this.inPlace.flushTlb(c);
+      else for (let p = 0; p < pages; p++) this.inPlace.invalidatePage(c, virtual + p * PAGE_SIZE);
+    }
+  }
+
+  /** An entry at `level` of `mm` went from `old` to `now`: unlink the tables below the old, link those below the new. */
+  private relink(mm: Mm, level: number, old: EntryValue, now: EntryValue, virtual: number): void {
+    const format = this.format;
+    if (format.isTable(old, level)) {
+      const table = format.address(old, level);
+      if (mm.tables.has(table)) this.unlink(mm, table, level - 1);
+    }
+    if (format.isTable(now, level)) {
+      const table = format.address(now, level);
+      if (this.cache.contains(table)) this.link(mm, table, level - 1, virtual);
+    }
+  }
+
+  /** `table` (at `level`, mapping from `base`) and the tables below it join `mm`'s tree, in walk order. */
+  private link(mm: Mm, table: number, level: number, base: number): void {
+    if (mm.tables.has(table)) return;
+    mm.tables.add(table);
+    if (this.index.slotOf(table) < 0) this.index.record(table, mm, level, base);
+    if (level === 1) return;
+    this.forEachTableEntry(table, level, (next, i) => this.link(mm, next, level - 1, base + i * levelSpan(level)));
+  }
+
+  /** `table` and the tables below it leave `mm`'s tree. */
+  private unlink(mm: Mm, table: number, level: number): void {
+    mm.tables.delete(table);
+    if (level === 1) return;
+    this.forEachTableEntry(table, level, (next) => {
+      if (mm.tables.has(next)) this.unlink(mm, next, level - 1);
+    });
+  }
+
+  /** Each entry of a table that points to a page-table-cache page: (that page, entry index). */
+  private forEachTableEntry(table: number, level: number, visit: (next: number, index: number) => void): void {
+    const words = entryWords(this.kernel.machine.readPhysical(table, PAGE_SIZE));
+    for (let i = 0; i < PAGE_SIZE / ENTRY_BYTES; i++) {
+      if ((words[2 * i] | words[2 * i + 1]) === 0) continue; // empty: nothing decoded
+      const entry = { lo: words[2 * i], hi: words[2 * i + 1] };
+      if (!this.format.isTable(entry, level)) continue;
+      const next = this.format.address(entry, level);
+      if (this.cache.contains(next)) visit(next, i);
+    }
+  }
+
+  /**
+   * Linux pgd_ctor: where every root carries the kernel half (x86 'shared-upper': one CR3 for both
+   * halves), copy the init space's present kernel-half top-level entries into a new PGD. The machine
+   * keeps them in step afterwards (sync_global_pgds). Nothing to do where the upper half has its own root.
+   */
+  private copyKernelHalf(cpu: number, pgd: number): void {
+    const { lower, upper } = this.inPlace.rootsOf(0);
+    if (lower !== upper) return;
+    const half = USER_PGD_ENTRIES * ENTRY_BYTES;
+    const bytes = this.kernel.machine.readPhysical(lower + half, half);
+    for (let offset = 0; offset < half; offset += ENTRY_BYTES)
+      if (this.format.isPresent(decodeEntry(bytes, offset), LEVELS))
+        this.kernel.machine.events.count(cpu, MachineEvent.PteWrite);
+    this.kernel.machine.writePhysical(pgd + half, bytes);
   }
 
   private write(cpu: number, at: number, bytes: Uint8Array): void {
@@ -469,18 +602,5 @@ export class PgtableGuard {
   /** __pa(): page-table pages are addressed through the direct map. */
   private physicalOf(virtual: number): number {
     return virtual - DIRECT_MAP_BASE;
-  }
-
-  private tablesOf(table: number, level: number, out: Set<number>): void {
-    out.add(table);
-    if (level === 1) return;
-    const count = level === LEVELS ? USER_PGD_ENTRIES : 512;
-    const bytes = this.kernel.machine.readPhysical(table, count * ENTRY_BYTES);
-    for (let i = 0; i < count; i++) {
-      const entry = decodeEntry(bytes, i * ENTRY_BYTES);
-      if (!isPresent(entry) || (entry.lo & PAGE_PSE) !== 0) continue;
-      const next = entryAddress(entry);
-      if (this.cache.contains(next) && !out.has(next)) this.tablesOf(next, level - 1, out);
-    }
   }
 }

@@ -8,8 +8,10 @@ export {
   type GuardedMm,
   type PgtableFault,
   type PgtableGuardOptions,
+  type StoreWatch,
 } from './guard';
-export { TableMirror, grantedBy, describeLeaf, type EffectiveLeaf, type LeafChange } from './mirror';
+export { EntryFormat, LEVELS, USER_PGD_ENTRIES, indexAt, levelSpan, type RightBits } from './entry-format';
+export { LeafReport, grantedBy, describeLeaf, leafChanges, type EffectiveLeaf, type LeafChange } from './leaf-report';
 export * from './pte';
 export {
   runPgtableCampaign,

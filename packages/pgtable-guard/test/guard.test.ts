@@ -1,6 +1,6 @@
 import { AccessKind, PageSize, Privilege } from '@pkeysim/core';
 import { describe, expect, it } from 'vitest';
-import { entryBytes, leafEntry, PAGE_ACCESSED, PAGE_RW, PAGE_USER, PGTABLE_WARNING, PgtableGuard } from '../src';
+import { entryBytes, PGTABLE_WARNING, PgtableGuard } from '../src';
 import { boot, bootExhausted, runThread } from './helpers';
 
 const VA = 0x400000;
@@ -66,7 +66,7 @@ describe('strict mode (the default)', () => {
     const { kernel, guard, mm, ptep } = setup();
     const before = guard.readEntry(ptep);
     const { cpu } = runThread(kernel, 'stray', 1);
-    const result = cpu.write(ptep, flipped(guard, ptep, PAGE_RW));
+    const result = cpu.write(ptep, flipped(guard, ptep, guard.format.write.flip.lo));
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.oops.key).toBe(guard.pgtableKey);
@@ -74,7 +74,6 @@ describe('strict mode (the default)', () => {
     }
     expect(kernel.log.lines()).toContain(`WARNING: ${PGTABLE_WARNING}`);
     expect(guard.readEntry(ptep)).toEqual(before);
-    guard.sync();
     expect(userAccess(kernel, mm.space, AccessKind.Write)).not.toBe(0);
     expect(guard.faults).toHaveLength(1);
     expect(guard.faults[0]).toMatchObject({ mode: 'strict', outcome: 'oops', address: ptep });
@@ -85,15 +84,15 @@ describe('strict mode (the default)', () => {
     const { kernel, guard, ptep } = setup();
     guard.enable_pgtable_write(0);
     const { cpu } = runThread(kernel, 'other', 1);
-    expect(cpu.write(ptep, flipped(guard, ptep, PAGE_USER)).ok).toBe(false);
-    expect(kernel.cpu(0).write(ptep, flipped(guard, ptep, PAGE_ACCESSED)).ok).toBe(true);
+    expect(cpu.write(ptep, flipped(guard, ptep, guard.format.user.flip.lo)).ok).toBe(false);
+    expect(kernel.cpu(0).write(ptep, flipped(guard, ptep, guard.format.accessedLo)).ok).toBe(true);
     guard.disable_pgtable_write(0);
   });
 
   it('a store through a stale pointer after the setter closed its window faults', () => {
     const { kernel, guard, ptep } = setup();
     guard.ptep_set_wrprotect(0, ptep);
-    const result = kernel.cpu(0).write(ptep, flipped(guard, ptep, PAGE_RW));
+    const result = kernel.cpu(0).write(ptep, flipped(guard, ptep, guard.format.write.flip.lo));
     expect(result.ok).toBe(false);
     expect(kernel.cpu(0).current.name).toBe('swapper/0'); // the oops killed the writer
   });
@@ -103,7 +102,7 @@ describe('strict mode (the default)', () => {
     guard.enable_pgtable_write(0);
     guard.enable_pgtable_write(0);
     guard.disable_pgtable_write(0);
-    expect(kernel.cpu(0).write(ptep, flipped(guard, ptep, PAGE_ACCESSED)).ok).toBe(true);
+    expect(kernel.cpu(0).write(ptep, flipped(guard, ptep, guard.format.accessedLo)).ok).toBe(true);
     guard.disable_pgtable_write(0);
     expect(() => guard.disable_pgtable_write(0)).toThrow(/no open page-table window/);
   });
@@ -113,13 +112,14 @@ describe('soft mode (pkstablessoft)', () => {
   it('warns once, abandons protection, and lets this and every later stray store through', () => {
     const { kernel, guard, mm, ptep } = setup('pkstablessoft', KERNEL_RW);
     const { cpu } = runThread(kernel, 'stray', 1);
-    expect(cpu.write(ptep, flipped(guard, ptep, PAGE_USER)).ok).toBe(true);
+    const watch = guard.watchStore(ptep, 1);
+    expect(cpu.write(ptep, flipped(guard, ptep, guard.format.user.flip.lo)).ok).toBe(true);
     expect(guard.state).toBe('abandoned');
     expect(guard.protected).toBe(false);
-    const [change] = guard.sync();
-    expect(change.change.after).toMatchObject({ user: true });
+    const [change] = guard.storeLanded(watch);
+    expect(change.change).toMatchObject({ before: { user: false }, after: { user: true } });
     expect(userAccess(kernel, mm.space, AccessKind.Write)).toBe(0); // the flip granted U/S: user code owns the page
-    expect(cpu.write(ptep, flipped(guard, ptep, PAGE_RW)).ok).toBe(true);
+    expect(cpu.write(ptep, flipped(guard, ptep, guard.format.write.flip.lo)).ok).toBe(true);
     expect(kernel.log.lines().filter((l) => l.includes(PGTABLE_WARNING))).toHaveLength(1);
     expect(guard.faults).toEqual([expect.objectContaining({ mode: 'soft', outcome: 'abandoned' })]);
     for (const t of guard.tablePages(mm)) expect(kernel.keyAt(kernel.page_address(t))).toBe(0);
@@ -128,7 +128,7 @@ describe('soft mode (pkstablessoft)', () => {
   it('setters keep working after protection is abandoned', () => {
     const { kernel, guard, mm, ptep } = setup('pkstablessoft');
     runThread(kernel, 'stray', 1);
-    kernel.cpu(1).write(ptep, flipped(guard, ptep, PAGE_ACCESSED));
+    kernel.cpu(1).write(ptep, flipped(guard, ptep, guard.format.accessedLo));
     guard.map_page(0, mm, VA + 0x1000, kernel.alloc_page(), USER_RO);
     expect(kernel.machine.translate(mm.space, VA + 0x1000)).toBeDefined();
   });
@@ -140,8 +140,7 @@ describe('nopkstables and key unavailability', () => {
     expect(guard.state).toBe('disabled');
     expect(guard.pgtableKey).toBeUndefined();
     const { cpu } = runThread(kernel, 'stray', 1);
-    expect(cpu.write(ptep, flipped(guard, ptep, PAGE_USER)).ok).toBe(true);
-    guard.sync();
+    expect(cpu.write(ptep, flipped(guard, ptep, guard.format.user.flip.lo)).ok).toBe(true);
     expect(userAccess(kernel, mm.space, AccessKind.Read)).toBe(0);
     expect(kernel.log.lines().some((l) => l.includes('nopkstables'))).toBe(true);
   });
@@ -153,7 +152,7 @@ describe('nopkstables and key unavailability', () => {
     expect(kernel.log.lines().some((l) => l.includes('-EOPNOTSUPP'))).toBe(true);
     expect(kernel.machine.translate(mm.space, VA)).toBeDefined();
     runThread(kernel, 'stray', 1);
-    expect(kernel.cpu(1).write(ptep, flipped(guard, ptep, PAGE_RW)).ok).toBe(true);
+    expect(kernel.cpu(1).write(ptep, flipped(guard, ptep, guard.format.write.flip.lo)).ok).toBe(true);
   });
 
   it('no key to be had (every dynamic key taken): -ENOSPC, tables unprotected', () => {
@@ -177,7 +176,7 @@ describe('nopkstables and key unavailability', () => {
     guard.ptep_set_wrprotect(0, ptep);
     const { cpu } = runThread(kernel, 'reader', 1);
     expect(cpu.read(ptep, 8).ok).toBe(true); // the read fault is relaxed to write-disabled
-    expect(cpu.write(ptep, flipped(guard, ptep, PAGE_RW)).ok).toBe(false);
+    expect(cpu.write(ptep, flipped(guard, ptep, guard.format.write.flip.lo)).ok).toBe(false);
   });
 });
 
@@ -185,7 +184,7 @@ describe('the setters', () => {
   it('ptep_get_and_clear returns the old entry and unmaps the page', () => {
     const { kernel, guard, mm, frame, ptep } = setup();
     const old = guard.ptep_get_and_clear(0, ptep);
-    expect(old).toEqual(leafEntry(frame, USER_RO));
+    expect(old).toEqual(guard.format.leaf(frame, USER_RO));
     expect(kernel.machine.translate(mm.space, VA)).toBeUndefined();
     expect(guard.unmap_page(0, mm, VA)).toEqual({ lo: 0, hi: 0 });
   });
@@ -194,7 +193,8 @@ describe('the setters', () => {
     const { kernel, guard, mm, frame, ptep } = setup('', { user: true, writable: true, executable: false });
     guard.ptep_set_wrprotect(0, ptep);
     expect(kernel.machine.translate(mm.space, VA)!.writable).toBe(false);
-    guard.set_pte(0, ptep, { ...leafEntry(frame, USER_RO), lo: leafEntry(frame, USER_RO).lo | PAGE_ACCESSED });
+    const leaf = guard.format.leaf(frame, USER_RO);
+    guard.set_pte(0, ptep, { ...leaf, lo: (leaf.lo | guard.format.accessedLo) >>> 0 });
     expect(guard.ptep_test_and_clear_young(0, ptep)).toBe(true);
     expect(guard.ptep_test_and_clear_young(0, ptep)).toBe(false);
   });
@@ -209,8 +209,30 @@ describe('the setters', () => {
     expect(kernel.machine.translate(mm.space, VA)).toBeDefined();
     guard.pgd_free(mm);
     expect(guard.cache.stats().usedPages).toBe(0);
-    expect(kernel.machine.translate(mm.space, VA)).toBeUndefined();
+    expect(() => kernel.machine.translate(mm.space, VA)).toThrow(/was released/); // the machine walks it no more
     expect(() => guard.pgd_free(mm)).toThrow(/not live/);
+  });
+
+  it('a freed PGD page can be the next PGD (the machine released the old space); the template freed first leaves the clone working', () => {
+    const { kernel, guard, mm, frame } = setup();
+    const clone = guard.pgd_alloc(0, { mm, shared: 1 });
+    guard.pgd_free(mm); // the clone still links the shared subtree: it is the owner now
+    expect(kernel.machine.translate(clone.space, VA)).toMatchObject({ physical: frame });
+    guard.ptep_set_wrprotect(0, guard.pte_offset(clone, VA)!);
+    expect(kernel.machine.translate(clone.space, VA)).toMatchObject({ writable: false });
+    const next = guard.pgd_alloc(0);
+    expect(next.pgd).toBe(mm.pgd); // the cache hands the freed page out again
+    guard.map_page(0, next, VA, frame, USER_RO);
+    expect(kernel.machine.translate(next.space, VA)).toMatchObject({ physical: frame });
+  });
+
+  it('a space a CPU is running in cannot be freed', () => {
+    const { kernel, guard, mm } = setup();
+    kernel.machine.activate(1, mm.space);
+    expect(() => guard.pgd_free(mm)).toThrow(/EBUSY|running on CPU 1/);
+    kernel.machine.activate(1, 0);
+    guard.pgd_free(mm);
+    expect(guard.addressSpaces).toEqual([]);
   });
 
   it('set_pgd/set_p4d/set_pud/set_pmd write through the window; bad pointers are refused', () => {
@@ -228,10 +250,10 @@ describe('the setters', () => {
       setter.call(guard, 0, at, entry);
       expect(guard.readEntry(at)).toEqual(entry);
     }
-    expect(() => guard.set_pte(0, kernel.page_address(kernel.alloc_page()), leafEntry(0, USER_RO))).toThrow(
+    expect(() => guard.set_pte(0, kernel.page_address(kernel.alloc_page()), guard.format.leaf(0, USER_RO))).toThrow(
       /not an entry of a page-table page/,
     );
     expect(() => guard.map_page(0, mm, 0x400001, 0, USER_RO)).toThrow(/page-aligned user address/);
-    expect(entryBytes(leafEntry(0x1234000, KERNEL_RW))).toHaveLength(8);
+    expect(entryBytes(guard.format.leaf(0x1234000, KERNEL_RW))).toHaveLength(8);
   });
 });

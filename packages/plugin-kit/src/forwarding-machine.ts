@@ -1,13 +1,15 @@
-import type {
-  AccessFault,
-  AccessKind,
-  AddressSpaceId,
-  DomainSpace,
-  EventCounters,
-  Machine,
-  MappingAttributes,
-  Privilege,
-  Translation,
+import {
+  type AccessFault,
+  type AccessKind,
+  type AddressSpaceId,
+  type DomainSpace,
+  type EventCounters,
+  inPlacePageTables,
+  type InPlacePageTables,
+  type Machine,
+  type MappingAttributes,
+  type Privilege,
+  type Translation,
 } from '@pkeysim/core';
 
 /**
@@ -80,5 +82,13 @@ export class ForwardingMachine<M extends Machine = Machine> implements Machine {
   }
   lastFault(cpu: number): AccessFault | undefined {
     return this.inner.lastFault(cpu);
+  }
+  /**
+   * The inner machine's in-place page tables (core's inPlacePageTables): tables kernel code builds
+   * hold domain 0 pages here, which every scheme leaves as the inner machine maps them. A scheme
+   * that must see every leaf written overrides this to return undefined.
+   */
+  inPlacePageTables(): InPlacePageTables | undefined {
+    return inPlacePageTables(this.inner);
   }
 }
