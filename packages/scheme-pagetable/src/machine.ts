@@ -58,8 +58,12 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
   private live: RightsState = rightsState();
   private readonly exposureLog: ExposureLog;
   private readonly words = new Int32Array(2);
-  /** Scratch list of the pages whose PTE a rights change rewrote (reused: no allocation per switch). */
-  private readonly changed: number[] = [];
+  /**
+   * Scratch list of the pages whose PTE a rights change rewrote: a typed array and a count, reused,
+   * so a switch allocates neither a backing store nor a boxed number per (upper-half, non-Smi) address.
+   */
+  private changed = new Float64Array(64);
+  private changedCount = 0;
 
   /** Build the scheme on a new x86 machine whose protection keys are left off. */
   static fromConfig(config: MachineConfig): PageTableMachine {
@@ -98,14 +102,13 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
 
   applyRights(initiator: number, state: RightsState): void {
     const before = this.live;
-    const changed = this.changed;
-    changed.length = 0;
+    this.changedCount = 0;
     // The domains the old state names, then those only the new one names (no Set per switch).
     for (let i = 0; i < before.length; i += 2) this.changeDomain(initiator, before[i], before[i + 1], state);
     for (let j = 0; j < state.length; j += 2)
       if (!PAGETABLE_RIGHTS.names(before, state[j])) this.changeDomain(initiator, state[j], undefined, state);
     this.live = state;
-    if (changed.length > 0) this.invalidate(changed, initiator);
+    if (this.changedCount > 0) this.invalidate(this.changed, this.changedCount, initiator);
   }
 
   /** Rewrite the PTEs of `domain` when its denials differ in `state` (`was` undefined: its implicit ones). */
@@ -116,11 +119,20 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
     const members = this.byDomain.get(domain);
     if (members) {
       const { entryAt, virtual, base } = members;
-      const changed = this.changed;
       for (let i = 0; i < members.count; i++)
-        if (this.writeBits(entryAt[i], base[i], now, initiator)) changed.push(virtual[i]);
+        if (this.writeBits(entryAt[i], base[i], now, initiator)) this.noteChanged(virtual[i]);
     }
     this.exposureLog.transition(initiator, domain, before, now);
+  }
+
+  /** Add a page to the scratch list of rewritten PTEs. */
+  private noteChanged(virtual: number): void {
+    if (this.changedCount === this.changed.length) {
+      const grown = new Float64Array(this.changed.length * 2);
+      grown.set(this.changed);
+      this.changed = grown;
+    }
+    this.changed[this.changedCount++] = virtual;
   }
 
   /**
@@ -153,22 +165,25 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
    * Flush the pages on the initiating CPU and shoot them down on every other one (IPI + INVLPG, or a
    * full flush above Linux's tlb_single_page_flush_ceiling), as flush_tlb_kernel_range does.
    */
-  private invalidate(virtuals: readonly number[], initiator: number): void {
+  private invalidate(virtuals: ArrayLike<number>, count: number, initiator: number): void {
     this.flushing = virtuals;
+    this.flushingCount = count;
     for (let index = 0; index < this.inner.cpuCount; index++) {
       const cpu = this.inner.cpu(index);
       if (index !== initiator) this.inner.events.count(initiator, MachineEvent.Shootdown);
-      if (virtuals.length > TLB_SINGLE_PAGE_FLUSH_CEILING) cpu.flushTlbAll();
+      if (count > TLB_SINGLE_PAGE_FLUSH_CEILING) cpu.flushTlbAll();
       else cpu.asKernel(this.invlpgFlushing);
     }
-    this.flushing = [];
+    this.flushing = NO_PAGES;
+    this.flushingCount = 0;
   }
 
   /** The pages {@link invalidate} is flushing, and its INVLPG loop (bound once: no closure per CPU). */
-  private flushing: readonly number[] = [];
+  private flushing: ArrayLike<number> = NO_PAGES;
+  private flushingCount = 0;
   private readonly invlpgFlushing = (cpu: X86Cpu): void => {
     const flushing = this.flushing;
-    for (let i = 0; i < flushing.length; i++) cpu.invlpg(flushing[i]);
+    for (let i = 0; i < this.flushingCount; i++) cpu.invlpg(flushing[i]);
   };
 
   // ---- mappings ----------------------------------------------------------------------------------
@@ -235,7 +250,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
       if (!this.mapped(space, at)) throw new RangeError(`${formatAddress(at)} is not mapped in address space ${space}`);
     }
     const changed = this.tag(space, virtual, length, domain, initiator);
-    if (changed.length > 0) this.invalidate(changed, initiator);
+    if (changed.length > 0) this.invalidate(changed, changed.length, initiator);
   }
 
   /** Give every page of the range `domain` (validated); returns the pages whose PTE changed. */
@@ -369,6 +384,9 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
     };
   }
 }
+
+/** No pages to flush. */
+const NO_PAGES: ArrayLike<number> = Object.freeze([]);
 
 /** A page's own permissions as {@link DomainMembers} keeps them. */
 function baseOf(page: DomainPage): number {
