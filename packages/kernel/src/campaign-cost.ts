@@ -1,15 +1,22 @@
 import { CostModel, EventCounters, MachineEvent } from '@pkeysim/core';
 
 /** What changing rights costs, whatever the scheme: register traffic, PTE flips and the invalidations. */
-const SWITCH_COST_EVENTS = [
-  'rights_write',
-  'rights_read',
-  'rights_write_skipped',
-  'pte_write',
-  'tlb_flush_page',
-  'tlb_flush_all',
-  'shootdown',
-] as const;
+const SWITCH_COST_EVENTS: readonly MachineEvent[] = [
+  MachineEvent.RightsWrite,
+  MachineEvent.RightsRead,
+  MachineEvent.RightsWriteSkipped,
+  MachineEvent.PteWrite,
+  MachineEvent.TlbFlushPage,
+  MachineEvent.TlbFlushAll,
+  MachineEvent.Shootdown,
+];
+
+/** The default cost model, built once (a CostModel is immutable after construction). */
+let defaultModel: CostModel | undefined;
+function costModelOf(costs: CostModel | Readonly<Record<string, number>> | undefined): CostModel {
+  if (costs instanceof CostModel) return costs;
+  return costs === undefined ? (defaultModel ??= new CostModel()) : new CostModel(costs);
+}
 
 /** What a campaign run cost, in the CampaignResult's terms. */
 export interface CampaignCost {
@@ -33,16 +40,17 @@ export function snapshotEvents(events: EventCounters): Float64Array {
 export function campaignCost(
   events: EventCounters,
   before: Float64Array,
-  costs: CostModel | Readonly<Record<string, number>> = new CostModel(),
+  costs?: CostModel | Readonly<Record<string, number>>,
 ): CampaignCost {
-  const cost = costs instanceof CostModel ? costs : new CostModel(costs);
+  const cost = costModelOf(costs);
   if (before.length !== events.counts.length)
     throw new RangeError('campaignCost: the snapshot is from another machine');
   const spent = new EventCounters(events.cpus);
   for (let i = 0; i < spent.counts.length; i++) spent.counts[i] = events.counts[i] - before[i];
   const switches = spent.total(MachineEvent.DomainSwitch);
-  const b = cost.breakdown(spent);
-  const rights = SWITCH_COST_EVENTS.reduce((sum, name) => sum + (b[name] ?? 0), 0);
+  // What cost.breakdown() gives these events, summed in the same order (no per-run record of names).
+  let rights = 0;
+  for (const event of SWITCH_COST_EVENTS) rights += spent.total(event) * cost.cyclesOf(event);
   return {
     domain_switches: switches,
     modeled_cycles: cost.total(spent),

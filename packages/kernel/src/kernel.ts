@@ -188,6 +188,14 @@ export class Kernel {
     return this.cpuViews;
   }
 
+  /**
+   * @internal Changes whenever a thread is created, switched, migrated or dies: what a scheduler
+   * compares to know that runnable counts it derived are still current.
+   */
+  get runqueueVersion(): number {
+    return this.sched.runqueueVersion;
+  }
+
   /** The per-CPU cache of the last PKRS value written (pkrs_cache). */
   cachedRights(cpu: number): RightsState | undefined {
     this.sched.checkCpu(cpu);

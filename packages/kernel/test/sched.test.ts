@@ -193,4 +193,39 @@ describe('the scheduler at scale', () => {
       traced.threads().map((t) => [t.name, t.state, t.cpu]),
     );
   });
+
+  it('changes the runqueue version on every create, switch, migration and exit the scheduler counts from', () => {
+    const kernel = boot();
+    const seen = [kernel.runqueueVersion];
+    const a = kernel.kthread_create('a', 0);
+    seen.push(kernel.runqueueVersion);
+    kernel.migrate(a, 1);
+    seen.push(kernel.runqueueVersion);
+    kernel.cpu(1).switchTo(a);
+    seen.push(kernel.runqueueVersion);
+    kernel.exitCurrent(1);
+    seen.push(kernel.runqueueVersion);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('sees a thread moved by other code between steps: it runs only on its new CPU', () => {
+    const kernel = boot();
+    const scheduler = new Scheduler(kernel, 7, { preempt: 0.5, migrate: 0, interrupt: 0 });
+    const cpusOf: Record<string, number[]> = { a: [], b: [] };
+    for (const name of ['a', 'b'])
+      scheduler.start(kernel.kthread_create(name, 0), function* (self) {
+        for (let i = 0; i < 10; i++) {
+          cpusOf[name].push(self.cpu.id);
+          yield;
+        }
+      });
+    // CPU 1 idles until CPU 0 switches to one of them; then move the other one to CPU 1.
+    while (kernel.cpu(0).current.idle) scheduler.step();
+    const waiting = kernel.threads().find((t) => !t.idle && t.state === 'runnable')!;
+    kernel.migrate(waiting, 1);
+    expect(scheduler.runQuietly(10_000)).toBeGreaterThan(0);
+    expect(scheduler.busy).toBe(false);
+    expect(cpusOf[waiting.name].length).toBe(10);
+    expect(new Set(cpusOf[waiting.name])).toEqual(new Set([1]));
+  });
 });

@@ -76,8 +76,12 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
   });
   const openWindows: { tid: number; address: number }[] = [];
   const leaked: number[] = [];
+  // Random bytes for one store, in a scratch buffer per size: every store copies what it writes (into
+  // the machine and the shadow), and each buffer is used before the next draw of its size.
+  const scratch = new Map<number, Uint8Array>();
   const bytes = (n: number) => {
-    const out = new Uint8Array(n);
+    let out = scratch.get(n);
+    if (out === undefined) scratch.set(n, (out = new Uint8Array(n)));
     for (let i = 0; i < n; i++) out[i] = 1 + prng.below(255);
     return out;
   };
@@ -178,10 +182,12 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
   });
   // The completion interrupt: a handler's own kmap_atomic window, with its own nesting count.
   let completions = 0;
+  const counter = new Uint8Array(8);
+  const counterView = new DataView(counter.buffer);
   scheduler.onInterrupt((cpu) => {
     const address = cpu.kmap_atomic(ns.page(0));
-    const counter = new Uint8Array(8);
-    new DataView(counter.buffer).setFloat64(0, ++completions, true);
+    // The counter as a little-endian float64, in one reused buffer (the store copies it).
+    counterView.setFloat64(0, ++completions, true);
     ns.store(cpu, address + COMPLETION_SLOT, counter);
     cpu.kunmap_atomic(address);
   });

@@ -164,7 +164,12 @@ export class PgmapProtection {
 
   /** The pgmap holding a physical address, if any. */
   pgmapOf(physical: number): DevPagemap | undefined {
-    return this.pgmaps.find((p) => physical >= p.physical && physical < p.physical + p.length);
+    const pgmaps = this.pgmaps;
+    for (let i = 0; i < pgmaps.length; i++) {
+      const p = pgmaps[i];
+      if (physical >= p.physical && physical < p.physical + p.length) return p;
+    }
+    return undefined;
   }
 
   /** pgmap_check_pgmap_prot(page): the page belongs to a pgmap with PGMAP_PROTECTION. */

@@ -104,6 +104,8 @@ export class RoCache<F extends string> {
   private readonly slabs: number[] = [];
   private readonly freeSlots: number[] = [];
   private readonly objects = new Map<number, RoObject<F>>();
+  /** The 4-byte word storeFields writes each field through. */
+  private readonly scratch = new Uint8Array(4);
 
   constructor(
     private readonly ro: RoAllocator,
@@ -183,25 +185,35 @@ export class RoCache<F extends string> {
     return { object: this.objects.get(slot), offset, field: this.spec.fields[Math.floor(offset / 4)] };
   }
 
-  /** @internal The field bytes of a (partial) value. */
-  encode(object: RoObject<F>, value: Partial<RoValue<F>>): { address: number; bytes: Uint8Array }[] {
+  /**
+   * @internal Store the given fields of `value` with one checked 4-byte write per field, in field
+   * order, through `write`; stops at the first store `write` reports failed (it may also throw).
+   * One scratch word serves every store: the machine copies the bytes it writes.
+   */
+  storeFields(
+    object: RoObject<F>,
+    value: Partial<RoValue<F>>,
+    write: (address: number, bytes: Uint8Array) => boolean,
+  ): void {
     this.checkValue(value, false);
-    const out: { address: number; bytes: Uint8Array }[] = [];
-    this.spec.fields.forEach((field, i) => {
-      const v = value[field];
-      if (v === undefined) return;
-      const bytes = new Uint8Array(4);
-      new DataView(bytes.buffer).setUint32(0, v >>> 0, true);
-      out.push({ address: object.address + i * 4, bytes });
-    });
-    return out;
+    const fields = this.spec.fields;
+    const word = this.scratch;
+    for (let i = 0; i < fields.length; i++) {
+      const v = value[fields[i]];
+      if (v === undefined) continue;
+      putWord(word, v);
+      if (!write(object.address + i * 4, word)) return;
+    }
   }
 
   /** @internal */
   decode(bytes: Uint8Array): RoValue<F> {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const value = {} as Record<F, number>;
-    this.spec.fields.forEach((field, i) => (value[field] = view.getUint32(i * 4, true)));
+    const fields = this.spec.fields;
+    for (let i = 0; i < fields.length; i++) {
+      const at = i * 4;
+      value[fields[i]] = (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
+    }
     return Object.freeze(value);
   }
 
@@ -213,17 +225,22 @@ export class RoCache<F extends string> {
   }
 
   private checkValue(value: Partial<RoValue<F>>, complete: boolean): void {
-    for (const key of Object.keys(value)) {
-      if (!this.spec.fields.includes(key as F))
-        throw new KernelError('EINVAL', `ro-at-rest: ${this.name} has no field ${key}`);
-    }
-    for (const field of this.spec.fields) {
+    const fields = this.spec.fields;
+    let present = 0;
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i];
       const v = value[field];
       if (v === undefined) {
         if (complete) throw new KernelError('EINVAL', `ro-at-rest: ${this.name}.${field} missing`);
       } else if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
         throw new KernelError('EINVAL', `ro-at-rest: ${this.name}.${field} must be a u32, got ${String(v)}`);
-      }
+      } else present++;
+    }
+    // Every own key must be a field: more keys than fields found means an unknown one (checked slowly).
+    const keys = Object.keys(value);
+    if (keys.length === present) return;
+    for (const key of keys) {
+      if (!fields.includes(key as F)) throw new KernelError('EINVAL', `ro-at-rest: ${this.name} has no field ${key}`);
     }
   }
 
@@ -409,11 +426,12 @@ export class RoAllocator {
         get: () => cache.read(thread.cpu, object),
         set: (value) => {
           if (!window.open) throw new KernelError('EINVAL', `roWrite: ${writer}'s window is closed`);
-          for (const { address, bytes } of cache.encode(object, value)) {
+          cache.storeFields(object, value, (address, bytes) => {
             const result = kernel.cpu(thread.cpu).write(address, bytes);
             if (!result.ok)
               throw new KernelError('EFAULT', `ro-at-rest: ${writer} store oopsed: ${result.oops.reason}`);
-          }
+            return true;
+          });
         },
       },
     };
@@ -442,4 +460,13 @@ export class RoAllocator {
     if (allowed) this.warned = true;
     return allowed;
   }
+}
+
+/** `v` as a little-endian unsigned 32-bit word in `bytes[0..3]`. */
+function putWord(bytes: Uint8Array, v: number): void {
+  const w = v >>> 0;
+  bytes[0] = w & 0xff;
+  bytes[1] = (w >>> 8) & 0xff;
+  bytes[2] = (w >>> 16) & 0xff;
+  bytes[3] = w >>> 24;
 }

@@ -134,7 +134,11 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
   /** euid = 0: the store an exploit wants. */
   const rootEuid = (object: RoObject<string>) => object.address + CRED_EUID_OFFSET;
   const zero = () => new Uint8Array(4);
-  const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => 1 + prng.below(255));
+  const randomBytes = (n: number) => {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = 1 + prng.below(255);
+    return out;
+  };
   const randomAddress = () => {
     const cache: RoCache<string> =
       prng.below(2) === 0 ? (creds.cache as unknown as RoCache<string>) : (policy.cache as unknown as RoCache<string>);

@@ -25,6 +25,7 @@ import {
   type X86Cpu,
   X86Machine,
 } from '@pkeysim/x86';
+import { BASE_EXECUTABLE, BASE_WRITABLE, DomainMembers } from './domain-members';
 import { ExposureLog, type ExposureWindow } from './exposure';
 import { checkDomainNumber, PAGETABLE_RIGHTS, PageTableDomainSpace, type PageTableRightsHost } from './space';
 
@@ -38,6 +39,8 @@ interface DomainPage {
   readonly user: boolean;
   readonly writable: boolean;
   readonly executable: boolean;
+  /** Its slot in its domain's {@link DomainMembers} (-1 when in none). */
+  slot: number;
 }
 
 /**
@@ -50,12 +53,17 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
   override readonly arch: string = 'pagetable';
   private readonly space: PageTableDomainSpace;
   private readonly pages = new PageMap<DomainPage>();
-  private readonly byDomain = new Map<number, Set<DomainPage>>();
+  /** Each domain's pages as typed-array columns: what a rights change loops over. */
+  private readonly byDomain = new Map<number, DomainMembers<DomainPage>>();
   private live: RightsState = rightsState();
   private readonly exposureLog: ExposureLog;
   private readonly words = new Int32Array(2);
-  /** Scratch list of the pages whose PTE a rights change rewrote (reused: no allocation per switch). */
-  private readonly changed: number[] = [];
+  /**
+   * Scratch list of the pages whose PTE a rights change rewrote: a typed array and a count, reused,
+   * so a switch allocates neither a backing store nor a boxed number per (upper-half, non-Smi) address.
+   */
+  private changed = new Float64Array(64);
+  private changedCount = 0;
 
   /** Build the scheme on a new x86 machine whose protection keys are left off. */
   static fromConfig(config: MachineConfig): PageTableMachine {
@@ -94,14 +102,13 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
 
   applyRights(initiator: number, state: RightsState): void {
     const before = this.live;
-    const changed = this.changed;
-    changed.length = 0;
+    this.changedCount = 0;
     // The domains the old state names, then those only the new one names (no Set per switch).
     for (let i = 0; i < before.length; i += 2) this.changeDomain(initiator, before[i], before[i + 1], state);
     for (let j = 0; j < state.length; j += 2)
       if (!PAGETABLE_RIGHTS.names(before, state[j])) this.changeDomain(initiator, state[j], undefined, state);
     this.live = state;
-    if (changed.length > 0) this.invalidate(changed, initiator);
+    if (this.changedCount > 0) this.invalidate(this.changed, this.changedCount, initiator);
   }
 
   /** Rewrite the PTEs of `domain` when its denials differ in `state` (`was` undefined: its implicit ones). */
@@ -110,45 +117,73 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
     const now = PAGETABLE_RIGHTS.denialsOf(state, domain);
     if (before === now) return;
     const members = this.byDomain.get(domain);
-    if (members) for (const page of members) if (this.writeBits(page, now, initiator)) this.changed.push(page.virtual);
+    if (members) {
+      const { entryAt, virtual, base } = members;
+      for (let i = 0; i < members.count; i++)
+        if (this.writeBits(entryAt[i], base[i], now, initiator)) this.noteChanged(virtual[i]);
+    }
     this.exposureLog.transition(initiator, domain, before, now);
   }
 
-  /** Set P, R/W and XD of the page's PTE for `denials` (on top of its base permissions); true if it changed. */
-  private writeBits(page: DomainPage, denials: Denials, cpu: number): boolean {
+  /** Add a page to the scratch list of rewritten PTEs. */
+  private noteChanged(virtual: number): void {
+    if (this.changedCount === this.changed.length) {
+      const grown = new Float64Array(this.changed.length * 2);
+      grown.set(this.changed);
+      this.changed = grown;
+    }
+    this.changed[this.changedCount++] = virtual;
+  }
+
+  /**
+   * Set P, R/W and XD of the PTE at `entryAt` for `denials`, on top of the page's own permissions
+   * (`base`: BASE_WRITABLE, BASE_EXECUTABLE); true if the entry changed.
+   */
+  private writeBits(entryAt: number, base: number, denials: Denials, cpu: number): boolean {
     const memory = this.inner.memory;
-    memory.readEntry(page.entryAt, this.words);
-    const lo = this.words[0] >>> 0;
-    const hi = this.words[1] >>> 0;
+    const words = this.words;
+    memory.readEntry(entryAt, words);
+    const lo = words[0] >>> 0;
+    const hi = words[1] >>> 0;
     // PROT_NONE-like: P=0 keeps the frame in the entry (Linux keeps the pfn of a _PAGE_PROTNONE PTE).
     let newLo = (denials & Deny.Access) !== 0 ? lo & ~E_P : lo | E_P;
-    newLo = page.writable && (denials & Deny.Write) === 0 ? newLo | E_RW : newLo & ~E_RW;
-    const newHi = !page.executable || (denials & Deny.Execute) !== 0 ? hi | E_XD_HI : hi & ~E_XD_HI;
+    newLo = (base & BASE_WRITABLE) !== 0 && (denials & Deny.Write) === 0 ? newLo | E_RW : newLo & ~E_RW;
+    const newHi =
+      (base & BASE_EXECUTABLE) === 0 || (denials & Deny.Execute) !== 0 ? hi | E_XD_HI : hi & ~E_XD_HI;
     if (newLo >>> 0 === lo && newHi >>> 0 === hi) return false;
-    memory.writeEntry(page.entryAt, newLo >>> 0, newHi >>> 0);
+    memory.writeEntry(entryAt, newLo >>> 0, newHi >>> 0);
     this.inner.events.count(cpu, MachineEvent.PteWrite);
     return true;
+  }
+
+  /** {@link writeBits} for a page record. */
+  private writePage(page: DomainPage, denials: Denials, cpu: number): boolean {
+    return this.writeBits(page.entryAt, baseOf(page), denials, cpu);
   }
 
   /**
    * Flush the pages on the initiating CPU and shoot them down on every other one (IPI + INVLPG, or a
    * full flush above Linux's tlb_single_page_flush_ceiling), as flush_tlb_kernel_range does.
    */
-  private invalidate(virtuals: readonly number[], initiator: number): void {
+  private invalidate(virtuals: ArrayLike<number>, count: number, initiator: number): void {
     this.flushing = virtuals;
+    this.flushingCount = count;
     for (let index = 0; index < this.inner.cpuCount; index++) {
       const cpu = this.inner.cpu(index);
       if (index !== initiator) this.inner.events.count(initiator, MachineEvent.Shootdown);
-      if (virtuals.length > TLB_SINGLE_PAGE_FLUSH_CEILING) cpu.flushTlbAll();
+      if (count > TLB_SINGLE_PAGE_FLUSH_CEILING) cpu.flushTlbAll();
       else cpu.asKernel(this.invlpgFlushing);
     }
-    this.flushing = [];
+    this.flushing = NO_PAGES;
+    this.flushingCount = 0;
   }
 
   /** The pages {@link invalidate} is flushing, and its INVLPG loop (bound once: no closure per CPU). */
-  private flushing: readonly number[] = [];
+  private flushing: ArrayLike<number> = NO_PAGES;
+  private flushingCount = 0;
   private readonly invlpgFlushing = (cpu: X86Cpu): void => {
-    for (const virtual of this.flushing) cpu.invlpg(virtual);
+    const flushing = this.flushing;
+    for (let i = 0; i < this.flushingCount; i++) cpu.invlpg(flushing[i]);
   };
 
   // ---- mappings ----------------------------------------------------------------------------------
@@ -215,7 +250,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
       if (!this.mapped(space, at)) throw new RangeError(`${formatAddress(at)} is not mapped in address space ${space}`);
     }
     const changed = this.tag(space, virtual, length, domain, initiator);
-    if (changed.length > 0) this.invalidate(changed, initiator);
+    if (changed.length > 0) this.invalidate(changed, changed.length, initiator);
   }
 
   /** Give every page of the range `domain` (validated); returns the pages whose PTE changed. */
@@ -227,7 +262,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
       let page = this.pages.get(space, at);
       if (page && page.domain === domain) continue;
       if (page) {
-        this.byDomain.get(page.domain)?.delete(page);
+        this.byDomain.get(page.domain)?.remove(page);
         if (domain === 0) {
           this.forget(space, page, cpu);
           changed.push(at);
@@ -248,22 +283,23 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
           user: t.user,
           writable: t.writable,
           executable: t.executable,
+          slot: -1,
         };
         this.pages.set(space, at, page);
       }
       page.domain = domain;
       let members = this.byDomain.get(domain);
-      if (!members) this.byDomain.set(domain, (members = new Set()));
-      members.add(page);
-      if (this.writeBits(page, denials, cpu)) changed.push(at);
+      if (!members) this.byDomain.set(domain, (members = new DomainMembers()));
+      members.add(page, page.entryAt, page.virtual, baseOf(page));
+      if (this.writePage(page, denials, cpu)) changed.push(at);
     }
     return changed;
   }
 
   /** Back to the default domain: restore the mapping's own bits and drop the record. */
   private forget(space: AddressSpaceId, page: DomainPage, cpu: number): void {
-    this.writeBits(page, Deny.None, cpu);
-    this.byDomain.get(page.domain)?.delete(page);
+    this.writePage(page, Deny.None, cpu);
+    this.byDomain.get(page.domain)?.remove(page);
     this.pages.delete(space, page.virtual);
   }
 
@@ -347,4 +383,12 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
       summary: `${fault.summary} (page-table domain ${page.domain})`,
     };
   }
+}
+
+/** No pages to flush. */
+const NO_PAGES: ArrayLike<number> = Object.freeze([]);
+
+/** A page's own permissions as {@link DomainMembers} keeps them. */
+function baseOf(page: DomainPage): number {
+  return (page.writable ? BASE_WRITABLE : 0) | (page.executable ? BASE_EXECUTABLE : 0);
 }

@@ -77,6 +77,14 @@ export class VirtualKeySpace implements DomainSpace {
   private readonly pagesOf = new Map<number, Map<string, VirtualPage>>();
   private readonly allocated = new Set<number>();
   private clock = 0;
+  /**
+   * The last hardware words {@link hardwareState} derived, by the identity of their virtual state:
+   * states are immutable and the kernel passes the same few around, so a context switch reuses the
+   * word instead of building it key by key. Emptied whenever the slot assignment changes.
+   */
+  private readonly wordFrom: (RightsState | undefined)[] = [undefined, undefined, undefined, undefined];
+  private readonly wordOf: (RightsState | undefined)[] = [undefined, undefined, undefined, undefined];
+  private nextWord = 0;
   private counters = {
     misses: 0,
     evictions: 0,
@@ -185,12 +193,26 @@ export class VirtualKeySpace implements DomainSpace {
 
   /** The hardware word for a virtual state: each slot gets its owner's rights; free slots and the parking key stay AD. */
   hardwareState(state: RightsState): RightsState {
+    const from = this.wordFrom;
+    for (let i = 0; i < from.length; i++) if (from[i] === state) return this.wordOf[i]!;
     let word = this.hardwareSpace.initialState();
     for (let slot = FIRST_SLOT; slot < PARKING_KEY; slot++) {
       const owner = this.slotOwner[slot];
       if (owner >= 0) word = this.hardwareSpace.withDenials(word, slot, VKEY_RIGHTS.denialsOf(state, owner));
     }
+    // Only frozen states are remembered: an unfrozen array could change under the same identity.
+    if (Object.isFrozen(state)) {
+      from[this.nextWord] = state;
+      this.wordOf[this.nextWord] = word;
+      this.nextWord = (this.nextWord + 1) & 3;
+    }
     return word;
+  }
+
+  /** The slot assignment changed: every remembered hardware word is stale. */
+  private forgetWords(): void {
+    this.wordFrom.fill(undefined);
+    this.wordOf.fill(undefined);
   }
 
   /** The hardware key a virtual key's pages carry now: its slot, the parking key, or 0 for the default. */
@@ -232,9 +254,11 @@ export class VirtualKeySpace implements DomainSpace {
       // Park the victim's pages first, so no page ever carries a key that now means another domain.
       this.host.retag(this.pagesOf.get(victim)?.values() ?? [], PARKING_KEY, initiator);
       this.slotOf.delete(victim);
+      this.forgetWords();
       this.counters.evictions++;
     }
     this.slotOwner[slot] = vkey;
+    this.forgetWords();
     this.slotStamp[slot] = ++this.clock;
     this.slotOf.set(vkey, slot);
     this.host.retag(this.pagesOf.get(vkey)?.values() ?? [], slot, initiator);
@@ -323,6 +347,7 @@ export class VirtualKeySpace implements DomainSpace {
   /** Power cycle: page tables and registers are gone; every CPU starts from the initial state. */
   reset(): void {
     this.slotOwner.fill(-1);
+    this.forgetWords();
     this.slotStamp.fill(0);
     this.slotOf.clear();
     this.pagesOf.clear();

@@ -35,6 +35,11 @@ export class Sched {
   private readonly live: TaskStruct[] = [];
   /** Whether a switch restores the next thread's rights (computed once: it never changes). */
   private readonly restoresRights: boolean;
+  /**
+   * Bumped whenever a thread's state or runqueue changes (create, switch, migrate, death): a reader
+   * that derived something from them (the Scheduler's runnable counts) knows when to derive again.
+   */
+  runqueueVersion = 0;
 
   constructor(
     cpuCount: number,
@@ -120,6 +125,7 @@ export class Sched {
       throw new KernelError('EBUSY', `migrate: ${describeThread(t)} is running on CPU ${t.cpu}; switch it out first`);
     }
     t.cpu = cpu;
+    this.runqueueVersion++;
   }
 
   /** __switch_to(): run `next` on `cpu`. */
@@ -190,6 +196,7 @@ export class Sched {
     if (prev.state === 'running') prev.state = 'runnable';
     next.state = 'running';
     next.cpu = cpu;
+    this.runqueueVersion++;
     this.cpus[cpu].current = next;
     this.events.count(cpu, MachineEvent.ContextSwitch);
     for (const hook of this.switchHooks) hook(cpu, prev, next);
@@ -198,6 +205,7 @@ export class Sched {
   /** The thread is dead: it leaves the live set (its TaskStruct stays for kernel.threads()). */
   bury(thread: TaskStruct): void {
     thread.state = 'dead';
+    this.runqueueVersion++;
     const alive = this.live;
     const at = alive.indexOf(thread);
     if (at >= 0) {
@@ -215,6 +223,7 @@ export class Sched {
     const t = new TaskStruct(this.nextTid++, name, kind, cpu, this.initValue, pkru, this.domains, idle);
     this.all.push(t);
     this.live.push(t);
+    this.runqueueVersion++;
     return t;
   }
 }

@@ -58,8 +58,9 @@ interface LiveThread {
  * a waiting thread, or delivers an interrupt. The same seed gives the same interleaving.
  *
  * Cost: a step looks only at the threads whose bodies have not finished (kept in tid order, the
- * order its picks are made in), so it is O(live threads) and a finished thread is forgotten. A step
- * allocates nothing: {@link advance} returns a number and leaves the decision in fields; the
+ * order its picks are made in), so it is O(live threads) and a finished thread is forgotten; the
+ * runnable counts a preemption or migration needs are taken in one pass and reused until a thread's
+ * state or CPU changes, so most steps (a body runs, a CPU idles) scan nothing. A step allocates nothing: {@link advance} returns a number and leaves the decision in fields; the
  * {@link SchedEvent} of {@link step} and the trace of {@link run} are built only for callers that ask.
  */
 export class Scheduler {
@@ -80,6 +81,10 @@ export class Scheduler {
   private lastThread: Thread | undefined;
   private lastOther: Thread | undefined;
   private lastDetail = 0;
+  /** Runnable live threads per CPU, and anywhere in the last slot, as of {@link countsAt}. */
+  private readonly counts: Int32Array;
+  /** The kernel's runqueue version the counts were taken at (-1: take them again). */
+  private countsAt = -1;
 
   constructor(
     private readonly kernel: Kernel,
@@ -90,6 +95,7 @@ export class Scheduler {
     this.pInterrupt = options.interrupt ?? 0.1;
     this.pMigrate = options.migrate ?? 0.1;
     this.pPreempt = options.preempt ?? 0.2;
+    this.counts = new Int32Array(kernel.cpuCount + 1);
   }
 
   /** Give `thread` a body; it runs when the scheduler switches to it. */
@@ -107,6 +113,7 @@ export class Scheduler {
     let at = this.live.length;
     while (at > 0 && this.live[at - 1].thread.tid > thread.tid) at--;
     this.live.splice(at, 0, entry);
+    this.countsAt = -1;
   }
 
   /** Add an interrupt source the scheduler may deliver at any step. */
@@ -168,7 +175,7 @@ export class Scheduler {
     const kernel = this.kernel;
     const prng = this.prng;
     const cpuCount = kernel.cpuCount;
-    const cpu = kernel.cpu(prng.below(cpuCount));
+    const cpu = kernel.cpus[prng.below(cpuCount)];
     const current = cpu.current;
     const roll = prng.next();
     this.lastCpu = cpu.id;
@@ -211,6 +218,7 @@ export class Scheduler {
     if (result.done || current.state === 'dead') {
       this.live.splice(this.live.indexOf(mine), 1);
       this.byTid[current.tid] = undefined;
+      this.countsAt = -1;
       if (current.state !== 'dead') kernel.exitCurrent(cpu.id);
       this.lastDetail = current.oops ? 1 : 0;
       return SchedAction.Finish;
@@ -228,15 +236,29 @@ export class Scheduler {
     }
   }
 
-  /** Live threads that are runnable (not running, not dead), on `cpu`'s runqueue or anywhere (-1). */
+  /**
+   * Live threads that are runnable (not running, not dead), on `cpu`'s runqueue or anywhere (-1).
+   * Counted for every CPU in one pass, and only again once a thread was created, switched, migrated
+   * or died (the kernel's runqueue version) or a body started or finished: steps in between (most
+   * steps run a body or find an idle CPU) reuse the counts.
+   */
   private countRunnable(cpu: number): number {
-    const live = this.live;
-    let n = 0;
-    for (let i = 0; i < live.length; i++) {
-      const t = live[i].thread;
-      if (t.state === 'runnable' && (cpu < 0 || t.cpu === cpu)) n++;
+    const counts = this.counts;
+    const version = this.kernel.runqueueVersion;
+    if (this.countsAt !== version) {
+      counts.fill(0);
+      const live = this.live;
+      const any = counts.length - 1;
+      for (let i = 0; i < live.length; i++) {
+        const t = live[i].thread;
+        if (t.state === 'runnable') {
+          counts[t.cpu]++;
+          counts[any]++;
+        }
+      }
+      this.countsAt = version;
     }
-    return n;
+    return counts[cpu < 0 ? counts.length - 1 : cpu];
   }
 
   /** The `n`th (0-based, in tid order) of the threads {@link countRunnable} counts. */
