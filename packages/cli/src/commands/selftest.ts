@@ -260,7 +260,14 @@ export const selftestCommand: CliCommand = {
             };
             const results = flags.case === undefined ? runPkeysSelftest(options) : [runPkeysTest(flags.case, options)];
             const compiledOut = pkeysCompiledOut(options);
-            const machine = { arch: flags.arch, cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy };
+            const machine = {
+              arch: flags.arch,
+              cpus: flags.cpus,
+              pku: flags.pku,
+              signalPolicy: flags.signalPolicy,
+              ptracePkru: flags.ptracePkru,
+              iterations: flags.iterations,
+            };
             const format = formatOf(flags, SCHEMA.selftestPkeys, machine, 'selftest pkeys');
             return printResults(out, context, results, format, compiledOut, flags.arch);
           }),
