@@ -290,11 +290,12 @@ export class LackeyParser {
         continue;
       }
       c = buf[++p];
-      if (c === LETTER_B && p - 1 === lineStart && buf[lineStart] === LETTER_S) {
-        p = this.superblockLine(buf, lineStart, line);
-        continue;
-      }
       if (c !== SPACE) {
+        // Off the hot path: only a line that is not an access record gets here.
+        if (c === LETTER_B && p - 1 === lineStart && buf[lineStart] === LETTER_S) {
+          p = this.superblockLine(buf, lineStart, line);
+          continue;
+        }
         p = this.malformed(buf, lineStart, line, `expected a space after "${String.fromCharCode(buf[p - 1])}"`);
         continue;
       }
