@@ -79,6 +79,25 @@ describe('LackeyParser', () => {
     expect(stats).toEqual({ lines: 6, accesses: 1, messageLines: 4, malformedLines: 0 });
   });
 
+  it('counts lackey --trace-superblocks "SB" records and carries no access for them', () => {
+    // As valgrind 3.19's lackey prints them: "SB %08lx" at the start of a line, between the accesses.
+    const { records, stats } = parseChunks(['SB 0401ab70\nI  0401ab70,3\nSB 0401b7e7\r\n S 1fff000778,8\n']);
+    expect(records).toEqual([
+      { kind: TraceAccessKind.Fetch, address: 0x0401ab70, size: 3 },
+      { kind: TraceAccessKind.Store, address: 0x1fff000778, size: 8 },
+    ]);
+    expect(stats).toEqual({ lines: 4, accesses: 2, messageLines: 0, malformedLines: 0, superblocks: 2 });
+  });
+
+  it.each([
+    ['SB\n', /line 1: expected a space after "SB"/],
+    ['SB zz\n', /line 1: a superblock record is "SB" and 1 to 16 hex digits/],
+    ['SB 0401ab70,3\n', /line 1: unexpected text after the superblock address/],
+    [' SB 0401ab70\n', /line 1: expected a space after "S"/],
+  ])('refuses the malformed superblock line %j, naming the line', (text, message) => {
+    expect(() => parseChunks([text])).toThrow(message);
+  });
+
   it('accepts a last line without a newline and CRLF line endings', () => {
     const { records } = parseChunks(['I  0401ab70,3\r\n S 1fff000778,8']);
     expect(records).toEqual([

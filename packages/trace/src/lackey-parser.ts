@@ -66,6 +66,8 @@ export interface TraceStats {
   readonly messageLines: number;
   /** Thread records (`T <id>`), when the trace has any. */
   readonly threadRecords?: number;
+  /** Superblock records (`SB <addr>`, lackey --trace-superblocks=yes), when the trace has any. */
+  readonly superblocks?: number;
   readonly malformedLines: number;
   /** The first malformed line, in `skip` mode. */
   readonly firstMalformed?: MalformedLine;
@@ -88,6 +90,8 @@ const SPACE = 0x20;
 const COMMA = 0x2c;
 const DIGIT_0 = 0x30;
 const LETTER_T = 0x54;
+const LETTER_S = 0x53;
+const LETTER_B = 0x42;
 /** Thread ids up to 9 digits: whole numbers 1..999,999,999. */
 const MAX_THREAD_DIGITS = 9;
 
@@ -132,6 +136,7 @@ export class LackeyParser {
   private accesses = 0;
   private messageLines = 0;
   private threadRecords = 0;
+  private superblocks = 0;
   private malformedLines = 0;
   private firstMalformed: MalformedLine | undefined;
 
@@ -201,6 +206,7 @@ export class LackeyParser {
       accesses: this.accesses,
       messageLines: this.messageLines,
       ...(this.threadRecords > 0 ? { threadRecords: this.threadRecords } : {}),
+      ...(this.superblocks > 0 ? { superblocks: this.superblocks } : {}),
       malformedLines: this.malformedLines,
       ...(this.firstMalformed ? { firstMalformed: this.firstMalformed } : {}),
     };
@@ -285,6 +291,11 @@ export class LackeyParser {
       }
       c = buf[++p];
       if (c !== SPACE) {
+        // Off the hot path: only a line that is not an access record gets here.
+        if (c === LETTER_B && p - 1 === lineStart && buf[lineStart] === LETTER_S) {
+          p = this.superblockLine(buf, lineStart, line);
+          continue;
+        }
         p = this.malformed(buf, lineStart, line, `expected a space after "${String.fromCharCode(buf[p - 1])}"`);
         continue;
       }
@@ -374,6 +385,25 @@ export class LackeyParser {
     this.threadRecords++;
     this.line = line;
     this.onThread?.(thread, line);
+    return p + 1;
+  }
+
+  /**
+   * An `SB <addr>` superblock record at `buf[lineStart]` (lackey's lk_main.c prints "SB %08lx" at
+   * the start of a line for --trace-superblocks=yes): counted, carries no access; the position after it.
+   */
+  private superblockLine(buf: Uint8Array, lineStart: number, line: number): number {
+    let p = lineStart + 2;
+    let c = buf[p];
+    if (c !== SPACE) return this.malformed(buf, lineStart, line, 'expected a space after "SB"');
+    while (c === SPACE) c = buf[++p];
+    const hexStart = p;
+    while (HEX[c] >= 0) c = buf[++p];
+    if (p === hexStart || p - hexStart > MAX_HEX_DIGITS)
+      return this.malformed(buf, lineStart, line, `a superblock record is "SB" and 1 to ${MAX_HEX_DIGITS} hex digits`);
+    while (c === SPACE || c === CR) c = buf[++p];
+    if (c !== NEWLINE) return this.malformed(buf, lineStart, line, 'unexpected text after the superblock address');
+    this.superblocks++;
     return p + 1;
   }
 

@@ -90,6 +90,27 @@ describe(`replaying valgrind lackey's trace of ${PROGRAM}`, () => {
     expect(report.domains[0].accesses.fetch + report.domains[1].accesses.fetch).toBe(fetches);
   });
 
+  it('replays a trace recorded with --trace-superblocks=yes: the SB lines are no accesses and no errors', async (ctx) => {
+    requireValgrind(ctx);
+    const withSuperblocks = join(dir!, 'true-sb.lackey');
+    const run = spawnSync(
+      'valgrind',
+      ['--tool=lackey', '--trace-mem=yes', '--trace-superblocks=yes', `--log-file=${withSuperblocks}`, PROGRAM],
+      { encoding: 'utf8' },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const lines = readFileSync(withSuperblocks, 'latin1').split('\n');
+    const superblocks = lines.filter((line) => /^SB [0-9a-f]+$/.test(line)).length;
+    const accesses = lines.filter((line) => /^(?:I |\s[LSM]) +[0-9a-f]+,\d+$/.test(line)).length;
+    expect(superblocks).toBeGreaterThan(1000);
+    const policy = definePolicy({
+      domains: [{ name: 'all', rights: 'rwx', ranges: [{ start: '0x0', size: 2 ** 47 }] }],
+    });
+    const report = await replayTraceFile(withSuperblocks, policy);
+    expect(report.trace.malformedLines).toBe(0);
+    expect(report.accesses).toBe(accesses);
+  }, 120_000);
+
   it('finds no fault when the stack is open', async (ctx) => {
     requireValgrind(ctx);
     const report = await replayWithStack('rw');

@@ -38,6 +38,30 @@ describe('pkeysim keys', () => {
     expect(run.lines).toEqual(['PKRS: not supported on this machine (-EOPNOTSUPP)']);
   });
 
+  it("--pks-version v10 lists V10's static keys, as --design static does", async () => {
+    const byVersion = await runCli(['keys', '--pks-version', 'v10']);
+    const byDesign = await runCli(['keys', '--design', 'static']);
+    expect(byVersion.code).toBe(0);
+    expect(byVersion.lines).toEqual(byDesign.lines);
+  });
+
+  it("--pks-version v6 boots that posting's dynamic allocator (static keys came in V7): only key 0 at boot", async () => {
+    const run = await runCli(['keys', '--pks-version', 'v6']);
+    expect(run.code).toBe(0);
+    expect(run.lines[0]).toMatch(/^# dynamic keys/);
+    expect(run.lines.slice(2)).toEqual(['  0  rw       DEFAULT']);
+  });
+
+  it.each([
+    [['keys', '--pks-version', 'v10', '--design', 'dynamic'], /--design.*"dynamic".*V10/],
+    [['keys', '--pks-version', 'v11'], /--pks-version.*v11/],
+  ])('refuses %j in one line, exit 2', async (args, message) => {
+    const run = await runCli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('refuses an unknown design in one line, exit 2', async () => {
     const run = await runCli(['keys', '--design', 'mixed']);
     expect(run.code).toBe(2);

@@ -1,13 +1,15 @@
 import '@pkeysim/x86';
-import { createKernel, formatKeyListing } from '@pkeysim/kernel';
+import { createKernel, formatKeyListing, type PksVersion } from '@pkeysim/kernel';
 import { Option } from 'commander';
 import type { CliCommand } from '../command';
 import { ExitCode } from '../exit-codes';
 import { SCHEMA } from '../json/names';
+import { bootWithPksFlags, pksVersionOption } from '../pks-version-option';
 import { outputOption, withReport } from '../report';
 
 interface KeysFlags {
-  design: 'dynamic' | 'static';
+  design?: 'dynamic' | 'static';
+  pksVersion?: PksVersion;
   pks: boolean;
   json?: boolean;
   output?: string;
@@ -20,6 +22,7 @@ Boots a kernel and prints its supervisor keys as the series' debugfs file
 Examples:
   pkeysim keys                   the dynamic design at boot: only the default key 0
   pkeysim keys --design static   V10's statically assigned consumers and PKS_INIT_VALUE
+  pkeysim keys --pks-version v6  the keys of one posting (V6: dynamic; V7 on: static) of the series (docs/pks-versions.md)
   pkeysim keys --json            the listing as one JSON document (schema pkeysim.keys/1)`;
 
 /** `pkeysim keys`: the key listing (debugfs pks_keys_allocated). */
@@ -28,14 +31,26 @@ export const keysCommand: CliCommand = {
     program
       .command('keys')
       .description('list the supervisor keys with owners and default rights (debugfs pks_keys_allocated)')
-      .addOption(new Option('--design <design>', 'key design').choices(['dynamic', 'static']).default('dynamic'))
+      .addOption(pksVersionOption("default: the design's"))
+      .addOption(
+        new Option('--design <design>', "key design (default: the version's, else dynamic)").choices([
+          'dynamic',
+          'static',
+        ]),
+      )
       .option('--no-pks', 'boot CPUs that do not enumerate PKS (supervisor keys)')
       .option('--json', 'print the listing as one JSON document (docs/output.md)')
       .addOption(outputOption())
       .addHelpText('after', EXAMPLES)
       .action(
         context.action(async (flags: KeysFlags) => {
-          const kernel = createKernel({ keyDesign: flags.design, features: { supervisorDomains: flags.pks } });
+          const kernel = bootWithPksFlags(() =>
+            createKernel({
+              ...(flags.pksVersion ? { pksVersion: flags.pksVersion } : {}),
+              ...(flags.design ? { keyDesign: flags.design } : {}),
+              features: { supervisorDomains: flags.pks },
+            }),
+          );
           const listing = kernel.pks_keys_allocated();
           return withReport(context, flags.output, async (out) => {
             if (flags.json) {

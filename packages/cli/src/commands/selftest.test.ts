@@ -148,11 +148,29 @@ describe('pkeysim selftest pkeys', () => {
   });
 
   it('--json prints one object with the machine, the policy and every result', async () => {
-    const run = await runCli(['selftest', 'pkeys', '--json', '--signal-policy', 'lockdown', '--cpus', '1']);
+    const run = await runCli([
+      'selftest',
+      'pkeys',
+      '--json',
+      '--signal-policy',
+      'lockdown',
+      '--iterations',
+      '3',
+      '--cpus',
+      '1',
+    ]);
     expect(run.code).toBe(1);
     expect(run.lines).toHaveLength(1);
     const report = JSON.parse(run.lines[0]) as { machine: Record<string, unknown>; results: unknown[]; failed: number };
-    expect(report.machine).toEqual({ arch: 'x86', cpus: 1, pku: true, signalPolicy: 'lockdown' });
+    // Every condition that changes a verdict is in the document.
+    expect(report.machine).toEqual({
+      arch: 'x86',
+      cpus: 1,
+      pku: true,
+      signalPolicy: 'lockdown',
+      ptracePkru: 'mainline',
+      iterations: 3,
+    });
     expect(report.results).toHaveLength(29);
     expect(report.failed).toBe(5);
   });
@@ -198,7 +216,14 @@ describe('pkeysim selftest pkeys', () => {
       results: unknown[];
       compiledOut: { name: string; reason: string }[];
     };
-    expect(report.machine).toEqual({ arch: 'power', cpus: 1, pku: true, signalPolicy: 'mainline' });
+    expect(report.machine).toEqual({
+      arch: 'power',
+      cpus: 1,
+      pku: true,
+      signalPolicy: 'mainline',
+      ptracePkru: 'mainline',
+      iterations: 22,
+    });
     expect(report.results).toHaveLength(21);
     expect(report.compiledOut[0]).toEqual(
       expect.objectContaining({ name: 'test_ptrace_modifies_pkru', reason: expect.stringMatching(/__aarch64__/) }),

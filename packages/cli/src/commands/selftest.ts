@@ -2,8 +2,6 @@ import { archOption } from '../arch';
 import {
   createKernel,
   formatTestResult,
-  KernelError,
-  PKS_VERSIONS,
   type PksTestResult,
   type PksVersion,
   runPksSeriesSelftest,
@@ -29,7 +27,7 @@ import type { LineWriter } from '../output';
 import { SCHEMA } from '../json/names';
 import { outputOption, withReport } from '../report';
 import { formatTap } from '../tap';
-import { UsageError } from '../errors';
+import { bootWithPksFlags, pksVersionOption } from '../pks-version-option';
 
 interface SelftestFlags {
   pks: boolean;
@@ -171,20 +169,16 @@ async function printResults(
 
 /** The kernel `selftest pks` boots: V10 unless --pks-version or --design says otherwise; a conflict is exit 2. */
 function bootSelftestKernel(flags: SelftestFlags) {
-  try {
-    return createKernel({
+  return bootWithPksFlags(() =>
+    createKernel({
       arch: flags.arch,
       cpus: flags.cpus,
       pksVersion: flags.pksVersion ?? (flags.design ? undefined : 'v10'),
       ...(flags.design ? { keyDesign: flags.design } : {}),
       ...(flags.entry ? { entryMode: flags.entry } : {}),
       features: { supervisorDomains: flags.pks },
-    });
-  } catch (error) {
-    if (error instanceof KernelError && error.code === 'EINVAL')
-      throw new UsageError(error.message.replace('kernel config: keyDesign', '--design'));
-    throw error;
-  }
+    }),
+  );
 }
 
 /** `pkeysim selftest pks` and `pkeysim selftest pkeys`: the kernel test suites, runnable. */
@@ -201,9 +195,7 @@ export const selftestCommand: CliCommand = {
       .option('--no-pks', 'boot CPUs that do not enumerate PKS (supervisor keys)')
       .addOption(archOption())
       .addOption(new Option('--cpus <n>', 'number of CPUs').argParser(parseCpus).default(2))
-      .addOption(
-        new Option('--pks-version <version>', 'posting of the PKS series (default v10)').choices([...PKS_VERSIONS]),
-      )
+      .addOption(pksVersionOption('default v10'))
       .addOption(new Option('--design <design>', "key design (default: the version's)").choices(['dynamic', 'static']))
       .addOption(
         new Option('--entry <mode>', "entry code (default: the version's)").choices(['aux-pt-regs', 'legacy-rfc-v1']),
@@ -268,7 +260,14 @@ export const selftestCommand: CliCommand = {
             };
             const results = flags.case === undefined ? runPkeysSelftest(options) : [runPkeysTest(flags.case, options)];
             const compiledOut = pkeysCompiledOut(options);
-            const machine = { arch: flags.arch, cpus: flags.cpus, pku: flags.pku, signalPolicy: flags.signalPolicy };
+            const machine = {
+              arch: flags.arch,
+              cpus: flags.cpus,
+              pku: flags.pku,
+              signalPolicy: flags.signalPolicy,
+              ptracePkru: flags.ptracePkru,
+              iterations: flags.iterations,
+            };
             const format = formatOf(flags, SCHEMA.selftestPkeys, machine, 'selftest pkeys');
             return printResults(out, context, results, format, compiledOut, flags.arch);
           }),

@@ -1,5 +1,6 @@
 import { type CampaignResult, PKS_VERSIONS, type StrayKind } from '@pkeysim/kernel';
 import { z } from 'zod';
+import { PTRACE_PKRU_MODES } from '@pkeysim/pkeys-user';
 import { SCHEMA } from './names';
 
 /*
@@ -292,7 +293,15 @@ export const selftestPksDocument = z
 export const selftestPkeysDocument = z
   .strictObject({
     schema: schemaField(SCHEMA.selftestPkeys),
-    machine: z.strictObject({ arch: z.string(), cpus: count, pku: z.boolean(), signalPolicy: z.string() }),
+    machine: z.strictObject({
+      arch: z.string(),
+      cpus: count,
+      pku: z.boolean(),
+      signalPolicy: z.string(),
+      // The conditions that change verdicts: ptrace's PKRU handling and protection_keys.c's rounds.
+      ptracePkru: z.enum(PTRACE_PKRU_MODES),
+      iterations: count,
+    }),
     results: z.array(
       z.strictObject({
         number: count,
