@@ -804,7 +804,8 @@ export abstract class KitMachine implements Machine {
    * {@link access} would return. Returns the number of faults. A refused batch (bad CPU, kind, array,
    * or any address not an integer with |address| < 2^53) throws DomainError('invalid') and changes
    * nothing: allowed TLB hits change no state until the batch ends, and the remaining addresses are
-   * all validated before the first access that would (a miss or a fault).
+   * all validated before the first access that would (a miss or a fault). (`out` is scratch until
+   * the batch returns: a refused batch may have written some of it.)
    */
   accessBatch(cpu: number, addresses: Float64Array, kind: AccessKind, out: Int32Array | Uint32Array): number {
     // No loop here and nothing after the loops of the helpers: V8 compiles a hot loop on the fly
@@ -951,28 +952,29 @@ export abstract class KitMachine implements Machine {
       this.keysCheckVersion !== this.checkVersion
     )
       this.fillSlotKeys(cpu, tlb, kind);
+    // Every result is 0 (allowed) but those of the accesses that leave the scan, written after it.
+    out.fill(0, 0, n);
     let faults = 0;
-    let hits = 0;
+    let slow = 0;
     let i = 0;
     for (;;) {
-      // Allowed hits in a loop with no call in it, so V8 keeps the arrays' bases and lengths in
-      // registers; anything else leaves it for access()'s path and comes back.
+      // Allowed hits in a loop with no call and no store in it, so V8 keeps the arrays' bases and
+      // lengths in registers; anything else leaves it for access()'s path and comes back.
       for (; i < n; i++) {
         const address = addresses[i];
         // The page number by integer arithmetic, fractional for a fractional address (see access).
         if (keys[(address >>> 12) & mask] !== (address - (address & 4095)) / 4096) break;
-        out[i] = 0;
-        hits++;
       }
       if (i >= n) break;
       const slot = Math.floor(addresses[i] / 4096) & mask;
       const code = this.batchSlowAccess(cpu, addresses, i, kind);
       keys[slot] = this.slotKey(cpu, tlb, slot, kind);
       if (code !== 0) faults++;
+      slow++;
       out[i] = code;
       i++;
     }
-    return faults * (n + 1) + hits;
+    return faults * (n + 1) + (n - slow);
   }
 
   /** Every slot's key, with the table-driven check inlined. */
