@@ -232,6 +232,8 @@ export abstract class KitMachine implements Machine {
   private checkVersion = 0;
   /** Privilege of each CPU's accesses. */
   protected readonly modes: Uint8Array;
+  /** Scratch of read and write: the physical address of each page of the range (checkPages). */
+  private pagePhysical = new Float64Array(2);
   private readonly counts: Float64Array;
   private readonly flushCeiling: number;
   private readonly half: number;
@@ -1125,20 +1127,25 @@ export abstract class KitMachine implements Machine {
     this.faultRecorded(cpu, code, address);
   }
 
-  /** Check every page of the range first: the first fault code, or the frames of the pages. */
-  private checkPages(cpu: number, start: number, length: number, kind: AccessKind): number | number[] {
-    const frames: number[] = [];
+  /**
+   * Check every page of the range first: the first fault code, or ACCESS_OK with the physical address
+   * of each page's first byte in `pagePhysical` (reused scratch: a read or write allocates nothing
+   * here; only a range wider than it grows it).
+   */
+  private checkPages(cpu: number, start: number, length: number, kind: AccessKind): number {
     const tlb = this.tlbs[cpu];
+    const pages = Math.floor((start + length - 1) / PAGE_SIZE) - Math.floor(start / PAGE_SIZE) + 1;
+    if (pages > this.pagePhysical.length) this.pagePhysical = new Float64Array(pages);
+    const physical = this.pagePhysical;
     let at = start;
-    const end = start + length;
-    while (at < end) {
+    for (let page = 0; page < pages; page++) {
       const code = this.access(cpu, at, kind);
       if (code !== ACCESS_OK) return code;
       const vpn = Math.floor(at / PAGE_SIZE);
-      frames.push(tlb.frame[vpn & tlb.mask]);
+      physical[page] = tlb.frame[vpn & tlb.mask] + (at - vpn * PAGE_SIZE);
       at = (vpn + 1) * PAGE_SIZE;
     }
-    return frames;
+    return ACCESS_OK;
   }
 
   /** The physical frame the CPU's TLB caches for `virtual`, or -1 (valid right after an allowed access). */
@@ -1155,13 +1162,13 @@ export abstract class KitMachine implements Machine {
     const start = this.address(virtual);
     checkBytes(bytes);
     if (bytes.length === 0) return ACCESS_OK;
-    const checked = this.checkPages(cpu, start, bytes.length, AccessKind.Write);
-    if (typeof checked === 'number') return checked;
+    const code = this.checkPages(cpu, start, bytes.length, AccessKind.Write);
+    if (code !== ACCESS_OK) return code;
     let done = 0;
-    for (const frame of checked) {
-      const offset = (start + done) & (PAGE_SIZE - 1);
-      const n = Math.min(PAGE_SIZE - offset, bytes.length - done);
-      this.memory.write(frame + offset, bytes.subarray(done, done + n));
+    for (let page = 0; done < bytes.length; page++) {
+      const physical = this.pagePhysical[page];
+      const n = Math.min(PAGE_SIZE - (physical & (PAGE_SIZE - 1)), bytes.length - done);
+      this.memory.copyIn(physical, bytes, done, n);
       done += n;
     }
     return ACCESS_OK;
@@ -1173,13 +1180,12 @@ export abstract class KitMachine implements Machine {
     checkInteger(length, 'length', 0, MAX_IO_BYTES);
     const out = new Uint8Array(length);
     if (length === 0) return out;
-    const checked = this.checkPages(cpu, start, length, AccessKind.Read);
-    if (typeof checked === 'number') return undefined;
+    if (this.checkPages(cpu, start, length, AccessKind.Read) !== ACCESS_OK) return undefined;
     let done = 0;
-    for (const frame of checked) {
-      const offset = (start + done) & (PAGE_SIZE - 1);
-      const n = Math.min(PAGE_SIZE - offset, length - done);
-      out.set(this.memory.read(frame + offset, n), done);
+    for (let page = 0; done < length; page++) {
+      const physical = this.pagePhysical[page];
+      const n = Math.min(PAGE_SIZE - (physical & (PAGE_SIZE - 1)), length - done);
+      this.memory.copyOut(physical, out, done, n);
       done += n;
     }
     return out;
