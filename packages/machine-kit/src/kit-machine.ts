@@ -235,6 +235,8 @@ export abstract class KitMachine implements Machine {
   private checkVersion = 0;
   /** Privilege of each CPU's accesses. */
   protected readonly modes: Uint8Array;
+  /** Scratch of read and write: the physical address of each page of the range (checkPages). */
+  private pagePhysical = new Float64Array(2);
   private readonly counts: Float64Array;
   private readonly flushCeiling: number;
   private readonly half: number;
@@ -825,7 +827,8 @@ export abstract class KitMachine implements Machine {
    * {@link access} would return. Returns the number of faults. A refused batch (bad CPU, kind, array,
    * or any address not an integer with |address| < 2^53) throws DomainError('invalid') and changes
    * nothing: allowed TLB hits change no state until the batch ends, and the remaining addresses are
-   * all validated before the first access that would (a miss or a fault).
+   * all validated before the first access that would (a miss or a fault). (`out` is scratch until
+   * the batch returns: a refused batch may have written some of it.)
    */
   accessBatch(cpu: number, addresses: Float64Array, kind: AccessKind, out: Int32Array | Uint32Array): number {
     // No loop here and nothing after the loops of the helpers: V8 compiles a hot loop on the fly
@@ -972,28 +975,29 @@ export abstract class KitMachine implements Machine {
       this.keysCheckVersion !== this.checkVersion
     )
       this.fillSlotKeys(cpu, tlb, kind);
+    // Every result is 0 (allowed) but those of the accesses that leave the scan, written after it.
+    out.fill(0, 0, n);
     let faults = 0;
-    let hits = 0;
+    let slow = 0;
     let i = 0;
     for (;;) {
-      // Allowed hits in a loop with no call in it, so V8 keeps the arrays' bases and lengths in
-      // registers; anything else leaves it for access()'s path and comes back.
+      // Allowed hits in a loop with no call and no store in it, so V8 keeps the arrays' bases and
+      // lengths in registers; anything else leaves it for access()'s path and comes back.
       for (; i < n; i++) {
         const address = addresses[i];
         // The page number by integer arithmetic, fractional for a fractional address (see access).
         if (keys[(address >>> 12) & mask] !== (address - (address & 4095)) / 4096) break;
-        out[i] = 0;
-        hits++;
       }
       if (i >= n) break;
       const slot = Math.floor(addresses[i] / 4096) & mask;
       const code = this.batchSlowAccess(cpu, addresses, i, kind);
       keys[slot] = this.slotKey(cpu, tlb, slot, kind);
       if (code !== 0) faults++;
+      slow++;
       out[i] = code;
       i++;
     }
-    return faults * (n + 1) + hits;
+    return faults * (n + 1) + (n - slow);
   }
 
   /** Every slot's key, with the table-driven check inlined. */
@@ -1144,20 +1148,25 @@ export abstract class KitMachine implements Machine {
     this.faultRecorded(cpu, code, address);
   }
 
-  /** Check every page of the range first: the first fault code, or the frames of the pages. */
-  private checkPages(cpu: number, start: number, length: number, kind: AccessKind): number | number[] {
-    const frames: number[] = [];
+  /**
+   * Check every page of the range first: the first fault code, or ACCESS_OK with the physical address
+   * of each page's first byte in `pagePhysical` (reused scratch: a read or write allocates nothing
+   * here; only a range wider than it grows it).
+   */
+  private checkPages(cpu: number, start: number, length: number, kind: AccessKind): number {
     const tlb = this.tlbs[cpu];
+    const pages = Math.floor((start + length - 1) / PAGE_SIZE) - Math.floor(start / PAGE_SIZE) + 1;
+    if (pages > this.pagePhysical.length) this.pagePhysical = new Float64Array(pages);
+    const physical = this.pagePhysical;
     let at = start;
-    const end = start + length;
-    while (at < end) {
+    for (let page = 0; page < pages; page++) {
       const code = this.access(cpu, at, kind);
       if (code !== ACCESS_OK) return code;
       const vpn = Math.floor(at / PAGE_SIZE);
-      frames.push(tlb.frame[vpn & tlb.mask]);
+      physical[page] = tlb.frame[vpn & tlb.mask] + (at - vpn * PAGE_SIZE);
       at = (vpn + 1) * PAGE_SIZE;
     }
-    return frames;
+    return ACCESS_OK;
   }
 
   /** The physical frame the CPU's TLB caches for `virtual`, or -1 (valid right after an allowed access). */
@@ -1174,13 +1183,13 @@ export abstract class KitMachine implements Machine {
     const start = this.address(virtual);
     checkBytes(bytes);
     if (bytes.length === 0) return ACCESS_OK;
-    const checked = this.checkPages(cpu, start, bytes.length, AccessKind.Write);
-    if (typeof checked === 'number') return checked;
+    const code = this.checkPages(cpu, start, bytes.length, AccessKind.Write);
+    if (code !== ACCESS_OK) return code;
     let done = 0;
-    for (const frame of checked) {
-      const offset = (start + done) & (PAGE_SIZE - 1);
-      const n = Math.min(PAGE_SIZE - offset, bytes.length - done);
-      this.memory.write(frame + offset, bytes.subarray(done, done + n));
+    for (let page = 0; done < bytes.length; page++) {
+      const physical = this.pagePhysical[page];
+      const n = Math.min(PAGE_SIZE - (physical & (PAGE_SIZE - 1)), bytes.length - done);
+      this.memory.copyIn(physical, bytes, done, n);
       done += n;
     }
     return ACCESS_OK;
@@ -1192,13 +1201,12 @@ export abstract class KitMachine implements Machine {
     checkInteger(length, 'length', 0, MAX_IO_BYTES);
     const out = new Uint8Array(length);
     if (length === 0) return out;
-    const checked = this.checkPages(cpu, start, length, AccessKind.Read);
-    if (typeof checked === 'number') return undefined;
+    if (this.checkPages(cpu, start, length, AccessKind.Read) !== ACCESS_OK) return undefined;
     let done = 0;
-    for (const frame of checked) {
-      const offset = (start + done) & (PAGE_SIZE - 1);
-      const n = Math.min(PAGE_SIZE - offset, length - done);
-      out.set(this.memory.read(frame + offset, n), done);
+    for (let page = 0; done < length; page++) {
+      const physical = this.pagePhysical[page];
+      const n = Math.min(PAGE_SIZE - (physical & (PAGE_SIZE - 1)), length - done);
+      this.memory.copyOut(physical, out, done, n);
       done += n;
     }
     return out;

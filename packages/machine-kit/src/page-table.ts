@@ -130,10 +130,21 @@ export class RadixPageTable {
 
   /** The top-level entries of the upper half of `from`, copied into `to` (a new address space). */
   copyUpperHalf(from: number, to: number): void {
+    // Word by word between the two root tables' frames (both 4 KiB-aligned): no object per entry.
+    const source = this.memory.frameIfPresent(Math.floor(from * INV_PAGE));
+    if (source === undefined) return;
+    const codec = this.codec;
+    const level = codec.levels - 1;
     const entries = this.indexMask + 1;
+    let target: Uint32Array | undefined;
     for (let index = entries >>> 1; index < entries; index++) {
-      const entry = this.read(from + index * 8);
-      if (this.codec.isValid(entry.lo, entry.hi, this.codec.levels - 1)) this.write(to + index * 8, entry);
+      const lo = source[index << 1] | 0;
+      const hi = source[(index << 1) | 1] | 0;
+      if (!codec.isValid(lo, hi, level)) continue;
+      target ??= this.memory.frame(Math.floor(to * INV_PAGE));
+      target[index << 1] = lo >>> 0;
+      target[(index << 1) | 1] = hi >>> 0;
+      this.hooks.entryWritten();
     }
   }
 

@@ -40,6 +40,12 @@ const CHUNK_MASK = CHUNK_FRAMES - 1;
 /** Named limit: at most 2^22 chunks (8 TiB of RAM plus PMEM, a 16 MiB directory); frame numbers stay below 2^31. */
 const MAX_DIRECTORY_CHUNKS = 2 ** 22;
 
+/** Copy n bytes: a loop for the few bytes of most accesses (no view object), a block copy beyond. */
+function copyBytes(from: Uint8Array, fromAt: number, to: Uint8Array, toAt: number, n: number): void {
+  if (n <= 64) for (let i = 0; i < n; i++) to[toAt + i] = from[fromAt + i];
+  else to.set(from.subarray(fromAt, fromAt + n), toAt);
+}
+
 function checkSize(name: string, bytes: number): void {
   if (!Number.isInteger(bytes) || bytes < 0 || bytes % PAGE_SIZE !== 0) {
     throw invalidArgument(`${name} ${String(bytes)} must be a non-negative multiple of 4096`);
@@ -61,6 +67,8 @@ export class PhysicalMemory {
   private chunkCount = 0;
   /** Slot -> the frame's words. */
   private slots: Uint32Array[] = [];
+  /** Slot -> the frame's bytes (a view of the same memory, made once: reads and writes allocate nothing). */
+  private byteSlots: Uint8Array[] = [];
   private ramNext = 0;
   private pmemNext: number;
 
@@ -112,15 +120,7 @@ export class PhysicalMemory {
 
   /** A frame's words if it was ever written (walks read absent frames as zeros); never allocates. */
   frameIfPresent(frameNumber: number): Uint32Array | undefined {
-    let dense = frameNumber;
-    if (!(dense < this.ramFrames && dense >= 0)) {
-      dense = frameNumber - this.pmemFirst;
-      if (!(dense >= 0 && dense < this.pmemFrames)) return undefined;
-      dense += this.ramFrames;
-    }
-    const chunk = this.directory[dense >>> CHUNK_SHIFT];
-    if (chunk === 0) return undefined;
-    const slot = this.chunkSlots[(chunk - 1) * CHUNK_FRAMES + (dense & CHUNK_MASK)];
+    const slot = this.slotOf(frameNumber);
     return slot === 0 ? undefined : this.slots[slot - 1];
   }
 
@@ -128,6 +128,28 @@ export class PhysicalMemory {
   containsRange(physical: number, length: number): boolean {
     const region = this.regionOf(physical);
     return region !== undefined && physical + length <= region.base + region.size;
+  }
+
+  /** The slot (1-based) of a frame ever written, else 0; never allocates. */
+  private slotOf(frameNumber: number): number {
+    let dense = frameNumber;
+    if (!(dense < this.ramFrames && dense >= 0)) {
+      dense = frameNumber - this.pmemFirst;
+      if (!(dense >= 0 && dense < this.pmemFrames)) return 0;
+      dense += this.ramFrames;
+    }
+    const chunk = this.directory[dense >>> CHUNK_SHIFT];
+    return chunk === 0 ? 0 : this.chunkSlots[(chunk - 1) * CHUNK_FRAMES + (dense & CHUNK_MASK)];
+  }
+
+  /** A frame's bytes, allocating it zeroed (the caller checked the address). */
+  private frameBytes(frameNumber: number): Uint8Array {
+    let slot = this.slotOf(frameNumber);
+    if (slot === 0) {
+      this.frame(frameNumber);
+      slot = this.slots.length;
+    }
+    return this.byteSlots[slot - 1];
   }
 
   /** A frame's words, allocating it zeroed. Throws for an address outside RAM and PMEM. */
@@ -155,6 +177,7 @@ export class PhysicalMemory {
       this.directory[dense >>> CHUNK_SHIFT] = chunk;
     }
     this.slots.push(words);
+    this.byteSlots.push(new Uint8Array(words.buffer, words.byteOffset, PAGE_SIZE));
     this.chunkSlots[(chunk - 1) * CHUNK_FRAMES + (dense & CHUNK_MASK)] = this.slots.length;
   }
 
@@ -195,27 +218,41 @@ export class PhysicalMemory {
   read(physical: number, length: number): Uint8Array {
     this.checkRange(physical, length);
     const out = new Uint8Array(length);
+    this.copyOut(physical, out, 0, length);
+    return out;
+  }
+
+  /**
+   * Copy `length` bytes starting at `physical` into `out` from index `at` (frames never written read
+   * as zero). Unchecked: the caller validated both ranges.
+   */
+  copyOut(physical: number, out: Uint8Array, at: number, length: number): void {
     let done = 0;
     while (done < length) {
-      const at = physical + done;
-      const offset = at % PAGE_SIZE;
+      const from = physical + done;
+      const offset = from % PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - offset, length - done);
-      const words = this.frameIfPresent(Math.floor(at / PAGE_SIZE));
-      if (words !== undefined) out.set(new Uint8Array(words.buffer, offset, n), done);
+      const slot = this.slotOf(Math.floor(from / PAGE_SIZE));
+      if (slot === 0) out.fill(0, at + done, at + done + n);
+      else copyBytes(this.byteSlots[slot - 1], offset, out, at + done, n);
       done += n;
     }
-    return out;
   }
 
   /** Copy `bytes` into physical memory starting at `physical`. */
   write(physical: number, bytes: Uint8Array): void {
     this.checkRange(physical, bytes.length);
+    this.copyIn(physical, bytes, 0, bytes.length);
+  }
+
+  /** Copy `length` bytes of `bytes` from index `at` to `physical` on. Unchecked: the caller validated both ranges. */
+  copyIn(physical: number, bytes: Uint8Array, at: number, length: number): void {
     let done = 0;
-    while (done < bytes.length) {
-      const at = physical + done;
-      const offset = at % PAGE_SIZE;
-      const n = Math.min(PAGE_SIZE - offset, bytes.length - done);
-      new Uint8Array(this.frame(Math.floor(at / PAGE_SIZE)).buffer, offset, n).set(bytes.subarray(done, done + n));
+    while (done < length) {
+      const to = physical + done;
+      const offset = to % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - offset, length - done);
+      copyBytes(bytes, at + done, this.frameBytes(Math.floor(to / PAGE_SIZE)), offset, n);
       done += n;
     }
   }
@@ -273,6 +310,7 @@ export class PhysicalMemory {
     this.chunkSlots.fill(0);
     this.chunkCount = 0;
     this.slots = [];
+    this.byteSlots = [];
     for (const [dense, words] of kept) this.place(dense, words);
     this.ramNext = 0;
     this.pmemNext = this.pmem.base;

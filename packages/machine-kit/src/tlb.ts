@@ -42,6 +42,8 @@ export class Tlb {
    * can tell that what it derived from them is still current. The arrays are written only here.
    */
   version = 0;
+  /** 1 / 2^bitsPerLevel (exact): page number -> paging-structure-cache region. */
+  private readonly regionScale: number;
   /** Whether a fragment of a large page may be cached (then a page invalidation scans every slot). */
   private largeCached = false;
 
@@ -59,6 +61,7 @@ export class Tlb {
       throw new RangeError(`TLB entries ${String(entries)} must be a power of two between 1 and 2^20`);
     }
     this.mask = entries - 1;
+    this.regionScale = 1 / 2 ** bitsPerLevel;
     this.tag = storage?.tag ?? new Float64Array(entries);
     this.frame = storage?.frame ?? new Float64Array(entries);
     this.flags = storage?.flags ?? new Int32Array(entries);
@@ -86,7 +89,7 @@ export class Tlb {
     const slot = vpn & this.mask;
     this.version++;
     if (this.tag[slot] === vpn) this.tag[slot] = NaN;
-    const region = Math.floor(vpn / 2 ** this.bitsPerLevel);
+    const region = Math.floor(vpn * this.regionScale);
     const walkSlot = region & (WALK_CACHE_ENTRIES - 1);
     if (this.walkTag[walkSlot] === region) this.walkTag[walkSlot] = NaN;
   }
