@@ -64,13 +64,17 @@ interface Mm extends GuardedMm {
 }
 
 /** One entry a store that bypassed the setters may change, as it was before the store. */
-interface WatchedEntry {
-  readonly mm: Mm;
+export interface WatchedEntry {
+  /** The space whose tree holds the entry. */
+  readonly mm: GuardedMm;
+  /** Physical address of the entry. */
   readonly physical: number;
+  /** Its level (1 = PTE .. 4 = PGD) and the first virtual address it maps. */
   readonly level: number;
   readonly virtual: number;
+  /** The entry before the store, and the leaves it mapped then. */
   readonly old: EntryValue;
-  readonly leaves: Map<number, EffectiveLeaf>;
+  readonly leaves: ReadonlyMap<number, EffectiveLeaf>;
 }
 
 /** What {@link PgtableGuard.watchStore} saw before a store: hand it to {@link PgtableGuard.storeLanded}. */
@@ -381,7 +385,7 @@ export class PgtableGuard {
     const out: { mm: GuardedMm; change: LeafChange }[] = [];
     for (const entry of watch.entries) {
       const now = decodeEntry(this.kernel.machine.readPhysical(entry.physical, ENTRY_BYTES));
-      if (entry.level > 1) this.relink(entry.mm, entry.level, entry.old, now, entry.virtual);
+      if (entry.level > 1) this.relink(entry.mm as Mm, entry.level, entry.old, now, entry.virtual);
       const after = new Map<number, EffectiveLeaf>();
       this.report.entryLeaves(entry.mm.space, now, entry.level, entry.virtual, after);
       for (const change of leafChanges(entry.leaves, after)) out.push({ mm: entry.mm, change });

@@ -9,6 +9,7 @@ export {
   type PgtableFault,
   type PgtableGuardOptions,
   type StoreWatch,
+  type WatchedEntry,
 } from './guard';
 export { EntryFormat, LEVELS, USER_PGD_ENTRIES, indexAt, levelSpan, type RightBits } from './entry-format';
 export { LeafReport, grantedBy, describeLeaf, leafChanges, type EffectiveLeaf, type LeafChange } from './leaf-report';
