@@ -148,8 +148,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
     // PROT_NONE-like: P=0 keeps the frame in the entry (Linux keeps the pfn of a _PAGE_PROTNONE PTE).
     let newLo = (denials & Deny.Access) !== 0 ? lo & ~E_P : lo | E_P;
     newLo = (base & BASE_WRITABLE) !== 0 && (denials & Deny.Write) === 0 ? newLo | E_RW : newLo & ~E_RW;
-    const newHi =
-      (base & BASE_EXECUTABLE) === 0 || (denials & Deny.Execute) !== 0 ? hi | E_XD_HI : hi & ~E_XD_HI;
+    const newHi = (base & BASE_EXECUTABLE) === 0 || (denials & Deny.Execute) !== 0 ? hi | E_XD_HI : hi & ~E_XD_HI;
     if (newLo >>> 0 === lo && newHi >>> 0 === hi) return false;
     memory.writeEntry(entryAt, newLo >>> 0, newHi >>> 0);
     this.inner.events.count(cpu, MachineEvent.PteWrite);
