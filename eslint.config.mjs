@@ -1,5 +1,6 @@
 // Lint rules, including the layer rule: consumers -> kernel -> core <- architectures.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 // `allowed` lists the sibling packages a layer may import; every other @pkeysim package is an error.
@@ -28,6 +29,8 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // Node scripts (benches, tools, build configs) run as ES modules under Node: its globals exist there.
+  { files: ['**/*.mjs', '**/bin/*.js'], languageOptions: { globals: globals.node } },
   layer(['packages/core/src/**'], [], 'core depends on no other pkeysim package.'),
   layer(['packages/machine-kit/src/**'], ['core'], 'machine-kit builds on core only.'),
   layer(

@@ -2,8 +2,9 @@
 // `npm test`: build, typecheck, lint and test every package through nx, check the packed tarballs
 // as npm users get them (tools/check-packed.mjs), build the API reference (npm run docs), then print
 // one closing line that counts all tests and checks ("Tests: N passed, M failed"), read from the
-// JSON report each vitest run writes, the packed check's closing line and the docs build. Type
-// errors and layer violations fail the run too: vitest alone strips types without checking them.
+// JSON report each vitest run writes, the packed check's closing line, the docs build and the lint of
+// tools/. Type errors and layer violations fail the run too: vitest alone strips types without
+// checking them.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,6 +62,16 @@ if (process.argv.length <= 2) {
   else failed++;
 }
 
+// The repository's own scripts (tools/, root configs) belong to no package: lint them here, as one check.
+let toolsLintCode = 0;
+if (process.argv.length <= 2) {
+  const lint = spawnSync('npx', ['eslint', 'tools', 'eslint.config.mjs'], { cwd: root, stdio: 'inherit' });
+  toolsLintCode = lint.status ?? 1;
+  console.log(`${toolsLintCode === 0 ? 'ok  ' : 'FAIL'} eslint tools: the repository's scripts lint clean`);
+  if (toolsLintCode === 0) passed++;
+  else failed++;
+}
+
 const code = run.status ?? 1;
 console.log(`Tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(code !== 0 ? code : failed > 0 || packedCode !== 0 || docsCode !== 0 ? 1 : 0);
+process.exit(code !== 0 ? code : failed > 0 || packedCode !== 0 || docsCode !== 0 || toolsLintCode !== 0 ? 1 : 0);

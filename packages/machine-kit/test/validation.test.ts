@@ -1,5 +1,5 @@
 /** The kit's public entry points refuse bad arguments with DomainError('invalid') and change nothing. */
-import { AccessKind, DomainError, isDomainError, PageSize } from '@pkeysim/core';
+import { AccessKind, DomainError, isDomainError, type PageSize } from '@pkeysim/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ToyMachine } from './toy-arch';

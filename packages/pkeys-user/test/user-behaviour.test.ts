@@ -5,7 +5,7 @@ import {
   PROT_EXEC,
   PROT_READ,
   PROT_WRITE,
-  Ptrace,
+  type Ptrace,
   SA_NODEFER,
   SA_ONSTACK,
   SEGV_PKUERR,

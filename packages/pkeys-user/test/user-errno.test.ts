@@ -9,7 +9,7 @@ import {
   PROT_EXEC,
   PROT_READ,
   PROT_WRITE,
-  Ptrace,
+  type Ptrace,
   SIGUSR1,
   SS_DISABLE,
   TASK_SIZE,

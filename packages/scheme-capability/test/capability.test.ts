@@ -2,7 +2,7 @@ import '../src';
 import { AccessKind, ACCESS_OK, CapPerm, createMachine, DomainError, Privilege, ROOT_CAPABILITY } from '@pkeysim/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CAPABILITY_FAULT, CapabilityMachine } from '../src';
+import { CAPABILITY_FAULT, type CapabilityMachine } from '../src';
 
 const SUPERVISOR = -0x778000000000;
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AccessKind, createMachine, DomainError, Privilege } from '@pkeysim/core';
+import { type AccessKind, createMachine, DomainError, Privilege } from '@pkeysim/core';
 import '@pkeysim/x86';
 import '../src';
 
