@@ -39,6 +39,7 @@ import {
   E_RW,
   E_US,
   E_XD_HI,
+  pteReservedBits,
   reservedBits,
   type PagingLevel,
 } from './entry';
@@ -152,7 +153,7 @@ export function x86Descriptors(levels: 4 | 5): DescriptorCodec {
     pageFlags: (lo, hi, control) =>
       (lo & 1) === 0 // not P
         ? PAGE_INVALID
-        : reservedBits(lo, hi, 1, control & ~1) !== 0 // ~CONTROL_PGE
+        : pteReservedBits(hi, control & ~1) !== 0 // ~CONTROL_PGE
           ? PAGE_RESERVED
           : leafPermissions(lo, hi, control) | (leafKey(hi) << 16), // TF_DOMAIN_SHIFT
 
