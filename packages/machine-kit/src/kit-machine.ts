@@ -221,7 +221,7 @@ export abstract class KitMachine implements Machine {
   private readonly tlbMask: number;
   /** Whether the current batch's remaining addresses were validated (before its first state change). */
   private batchValidated = false;
-  /** Scratch of slotCodeBatch: per TLB slot, its page number if an access through it is allowed, else NaN. */
+  /** Scratch of slotCodeBatch: per TLB slot, its page's first address if an access through it is allowed, else NaN. */
   private readonly slotKeys: Float64Array;
   /**
    * What slotKeys were derived from: the CPU, the kind, its TLB's version and the check version
@@ -959,7 +959,7 @@ export abstract class KitMachine implements Machine {
   /**
    * tableBatch for batches of at least twice the TLB's size: nothing a batch does changes the mode or
    * the rights words, so the check's outcome is a function of the TLB entry alone. Each slot's key
-   * is computed once up front (and again for a slot a miss or fault changes): the cached page number
+   * is computed once up front (and again for a slot a miss or fault changes): the cached page's first address
    * when an access of this kind through it is allowed, NaN otherwise. An allowed hit then costs one
    * load and a compare, like a bare TLB loop; everything else takes access()'s path.
    */
@@ -985,8 +985,8 @@ export abstract class KitMachine implements Machine {
       // lengths in registers; anything else leaves it for access()'s path and comes back.
       for (; i < n; i++) {
         const address = addresses[i];
-        // The page number by integer arithmetic, fractional for a fractional address (see access).
-        if (keys[(address >>> 12) & mask] !== (address - (address & 4095)) / 4096) break;
+        // The page's first byte by integer arithmetic, fractional for a fractional address (see access).
+        if (keys[(address >>> 12) & mask] !== address - (address & 4095)) break;
       }
       if (i >= n) break;
       const slot = Math.floor(addresses[i] / 4096) & mask;
@@ -1025,17 +1025,17 @@ export abstract class KitMachine implements Machine {
             (((((flags >>> indexShift) & indexMask) | kindBits) << rightsBits) |
               ((rights >>> (((flags >>> TF_DOMAIN_SHIFT) & 0xff) * rightsBits)) & rightsMask))
         ] === 0
-          ? tag[slot] // NaN for an empty slot
+          ? tag[slot] * 4096 // NaN for an empty slot
           : NaN;
     }
   }
 
-  /** The key of a TLB slot for slotCodeBatch: its page number if an access of `kind` through it is allowed now, else NaN. */
+  /** The key of a TLB slot for slotCodeBatch: its page's first address if an access of `kind` through it is allowed now, else NaN. */
   private slotKey(cpu: number, tlb: Tlb, slot: number, kind: AccessKind): number {
     const tag = tlb.tag[slot];
     const flags = tlb.flags[slot];
     if (tag !== tag || (kind === AccessKind.Write && (flags & TF_DIRTY) === 0)) return NaN;
-    return this.checkAccess(cpu, flags, kind) === ACCESS_OK ? tag : NaN;
+    return this.checkAccess(cpu, flags, kind) === ACCESS_OK ? tag * 4096 : NaN;
   }
 
   /** Throw the error a bad access argument deserves (never returns). */
@@ -1086,8 +1086,15 @@ export abstract class KitMachine implements Machine {
       counts[cpu * 14 + 12] += 1;
       return 0;
     }
+    return this.walkAndRefill(cpu, virtual, kind, vpn, region);
+  }
+
+  /** accessMiss without a paging-structure-cache hit: the whole walk, which fills that cache too. */
+  private walkAndRefill(cpu: number, virtual: number, kind: AccessKind, vpn: number, region: number): number {
+    const tlb = this.tlbs[cpu];
+    const table = this.pageTable;
     const root = virtual < 0 && this.split ? this.upperRoot : this.activeRoot[cpu];
-    const result = table.walk(root, virtual, control, true);
+    const result = table.walk(root, virtual, this.walkControl[cpu], true);
     if (result !== WALK_OK) return this.walkFault(cpu, virtual, kind, result, table.level);
     const leafTable = table.leafTableWords();
     if (leafTable !== undefined) tlb.cacheWalk(region, table.leafTable, table.leafTableLimit, leafTable);
@@ -1100,7 +1107,7 @@ export abstract class KitMachine implements Machine {
       table.markLeaf(true);
       tlb.flags[slot] = flags | 0x1000000;
     } else table.markLeaf(false);
-    counts[cpu * 14 + 12] += 1;
+    this.counts[cpu * 14 + 12] += 1;
     return 0;
   }
 

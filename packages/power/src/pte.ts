@@ -42,6 +42,18 @@ function span(level: number): number {
 
 /** The descriptor codec for Linux book3s64 PTEs (walked as a 4-level radix tree), with the key bits the base page size allows (5 for 64 KiB, 3 for 4 KiB). */
 export function powerPteCodec(linuxPageSize: LinuxPageSize): DescriptorCodec {
+  // One frozen codec per page size, shared by every machine: the walk's calls into it see one
+  // function each, which V8 inlines.
+  const cached = codecs.get(linuxPageSize);
+  if (cached !== undefined) return cached;
+  const codec = makePteCodec(linuxPageSize);
+  codecs.set(linuxPageSize, codec);
+  return codec;
+}
+
+const codecs = new Map<LinuxPageSize, DescriptorCodec>();
+
+function makePteCodec(linuxPageSize: LinuxPageSize): DescriptorCodec {
   const keyBits = linuxPageSize === 4096 ? 3 : 5;
   // Bit 56 + i holds key bit i (64K); bit 57 + i (4K, H_PTE_PKEY_BIT0 = _RPAGE_PKEY_BIT1).
   const keyShiftHi = linuxPageSize === 4096 ? 25 : 24;

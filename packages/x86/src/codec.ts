@@ -39,6 +39,7 @@ import {
   E_RW,
   E_US,
   E_XD_HI,
+  pteReservedBits,
   reservedBits,
   type PagingLevel,
 } from './entry';
@@ -130,9 +131,19 @@ function isLeafEntry(lo: number, level: number): boolean {
   return level === 0 || ((level === 1 || level === 2) && (lo & E_PS) !== 0);
 }
 
-/** The codec for 4-level (CR4.LA57=0) or 5-level paging. */
+/**
+ * The codec for 4-level (CR4.LA57=0) or 5-level paging: one frozen object per paging mode, shared by
+ * every machine, so the walk's calls into it see one function each (V8 inlines them).
+ */
 export function x86Descriptors(levels: 4 | 5): DescriptorCodec {
-  return {
+  return levels === 5 ? (fiveLevel ??= makeDescriptors(5)) : (fourLevel ??= makeDescriptors(4));
+}
+
+let fourLevel: DescriptorCodec | undefined;
+let fiveLevel: DescriptorCodec | undefined;
+
+function makeDescriptors(levels: 4 | 5): DescriptorCodec {
+  return Object.freeze<DescriptorCodec>({
     name: `x86 ${levels}-level paging`,
     levels,
     bitsPerLevel: 9,
@@ -152,7 +163,7 @@ export function x86Descriptors(levels: 4 | 5): DescriptorCodec {
     pageFlags: (lo, hi, control) =>
       (lo & 1) === 0 // not P
         ? PAGE_INVALID
-        : reservedBits(lo, hi, 1, control & ~1) !== 0 // ~CONTROL_PGE
+        : pteReservedBits(hi, control & ~1) !== 0 // ~CONTROL_PGE
           ? PAGE_RESERVED
           : leafPermissions(lo, hi, control) | (leafKey(hi) << 16), // TF_DOMAIN_SHIFT
 
@@ -198,5 +209,5 @@ export function x86Descriptors(levels: 4 | 5): DescriptorCodec {
         hi: ((hi & ~E_ADDR_HI) | Math.floor(physical / TWO_32)) >>> 0,
       };
     },
-  };
+  });
 }

@@ -69,6 +69,7 @@ export function isLeaf(lo: number, level: PagingLevel): boolean {
  * when EFER.NXE=0. `reservedHi` is {@link reservedHighMask} for the CPU. Nonzero -> #PF with RSVD=1.
  */
 export function reservedBits(lo: number, hi: number, level: PagingLevel, reservedHi: number): number {
+  if (level === 1) return pteReservedBits(hi, reservedHi);
   let low = 0;
   if (level >= 4) low = lo & E_PS;
   else if ((lo & E_PS) !== 0) {
@@ -76,6 +77,11 @@ export function reservedBits(lo: number, hi: number, level: PagingLevel, reserve
     else if (level === 2) low = lo & 0x001fe000;
   }
   return low | (hi & reservedHi);
+}
+
+/** The reserved bits of a present PTE: only high-word ones (a PTE has no PS; bit 7 is PAT). */
+export function pteReservedBits(hi: number, reservedHi: number): number {
+  return hi & reservedHi;
 }
 
 /** Reserved high-word bits for a CPU: address bits 51:MAXPHYADDR, plus XD when EFER.NXE=0. */
