@@ -238,8 +238,7 @@ export class PmemNamespace {
     for (let page = 0; page < this.pages; page++) {
       if (words !== undefined && intended !== undefined) {
         let same = true;
-        for (let w = page * wordsPerPage, end = w + wordsPerPage; w < end && same; w++)
-          same = words[w] === intended[w];
+        for (let w = page * wordsPerPage, end = w + wordsPerPage; w < end && same; w++) same = words[w] === intended[w];
         if (same) continue;
       }
       let bad = 0;
