@@ -227,15 +227,23 @@ export class PmemNamespace {
     machine.reboot();
     this.rebooted = true;
     const found = machine.readPhysical(this.physical, this.size);
+    const shadow = this.shadow;
+    // Most pages match: compare them as 4-byte words (views made once), bytes only where a word differs.
+    const words = wordsOf(found);
+    const intended = wordsOf(shadow);
+    const wordsPerPage = PAGE_SIZE / 4;
     let bytesCorrupted = 0;
     let pagesCorrupted = 0;
     let firstCorruptOffset: number | undefined;
     for (let page = 0; page < this.pages; page++) {
-      // Most pages match: compare them as 4-byte words, bytes only where a word differs.
-      if (equalPage(found, this.shadow, page * PAGE_SIZE)) continue;
+      if (words !== undefined && intended !== undefined) {
+        let same = true;
+        for (let w = page * wordsPerPage, end = w + wordsPerPage; w < end && same; w++) same = words[w] === intended[w];
+        if (same) continue;
+      }
       let bad = 0;
       for (let i = page * PAGE_SIZE; i < (page + 1) * PAGE_SIZE; i++) {
-        if (found[i] !== this.shadow[i]) {
+        if (found[i] !== shadow[i]) {
           bad++;
           firstCorruptOffset ??= i;
         }
@@ -266,14 +274,8 @@ export class PmemNamespace {
   }
 }
 
-/** Whether the page at byte `offset` of `a` and `b` is equal (a word compare when both are aligned). */
-function equalPage(a: Uint8Array, b: Uint8Array, offset: number): boolean {
-  if ((a.byteOffset + offset) % 4 !== 0 || (b.byteOffset + offset) % 4 !== 0) {
-    for (let i = offset; i < offset + PAGE_SIZE; i++) if (a[i] !== b[i]) return false;
-    return true;
-  }
-  const x = new Int32Array(a.buffer, a.byteOffset + offset, PAGE_SIZE / 4);
-  const y = new Int32Array(b.buffer, b.byteOffset + offset, PAGE_SIZE / 4);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
+/** `bytes` as 32-bit words, when it starts on a word boundary and holds whole words (else undefined). */
+function wordsOf(bytes: Uint8Array): Int32Array | undefined {
+  if (bytes.byteOffset % 4 !== 0 || bytes.length % 4 !== 0) return undefined;
+  return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
 }
