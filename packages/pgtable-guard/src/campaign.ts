@@ -175,10 +175,11 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
     const candidates: { m: number; va: number; ptep: number; bit: number }[] = [];
     intended.forEach((pages, m) => {
       for (const [va, page] of pages) {
+        // The rights first: only a page lacking one needs its PTE found (the walk is the costly part).
+        if (page.prot.user && page.prot.writable) continue;
         const ptep = guard.pte_offset(mms[m], va);
         if (ptep === undefined) continue;
-        if (!page.prot.user) candidates.push({ m, va, ptep, bit: userFlip });
-        else if (!page.prot.writable) candidates.push({ m, va, ptep, bit: writeFlip });
+        candidates.push({ m, va, ptep, bit: page.prot.user ? writeFlip : userFlip });
       }
     });
     return candidates.length > 0 ? prng.pick(candidates) : undefined;
