@@ -88,6 +88,9 @@ export interface StoreWatch {
  */
 const FLUSH_CEILING = 33;
 
+/** What a new table is zeroed with (the store copies it; never written to). */
+const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+
 /** The warning of the RFC's fault handler (Edgecombe, "PKS write protected page tables", v2). */
 export const PGTABLE_WARNING = 'Write to protected page table, exploit attempt?';
 /** The static key of the page tables (V7..V10 pks-keys.h naming; write-disabled by default). */
@@ -116,6 +119,13 @@ export class PgtableGuard {
   /** Where each linked table page sits (space, level, base address), recorded when it is linked. */
   private readonly index = new TableIndex<Mm>();
   private readonly report: LeafReport;
+  /** The entry changes of the read-modify-write setters, made once (not a closure per call). */
+  private readonly cleared = (): EntryValue => NONE;
+  private readonly wrprotected = (old: EntryValue): EntryValue => this.format.withoutWrite(old);
+  private readonly aged = (e: EntryValue): EntryValue => {
+    const accessed = this.format.accessedLo;
+    return (e.lo & accessed) === 0 ? e : { lo: (e.lo & ~accessed) >>> 0, hi: e.hi };
+  };
 
   constructor(
     readonly kernel: Kernel,
@@ -203,42 +213,39 @@ export class PgtableGuard {
 
   /** set_pte(): store a PTE inside a write window. */
   set_pte(cpu: number, ptep: number, pte: EntryValue): void {
-    this.store(cpu, ptep, [pte]);
+    this.storeEntry(cpu, ptep, pte);
   }
   /** set_pmd(): store a PMD entry inside a write window. */
   set_pmd(cpu: number, pmdp: number, pmd: EntryValue): void {
-    this.store(cpu, pmdp, [pmd]);
+    this.storeEntry(cpu, pmdp, pmd);
   }
   /** set_pud(): store a PUD entry inside a write window. */
   set_pud(cpu: number, pudp: number, pud: EntryValue): void {
-    this.store(cpu, pudp, [pud]);
+    this.storeEntry(cpu, pudp, pud);
   }
   /** 4-level paging folds the P4D into the PGD (include/asm-generic/pgtable-nop4d.h). */
   set_p4d(cpu: number, p4dp: number, p4d: EntryValue): void {
-    this.store(cpu, p4dp, [p4d]);
+    this.storeEntry(cpu, p4dp, p4d);
   }
   /** set_pgd(): store a PGD entry inside a write window. */
   set_pgd(cpu: number, pgdp: number, pgd: EntryValue): void {
-    this.store(cpu, pgdp, [pgd]);
+    this.storeEntry(cpu, pgdp, pgd);
   }
 
   /** ptep_get_and_clear(): read the entry and clear it in one window; returns the old entry. */
   ptep_get_and_clear(cpu: number, ptep: number): EntryValue {
-    return this.update(cpu, ptep, () => NONE);
+    return this.update(cpu, ptep, this.cleared);
   }
 
   /** ptep_set_wrprotect(): take write permission away (x86 R/W, arm64 AP[2], POWER _PAGE_WRITE). */
   ptep_set_wrprotect(cpu: number, ptep: number): void {
-    this.update(cpu, ptep, (old) => this.format.withoutWrite(old));
+    this.update(cpu, ptep, this.wrprotected);
   }
 
   /** ptep_test_and_clear_young(): clear Accessed; true when it was set (false on formats without one). */
   ptep_test_and_clear_young(cpu: number, ptep: number): boolean {
-    const accessed = this.format.accessedLo;
-    const old = this.update(cpu, ptep, (e) =>
-      (e.lo & accessed) === 0 ? e : { lo: (e.lo & ~accessed) >>> 0, hi: e.hi },
-    );
-    return (old.lo & accessed) !== 0;
+    const old = this.update(cpu, ptep, this.aged);
+    return (old.lo & this.format.accessedLo) !== 0;
   }
 
   /** clone_pgd_range(dst, src, count): copy PGD entries (pgd_alloc shares the template's subtrees). */
@@ -412,7 +419,12 @@ export class PgtableGuard {
   /** A new table from the grouped cache, zeroed inside the window (a new table is written too). */
   private allocTable(cpu: number): number {
     const page = this.cache.alloc();
-    this.inWindow(cpu, () => this.write(cpu, this.kernel.page_address(page), new Uint8Array(PAGE_SIZE)));
+    const thread = this.openWindow(cpu);
+    try {
+      this.write(cpu, this.kernel.page_address(page), ZERO_PAGE);
+    } finally {
+      this.closeWindow(cpu, thread);
+    }
     return page;
   }
 
@@ -420,15 +432,31 @@ export class PgtableGuard {
     this.checkEntryPointer(at, 'set_entry', entries.length);
     const bytes = new Uint8Array(entries.length * ENTRY_BYTES);
     entries.forEach((e, i) => bytes.set(entryBytes(e), i * ENTRY_BYTES));
+    this.storeBytes(cpu, at, bytes);
+  }
+
+  /** One entry's store (set_pte and friends): {@link store} without the array. */
+  private storeEntry(cpu: number, at: number, entry: EntryValue): void {
+    this.checkEntryPointer(at, 'set_entry', 1);
+    this.storeBytes(cpu, at, entryBytes(entry));
+  }
+
+  private storeBytes(cpu: number, at: number, bytes: Uint8Array): void {
     const before = this.kernel.machine.readPhysical(this.physicalOf(at), bytes.length);
-    this.inWindow(cpu, () => this.write(cpu, at, bytes));
+    const thread = this.openWindow(cpu);
+    try {
+      this.write(cpu, at, bytes);
+    } finally {
+      this.closeWindow(cpu, thread);
+    }
     this.written(cpu, this.physicalOf(at), before, bytes);
   }
 
   /** Read-modify-write of one entry inside one window (a checked read, then a checked store). */
   private update(cpu: number, ptep: number, change: (old: EntryValue) => EntryValue): EntryValue {
     this.checkEntryPointer(ptep, 'pte update');
-    const old = this.inWindow(cpu, () => {
+    const thread = this.openWindow(cpu);
+    try {
       const read = this.kernel.cpu(cpu).read(ptep, ENTRY_BYTES);
       if (!read.ok)
         throw new KernelError('EFAULT', `pgtable-guard: reading ${formatAddress(ptep)} oopsed: ${read.oops.reason}`);
@@ -437,8 +465,9 @@ export class PgtableGuard {
       this.write(cpu, ptep, bytes);
       this.written(cpu, this.physicalOf(ptep), read.data, bytes);
       return value;
-    });
-    return old;
+    } finally {
+      this.closeWindow(cpu, thread);
+    }
   }
 
   /**
@@ -544,15 +573,19 @@ export class PgtableGuard {
       );
   }
 
-  /** Run `fn` inside enable/disable_pgtable_write; the window is closed only by the thread that opened it. */
-  private inWindow<T>(cpu: number, fn: () => T): T {
+  /**
+   * A setter's window: enable_pgtable_write; returns the thread that opened it, for
+   * {@link closeWindow} in a `finally` (no closure per store).
+   */
+  private openWindow(cpu: number): Thread {
     const thread = this.kernel.cpu(cpu).current;
     this.enable_pgtable_write(cpu);
-    try {
-      return fn();
-    } finally {
-      if (this.kernel.cpu(cpu).current === thread && !this.kernel.panic) this.disable_pgtable_write(cpu);
-    }
+    return thread;
+  }
+
+  /** disable_pgtable_write, only by the thread that opened the window (and not after a panic). */
+  private closeWindow(cpu: number, thread: Thread): void {
+    if (this.kernel.cpu(cpu).current === thread && !this.kernel.panic) this.disable_pgtable_write(cpu);
   }
 
   /** A stray store hit a page table: warn; strict declines (oops), soft abandons protection and retries. */
