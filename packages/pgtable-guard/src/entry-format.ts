@@ -77,6 +77,14 @@ export class EntryFormat {
     return this.isPresent(entry, level) && !this.codec.isLeaf(entry.lo, entry.hi, level - 1);
   }
 
+  /** The lower table the entry (as two words) at guard `level` points to, or -1 when it is not a table link. */
+  tableOf(lo: number, hi: number, level: number): number {
+    const codec = this.codec;
+    return codec.isValid(lo, hi, level - 1) && !codec.isLeaf(lo, hi, level - 1)
+      ? codec.outputAddress(lo, hi, level - 1)
+      : -1;
+  }
+
   /** The table an entry points to, or the frame a leaf maps. */
   address(entry: EntryValue, level: number): number {
     return this.codec.outputAddress(entry.lo, entry.hi, level - 1);

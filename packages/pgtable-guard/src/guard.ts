@@ -292,9 +292,9 @@ export class PgtableGuard {
     let table = mm.pgd;
     for (let level = LEVELS; level > 1; level--) {
       const entryAt = this.kernel.page_address(table) + indexAt(virtual, level) * ENTRY_BYTES;
-      const entry = this.readEntry(entryAt);
-      if (format.isTable(entry, level)) {
-        table = format.address(entry, level);
+      const linked = this.tableAt(this.physicalOf(entryAt), level);
+      if (linked >= 0) {
+        table = linked;
         continue;
       }
       const next = this.allocTable(cpu);
@@ -315,11 +315,20 @@ export class PgtableGuard {
     this.checkUserPage(virtual, 'pte_offset');
     let table = mm.pgd;
     for (let l = LEVELS; l > level; l--) {
-      const entry = this.readEntry(this.kernel.page_address(table) + indexAt(virtual, l) * ENTRY_BYTES);
-      if (!this.format.isTable(entry, l) || !this.cache.contains(this.format.address(entry, l))) return undefined;
-      table = this.format.address(entry, l);
+      // Entries read by physical address (table + index): the direct-map round trip is not needed.
+      const next = this.tableAt(table + indexAt(virtual, l) * ENTRY_BYTES, l);
+      if (next < 0 || !this.cache.contains(next)) return undefined;
+      table = next;
     }
     return this.kernel.page_address(table) + indexAt(virtual, level) * ENTRY_BYTES;
+  }
+
+  /** The table the entry at physical `entryAt` (at `level`) links, or -1: its two words, no entry object. */
+  private tableAt(entryAt: number, level: number): number {
+    const b = this.kernel.machine.readPhysical(entryAt, ENTRY_BYTES);
+    const lo = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+    const hi = (b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24)) >>> 0;
+    return this.format.tableOf(lo, hi, level);
   }
 
   /** The entry at a kernel address, as the page walker reads it (by physical address, no key check). */
