@@ -92,7 +92,8 @@ export class GroupedPageCache {
   containsAddress(virtual: number): boolean {
     // Every block's direct-map start, kept as blocks come and go: no Map walk per setter check.
     const starts = this.starts;
-    for (let i = 0; i < starts.length; i++) if (virtual >= starts[i] && virtual < starts[i] + this.blockBytes) return true;
+    for (let i = 0; i < starts.length; i++)
+      if (virtual >= starts[i] && virtual < starts[i] + this.blockBytes) return true;
     return false;
   }
 
