@@ -16,6 +16,7 @@ import {
   campaignSize,
 } from '@pkeysim/kernel';
 import type { PgtableMode } from './boot-params';
+import { indexAt, levelSpan } from './entry-format';
 import { type GuardedMm, PgtableGuard } from './guard';
 import { grantedBy } from './leaf-report';
 import { ENTRY_BYTES, type EntryValue, entryBytes, type PageProt } from './pte';
@@ -43,6 +44,8 @@ export const PGTABLE_CAMPAIGN_SHAPE = Object.freeze({
 });
 
 const MAX_WAIT = 30;
+/** Bytes one PTE table maps (2 MiB). */
+const PMD_SPAN = levelSpan(2);
 /** Where the workload maps: 0x400000 upwards, across a PMD boundary at 0x600000. */
 const USER_BASE = 0x500000;
 
@@ -174,11 +177,21 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   function flipTarget(): { m: number; va: number; ptep: number; bit: number } | undefined {
     const candidates: { m: number; va: number; ptep: number; bit: number }[] = [];
     intended.forEach((pages, m) => {
+      // Nothing is stored while candidates are gathered: one walk per PTE table (2 MiB region), not per page.
+      const tableOf = new Map<number, number | undefined>();
       for (const [va, page] of pages) {
         // The rights first: only a page lacking one needs its PTE found (the walk is the costly part).
         if (page.prot.user && page.prot.writable) continue;
-        const ptep = guard.pte_offset(mms[m], va);
-        if (ptep === undefined) continue;
+        const region = Math.floor(va / PMD_SPAN);
+        const index = indexAt(va, 1) * ENTRY_BYTES;
+        let table = tableOf.get(region);
+        if (!tableOf.has(region)) {
+          const found = guard.pte_offset(mms[m], va);
+          table = found === undefined ? undefined : found - index;
+          tableOf.set(region, table);
+        }
+        if (table === undefined) continue;
+        const ptep = table + index;
         candidates.push({ m, va, ptep, bit: page.prot.user ? writeFlip : userFlip });
       }
     });
