@@ -113,6 +113,9 @@ export class PgtableGuard {
   /** The machine's entry format: the guard writes the tables the MMU walks, in its own format. */
   readonly format: EntryFormat;
   private readonly depth = new WeakMap<Thread, number>();
+  /** The depth of the thread that last opened or closed a window, held here until another thread does (then saved in `depth`). */
+  private depthThread: Thread | undefined;
+  private depthValue = 0;
   private readonly mms: Mm[] = [];
   private nextId = 0;
   private readonly inPlace: InPlacePageTables;
@@ -192,21 +195,35 @@ export class PgtableGuard {
 
   /** Open the page-table key for the thread running on `cpu` (nests per thread). */
   enable_pgtable_write(cpu: number): void {
-    const thread = this.kernel.cpu(cpu).current;
-    const depth = this.depth.get(thread) ?? 0;
-    if (depth === 0 && this.protected) this.kernel.cpu(cpu).pks_set_readwrite(this.key!);
-    this.depth.set(thread, depth + 1);
+    const view = this.kernel.cpu(cpu);
+    const thread = view.current;
+    const depth = this.depthOf(thread);
+    if (depth === 0 && this.protected) view.pks_set_readwrite(this.key!);
+    this.setDepth(thread, depth + 1);
   }
 
   /** Close it again: the key goes back to its resting rights (write-disabled) at the outermost level. */
   disable_pgtable_write(cpu: number): void {
-    const thread = this.kernel.cpu(cpu).current;
-    const depth = this.depth.get(thread) ?? 0;
+    const view = this.kernel.cpu(cpu);
+    const thread = view.current;
+    const depth = this.depthOf(thread);
     if (depth === 0) {
       throw new KernelError('EINVAL', `disable_pgtable_write: ${describeThread(thread)} has no open page-table window`);
     }
-    this.depth.set(thread, depth - 1);
-    if (depth === 1 && this.protected) this.kernel.cpu(cpu).pks_update_protection(this.key!, this.restDenials);
+    this.setDepth(thread, depth - 1);
+    if (depth === 1 && this.protected) view.pks_update_protection(this.key!, this.restDenials);
+  }
+
+  private depthOf(thread: Thread): number {
+    return thread === this.depthThread ? this.depthValue : (this.depth.get(thread) ?? 0);
+  }
+
+  private setDepth(thread: Thread, depth: number): void {
+    if (thread !== this.depthThread) {
+      if (this.depthThread !== undefined) this.depth.set(this.depthThread, this.depthValue);
+      this.depthThread = thread;
+    }
+    this.depthValue = depth;
   }
 
   // --- the setters: the only code that stores to page tables ---------------------------------------
