@@ -72,6 +72,11 @@ export class EntryFormat {
     return this.codec.isValid(entry.lo, entry.hi, level - 1);
   }
 
+  /** {@link isPresent} of an entry given as its two words (no entry object). */
+  isPresentWords(lo: number, hi: number, level: number): boolean {
+    return this.codec.isValid(lo, hi, level - 1);
+  }
+
   /** A present entry that points to a lower table (not a leaf). */
   isTable(entry: EntryValue, level: number): boolean {
     return this.isPresent(entry, level) && !this.codec.isLeaf(entry.lo, entry.hi, level - 1);

@@ -584,8 +584,10 @@ export class PgtableGuard {
     if (lower !== upper) return;
     const half = USER_PGD_ENTRIES * ENTRY_BYTES;
     const bytes = this.kernel.machine.readPhysical(lower + half, half);
-    for (let offset = 0; offset < half; offset += ENTRY_BYTES)
-      if (this.format.isPresent(decodeEntry(bytes, offset), LEVELS))
+    // Read as words (a view of the copy): no entry object per PGD entry.
+    const words = entryWords(bytes);
+    for (let i = 0; i < USER_PGD_ENTRIES; i++)
+      if (this.format.isPresentWords(words[2 * i] >>> 0, words[2 * i + 1] >>> 0, LEVELS))
         this.kernel.machine.events.count(cpu, MachineEvent.PteWrite);
     this.kernel.machine.writePhysical(pgd + half, bytes);
   }
