@@ -306,10 +306,17 @@ function campaignNotes(
       ? `page tables: ${stats.usedPages} pages from ${stats.blocks} grouped 2 MiB block(s), key ${guard.pgtableKey}, ${guard.mode} mode${guard.state === 'abandoned' ? ' (protection abandoned)' : ''}`
       : `page tables not write-protected (${guard.state})`,
   );
-  const warnings = [...new Set(log.filter((l) => l.startsWith('WARNING: ')))];
-  notes.push(...warnings.slice(0, 3));
-  const oopses = log.filter((l) => l.startsWith('BUG: unable to handle page fault'));
-  if (oopses.length > 0) notes.push(`${oopses.length} oops(es); first: ${oopses[0]}`);
+  // One pass over the log (it is long): the first three distinct warnings, the oopses counted.
+  const warnings = new Set<string>();
+  let oopses = 0;
+  let firstOops = '';
+  for (const line of log) {
+    if (line.startsWith('WARNING: ')) {
+      if (warnings.size < 3) warnings.add(line);
+    } else if (line.startsWith('BUG: unable to handle page fault') && oopses++ === 0) firstOops = line;
+  }
+  notes.push(...warnings);
+  if (oopses > 0) notes.push(`${oopses} oops(es); first: ${firstOops}`);
   if (granted.length > 0) notes.push(`first grant: ${formatAddress(granted[0].address)} ${granted[0].granted}`);
   notes.push(`page-table entries differing from the setters' intent: ${corrupted}`);
   return notes;
