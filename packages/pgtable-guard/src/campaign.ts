@@ -16,6 +16,7 @@ import {
   campaignSize,
 } from '@pkeysim/kernel';
 import type { PgtableMode } from './boot-params';
+import { indexAt, levelSpan } from './entry-format';
 import { type GuardedMm, PgtableGuard } from './guard';
 import { grantedBy } from './leaf-report';
 import { ENTRY_BYTES, type EntryValue, entryBytes, type PageProt } from './pte';
@@ -43,6 +44,8 @@ export const PGTABLE_CAMPAIGN_SHAPE = Object.freeze({
 });
 
 const MAX_WAIT = 30;
+/** Bytes one PTE table maps (2 MiB). */
+const PMD_SPAN = levelSpan(2);
 /** Where the workload maps: 0x400000 upwards, across a PMD boundary at 0x600000. */
 const USER_BASE = 0x500000;
 
@@ -174,11 +177,22 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   function flipTarget(): { m: number; va: number; ptep: number; bit: number } | undefined {
     const candidates: { m: number; va: number; ptep: number; bit: number }[] = [];
     intended.forEach((pages, m) => {
+      // Nothing is stored while candidates are gathered: one walk per PTE table (2 MiB region), not per page.
+      const tableOf = new Map<number, number | undefined>();
       for (const [va, page] of pages) {
-        const ptep = guard.pte_offset(mms[m], va);
-        if (ptep === undefined) continue;
-        if (!page.prot.user) candidates.push({ m, va, ptep, bit: userFlip });
-        else if (!page.prot.writable) candidates.push({ m, va, ptep, bit: writeFlip });
+        // The rights first: only a page lacking one needs its PTE found (the walk is the costly part).
+        if (page.prot.user && page.prot.writable) continue;
+        const region = Math.floor(va / PMD_SPAN);
+        const index = indexAt(va, 1) * ENTRY_BYTES;
+        let table = tableOf.get(region);
+        if (!tableOf.has(region)) {
+          const found = guard.pte_offset(mms[m], va);
+          table = found === undefined ? undefined : found - index;
+          tableOf.set(region, table);
+        }
+        if (table === undefined) continue;
+        const ptep = table + index;
+        candidates.push({ m, va, ptep, bit: page.prot.user ? writeFlip : userFlip });
       }
     });
     return candidates.length > 0 ? prng.pick(candidates) : undefined;
@@ -292,10 +306,17 @@ function campaignNotes(
       ? `page tables: ${stats.usedPages} pages from ${stats.blocks} grouped 2 MiB block(s), key ${guard.pgtableKey}, ${guard.mode} mode${guard.state === 'abandoned' ? ' (protection abandoned)' : ''}`
       : `page tables not write-protected (${guard.state})`,
   );
-  const warnings = [...new Set(log.filter((l) => l.startsWith('WARNING: ')))];
-  notes.push(...warnings.slice(0, 3));
-  const oopses = log.filter((l) => l.startsWith('BUG: unable to handle page fault'));
-  if (oopses.length > 0) notes.push(`${oopses.length} oops(es); first: ${oopses[0]}`);
+  // One pass over the log (it is long): the first three distinct warnings, the oopses counted.
+  const warnings = new Set<string>();
+  let oopses = 0;
+  let firstOops = '';
+  for (const line of log) {
+    if (line.startsWith('WARNING: ')) {
+      if (warnings.size < 3) warnings.add(line);
+    } else if (line.startsWith('BUG: unable to handle page fault') && oopses++ === 0) firstOops = line;
+  }
+  notes.push(...warnings);
+  if (oopses > 0) notes.push(`${oopses} oops(es); first: ${firstOops}`);
   if (granted.length > 0) notes.push(`first grant: ${formatAddress(granted[0].address)} ${granted[0].granted}`);
   notes.push(`page-table entries differing from the setters' intent: ${corrupted}`);
   return notes;

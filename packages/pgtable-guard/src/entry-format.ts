@@ -72,9 +72,22 @@ export class EntryFormat {
     return this.codec.isValid(entry.lo, entry.hi, level - 1);
   }
 
+  /** {@link isPresent} of an entry given as its two words (no entry object). */
+  isPresentWords(lo: number, hi: number, level: number): boolean {
+    return this.codec.isValid(lo, hi, level - 1);
+  }
+
   /** A present entry that points to a lower table (not a leaf). */
   isTable(entry: EntryValue, level: number): boolean {
     return this.isPresent(entry, level) && !this.codec.isLeaf(entry.lo, entry.hi, level - 1);
+  }
+
+  /** The lower table the entry (as two words) at guard `level` points to, or -1 when it is not a table link. */
+  tableOf(lo: number, hi: number, level: number): number {
+    const codec = this.codec;
+    return codec.isValid(lo, hi, level - 1) && !codec.isLeaf(lo, hi, level - 1)
+      ? codec.outputAddress(lo, hi, level - 1)
+      : -1;
   }
 
   /** The table an entry points to, or the frame a leaf maps. */

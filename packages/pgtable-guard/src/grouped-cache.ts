@@ -1,4 +1,4 @@
-import { type Kernel, KernelError, PAGE_SIZE } from '@pkeysim/kernel';
+import { DIRECT_MAP_BASE, type Kernel, KernelError, PAGE_SIZE } from '@pkeysim/kernel';
 
 /** One large allocation split into 4 KiB pages. */
 interface Block {
@@ -41,7 +41,11 @@ export class GroupedPageCache {
   private readonly freeList: number[] = [];
   /** Blocks released by the shrinker: the simulator cannot free physical memory, so they are reused first. */
   private readonly returned: number[] = [];
+  /** Direct-map addresses of the blocks, in the blocks' order (what containsAddress scans). */
+  private starts: number[] = [];
   private keyChanges = 0;
+  /** The block the last lookup found (cleared when a block is given back). */
+  private lastBlock: Block | undefined;
   private blocksReleased = 0;
   private key: number | undefined;
 
@@ -86,10 +90,10 @@ export class GroupedPageCache {
 
   /** Whether a kernel virtual address is the direct-map alias of a cache page. */
   containsAddress(virtual: number): boolean {
-    for (const block of this.blocks.values()) {
-      const start = this.kernel.page_address(block.physical);
-      if (virtual >= start && virtual < start + this.blockBytes) return true;
-    }
+    // Every block's direct-map start, kept as blocks come and go: no Map walk per setter check.
+    const starts = this.starts;
+    for (let i = 0; i < starts.length; i++)
+      if (virtual >= starts[i] && virtual < starts[i] + this.blockBytes) return true;
     return false;
   }
 
@@ -125,6 +129,8 @@ export class GroupedPageCache {
         if (this.blockOf(this.freeList[i]) === block) this.freeList.splice(i, 1);
       }
       this.blocks.delete(block.physical);
+      this.starts = [...this.blocks.keys()].map((physical) => DIRECT_MAP_BASE + physical);
+      this.lastBlock = undefined;
       this.returned.push(block.physical);
       this.blocksReleased++;
       freed += this.blockPages;
@@ -153,9 +159,10 @@ export class GroupedPageCache {
   private grow(): void {
     const physical =
       this.returned.pop() ?? this.kernel.machine.allocatePhysical(this.blockBytes, { align: this.blockBytes });
-    this.kernel.page_address(physical); // maps the block's direct-map chunk
+    const start = this.kernel.page_address(physical); // maps the block's direct-map chunk
     if (this.key !== undefined) this.setKey(physical, this.key);
     this.blocks.set(physical, { physical, used: 0 });
+    this.starts.push(start);
     // Hand pages out from the lowest address: push in reverse so pop() returns the first.
     for (let i = this.blockPages - 1; i >= 0; i--) this.freeList.push(physical + i * PAGE_SIZE);
   }
@@ -167,6 +174,11 @@ export class GroupedPageCache {
   }
 
   private blockOf(physical: number): Block | undefined {
-    return this.blocks.get(Math.floor(physical / this.blockBytes) * this.blockBytes);
+    // The block of the last lookup first: the setters and walks stay inside one block for long runs.
+    const last = this.lastBlock;
+    if (last !== undefined && physical >= last.physical && physical < last.physical + this.blockBytes) return last;
+    const block = this.blocks.get(Math.floor(physical / this.blockBytes) * this.blockBytes);
+    if (block !== undefined) this.lastBlock = block;
+    return block;
   }
 }

@@ -88,6 +88,9 @@ export interface StoreWatch {
  */
 const FLUSH_CEILING = 33;
 
+/** What a new table is zeroed with (the store copies it; never written to). */
+const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+
 /** The warning of the RFC's fault handler (Edgecombe, "PKS write protected page tables", v2). */
 export const PGTABLE_WARNING = 'Write to protected page table, exploit attempt?';
 /** The static key of the page tables (V7..V10 pks-keys.h naming; write-disabled by default). */
@@ -110,12 +113,22 @@ export class PgtableGuard {
   /** The machine's entry format: the guard writes the tables the MMU walks, in its own format. */
   readonly format: EntryFormat;
   private readonly depth = new WeakMap<Thread, number>();
+  /** The depth of the thread that last opened or closed a window, held here until another thread does (then saved in `depth`). */
+  private depthThread: Thread | undefined;
+  private depthValue = 0;
   private readonly mms: Mm[] = [];
   private nextId = 0;
   private readonly inPlace: InPlacePageTables;
   /** Where each linked table page sits (space, level, base address), recorded when it is linked. */
   private readonly index = new TableIndex<Mm>();
   private readonly report: LeafReport;
+  /** The entry changes of the read-modify-write setters, made once (not a closure per call). */
+  private readonly cleared = (): EntryValue => NONE;
+  private readonly wrprotected = (old: EntryValue): EntryValue => this.format.withoutWrite(old);
+  private readonly aged = (e: EntryValue): EntryValue => {
+    const accessed = this.format.accessedLo;
+    return (e.lo & accessed) === 0 ? e : { lo: (e.lo & ~accessed) >>> 0, hi: e.hi };
+  };
 
   constructor(
     readonly kernel: Kernel,
@@ -182,63 +195,74 @@ export class PgtableGuard {
 
   /** Open the page-table key for the thread running on `cpu` (nests per thread). */
   enable_pgtable_write(cpu: number): void {
-    const thread = this.kernel.cpu(cpu).current;
-    const depth = this.depth.get(thread) ?? 0;
-    if (depth === 0 && this.protected) this.kernel.cpu(cpu).pks_set_readwrite(this.key!);
-    this.depth.set(thread, depth + 1);
+    const view = this.kernel.cpu(cpu);
+    const thread = view.current;
+    const depth = this.depthOf(thread);
+    if (depth === 0 && this.protected) view.pks_set_readwrite(this.key!);
+    this.setDepth(thread, depth + 1);
   }
 
   /** Close it again: the key goes back to its resting rights (write-disabled) at the outermost level. */
   disable_pgtable_write(cpu: number): void {
-    const thread = this.kernel.cpu(cpu).current;
-    const depth = this.depth.get(thread) ?? 0;
+    const view = this.kernel.cpu(cpu);
+    const thread = view.current;
+    const depth = this.depthOf(thread);
     if (depth === 0) {
       throw new KernelError('EINVAL', `disable_pgtable_write: ${describeThread(thread)} has no open page-table window`);
     }
-    this.depth.set(thread, depth - 1);
-    if (depth === 1 && this.protected) this.kernel.cpu(cpu).pks_update_protection(this.key!, this.restDenials);
+    this.setDepth(thread, depth - 1);
+    if (depth === 1 && this.protected) view.pks_update_protection(this.key!, this.restDenials);
+  }
+
+  private depthOf(thread: Thread): number {
+    return thread === this.depthThread ? this.depthValue : (this.depth.get(thread) ?? 0);
+  }
+
+  private setDepth(thread: Thread, depth: number): void {
+    if (thread !== this.depthThread) {
+      if (this.depthThread !== undefined) this.depth.set(this.depthThread, this.depthValue);
+      this.depthThread = thread;
+    }
+    this.depthValue = depth;
   }
 
   // --- the setters: the only code that stores to page tables ---------------------------------------
 
   /** set_pte(): store a PTE inside a write window. */
   set_pte(cpu: number, ptep: number, pte: EntryValue): void {
-    this.store(cpu, ptep, [pte]);
+    this.storeEntry(cpu, ptep, pte);
   }
   /** set_pmd(): store a PMD entry inside a write window. */
   set_pmd(cpu: number, pmdp: number, pmd: EntryValue): void {
-    this.store(cpu, pmdp, [pmd]);
+    this.storeEntry(cpu, pmdp, pmd);
   }
   /** set_pud(): store a PUD entry inside a write window. */
   set_pud(cpu: number, pudp: number, pud: EntryValue): void {
-    this.store(cpu, pudp, [pud]);
+    this.storeEntry(cpu, pudp, pud);
   }
   /** 4-level paging folds the P4D into the PGD (include/asm-generic/pgtable-nop4d.h). */
   set_p4d(cpu: number, p4dp: number, p4d: EntryValue): void {
-    this.store(cpu, p4dp, [p4d]);
+    this.storeEntry(cpu, p4dp, p4d);
   }
   /** set_pgd(): store a PGD entry inside a write window. */
   set_pgd(cpu: number, pgdp: number, pgd: EntryValue): void {
-    this.store(cpu, pgdp, [pgd]);
+    this.storeEntry(cpu, pgdp, pgd);
   }
 
   /** ptep_get_and_clear(): read the entry and clear it in one window; returns the old entry. */
   ptep_get_and_clear(cpu: number, ptep: number): EntryValue {
-    return this.update(cpu, ptep, () => NONE);
+    return this.update(cpu, ptep, this.cleared);
   }
 
   /** ptep_set_wrprotect(): take write permission away (x86 R/W, arm64 AP[2], POWER _PAGE_WRITE). */
   ptep_set_wrprotect(cpu: number, ptep: number): void {
-    this.update(cpu, ptep, (old) => this.format.withoutWrite(old));
+    this.update(cpu, ptep, this.wrprotected);
   }
 
   /** ptep_test_and_clear_young(): clear Accessed; true when it was set (false on formats without one). */
   ptep_test_and_clear_young(cpu: number, ptep: number): boolean {
-    const accessed = this.format.accessedLo;
-    const old = this.update(cpu, ptep, (e) =>
-      (e.lo & accessed) === 0 ? e : { lo: (e.lo & ~accessed) >>> 0, hi: e.hi },
-    );
-    return (old.lo & accessed) !== 0;
+    const old = this.update(cpu, ptep, this.aged);
+    return (old.lo & this.format.accessedLo) !== 0;
   }
 
   /** clone_pgd_range(dst, src, count): copy PGD entries (pgd_alloc shares the template's subtrees). */
@@ -285,9 +309,9 @@ export class PgtableGuard {
     let table = mm.pgd;
     for (let level = LEVELS; level > 1; level--) {
       const entryAt = this.kernel.page_address(table) + indexAt(virtual, level) * ENTRY_BYTES;
-      const entry = this.readEntry(entryAt);
-      if (format.isTable(entry, level)) {
-        table = format.address(entry, level);
+      const linked = this.tableAt(this.physicalOf(entryAt), level);
+      if (linked >= 0) {
+        table = linked;
         continue;
       }
       const next = this.allocTable(cpu);
@@ -308,11 +332,20 @@ export class PgtableGuard {
     this.checkUserPage(virtual, 'pte_offset');
     let table = mm.pgd;
     for (let l = LEVELS; l > level; l--) {
-      const entry = this.readEntry(this.kernel.page_address(table) + indexAt(virtual, l) * ENTRY_BYTES);
-      if (!this.format.isTable(entry, l) || !this.cache.contains(this.format.address(entry, l))) return undefined;
-      table = this.format.address(entry, l);
+      // Entries read by physical address (table + index): the direct-map round trip is not needed.
+      const next = this.tableAt(table + indexAt(virtual, l) * ENTRY_BYTES, l);
+      if (next < 0 || !this.cache.contains(next)) return undefined;
+      table = next;
     }
     return this.kernel.page_address(table) + indexAt(virtual, level) * ENTRY_BYTES;
+  }
+
+  /** The table the entry at physical `entryAt` (at `level`) links, or -1: its two words, no entry object. */
+  private tableAt(entryAt: number, level: number): number {
+    const b = this.kernel.machine.readPhysical(entryAt, ENTRY_BYTES);
+    const lo = (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+    const hi = (b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24)) >>> 0;
+    return this.format.tableOf(lo, hi, level);
   }
 
   /** The entry at a kernel address, as the page walker reads it (by physical address, no key check). */
@@ -412,7 +445,12 @@ export class PgtableGuard {
   /** A new table from the grouped cache, zeroed inside the window (a new table is written too). */
   private allocTable(cpu: number): number {
     const page = this.cache.alloc();
-    this.inWindow(cpu, () => this.write(cpu, this.kernel.page_address(page), new Uint8Array(PAGE_SIZE)));
+    const thread = this.openWindow(cpu);
+    try {
+      this.write(cpu, this.kernel.page_address(page), ZERO_PAGE);
+    } finally {
+      this.closeWindow(cpu, thread);
+    }
     return page;
   }
 
@@ -420,15 +458,31 @@ export class PgtableGuard {
     this.checkEntryPointer(at, 'set_entry', entries.length);
     const bytes = new Uint8Array(entries.length * ENTRY_BYTES);
     entries.forEach((e, i) => bytes.set(entryBytes(e), i * ENTRY_BYTES));
+    this.storeBytes(cpu, at, bytes);
+  }
+
+  /** One entry's store (set_pte and friends): {@link store} without the array. */
+  private storeEntry(cpu: number, at: number, entry: EntryValue): void {
+    this.checkEntryPointer(at, 'set_entry', 1);
+    this.storeBytes(cpu, at, entryBytes(entry));
+  }
+
+  private storeBytes(cpu: number, at: number, bytes: Uint8Array): void {
     const before = this.kernel.machine.readPhysical(this.physicalOf(at), bytes.length);
-    this.inWindow(cpu, () => this.write(cpu, at, bytes));
+    const thread = this.openWindow(cpu);
+    try {
+      this.write(cpu, at, bytes);
+    } finally {
+      this.closeWindow(cpu, thread);
+    }
     this.written(cpu, this.physicalOf(at), before, bytes);
   }
 
   /** Read-modify-write of one entry inside one window (a checked read, then a checked store). */
   private update(cpu: number, ptep: number, change: (old: EntryValue) => EntryValue): EntryValue {
     this.checkEntryPointer(ptep, 'pte update');
-    const old = this.inWindow(cpu, () => {
+    const thread = this.openWindow(cpu);
+    try {
       const read = this.kernel.cpu(cpu).read(ptep, ENTRY_BYTES);
       if (!read.ok)
         throw new KernelError('EFAULT', `pgtable-guard: reading ${formatAddress(ptep)} oopsed: ${read.oops.reason}`);
@@ -437,8 +491,9 @@ export class PgtableGuard {
       this.write(cpu, ptep, bytes);
       this.written(cpu, this.physicalOf(ptep), read.data, bytes);
       return value;
-    });
-    return old;
+    } finally {
+      this.closeWindow(cpu, thread);
+    }
   }
 
   /**
@@ -529,8 +584,10 @@ export class PgtableGuard {
     if (lower !== upper) return;
     const half = USER_PGD_ENTRIES * ENTRY_BYTES;
     const bytes = this.kernel.machine.readPhysical(lower + half, half);
-    for (let offset = 0; offset < half; offset += ENTRY_BYTES)
-      if (this.format.isPresent(decodeEntry(bytes, offset), LEVELS))
+    // Read as words (a view of the copy): no entry object per PGD entry.
+    const words = entryWords(bytes);
+    for (let i = 0; i < USER_PGD_ENTRIES; i++)
+      if (this.format.isPresentWords(words[2 * i] >>> 0, words[2 * i + 1] >>> 0, LEVELS))
         this.kernel.machine.events.count(cpu, MachineEvent.PteWrite);
     this.kernel.machine.writePhysical(pgd + half, bytes);
   }
@@ -544,15 +601,19 @@ export class PgtableGuard {
       );
   }
 
-  /** Run `fn` inside enable/disable_pgtable_write; the window is closed only by the thread that opened it. */
-  private inWindow<T>(cpu: number, fn: () => T): T {
+  /**
+   * A setter's window: enable_pgtable_write; returns the thread that opened it, for
+   * {@link closeWindow} in a `finally` (no closure per store).
+   */
+  private openWindow(cpu: number): Thread {
     const thread = this.kernel.cpu(cpu).current;
     this.enable_pgtable_write(cpu);
-    try {
-      return fn();
-    } finally {
-      if (this.kernel.cpu(cpu).current === thread && !this.kernel.panic) this.disable_pgtable_write(cpu);
-    }
+    return thread;
+  }
+
+  /** disable_pgtable_write, only by the thread that opened the window (and not after a panic). */
+  private closeWindow(cpu: number, thread: Thread): void {
+    if (this.kernel.cpu(cpu).current === thread && !this.kernel.panic) this.disable_pgtable_write(cpu);
   }
 
   /** A stray store hit a page table: warn; strict declines (oops), soft abandons protection and retries. */

@@ -28,10 +28,18 @@ export interface PageProt {
 
 /** The entry as the 8 little-endian bytes stored in the table. */
 export function entryBytes(entry: EntryValue): Uint8Array {
+  // Little-endian words stored by hand: no DataView per entry.
   const bytes = new Uint8Array(ENTRY_BYTES);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, entry.lo >>> 0, true);
-  view.setUint32(4, entry.hi >>> 0, true);
+  const lo = entry.lo >>> 0;
+  const hi = entry.hi >>> 0;
+  bytes[0] = lo;
+  bytes[1] = lo >>> 8;
+  bytes[2] = lo >>> 16;
+  bytes[3] = lo >>> 24;
+  bytes[4] = hi;
+  bytes[5] = hi >>> 8;
+  bytes[6] = hi >>> 16;
+  bytes[7] = hi >>> 24;
   return bytes;
 }
 

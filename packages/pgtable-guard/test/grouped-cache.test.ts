@@ -65,6 +65,23 @@ describe('grouped page cache', () => {
     expect(cache.scan_objects(100)).toBe(0);
   });
 
+  it('a released block is no longer in the cache, by physical or direct-map address, even right after a lookup found it', () => {
+    const kernel = boot();
+    const cache = new GroupedPageCache(kernel, { blockPages: 4 });
+    const first = Array.from({ length: 4 }, () => cache.alloc());
+    const kept = cache.alloc();
+    for (const p of first) cache.free(p);
+    expect(cache.contains(first[3])).toBe(true); // the last lookup found the block about to go
+    expect(cache.containsAddress(kernel.page_address(first[3]))).toBe(true);
+    expect(cache.scan_objects(4)).toBe(4);
+    expect(cache.contains(first[3])).toBe(false);
+    expect(cache.containsAddress(kernel.page_address(first[3]))).toBe(false);
+    expect(cache.contains(kept)).toBe(true);
+    expect(cache.containsAddress(kernel.page_address(kept) + 4095)).toBe(true);
+    const reused = cache.alloc(); // from the kept block's free pages
+    expect(cache.contains(reused)).toBe(true);
+  });
+
   it('the shrinker stops once it freed nr_to_scan pages, and a released block is reused and re-keyed', () => {
     const kernel = boot();
     const key = kernel.keyOf('PKS_KEY_PG_TABLES')!;
