@@ -46,6 +46,8 @@ export class Tlb {
   private readonly regionScale: number;
   /** Whether a fragment of a large page may be cached (then a page invalidation scans every slot). */
   private largeCached = false;
+  /** Pages spanned by a leaf at each level (1, 2^bitsPerLevel, ...), so a scan computes no power. */
+  private readonly levelSpan: Float64Array;
 
   constructor(
     readonly entries: number,
@@ -62,6 +64,10 @@ export class Tlb {
     }
     this.mask = entries - 1;
     this.regionScale = 1 / 2 ** bitsPerLevel;
+    this.levelSpan = Float64Array.from(
+      { length: (TF_LEVEL_MASK >>> TF_LEVEL_SHIFT) + 1 },
+      (_, level) => 2 ** (bitsPerLevel * level),
+    );
     this.tag = storage?.tag ?? new Float64Array(entries);
     this.frame = storage?.frame ?? new Float64Array(entries);
     this.flags = storage?.flags ?? new Int32Array(entries);
@@ -125,11 +131,18 @@ export class Tlb {
       this.dropSlot(vpn);
       return;
     }
+    const tags = this.tag;
+    const flags = this.flags;
     for (let slot = 0; slot < this.entries; slot++) {
-      const tag = this.tag[slot];
+      const tag = tags[slot];
       if (tag !== tag) continue; // empty (NaN)
-      const span = 2 ** (this.bitsPerLevel * ((this.flags[slot] & TF_LEVEL_MASK) >>> TF_LEVEL_SHIFT));
-      if (Math.floor(tag / span) === Math.floor(vpn / span)) this.tag[slot] = NaN;
+      const level = (flags[slot] & TF_LEVEL_MASK) >>> TF_LEVEL_SHIFT;
+      if (level === 0) {
+        if (tag === vpn) tags[slot] = NaN; // a 4 KiB entry translates exactly its own page
+        continue;
+      }
+      const span = this.levelSpan[level];
+      if (Math.floor(tag / span) === Math.floor(vpn / span)) tags[slot] = NaN;
     }
   }
 
