@@ -1,7 +1,7 @@
 // The bundled architectures and schemes, loaded on demand: importing a plugin package registers it,
 // and a command loads only the ones it runs on (`pkeysim campaign pmem` loads x86 alone), so
 // start-up pays for what the run uses. Third-party plugins register before parsing (plugins/).
-import { listPlugins, type ProtectionPlugin } from '@pkeysim/core';
+import { byCodeUnits, listPlugins, type ProtectionPlugin } from '@pkeysim/core';
 
 type PluginKind = ProtectionPlugin['kind'];
 import { Option } from 'commander';
@@ -41,7 +41,7 @@ export async function loadBundledPlugins(): Promise<void> {
 function knownPlugins(): { name: string; kind: PluginKind }[] {
   const byName = new Map<string, PluginKind>(BUNDLED_PLUGINS.map((p) => [p.name, p.kind]));
   for (const p of listPlugins()) byName.set(p.name, p.kind);
-  return [...byName].map(([name, kind]) => ({ name, kind })).sort((a, b) => a.name.localeCompare(b.name));
+  return [...byName].map(([name, kind]) => ({ name, kind })).sort((a, b) => byCodeUnits(a.name, b.name));
 }
 
 /** The names `--arch` accepts (bundled and registered), sorted. */

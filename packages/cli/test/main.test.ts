@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { colorsFor } from '../src/color';
 import { createMemoryIo } from '../src/io';
@@ -41,10 +43,17 @@ describe('pkeysim program', () => {
     expect(run.stdout).toMatch(/^\s+help \[command\]/m);
   });
 
-  it('--version prints the package version', async () => {
-    const run = await runCli(['--version']);
-    expect(run.code).toBe(0);
-    expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  it('--version and -V print the package version, the same as with other options before them', async () => {
+    const version = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')).version as string;
+    for (const args of [
+      ['--version'],
+      ['-V'],
+      ['--plugin', join(import.meta.dirname, 'fixtures', 'two-key-plugin'), '--version'],
+    ]) {
+      const run = await runCli(args);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toBe(`${version}\n`);
+    }
   });
 
   it('an unknown command is one line on stderr, exit 2, with a suggestion and no stack trace', async () => {

@@ -5,7 +5,7 @@ import type { MachineConfig } from './config';
 import { CostModel } from './cost-model';
 import { DomainError, isDomainError } from './errors';
 import type { Machine } from './machine';
-import { createMachine, getPlugin, listPlugins, registerPlugin, type ProtectionPlugin } from './plugin';
+import { byCodeUnits, createMachine, getPlugin, listPlugins, registerPlugin, type ProtectionPlugin } from './plugin';
 import { TOKENS } from './tokens';
 
 @injectable()
@@ -92,5 +92,20 @@ describe('plugin registration', () => {
     const b = createMachine({ arch: 'test-arch', cpus: 3 }, parent);
     expect(a.machine).not.toBe(b.machine);
     expect(a.container.resolve(TOKENS.CostModel)).toBe(model);
+  });
+});
+
+describe('listPlugins order', () => {
+  it('is code-unit order, the same in every locale (uppercase before lowercase, "-" before letters)', () => {
+    expect(['x86', 'arm64-poe', 'Zed', 'arm64', 'a-b', 'ab'].sort(byCodeUnits)).toEqual([
+      'Zed',
+      'a-b',
+      'ab',
+      'arm64',
+      'arm64-poe',
+      'x86',
+    ]);
+    const names = listPlugins().map((p) => p.name);
+    expect(names).toEqual([...names].sort(byCodeUnits));
   });
 });

@@ -63,7 +63,7 @@ export function getPlugin(name: string): ProtectionPlugin {
 
 /** Every registered plugin, sorted by name. */
 export function listPlugins(): ProtectionPlugin[] {
-  return [...registry.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...registry.values()].sort((a, b) => byCodeUnits(a.name, b.name));
 }
 
 /**
@@ -88,4 +88,12 @@ export function createMachine(
     throw new DomainError('invalid', `plugin "${plugin.name}" did not register a Machine`);
   }
   return { machine: container.resolve(TOKENS.Machine), container };
+}
+
+/**
+ * Names in code-unit order: the same on every machine whatever its locale, and with no ICU collator
+ * to build (localeCompare's first call cost the CLI's start-up about 9 ms).
+ */
+export function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
