@@ -157,6 +157,15 @@ describe('pkeysim check usage errors', () => {
     expect(run.stderr).toBe('pkeysim: cannot read /nonexistent/vectors.jsonl: no such file\n');
   });
 
+  it('a missing file with -o FILE is one line and exit 2, not an uncaught error and a hang', async () => {
+    // The input was opened before the report file: its open error fired with no listener.
+    const dir = mkdtempSync(join(tmpdir(), 'pkeysim-cli-'));
+    const run = await runCli(['check', join(dir, 'missing.jsonl'), '-o', join(dir, 'report.txt')]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(`pkeysim: cannot read ${join(dir, 'missing.jsonl')}: no such file\n`);
+  }, 10_000);
+
   it('a directory is one line and exit 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pkeysim-cli-'));
     const run = await runCli(['check', dir]);

@@ -13,8 +13,20 @@ export interface LineSource {
 
 export const STDIN_LABEL = '<stdin>';
 
+/**
+ * A file, opened when first read. Opened earlier, a file that cannot be opened errors before anyone
+ * listens: the error is uncaught and readline then waits forever (`check MISSING -o FILE` hung while
+ * the report file opened).
+ */
 export function fileSource(path: string): LineSource {
-  return { label: path, stream: createReadStream(path), owned: true };
+  let stream: NodeJS.ReadableStream | undefined;
+  return {
+    label: path,
+    owned: true,
+    get stream() {
+      return (stream ??= createReadStream(path));
+    },
+  };
 }
 
 export function stdinSource(stdin: NodeJS.ReadableStream): LineSource {

@@ -39,12 +39,13 @@ export function createCheckCommand<V extends { readonly id: string }>(engine: Ve
         .action(
           context.action(async (file: string | undefined, flags: CheckFlags) => {
             if (flags.sample && file !== undefined) throw new UsageError('give a file or --sample, not both');
+            const fromStdin = !flags.sample && (file === undefined || file === '-');
             const source = flags.sample
               ? fileSource(engine.samplePath)
-              : file === undefined || file === '-'
+              : fromStdin
                 ? stdinSource(context.io.stdin)
-                : fileSource(file);
-            if (source.stream === context.io.stdin && (context.io.stdin as { isTTY?: boolean }).isTTY) {
+                : fileSource(file!);
+            if (fromStdin && (context.io.stdin as { isTTY?: boolean }).isTTY) {
               // Someone typed `pkeysim check` at a terminal: say why nothing happens.
               context.report("reading vectors from stdin; end with Ctrl-D (or try 'pkeysim check --sample')");
             }
