@@ -43,7 +43,7 @@ export type * from './campaign';
 export { acquireConsumerKey, relaxReadFault, type ConsumerKey, type KeyUnavailableReason } from './consumer-key';
 export { KM_MAX_IDX, kmapHooks, type KmapHook, type KmapHookPoints, type KmapKind } from './mm/kmap';
 export { MAX_ENTRY_DEPTH } from './entry/entry-code';
-export { campaignCost, snapshotEvents, type CampaignCost } from './campaign-cost';
+export { campaignCost, snapshotEvents, SWITCH_COST_EVENTS, type CampaignCost } from './campaign-cost';
 export * from './user-tasks';
 export { type ContextSwitchHook } from './sched/sched';
 export { StrayTally, type StraySummary } from './campaign-tally';

@@ -7,7 +7,7 @@ import {
   MachineEvent,
   type ProtectionPlugin,
 } from '@pkeysim/core';
-import type { CampaignMode, CampaignResult, CampaignRunner } from '@pkeysim/kernel';
+import { type CampaignMode, type CampaignResult, type CampaignRunner, SWITCH_COST_EVENTS } from '@pkeysim/kernel';
 import { costModel } from '@pkeysim/scenario';
 import { InvalidArgumentError, Option } from 'commander';
 import type { CliCommand } from '../command';
@@ -117,20 +117,6 @@ export function demoSchemes(archName: string = DEMO_MACHINE.arch): SchemeSpec[] 
   return schemes;
 }
 
-/**
- * What changing rights costs, whatever the scheme: register writes (keys), PTE writes and TLB invalidations and
- * shootdowns (page-table permissions, re-keying pages).
- */
-const SWITCH_EVENTS: readonly MachineEvent[] = [
-  MachineEvent.RightsWrite,
-  MachineEvent.RightsRead,
-  MachineEvent.RightsWriteSkipped,
-  MachineEvent.PteWrite,
-  MachineEvent.TlbFlushPage,
-  MachineEvent.TlbFlushAll,
-  MachineEvent.Shootdown,
-];
-
 /** The index of each event name in the machine's counters (MachineEvent values). */
 const EVENT_INDEX: ReadonlyMap<string, MachineEvent> = new Map(
   MACHINE_EVENT_NAMES.map((name, index) => [name, index as MachineEvent]),
@@ -149,7 +135,8 @@ function machineFigures(
     if (event !== undefined) cycles += count * model.cyclesOf(event);
   }
   let switchCycles = 0;
-  for (const event of SWITCH_EVENTS) switchCycles += (events[MACHINE_EVENT_NAMES[event]] ?? 0) * model.cyclesOf(event);
+  for (const event of SWITCH_COST_EVENTS)
+    switchCycles += (events[MACHINE_EVENT_NAMES[event]] ?? 0) * model.cyclesOf(event);
   const accesses =
     (events[MACHINE_EVENT_NAMES[MachineEvent.Access]] ?? 0) + (events[MACHINE_EVENT_NAMES[MachineEvent.Fault]] ?? 0);
   return { cycles, switchCycles, accesses };
