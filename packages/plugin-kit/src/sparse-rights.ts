@@ -4,6 +4,12 @@ import { DENY_ALL_FLAGS, DomainError, formatDenials, rightsState, type Denials, 
 export const SPARSE_MAX_DOMAIN = 0xffffffff;
 
 /**
+ * What the remembered-valid slots hold before any state passed: an object no caller can pass (with
+ * `undefined` there, `check(undefined)` passed as "remembered" and a scheme crashed on it).
+ */
+const NO_STATE: RightsState = Object.freeze([-1]);
+
+/**
  * Rights states for schemes with unbounded domains (`info.domains === Infinity`): a register-free
  * scheme cannot keep one bit field per domain, so the state lists only the domains whose denials
  * differ from an implicit default, as `[domain, denials]` word pairs sorted by domain. Equal rights
@@ -14,7 +20,7 @@ export class SparseRights {
    * The last few frozen states that passed {@link check} (a kernel compares a handful of states over
    * and over: each thread's and the live one); a frozen state cannot change, so it is not checked again.
    */
-  private readonly valid: (RightsState | undefined)[] = [undefined, undefined, undefined, undefined];
+  private readonly valid: RightsState[] = [NO_STATE, NO_STATE, NO_STATE, NO_STATE];
   private nextValid = 0;
 
   constructor(
