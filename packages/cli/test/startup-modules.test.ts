@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -61,5 +62,41 @@ describe('start-up: a command loads only what it uses', () => {
     const loaded = loadedBy(['campaign', 'pmem', '--seed', '1', '--arch', 'power']);
     expect(loaded).toContain('@pkeysim/power');
     expect(loaded).not.toContain('@pkeysim/x86');
+  });
+
+  it('pkeysim demo loads every campaign and scheme, not the trace recorder, HTML renderer, API campaign, scenario or zod', () => {
+    const loaded = loadedBy(['demo', '--runs', '1', '--threads', '1', '--ops', '1']);
+    for (const used of ['@pkeysim/pmem', '@pkeysim/pgtable-guard', '@pkeysim/ro-at-rest', '@pkeysim/scheme-vkeys'])
+      expect(loaded).toContain(used);
+    for (const unused of [
+      '@pkeysim/timeline',
+      '@pkeysim/inspector',
+      '@pkeysim/kmap-apis',
+      '@pkeysim/scenario',
+      'zod',
+      'yaml',
+    ])
+      expect(loaded).not.toContain(unused);
+  });
+
+  it('pkeysim demo --trace-out loads the trace recorder only then', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pkeysim-demo-trace-'));
+    try {
+      const loaded = loadedBy([
+        'demo',
+        '--runs',
+        '1',
+        '--threads',
+        '1',
+        '--ops',
+        '1',
+        '--trace-out',
+        join(dir, 't.json'),
+      ]);
+      expect(loaded).toContain('@pkeysim/timeline');
+      expect(loaded).not.toContain('@pkeysim/inspector');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,4 @@
 import type { CampaignRunner } from '@pkeysim/kernel';
-import { kmapApisCampaign } from '@pkeysim/kmap-apis';
 import { pgtableCampaign } from '@pkeysim/pgtable-guard';
 import { pmemCampaign } from '@pkeysim/pmem';
 import { roAtRestCampaign } from '@pkeysim/ro-at-rest';
@@ -11,10 +10,3 @@ import { roAtRestCampaign } from '@pkeysim/ro-at-rest';
  * demo, which runs them all, imports this module.
  */
 export const CAMPAIGN_RUNNERS: readonly CampaignRunner[] = [pmemCampaign, pgtableCampaign, roAtRestCampaign];
-
-/**
- * Campaigns that compare kernel API designs rather than protect a consumer: `pkeysim campaign` runs
- * them like the others, but the demo's per-scheme totals leave them out (several of their designs
- * are meant to let strays through: that is what they measure).
- */
-export const API_CAMPAIGN_RUNNERS: readonly CampaignRunner[] = [kmapApisCampaign];

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { CampaignResult } from '@pkeysim/kernel';
 import { describe, expect, it } from 'vitest';
 import { ANSI_ESCAPE, runCli } from '../../test/run-cli';
-import { API_CAMPAIGN_RUNNERS, CAMPAIGN_RUNNERS } from './campaign-runners';
+import { API_CAMPAIGN_RUNNERS } from './api-campaign-runners';
+import { CAMPAIGN_RUNNERS } from './campaign-runners';
 import { CAMPAIGN_PACKAGES } from './campaign';
 
 function lastJson(lines: string[]): CampaignResult {

@@ -1,6 +1,6 @@
 import { archOption, loadBundledPlugins } from '../arch';
 import {
-  type CostModel,
+  CostModel,
   getPlugin,
   listPlugins,
   MACHINE_EVENT_NAMES,
@@ -8,7 +8,6 @@ import {
   type ProtectionPlugin,
 } from '@pkeysim/core';
 import { type CampaignMode, type CampaignResult, type CampaignRunner, SWITCH_COST_EVENTS } from '@pkeysim/kernel';
-import { costModel } from '@pkeysim/scenario';
 import { InvalidArgumentError, Option } from 'commander';
 import type { CliCommand } from '../command';
 import { readCosts } from '../costs';
@@ -18,8 +17,7 @@ import { SCHEMA } from '../json/names';
 import { outputOption, withReport } from '../report';
 import { parseSeed, SEED_MAX } from '../seed';
 import { ProgressBar } from '../progress';
-import { renderHtmlReport } from '@pkeysim/inspector';
-import { MachineTraceRecorder, recordingPlugin } from '@pkeysim/timeline';
+import type { MachineTraceRecorder, recordingPlugin } from '@pkeysim/timeline';
 import { writeOutputFile } from '../file-output';
 import { demoHtmlReport } from '../html-reports';
 import { cliVersion } from '../version';
@@ -64,9 +62,18 @@ export interface DemoOptions {
   /** Workload size: worker threads, ops per worker, address spaces (pgtable), CPUs (default 4). */
   readonly size?: SizeFlags;
   /** Records every campaign machine for a trace file (--trace-out); absent, nothing is observed. */
-  readonly recorder?: MachineTraceRecorder;
+  readonly tracing?: DemoTracing;
   /** Called before each campaign run: (runs done, runs in total, what runs now). */
   readonly onProgress?: (done: number, total: number, label: string) => void;
+}
+
+/**
+ * What `--trace-out` adds to a demo run: the recorder, and timeline's plugin wrapper that records each
+ * campaign machine into it. The action imports @pkeysim/timeline only when a trace is asked for.
+ */
+export interface DemoTracing {
+  readonly recorder: MachineTraceRecorder;
+  readonly recordingPlugin: typeof recordingPlugin;
 }
 
 export interface DemoResult {
@@ -149,7 +156,7 @@ function demoMode(runner: CampaignRunner): CampaignMode {
 
 /** Run every campaign under every scheme for each seed and total them per scheme. */
 export function runDemo(options: DemoOptions): DemoResult {
-  const model: CostModel = costModel(options.costs);
+  const model = new CostModel(options.costs);
   const seeds = Array.from({ length: options.runs }, (_, i) => options.seed + i);
   const cpus = options.size?.cpus ?? DEMO_MACHINE.cpus;
   const machine: DemoMachine = { ...DEMO_MACHINE, cpus, arch: options.arch ?? DEMO_MACHINE.arch };
@@ -158,8 +165,9 @@ export function runDemo(options: DemoOptions): DemoResult {
   let done = 0;
   const rows: DemoRow[] = [];
   for (const spec of schemes) {
-    const recorder = options.recorder;
-    const arch = recorder ? recordingPlugin(spec.plugin, recorder) : spec.plugin.name;
+    const tracing = options.tracing;
+    const recorder = tracing?.recorder;
+    const arch = tracing ? tracing.recordingPlugin(spec.plugin, tracing.recorder) : spec.plugin.name;
     const sum = {
       attempted: 0,
       blocked: 0,
@@ -361,9 +369,11 @@ export const demoCommand: CliCommand = {
             await out.line('');
           }
           let bar: ProgressBar | undefined;
-          const recorder = flags.traceOut ? new MachineTraceRecorder(costModel(costs)) : undefined;
+          // The trace recorder and the HTML renderer load only when asked for.
+          const timeline = flags.traceOut ? await import('@pkeysim/timeline') : undefined;
+          const recorder = timeline ? new timeline.MachineTraceRecorder(new CostModel(costs)) : undefined;
           const result = runDemo({
-            recorder,
+            tracing: timeline && recorder ? { recorder, recordingPlugin: timeline.recordingPlugin } : undefined,
             arch: flags.arch,
             seed: flags.seed,
             runs: flags.runs,
@@ -381,6 +391,7 @@ export const demoCommand: CliCommand = {
             const lines = formatDemoTable(result);
             const notes = lines.slice(lines.indexOf('') + 1);
             const generator = `pkeysim ${cliVersion()}: pkeysim demo --arch ${flags.arch} --seed ${flags.seed} --runs ${flags.runs}${flags.costs ? ` --costs ${flags.costs}` : ''}`;
+            const { renderHtmlReport } = await import('@pkeysim/inspector');
             await writeOutputFile(flags.html, renderHtmlReport(demoHtmlReport(result, notes, generator)));
           }
           if (flags.json) await out.line(JSON.stringify({ schema: SCHEMA.demo, ...result }));
