@@ -32,9 +32,9 @@ export async function loadArch(name: string): Promise<void> {
   await BUNDLED_PLUGINS.find((p) => p.name === name)?.load();
 }
 
-/** Import every bundled plugin: for commands that list plugins or may run on any of them. */
-export async function loadBundledPlugins(): Promise<void> {
-  await Promise.all(BUNDLED_PLUGINS.map((p) => p.load()));
+/** Import every bundled plugin, or those of one kind: for commands that list plugins or may run on any of them. */
+export async function loadBundledPlugins(kind?: PluginKind): Promise<void> {
+  await Promise.all(BUNDLED_PLUGINS.filter((p) => kind === undefined || p.kind === kind).map((p) => p.load()));
 }
 
 /** Every plugin a run can name, bundled (loaded or not) and registered, as `name (kind)`, sorted by name. */

@@ -105,6 +105,8 @@ describe('pkeysim demo', () => {
     const scheme = await runCli(['demo', '--arch', 'vkeys']);
     expect(scheme.code).toBe(2);
     expect(scheme.stderr).toMatch(/vkeys is a protection scheme/);
+    // Refused before the table's header is printed, not under it.
+    expect(scheme.stdout).toBe('');
     const unknown = await runCli(['demo', '--arch', 'sparc']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no architecture or scheme plugin named 'sparc'/);
