@@ -217,7 +217,8 @@ export class Sched {
     this.changed(prev);
     this.changed(next);
     this.events.count(cpu, MachineEvent.ContextSwitch);
-    for (const hook of this.switchHooks) hook(cpu, prev, next);
+    const hooks = this.switchHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i](cpu, prev, next);
   }
 
   /** The thread is dead: it leaves the live set (its TaskStruct stays for kernel.threads()). */
