@@ -239,9 +239,15 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
       } else {
         if (domain === 0) continue;
         // A domain's rights are per 4 KiB PTE: split a large page around it (Linux split_large_page).
-        this.inner.pageTables.splitAt(root, at);
-        this.inner.pageTables.splitAt(root, at + PAGE_SIZE);
-        const leaf = this.inner.pageTables.findLeaf(root, at)!;
+        // A 4 KiB leaf needs no split (its page table covers the next page too, or that page starts
+        // a new region), so one walk finds it.
+        const tables = this.inner.pageTables;
+        let leaf = tables.findLeaf(root, at)!;
+        if (leaf.level !== 1) {
+          tables.splitAt(root, at);
+          tables.splitAt(root, at + PAGE_SIZE);
+          leaf = tables.findLeaf(root, at)!;
+        }
         const t = this.inner.translate(space, at)!;
         page = {
           domain,
