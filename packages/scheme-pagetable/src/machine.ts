@@ -54,7 +54,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
   private readonly byDomain = new Map<number, DomainMembers<DomainPage>>();
   private live: RightsState = rightsState();
   private readonly exposureLog: ExposureLog;
-  /** Scratch list of the pages whose PTE a rights change rewrote (reused by every switch). */
+  /** Scratch list of the pages whose PTE a rights change or an attach rewrote (reused by every one). */
   private readonly changed = new PageList();
 
   /** Build the scheme on a new x86 machine whose protection keys are left off. */
@@ -133,7 +133,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
    * Flush the pages on the initiating CPU and shoot them down on every other one (IPI + INVLPG, or a
    * full flush above Linux's tlb_single_page_flush_ceiling), as flush_tlb_kernel_range does.
    */
-  private invalidate(virtuals: ArrayLike<number>, count: number, initiator: number): void {
+  private invalidate(virtuals: Float64Array, count: number, initiator: number): void {
     this.flushing = virtuals;
     this.flushingCount = count;
     for (let index = 0; index < this.inner.cpuCount; index++) {
@@ -147,11 +147,10 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
   }
 
   /** The pages {@link invalidate} is flushing, and its INVLPG loop (bound once: no closure per CPU). */
-  private flushing: ArrayLike<number> = NO_PAGES;
+  private flushing: Float64Array = NO_PAGES;
   private flushingCount = 0;
   private readonly invlpgFlushing = (cpu: X86Cpu): void => {
-    const flushing = this.flushing;
-    for (let i = 0; i < this.flushingCount; i++) cpu.invlpg(flushing[i]);
+    cpu.invlpgEach(this.flushing, this.flushingCount);
   };
 
   // ---- mappings ----------------------------------------------------------------------------------
@@ -217,13 +216,15 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
     for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
       if (!this.mapped(space, at)) throw new RangeError(`${formatAddress(at)} is not mapped in address space ${space}`);
     }
-    const changed = this.tag(space, virtual, length, domain, initiator);
-    if (changed.length > 0) this.invalidate(changed, changed.length, initiator);
+    this.tag(space, virtual, length, domain, initiator);
+    const changed = this.changed;
+    if (changed.count > 0) this.invalidate(changed.pages, changed.count, initiator);
   }
 
-  /** Give every page of the range `domain` (validated); returns the pages whose PTE changed. */
-  private tag(space: AddressSpaceId, virtual: number, length: number, domain: number, cpu: number): number[] {
-    const changed: number[] = [];
+  /** Give every page of the range `domain` (validated); {@link changed} lists the pages whose PTE changed. */
+  private tag(space: AddressSpaceId, virtual: number, length: number, domain: number, cpu: number): void {
+    const changed = this.changed;
+    changed.count = 0;
     const root = this.inner.rootOf(space);
     const denials = PAGETABLE_RIGHTS.denialsOf(this.live, domain);
     for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
@@ -268,7 +269,6 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
       members.add(page, page.frame, page.word, page.virtual, baseOf(page));
       if (this.writePage(page, denials, cpu)) changed.push(at);
     }
-    return changed;
   }
 
   /** Back to the default domain: restore the mapping's own bits and drop the record. */
@@ -361,7 +361,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
 }
 
 /** No pages to flush. */
-const NO_PAGES: ArrayLike<number> = Object.freeze([]);
+const NO_PAGES = new Float64Array(0);
 
 /** A page's own permissions as {@link DomainMembers} keeps them. */
 function baseOf(page: DomainPage): number {
