@@ -14,6 +14,7 @@ import { invalidArgument, type Tlb } from '@pkeysim/machine-kit';
 import { machineCheckTables } from './access-check';
 import { cpuid, type CpuidResult } from './cpu/cpuid';
 import { flushTlbAll, invlpg, modeWordOf, movToCr0, movToCr3, movToCr4, walkControlOf } from './cpu/control-registers';
+import { invlpgEach } from './cpu/control-registers';
 import { CpuRegisters, requireCpl0, ud, type CpuContext } from './cpu/core';
 import { rdmsr, wrmsr, type RegisterPair } from './cpu/msr';
 import { rdpkru, wrpkru, xrstor, xsave, xsetbv, type XsaveArea } from './cpu/xsave';
@@ -246,6 +247,11 @@ export class X86Cpu {
   /** INVLPG (CPL 0): invalidate the page's translations of every size (cpu/control-registers.ts). */
   invlpg(address: number): void {
     invlpg(this.context, address);
+  }
+
+  /** INVLPG of each of `addresses[0..count)` (CPL 0): a kernel's page-by-page flush loop (cpu/control-registers.ts). */
+  invlpgEach(addresses: ArrayLike<number>, count: number): void {
+    invlpgEach(this.context, addresses, count);
   }
 
   /** Invalidate every TLB entry, global ones too (what a CR4.PGE toggle does). */
