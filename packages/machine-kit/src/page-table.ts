@@ -64,7 +64,9 @@ export class RadixPageTable {
   /** The permission limit of the entries above `leafTable`. */
   leafTableLimit = -1;
 
-  private readonly words = new Int32Array(2);
+  /** The descriptor readWords read last. */
+  private entryLo = 0;
+  private entryHi = 0;
   private readonly indexMask: number;
   /** 2^(pageShift + bitsPerLevel * level), per level. */
   private readonly spans: Float64Array;
@@ -291,9 +293,12 @@ export class RadixPageTable {
 
   // ---- software's view ----------------------------------------------------------------------------
 
-  private read(entryAt: number): EntryWords {
-    this.memory.readEntry(entryAt, this.words);
-    return { lo: this.words[0] >>> 0, hi: this.words[1] >>> 0 };
+  /** Read the descriptor at `entryAt` into entryLo/entryHi (unsigned words; software's walks allocate nothing per level). */
+  private readWords(entryAt: number): void {
+    const words = this.memory.frameIfPresent(Math.floor(entryAt * INV_PAGE));
+    const index = (entryAt & 0xfff) >>> 2;
+    this.entryLo = words === undefined ? 0 : words[index];
+    this.entryHi = words === undefined ? 0 : words[index + 1];
   }
 
   private write(entryAt: number, entry: EntryWords): void {
@@ -306,7 +311,9 @@ export class RadixPageTable {
     let table = root;
     for (let level = this.codec.levels - 1; level >= 0; level--) {
       const entryAt = table + this.index(address, level) * 8;
-      const { lo, hi } = this.read(entryAt);
+      this.readWords(entryAt);
+      const lo = this.entryLo;
+      const hi = this.entryHi;
       if (!this.codec.isValid(lo, hi, level)) return undefined;
       if (this.codec.isLeaf(lo, hi, level)) {
         const size = this.spans[level];
@@ -334,7 +341,9 @@ export class RadixPageTable {
       let leaf: LeafLocation | undefined;
       for (let level = this.codec.levels - 1; level >= 0; level--) {
         const entryAt = table + this.index(at, level) * 8;
-        const { lo, hi } = this.read(entryAt);
+        this.readWords(entryAt);
+        const lo = this.entryLo;
+        const hi = this.entryHi;
         const size = this.spans[level];
         const boundary = (Math.floor(at / size) + 1) * size;
         if (!this.codec.isValid(lo, hi, level)) {
@@ -387,7 +396,9 @@ export class RadixPageTable {
     let table = root;
     for (let level = this.codec.levels - 1; level > leafLevel; level--) {
       const entryAt = table + this.index(address, level) * 8;
-      const { lo, hi } = this.read(entryAt);
+      this.readWords(entryAt);
+      const lo = this.entryLo;
+      const hi = this.entryHi;
       if (this.codec.isValid(lo, hi, level) && !this.codec.isLeaf(lo, hi, level)) {
         table = this.codec.outputAddress(lo, hi, level);
         continue;

@@ -28,7 +28,7 @@ export type { XsaveArea } from './cpu/xsave';
 /** What a CPU needs from its machine: the kit's TLB and access path, and a word when state changes. */
 export interface X86CpuHost {
   readonly events: EventCounters;
-  /** The CPU's TLB (the machine kit's). */
+  /** The CPU's TLB (the machine kit's): the same object for the machine's life (the CPU keeps it). */
   tlbOf(cpu: number): Tlb;
   /** CPL, CR0, CR4, EFER or EFLAGS.AC changed: recompute the mode and walk-control words. */
   cpuStateChanged(cpu: number): void;
@@ -85,9 +85,7 @@ export class X86Cpu {
       regs: this.regs,
       features: this.features,
       maxPhysAddr: options.maxPhysAddr,
-      get tlb() {
-        return host.tlbOf(index);
-      },
+      tlb: host.tlbOf(index),
       stateChanged: () => this.updateDerived(),
       rightsChanged: () => host.rightsChanged(index),
       loadRoot: (root) => host.loadRoot(index, root),
@@ -100,7 +98,7 @@ export class X86Cpu {
 
   /** The CPU's TLB (the machine kit's Tlb). */
   get tlb(): Tlb {
-    return this.host.tlbOf(this.index);
+    return this.context.tlb;
   }
 
   /**
