@@ -122,7 +122,7 @@ export class PgtableGuard {
   /** Where each linked table page sits (space, level, base address), recorded when it is linked. */
   private readonly index = new TableIndex<Mm>();
   private readonly report: LeafReport;
-  /** The bytes of the entry storeEntry stores (the machine copies them; read back by written() before the next store). */
+  /** The bytes of the entry storeEntry and update store (the machine copies them; read back by written() before the next store). */
   private readonly entryScratch = new Uint8Array(ENTRY_BYTES);
   /** The entry changes of the read-modify-write setters, made once (not a closure per call). */
   private readonly cleared = (): EntryValue => NONE;
@@ -489,7 +489,7 @@ export class PgtableGuard {
       if (!read.ok)
         throw new KernelError('EFAULT', `pgtable-guard: reading ${formatAddress(ptep)} oopsed: ${read.oops.reason}`);
       const value = decodeEntry(read.data);
-      const bytes = entryBytes(change(value));
+      const bytes = putEntry(this.entryScratch, change(value));
       this.write(cpu, ptep, bytes);
       this.written(cpu, this.physicalOf(ptep), read.data, bytes);
       return value;

@@ -111,7 +111,8 @@ export class PmemNamespace {
       const n = Math.min(PAGE_SIZE - (at % PAGE_SIZE), bytes.length - done);
       const page = this.physical + at - (at % PAGE_SIZE);
       this.protection.pgmap_set_readwrite(cpu, page);
-      const chunk = bytes.subarray(done, done + n);
+      // Most writes stay inside one page: the bytes themselves, no view made.
+      const chunk = n === bytes.length ? bytes : bytes.subarray(done, done + n);
       const result = cpu.write(this.address + at, chunk);
       handledFaults += result.handledFaults;
       // An oops killed the thread and dropped its windows: nothing left to close.

@@ -208,7 +208,11 @@ export class RoCache<F extends string> {
 
   /** Whether `address` is inside one of this cache's slabs. */
   containsAddress(address: number): boolean {
-    return this.slabs.some((s) => address >= s && address < s + this.ro.slabBytes);
+    // A loop, not slabs.some(): the fault callback asks this of every cache on every key fault.
+    const slabs = this.slabs;
+    const bytes = this.ro.slabBytes;
+    for (let i = 0; i < slabs.length; i++) if (address >= slabs[i] && address < slabs[i] + bytes) return true;
+    return false;
   }
 
   /** The slab page addresses (for reports and campaigns). */
@@ -333,7 +337,7 @@ export class RoAllocator {
         key = got.key;
         rest = got.restDenials;
         kernel.pks_set_fault_callback(key, (frame, address, write) => {
-          const cache = this.caches.find((c) => c.containsAddress(address));
+          const cache = this.cacheAt(address);
           if (!cache) return false;
           if (!write) return relaxReadFault(kernel, frame, got.key, write);
           const allowed = this.report(frame.cpu, cache, address);
@@ -449,6 +453,12 @@ export class RoAllocator {
     entry.depth++;
     this.depth.set(thread, entry);
     return new WriteWindow(this.kernel, cpu, thread, object, writer);
+  }
+
+  /** The cache whose slabs hold `address`, if any. */
+  private cacheAt(address: number): RoCache<string> | undefined {
+    for (const cache of this.caches) if (cache.containsAddress(address)) return cache;
+    return undefined;
   }
 
   /** The fault callback's report; true when the write may go on (relaxed mode). */
