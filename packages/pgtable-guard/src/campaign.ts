@@ -202,18 +202,19 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
     let count = 0;
     for (let m = 0; m < intended.length; m++) {
       // Nothing is stored while candidates are gathered: one walk per PTE table (2 MiB region), not per page.
-      regionKeys.length = 0;
-      regionTables.length = 0;
+      let regions = 0; // the arrays' first `regions` slots are this space's (no length reset: a slow call)
       for (const [va, page] of intended[m]) {
         // The rights first: only a page lacking one needs its PTE found (the walk is the costly part).
         if (page.prot.user && page.prot.writable) continue;
         const region = Math.floor(va / PMD_SPAN);
         const index = indexAt(va, 1) * ENTRY_BYTES;
-        let r = regionKeys.indexOf(region);
-        if (r < 0) {
+        let r = 0;
+        while (r < regions && regionKeys[r] !== region) r++;
+        if (r === regions) {
           const found = guard.pte_offset(mms[m], va);
-          r = regionKeys.push(region) - 1;
-          regionTables.push(found === undefined ? Number.NaN : found - index);
+          regionKeys[r] = region;
+          regionTables[r] = found === undefined ? Number.NaN : found - index;
+          regions++;
         }
         const table = regionTables[r];
         if (Number.isNaN(table)) continue;
