@@ -1250,15 +1250,11 @@ export abstract class KitMachine implements Machine {
       flags: this.faultFlags[cpu],
     };
     const report = this.describeFault(record);
-    return {
-      cpu,
-      address: record.address,
-      access: record.access,
-      mode: record.mode,
-      cause: report.cause ?? faultCauseOf(code),
-      ...(report.domain !== undefined ? { domain: report.domain } : {}),
-      detail: report.detail,
-      summary: report.summary,
-    };
+    const { address, access, mode } = record;
+    const cause = report.cause ?? faultCauseOf(code);
+    // Two literals rather than a spread of an optional part: the same keys in the same order.
+    return report.domain !== undefined
+      ? { cpu, address, access, mode, cause, domain: report.domain, detail: report.detail, summary: report.summary }
+      : { cpu, address, access, mode, cause, detail: report.detail, summary: report.summary };
   }
 }

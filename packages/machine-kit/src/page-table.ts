@@ -67,6 +67,8 @@ export class RadixPageTable {
   /** The descriptor readWords read last. */
   private entryLo = 0;
   private entryHi = 0;
+  /** Physical address of the leaf locateLeaf found. */
+  private foundAt = 0;
   private readonly indexMask: number;
   /** 2^(pageShift + bitsPerLevel * level), per level. */
   private readonly spans: Float64Array;
@@ -308,20 +310,37 @@ export class RadixPageTable {
 
   /** The present leaf mapping `address`, or undefined. Reads only. */
   findLeaf(root: number, address: number): LeafLocation | undefined {
+    const level = this.locateLeaf(root, address);
+    if (level < 0) return undefined;
+    const size = this.spans[level];
+    return {
+      entryAt: this.foundAt,
+      level,
+      lo: this.entryLo,
+      hi: this.entryHi,
+      start: Math.floor(address / size) * size,
+    };
+  }
+
+  /**
+   * findLeaf without the object: the level of the present leaf mapping `address`, its descriptor in
+   * entryLo/entryHi and its physical address in foundAt; or -1.
+   */
+  private locateLeaf(root: number, address: number): number {
     let table = root;
     for (let level = this.codec.levels - 1; level >= 0; level--) {
       const entryAt = table + this.index(address, level) * 8;
       this.readWords(entryAt);
       const lo = this.entryLo;
       const hi = this.entryHi;
-      if (!this.codec.isValid(lo, hi, level)) return undefined;
+      if (!this.codec.isValid(lo, hi, level)) return -1;
       if (this.codec.isLeaf(lo, hi, level)) {
-        const size = this.spans[level];
-        return { entryAt, level, lo, hi, start: Math.floor(address / size) * size };
+        this.foundAt = entryAt;
+        return level;
       }
       table = this.codec.outputAddress(lo, hi, level);
     }
-    return undefined;
+    return -1;
   }
 
   /**
@@ -421,22 +440,24 @@ export class RadixPageTable {
    */
   splitAt(root: number, boundary: number): void {
     for (;;) {
-      const leaf = this.findLeaf(root, boundary);
-      if (!leaf || leaf.level === 0 || leaf.start === boundary) return;
-      this.splitLeaf(leaf);
+      const level = this.locateLeaf(root, boundary);
+      if (level <= 0) return;
+      const size = this.spans[level];
+      if (Math.floor(boundary / size) * size === boundary) return;
+      this.splitLeaf(this.foundAt, level, this.entryLo, this.entryHi);
     }
   }
 
-  private splitLeaf(leaf: LeafLocation): void {
-    const childLevel = leaf.level - 1;
-    const childSize = this.spans[childLevel];
+  /** Replace the large leaf `lo`/`hi` at `entryAt` (at `level`) by a table of leaves one level down. */
+  private splitLeaf(entryAt: number, level: number, lo: number, hi: number): void {
+    const childSize = this.spans[level - 1];
     const table = this.allocateTable();
-    const base = this.codec.outputAddress(leaf.lo, leaf.hi, leaf.level);
+    const base = this.codec.outputAddress(lo, hi, level);
     const children = 2 ** this.codec.bitsPerLevel;
     for (let i = 0; i < children; i++) {
-      this.write(table + i * 8, this.codec.splitLeaf(leaf.lo, leaf.hi, leaf.level, base + i * childSize));
+      this.write(table + i * 8, this.codec.splitLeaf(lo, hi, level, base + i * childSize));
     }
-    this.write(leaf.entryAt, this.codec.encodeTable(table));
+    this.write(entryAt, this.codec.encodeTable(table));
   }
 
   /** Apply `change` to every leaf of [start, end) after splitting the leaves straddling the ends. */

@@ -217,7 +217,10 @@ export class PhysicalMemory {
 
   /** Write the 8-byte descriptor at `physical` (8-aligned) from `lo` (bits 31:0) and `hi` (63:32). */
   writeEntry(physical: number, lo: number, hi: number): void {
-    const words = this.frame(Math.floor(physical / PAGE_SIZE));
+    // A present frame without frame()'s call (the frequent case: page-table pages exist).
+    const frameNumber = Math.floor(physical / PAGE_SIZE);
+    const slot = this.slotOf(frameNumber);
+    const words = slot !== 0 ? this.slots[slot - 1] : this.frame(frameNumber);
     const index = (physical & 0xfff) >>> 2;
     words[index] = lo;
     words[index + 1] = hi;

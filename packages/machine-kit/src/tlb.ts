@@ -189,7 +189,7 @@ export class Tlb {
     const flags = this.flags;
     const slots = this.largeSlots;
     let count = this.largeCount;
-    for (let i = 0; i < count; ) {
+    for (let i = 0; i < count;) {
       const slot = slots[i];
       const tag = tags[slot];
       const level = (flags[slot] & TF_LEVEL_MASK) >>> TF_LEVEL_SHIFT;

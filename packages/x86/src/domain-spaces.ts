@@ -34,7 +34,9 @@ abstract class X86KeySpace implements DomainSpace {
   constructor(protected readonly machine: CpuSource) {}
 
   available(cpu: number): boolean {
-    return this.machine.cpu(cpu).features[this.feature];
+    // Two named loads, not a keyed one by a field's value (every rights load asks).
+    const features = this.machine.cpu(cpu).features;
+    return this.feature === 'pks' ? features.pks : features.pku;
   }
 
   enabled(cpu: number): boolean {
