@@ -12,10 +12,10 @@ import { ForwardingMachine, PageMap } from '@pkeysim/plugin-kit';
 import { FAULT_PF, formatAddress, PAGE_SIZE, PF, X86Machine } from '@pkeysim/x86';
 import { checkVirtualKey, type RetagHost, type VirtualKeyStats, type VirtualPage, VirtualKeySpace } from './space';
 
-/** A page of a non-default virtual key. */
-interface PageRecord {
+/** A page of a non-default virtual key: one record, kept here and in its virtual key space. */
+interface PageRecord extends VirtualPage {
   readonly vkey: number;
-  readonly space: VirtualKeySpace;
+  readonly vspace: VirtualKeySpace;
 }
 
 function isKeyFault(code: number): boolean {
@@ -90,15 +90,16 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
     for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
       this.forget(space, at);
       if (vkey === 0) continue;
-      this.pages.set(space, at, { vkey, space: vspace });
-      vspace.addPage(vkey, { space, virtual: at });
+      const record: PageRecord = { vkey, vspace, space, virtual: at };
+      this.pages.set(space, at, record);
+      vspace.addPage(vkey, record);
     }
   }
 
   private forget(space: AddressSpaceId, virtual: number): void {
     const old = this.pages.get(space, virtual);
     if (!old) return;
-    old.space.removePage(old.vkey, { space, virtual });
+    old.vspace.removePage(old.vkey, old);
     this.pages.delete(space, virtual);
   }
 
@@ -153,7 +154,9 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
   override translate(space: AddressSpaceId, virtual: number): Translation | undefined {
     const t = this.inner.translate(space, virtual);
     if (!t) return undefined;
-    return { ...t, domain: this.pages.get(space, virtual)?.vkey ?? 0 };
+    const vkey = this.pages.get(space, virtual)?.vkey ?? 0;
+    // The x86 translation is a fresh object: reuse it when the domains agree (a key-0 page).
+    return vkey === t.domain ? t : { ...t, domain: vkey };
   }
 
   /** Power-cycle the x86 machine and reset both virtual key spaces. */
@@ -169,8 +172,8 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
   /** Resolve a key fault the CPU's virtual rights allow; true when the access should be retried. */
   private resolve(cpu: number, virtual: number, kind: AccessKind): boolean {
     const record = this.pages.get(this.inner.activeSpace(cpu), virtual);
-    if (!record || !record.space.allows(cpu, record.vkey, kind)) return false;
-    return record.space.resolveMiss(cpu, record.vkey);
+    if (!record || !record.vspace.allows(cpu, record.vkey, kind)) return false;
+    return record.vspace.resolveMiss(cpu, record.vkey);
   }
 
   /** An access; a key fault the CPU's virtual rights allow is a key-cache miss, resolved and retried. */
