@@ -114,7 +114,8 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
     const vkey = attrs.domain ?? 0;
     checkVirtualKey(vkey);
     const vspace = this.spaceFor(attrs.user);
-    this.inner.map(space, virtual, physical, length, { ...attrs, domain: vspace.hardwareKeyOf(vkey) });
+    const key = vspace.hardwareKeyOf(vkey);
+    this.inner.map(space, virtual, physical, length, attrs.domain === key ? attrs : { ...attrs, domain: key });
     this.record(space, virtual, length, vkey, vspace);
   }
 
