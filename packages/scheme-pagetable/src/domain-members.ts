@@ -4,6 +4,10 @@ import { domainPteHi, domainPteLo } from './pte-bits';
 
 export { BASE_EXECUTABLE, BASE_WRITABLE } from './pte-bits';
 
+/** What a vacated slot holds (no page, no frame), so a removed page and its frame are not kept alive. */
+const NO_PAGE: MemberSlot = Object.freeze({ slot: -1 });
+const NO_FRAME = new Uint32Array(0);
+
 /** What a member page needs to be found again for removal: its slot in its domain's columns. */
 export interface MemberSlot {
   slot: number;
@@ -51,8 +55,10 @@ export class DomainMembers<P extends MemberSlot> {
       this.pages[slot] = moved;
       moved.slot = slot;
     }
-    this.pages.length = last;
-    this.frames.length = last;
+    // Drop the references from the vacated slot without shrinking the arrays (a shrink and a regrow
+    // per page would reallocate their backing stores).
+    this.pages[last] = NO_PAGE as P;
+    this.frames[last] = NO_FRAME;
     page.slot = -1;
   }
 

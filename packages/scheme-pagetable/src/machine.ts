@@ -186,7 +186,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
           throw new RangeError(`${formatAddress(at)} is already mapped in address space ${space}`);
       }
     }
-    this.inner.map(space, virtual, physical, length, { ...attrs, domain: 0 });
+    this.inner.map(space, virtual, physical, length, attrs.domain === 0 ? attrs : { ...attrs, domain: 0 });
     // x86 never caches a not-present translation, so a new mapping needs no flush (SDM 4.10.2.3).
     if (domain !== 0) this.tag(space, virtual, length, domain, 0);
   }
