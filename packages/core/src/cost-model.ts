@@ -1,10 +1,11 @@
 import { MACHINE_EVENT_COUNT, MACHINE_EVENT_NAMES, type MachineEvent, type EventCounters } from './events';
 
 /**
- * Cycles charged per event. Defaults are published figures; every one can be overridden.
+ * Cycles charged per event. Defaults are published figures; every one can be overridden (frozen: a
+ * CostModel starts from a copy taken when this module loads).
  * Where no figure is published the value is an order of magnitude and says so.
  */
-export const DEFAULT_EVENT_CYCLES: Readonly<Record<string, number>> = {
+export const DEFAULT_EVENT_CYCLES: Readonly<Record<string, number>> = Object.freeze({
   // WRPKRU 11-260 cycles depending on microarchitecture (ERIM, USENIX Security 2019): midpoint-ish.
   // WRMSR IA32_PKRS has no published figure; non-serializing MSR writes cost hundreds of cycles.
   rights_write: 100,
@@ -29,21 +30,24 @@ export const DEFAULT_EVENT_CYCLES: Readonly<Record<string, number>> = {
   access: 1,
   // A domain switch costs what it causes (rights_write, or pte_write + flushes + shootdowns).
   domain_switch: 0,
-};
+});
+
+/** DEFAULT_EVENT_CYCLES by event index, built once (every machine starts from it). */
+const DEFAULT_CYCLES = Float64Array.from(MACHINE_EVENT_NAMES, (name) => DEFAULT_EVENT_CYCLES[name] ?? 0);
 
 /** Turns event counts into cycles. */
 export class CostModel {
-  private readonly cycles = new Float64Array(MACHINE_EVENT_COUNT);
+  private readonly cycles: Float64Array;
   constructor(overrides: Readonly<Record<string, number>> = {}) {
+    this.cycles = DEFAULT_CYCLES.slice();
     for (const [name, value] of Object.entries(overrides)) {
-      if (!MACHINE_EVENT_NAMES.includes(name)) {
+      const event = MACHINE_EVENT_NAMES.indexOf(name);
+      if (event < 0) {
         throw new RangeError(`unknown cost event "${name}" (known: ${MACHINE_EVENT_NAMES.join(', ')})`);
       }
       if (!Number.isFinite(value) || value < 0) throw new RangeError(`cost of "${name}" must be a number >= 0`);
+      this.cycles[event] = value;
     }
-    MACHINE_EVENT_NAMES.forEach((name, i) => {
-      this.cycles[i] = overrides[name] ?? DEFAULT_EVENT_CYCLES[name] ?? 0;
-    });
   }
   /** The cycles charged for one occurrence of `event`. */
   cyclesOf(event: MachineEvent): number {

@@ -22,5 +22,7 @@ export function formatRightsState(state: RightsState): string {
 
 /** Freeze a fresh copy of the words, each reduced to an unsigned 32-bit value. */
 export function rightsState(...words: number[]): RightsState {
-  return Object.freeze(words.map((w) => w >>> 0));
+  // The rest array is this call's own: reduce it in place (every rights read makes one).
+  for (let i = 0; i < words.length; i++) words[i] = words[i] >>> 0;
+  return Object.freeze(words);
 }

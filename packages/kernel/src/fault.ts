@@ -1,4 +1,11 @@
-import { type AccessFault, AccessKind, type DomainSpace, formatRightsState, type Machine } from '@pkeysim/core';
+import {
+  type AccessFault,
+  AccessKind,
+  type DomainSpace,
+  formatRightsState,
+  type Machine,
+  type RightsState,
+} from '@pkeysim/core';
 import type { EntryCode } from './entry/entry-code';
 import type { KeyTable } from './keys/key-table';
 import { formatAddress, isKernelAddress } from './layout';
@@ -7,10 +14,13 @@ import type { AccessWindows } from './mm/kmap';
 import { accessName, faultHeadline, formatOops, type OopsReport, oopsFrame } from './oops';
 import type { PanicState } from './panic';
 import type { Sched } from './sched/sched';
-import { describeThread, type TaskStruct } from './sched/thread';
+import { describeThread, inHandler, type TaskStruct } from './sched/thread';
 
 /** What the kernel did with a fault: retry the access, or an oops ended the faulting thread. */
 export type FaultOutcome = { readonly retry: true } | { readonly retry: false; readonly oops: OopsReport };
+
+/** The one outcome of every handled fault (immutable, so a handled fault allocates none). */
+const RETRY: FaultOutcome = Object.freeze({ retry: true });
 
 /** How many times one access may fault and be "handled" before the kernel gives up (Linux would loop). */
 export const MAX_HANDLED_FAULTS = 8;
@@ -38,7 +48,7 @@ export class FaultHandler {
 
   handle(cpu: number, fault: AccessFault): FaultOutcome {
     const thread = this.sched.current(cpu);
-    const rightsAtFault = this.rightsOf(thread);
+    const rightsAtFault = thread.pkrs;
     const write = fault.access === AccessKind.Write;
     const keyFault = fault.cause === 'domain' && isKernelAddress(fault.address) && this.supported;
     const key = this.keyOf(fault);
@@ -68,7 +78,7 @@ export class FaultHandler {
         }
         if (handled) {
           this.entry.exit(cpu, frame);
-          return { retry: true };
+          return RETRY;
         }
         reason = `the fault callback of key ${key} did not handle it`;
       }
@@ -79,15 +89,18 @@ export class FaultHandler {
   /** An access that kept faulting although its callback said "handled". */
   persistent(cpu: number, fault: AccessFault): OopsReport {
     const thread = this.sched.current(cpu);
-    const rightsAtFault = this.rightsOf(thread);
+    const rightsAtFault = thread.pkrs;
     this.entry.enter(cpu, 'exception', '#PF');
     const reason = `the fault persisted after ${MAX_HANDLED_FAULTS} handled faults (the CPU would retry forever)`;
     return this.oops(cpu, thread, fault, this.keyOf(fault), rightsAtFault, reason, []);
   }
 
-  /** The faulting context's rights, as the oops prints them (before the #PF entry replaces them). */
-  private rightsOf(thread: TaskStruct): string {
-    return this.supported ? formatRightsState(thread.pkrs) : '(no PKS)';
+  /**
+   * The faulting context's rights (taken before the #PF entry replaces them), as the oops prints
+   * them: formatted only for an oops, since rights states are immutable values.
+   */
+  private formatRights(pkrs: RightsState): string {
+    return this.supported ? formatRightsState(pkrs) : '(no PKS)';
   }
 
   private keyOf(fault: AccessFault): number | undefined {
@@ -102,11 +115,11 @@ export class FaultHandler {
     thread: TaskStruct,
     fault: AccessFault,
     key: number | undefined,
-    pkrs: string,
+    pkrs: RightsState,
     reason: string,
     notes: string[],
   ): OopsReport {
-    const inInterrupt = thread.frames.some((f) => f.kind !== 'exception');
+    const inInterrupt = inHandler(thread.frames);
     const report: OopsReport = {
       severity: inInterrupt || thread.idle ? 'panic' : 'oops',
       headline: faultHeadline(fault.address),
@@ -123,7 +136,7 @@ export class FaultHandler {
       cause: fault.cause,
       key,
       owner: key === undefined ? undefined : this.keys.ownerOf(key),
-      pkrs,
+      pkrs: this.formatRights(pkrs),
       register: this.space?.info.register ?? 'PKRS',
       fault: fault.summary,
       frames: thread.frames.map((f) => oopsFrame(f, formatRightsState)),

@@ -196,6 +196,14 @@ export class Kernel {
     return this.sched.runqueueVersion;
   }
 
+  /**
+   * @internal Call `watcher` with each thread whose state or runqueue changed (created, switched in
+   * or out, migrated, dead), after the change: what lets a scheduler keep runnable counts current.
+   */
+  watchRunqueue(watcher: (thread: Thread) => void): void {
+    this.sched.watchRunqueue(watcher);
+  }
+
   /** The per-CPU cache of the last PKRS value written (pkrs_cache). */
   cachedRights(cpu: number): RightsState | undefined {
     this.sched.checkCpu(cpu);

@@ -36,7 +36,8 @@ import { faultCauseOf, FaultKind } from './fault-codes';
 import { PAGE_RESERVED, type DescriptorCodec } from './descriptor-codec';
 import { RadixPageTable, WALK_INVALID, WALK_OK, WALK_RESERVED } from './page-table';
 import { PhysicalMemory } from './physical-memory';
-import { Tlb } from './tlb';
+import { Tlb, WALK_CACHE_ENTRIES } from './tlb';
+import { ViewCarver } from './view-carver';
 import {
   TF_ARCH_SHIFT,
   TF_DIRTY,
@@ -188,6 +189,9 @@ function validateAddresses(addresses: Float64Array, from: number): void {
   }
 }
 
+/** slotKeys until the first batch that uses them (most machines never run one that long). */
+const NO_KEYS = new Float64Array(0);
+
 /** The root of a released address space (releaseAddressSpace): no page is at -1. */
 const RELEASED_ROOT = -1;
 
@@ -222,7 +226,7 @@ export abstract class KitMachine implements Machine {
   /** Whether the current batch's remaining addresses were validated (before its first state change). */
   private batchValidated = false;
   /** Scratch of slotCodeBatch: per TLB slot, its page's first address if an access through it is allowed, else NaN. */
-  private readonly slotKeys: Float64Array;
+  private slotKeys: Float64Array = NO_KEYS;
   /**
    * What slotKeys were derived from: the CPU, the kind, its TLB's version and the check version
    * (keysCpu -1: nothing). A batch that finds them current skips recomputing every slot.
@@ -301,7 +305,14 @@ export abstract class KitMachine implements Machine {
     if (cpus * entries > 2 ** 26)
       throw invalidArgument(`cpus x tlbEntries ${cpus * entries} exceeds the limit of 2^26 TLB entries per machine`);
     const tlbSize = cpus * entries;
-    this.hitNumbers = new Float64Array(tlbSize + cpus * MACHINE_EVENT_COUNT);
+    const walkEntries = cpus * WALK_CACHE_ENTRIES;
+    // Every array of the TLBs, the counters and the check state in one buffer (view-carver.ts).
+    const carver = new ViewCarver(
+      tlbSize + cpus * MACHINE_EVENT_COUNT + tlbSize + 2 * walkEntries,
+      (cpus << CHECK_STATE_SHIFT) + tlbSize + walkEntries + tlbSize,
+      tlbSize,
+    );
+    this.hitNumbers = carver.float64(tlbSize + cpus * MACHINE_EVENT_COUNT);
     this.events = new EventCounters(cpus, this.hitNumbers.subarray(tlbSize));
     this.counts = this.events.counts;
     this.accessCountAt = tlbSize + ACCESS_EVENT;
@@ -347,25 +358,28 @@ export abstract class KitMachine implements Machine {
     }
     this.flushCeiling = ceiling;
     this.tlbShift = Math.log2(entries);
-    this.slotKeys = new Float64Array(entries);
     this.tlbMask = entries - 1;
     this.checkStateShift = CHECK_STATE_SHIFT;
     this.flagsAt = cpus << CHECK_STATE_SHIFT;
-    this.checkState = new Int32Array(this.flagsAt + tlbSize);
+    this.checkState = carver.int32(this.flagsAt + tlbSize);
     // -1 (a fault) until the architecture sets each CPU's table with setCheckTable: it must.
     this.checkState.fill(-1, 0, this.flagsAt);
-    const tlbFrame = new Float64Array(tlbSize);
-    const view = <T extends Float64Array | Int32Array>(array: T, at: number, cpu: number): T =>
-      array.subarray(at + cpu * entries, at + (cpu + 1) * entries) as T;
-    this.tlbs = Array.from(
-      { length: cpus },
-      (_, cpu) =>
+    const tlbs: Tlb[] = [];
+    for (let cpu = 0; cpu < cpus; cpu++) {
+      tlbs.push(
         new Tlb(entries, options.codec.bitsPerLevel, {
-          tag: view(this.hitNumbers, 0, cpu),
-          frame: view(tlbFrame, 0, cpu),
-          flags: view(this.checkState, this.flagsAt, cpu),
+          tag: this.hitNumbers.subarray(cpu * entries, (cpu + 1) * entries),
+          frame: carver.float64(entries),
+          flags: this.checkState.subarray(this.flagsAt + cpu * entries, this.flagsAt + (cpu + 1) * entries),
+          walkTag: carver.float64(WALK_CACHE_ENTRIES),
+          walkTable: carver.float64(WALK_CACHE_ENTRIES),
+          walkLimit: carver.int32(WALK_CACHE_ENTRIES),
+          largeSlots: carver.int32(entries),
+          largeListed: carver.uint8(entries),
         }),
-    );
+      );
+    }
+    this.tlbs = tlbs;
     this.modes = new Uint8Array(cpus).fill(Privilege.Supervisor);
     this.active = new Int32Array(cpus);
     this.activeRoot = new Float64Array(cpus);
@@ -847,6 +861,9 @@ export abstract class KitMachine implements Machine {
     if (!(this.tableDriven && this.checkAccess === KitMachine.prototype.checkAccess))
       packed = this.genericBatch(cpu, addresses, kind, out);
     else if (n >= 2 * (this.tlbMask + 1)) {
+      if (this.slotKeys.length === 0) {
+        this.slotKeys = new Float64Array(this.tlbMask + 1);
+      }
       packed = this.slotCodeBatch(cpu, addresses, kind, out);
       // The keys now match the TLB and the check state as the batch left them.
       this.keysCpu = cpu;
@@ -1233,15 +1250,11 @@ export abstract class KitMachine implements Machine {
       flags: this.faultFlags[cpu],
     };
     const report = this.describeFault(record);
-    return {
-      cpu,
-      address: record.address,
-      access: record.access,
-      mode: record.mode,
-      cause: report.cause ?? faultCauseOf(code),
-      ...(report.domain !== undefined ? { domain: report.domain } : {}),
-      detail: report.detail,
-      summary: report.summary,
-    };
+    const { address, access, mode } = record;
+    const cause = report.cause ?? faultCauseOf(code);
+    // Two literals rather than a spread of an optional part: the same keys in the same order.
+    return report.domain !== undefined
+      ? { cpu, address, access, mode, cause, domain: report.domain, detail: report.detail, summary: report.summary }
+      : { cpu, address, access, mode, cause, detail: report.detail, summary: report.summary };
   }
 }

@@ -64,7 +64,11 @@ export class RadixPageTable {
   /** The permission limit of the entries above `leafTable`. */
   leafTableLimit = -1;
 
-  private readonly words = new Int32Array(2);
+  /** The descriptor readWords read last. */
+  private entryLo = 0;
+  private entryHi = 0;
+  /** Physical address of the leaf locateLeaf found. */
+  private foundAt = 0;
   private readonly indexMask: number;
   /** 2^(pageShift + bitsPerLevel * level), per level. */
   private readonly spans: Float64Array;
@@ -291,9 +295,12 @@ export class RadixPageTable {
 
   // ---- software's view ----------------------------------------------------------------------------
 
-  private read(entryAt: number): EntryWords {
-    this.memory.readEntry(entryAt, this.words);
-    return { lo: this.words[0] >>> 0, hi: this.words[1] >>> 0 };
+  /** Read the descriptor at `entryAt` into entryLo/entryHi (unsigned words; software's walks allocate nothing per level). */
+  private readWords(entryAt: number): void {
+    const words = this.memory.frameIfPresent(Math.floor(entryAt * INV_PAGE));
+    const index = (entryAt & 0xfff) >>> 2;
+    this.entryLo = words === undefined ? 0 : words[index];
+    this.entryHi = words === undefined ? 0 : words[index + 1];
   }
 
   private write(entryAt: number, entry: EntryWords): void {
@@ -303,18 +310,37 @@ export class RadixPageTable {
 
   /** The present leaf mapping `address`, or undefined. Reads only. */
   findLeaf(root: number, address: number): LeafLocation | undefined {
+    const level = this.locateLeaf(root, address);
+    if (level < 0) return undefined;
+    const size = this.spans[level];
+    return {
+      entryAt: this.foundAt,
+      level,
+      lo: this.entryLo,
+      hi: this.entryHi,
+      start: Math.floor(address / size) * size,
+    };
+  }
+
+  /**
+   * findLeaf without the object: the level of the present leaf mapping `address`, its descriptor in
+   * entryLo/entryHi and its physical address in foundAt; or -1.
+   */
+  private locateLeaf(root: number, address: number): number {
     let table = root;
     for (let level = this.codec.levels - 1; level >= 0; level--) {
       const entryAt = table + this.index(address, level) * 8;
-      const { lo, hi } = this.read(entryAt);
-      if (!this.codec.isValid(lo, hi, level)) return undefined;
+      this.readWords(entryAt);
+      const lo = this.entryLo;
+      const hi = this.entryHi;
+      if (!this.codec.isValid(lo, hi, level)) return -1;
       if (this.codec.isLeaf(lo, hi, level)) {
-        const size = this.spans[level];
-        return { entryAt, level, lo, hi, start: Math.floor(address / size) * size };
+        this.foundAt = entryAt;
+        return level;
       }
       table = this.codec.outputAddress(lo, hi, level);
     }
-    return undefined;
+    return -1;
   }
 
   /**
@@ -334,7 +360,9 @@ export class RadixPageTable {
       let leaf: LeafLocation | undefined;
       for (let level = this.codec.levels - 1; level >= 0; level--) {
         const entryAt = table + this.index(at, level) * 8;
-        const { lo, hi } = this.read(entryAt);
+        this.readWords(entryAt);
+        const lo = this.entryLo;
+        const hi = this.entryHi;
         const size = this.spans[level];
         const boundary = (Math.floor(at / size) + 1) * size;
         if (!this.codec.isValid(lo, hi, level)) {
@@ -387,7 +415,9 @@ export class RadixPageTable {
     let table = root;
     for (let level = this.codec.levels - 1; level > leafLevel; level--) {
       const entryAt = table + this.index(address, level) * 8;
-      const { lo, hi } = this.read(entryAt);
+      this.readWords(entryAt);
+      const lo = this.entryLo;
+      const hi = this.entryHi;
       if (this.codec.isValid(lo, hi, level) && !this.codec.isLeaf(lo, hi, level)) {
         table = this.codec.outputAddress(lo, hi, level);
         continue;
@@ -410,22 +440,24 @@ export class RadixPageTable {
    */
   splitAt(root: number, boundary: number): void {
     for (;;) {
-      const leaf = this.findLeaf(root, boundary);
-      if (!leaf || leaf.level === 0 || leaf.start === boundary) return;
-      this.splitLeaf(leaf);
+      const level = this.locateLeaf(root, boundary);
+      if (level <= 0) return;
+      const size = this.spans[level];
+      if (Math.floor(boundary / size) * size === boundary) return;
+      this.splitLeaf(this.foundAt, level, this.entryLo, this.entryHi);
     }
   }
 
-  private splitLeaf(leaf: LeafLocation): void {
-    const childLevel = leaf.level - 1;
-    const childSize = this.spans[childLevel];
+  /** Replace the large leaf `lo`/`hi` at `entryAt` (at `level`) by a table of leaves one level down. */
+  private splitLeaf(entryAt: number, level: number, lo: number, hi: number): void {
+    const childSize = this.spans[level - 1];
     const table = this.allocateTable();
-    const base = this.codec.outputAddress(leaf.lo, leaf.hi, leaf.level);
+    const base = this.codec.outputAddress(lo, hi, level);
     const children = 2 ** this.codec.bitsPerLevel;
     for (let i = 0; i < children; i++) {
-      this.write(table + i * 8, this.codec.splitLeaf(leaf.lo, leaf.hi, leaf.level, base + i * childSize));
+      this.write(table + i * 8, this.codec.splitLeaf(lo, hi, level, base + i * childSize));
     }
-    this.write(leaf.entryAt, this.codec.encodeTable(table));
+    this.write(entryAt, this.codec.encodeTable(table));
   }
 
   /** Apply `change` to every leaf of [start, end) after splitting the leaves straddling the ends. */

@@ -44,4 +44,28 @@ describe('PhysicalMemory', () => {
     memory.readEntry(0x5000, words);
     expect([...words]).toEqual([0, 0]);
   });
+
+  it('keeps every frame its own across slabs and reboots: each reads what was written to it, new ones zeros', () => {
+    const memory = make();
+    // 100 frames span several slabs; RAM frames 0..49, PMEM frames 0..49 (2 bytes per frame, at both ends).
+    const pmemBase = 0x40000000;
+    const at = (i: number) => (i < 50 ? i * 4096 : pmemBase + (i - 50) * 4096);
+    for (let i = 0; i < 100; i++) {
+      memory.write(at(i), new Uint8Array([i]));
+      memory.write(at(i) + 4095, new Uint8Array([i + 1]));
+    }
+    for (let i = 0; i < 100; i++)
+      expect([...memory.read(at(i), 1), ...memory.read(at(i) + 4095, 1)]).toEqual([i, i + 1]);
+    memory.reboot();
+    for (let i = 0; i < 100; i++) {
+      const kept = i >= 50;
+      expect(memory.read(at(i), 1)[0]).toBe(kept ? i : 0);
+      expect(memory.frameIfPresent(at(i) / 4096)?.[0]).toBe(kept ? i : undefined);
+    }
+    // Frames written after the reboot are fresh (zero but what is written), PMEM's are still there.
+    for (let i = 0; i < 50; i++) memory.writeEntry(at(i) + 8, i, 0);
+    for (let i = 0; i < 50; i++)
+      expect([...memory.read(at(i), 16)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, i, 0, 0, 0, 0, 0, 0, 0]);
+    expect(memory.read(at(60) + 4095, 1)[0]).toBe(61);
+  });
 });

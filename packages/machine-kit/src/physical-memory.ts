@@ -37,6 +37,9 @@ const GIB = 0x40000000;
 const CHUNK_SHIFT = 9;
 const CHUNK_FRAMES = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_FRAMES - 1;
+/** Frames of the first slab; each next slab doubles, up to MAX_SLAB_FRAMES (256 KiB). */
+const FIRST_SLAB_FRAMES = 8;
+const MAX_SLAB_FRAMES = 64;
 /** Named limit: at most 2^22 chunks (8 TiB of RAM plus PMEM, a 16 MiB directory); frame numbers stay below 2^31. */
 const MAX_DIRECTORY_CHUNKS = 2 ** 22;
 
@@ -67,8 +70,20 @@ export class PhysicalMemory {
   private chunkCount = 0;
   /** Slot -> the frame's words. */
   private slots: Uint32Array[] = [];
-  /** Slot -> the frame's bytes (a view of the same memory, made once: reads and writes allocate nothing). */
+  /**
+   * Slot -> the bytes of the slab holding the frame, and the frame's first byte in it (views made
+   * once per slab: reads and writes allocate nothing).
+   */
   private byteSlots: Uint8Array[] = [];
+  private byteBase: number[] = [];
+  /**
+   * Frames are cut from slabs (one ArrayBuffer for several frames, each slab twice the last, up to
+   * MAX_SLAB_FRAMES): an ArrayBuffer per 4 KiB frame cost more than the frame's use on a short run.
+   * A frame is never handed out twice, so a new one reads as zeros.
+   */
+  private slabBytes: Uint8Array | undefined;
+  private slabUsed = 0;
+  private slabFrames = FIRST_SLAB_FRAMES / 2;
   private ramNext = 0;
   private pmemNext: number;
 
@@ -95,7 +110,7 @@ export class PhysicalMemory {
       );
     }
     this.directory = new Int32Array(chunks);
-    this.chunkSlots = new Int32Array(4 * CHUNK_FRAMES);
+    this.chunkSlots = new Int32Array(2 * CHUNK_FRAMES);
   }
 
   /** Number of 4 KiB frames actually allocated. */
@@ -142,14 +157,12 @@ export class PhysicalMemory {
     return chunk === 0 ? 0 : this.chunkSlots[(chunk - 1) * CHUNK_FRAMES + (dense & CHUNK_MASK)];
   }
 
-  /** A frame's bytes, allocating it zeroed (the caller checked the address). */
-  private frameBytes(frameNumber: number): Uint8Array {
-    let slot = this.slotOf(frameNumber);
-    if (slot === 0) {
-      this.frame(frameNumber);
-      slot = this.slots.length;
-    }
-    return this.byteSlots[slot - 1];
+  /** A frame's slot (1-based), allocating it zeroed (the caller checked the address). */
+  private slotFor(frameNumber: number): number {
+    const slot = this.slotOf(frameNumber);
+    if (slot !== 0) return slot;
+    this.frame(frameNumber);
+    return this.slots.length;
   }
 
   /** A frame's words, allocating it zeroed. Throws for an address outside RAM and PMEM. */
@@ -160,12 +173,18 @@ export class PhysicalMemory {
     if (dense < 0) {
       throw invalidArgument(`physical address 0x${(frameNumber * PAGE_SIZE).toString(16)} is outside RAM and PMEM`);
     }
-    const words = new Uint32Array(PAGE_SIZE / 4);
-    this.place(dense, words);
+    if (this.slabBytes === undefined || this.slabUsed === this.slabFrames) {
+      this.slabFrames = Math.min(this.slabFrames * 2, MAX_SLAB_FRAMES);
+      this.slabBytes = new Uint8Array(this.slabFrames * PAGE_SIZE);
+      this.slabUsed = 0;
+    }
+    const base = this.slabUsed++ * PAGE_SIZE;
+    const words = new Uint32Array(this.slabBytes.buffer, base, PAGE_SIZE / 4);
+    this.place(dense, words, this.slabBytes, base);
     return words;
   }
 
-  private place(dense: number, words: Uint32Array): void {
+  private place(dense: number, words: Uint32Array, bytes: Uint8Array, base: number): void {
     let chunk = this.directory[dense >>> CHUNK_SHIFT];
     if (chunk === 0) {
       if ((this.chunkCount + 1) * CHUNK_FRAMES > this.chunkSlots.length) {
@@ -177,7 +196,8 @@ export class PhysicalMemory {
       this.directory[dense >>> CHUNK_SHIFT] = chunk;
     }
     this.slots.push(words);
-    this.byteSlots.push(new Uint8Array(words.buffer, words.byteOffset, PAGE_SIZE));
+    this.byteSlots.push(bytes);
+    this.byteBase.push(base);
     this.chunkSlots[(chunk - 1) * CHUNK_FRAMES + (dense & CHUNK_MASK)] = this.slots.length;
   }
 
@@ -197,7 +217,10 @@ export class PhysicalMemory {
 
   /** Write the 8-byte descriptor at `physical` (8-aligned) from `lo` (bits 31:0) and `hi` (63:32). */
   writeEntry(physical: number, lo: number, hi: number): void {
-    const words = this.frame(Math.floor(physical / PAGE_SIZE));
+    // A present frame without frame()'s call (the frequent case: page-table pages exist).
+    const frameNumber = Math.floor(physical / PAGE_SIZE);
+    const slot = this.slotOf(frameNumber);
+    const words = slot !== 0 ? this.slots[slot - 1] : this.frame(frameNumber);
     const index = (physical & 0xfff) >>> 2;
     words[index] = lo;
     words[index + 1] = hi;
@@ -234,7 +257,7 @@ export class PhysicalMemory {
       const n = Math.min(PAGE_SIZE - offset, length - done);
       const slot = this.slotOf(Math.floor(from / PAGE_SIZE));
       if (slot === 0) out.fill(0, at + done, at + done + n);
-      else copyBytes(this.byteSlots[slot - 1], offset, out, at + done, n);
+      else copyBytes(this.byteSlots[slot - 1], this.byteBase[slot - 1] + offset, out, at + done, n);
       done += n;
     }
   }
@@ -252,7 +275,8 @@ export class PhysicalMemory {
       const to = physical + done;
       const offset = to % PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - offset, length - done);
-      copyBytes(bytes, at + done, this.frameBytes(Math.floor(to / PAGE_SIZE)), offset, n);
+      const slot = this.slotFor(Math.floor(to / PAGE_SIZE));
+      copyBytes(bytes, at + done, this.byteSlots[slot - 1], this.byteBase[slot - 1] + offset, n);
       done += n;
     }
   }
@@ -296,22 +320,24 @@ export class PhysicalMemory {
    */
   reboot(): void {
     // Keep the PMEM frames (dense numbers >= ramFrames), renumbered into fresh slots.
-    const kept: [number, Uint32Array][] = [];
+    const kept: { dense: number; slot: number }[] = [];
     for (let chunkIndex = 0; chunkIndex < this.directory.length; chunkIndex++) {
       const chunk = this.directory[chunkIndex];
       if (chunk === 0) continue;
       for (let i = 0; i < CHUNK_FRAMES; i++) {
         const slot = this.chunkSlots[(chunk - 1) * CHUNK_FRAMES + i];
         const dense = (chunkIndex << CHUNK_SHIFT) | i;
-        if (slot !== 0 && dense >= this.ramFrames) kept.push([dense, this.slots[slot - 1]]);
+        if (slot !== 0 && dense >= this.ramFrames) kept.push({ dense, slot: slot - 1 });
       }
     }
     this.directory.fill(0);
     this.chunkSlots.fill(0);
     this.chunkCount = 0;
+    const { slots, byteSlots, byteBase } = this;
     this.slots = [];
     this.byteSlots = [];
-    for (const [dense, words] of kept) this.place(dense, words);
+    this.byteBase = [];
+    for (const { dense, slot } of kept) this.place(dense, slots[slot], byteSlots[slot], byteBase[slot]);
     this.ramNext = 0;
     this.pmemNext = this.pmem.base;
   }

@@ -41,6 +41,50 @@ describe('Tlb', () => {
     );
   });
 
+  it('after any mix of fills, invalidations and flushes, holds exactly what a slot-by-slot model holds', () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('fill' as const),
+        page: fc.integer({ min: 0, max: 4 * 512 }),
+        level: fc.integer({ min: 0, max: 2 }),
+        global: fc.boolean(),
+      }),
+      fc.record({ kind: fc.constant('invalidate' as const), page: fc.integer({ min: 0, max: 4 * 512 }) }),
+      fc.record({ kind: fc.constantFrom('flushAll' as const, 'flushNonGlobal' as const, 'drop' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const base = -0x778000000;
+        const tlb = new Tlb(64);
+        // The model: slot -> [tag, level, global], the old whole-TLB scan's rules.
+        const model = new Map<number, [number, number, boolean]>();
+        for (const o of ops) {
+          if (o.kind === 'fill') {
+            const vpn = base + o.page;
+            tlb.fill(vpn, 0x1000, (o.level << TF_LEVEL_SHIFT) | (o.global ? TF_GLOBAL : 0));
+            model.set(vpn & 63, [vpn, o.level, o.global]);
+          } else if (o.kind === 'invalidate') {
+            const vpn = base + o.page;
+            tlb.invalidatePage(vpn);
+            for (const [slot, [tag, level]] of model)
+              if (Math.floor(tag / 2 ** (9 * level)) === Math.floor(vpn / 2 ** (9 * level))) model.delete(slot);
+          } else if (o.kind === 'flushAll') {
+            tlb.flushAll();
+            model.clear();
+          } else if (o.kind === 'flushNonGlobal') {
+            tlb.flushNonGlobal();
+            for (const [slot, [, , global]] of model) if (!global) model.delete(slot);
+          } else {
+            const vpn = base + 5;
+            tlb.dropSlot(vpn);
+            if (model.get(vpn & 63)?.[0] === vpn) model.delete(vpn & 63);
+          }
+        }
+        for (let slot = 0; slot < 64; slot++) expect(tlb.tag[slot]).toBe(model.get(slot)?.[0] ?? NaN);
+      }),
+    );
+  });
+
   it('keeps global entries on flushNonGlobal and drops everything on flushAll', () => {
     const tlb = new Tlb(16);
     tlb.fill(1, 0, TF_GLOBAL);

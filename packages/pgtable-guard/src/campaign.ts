@@ -49,6 +49,18 @@ const PMD_SPAN = levelSpan(2);
 /** Where the workload maps: 0x400000 upwards, across a PMD boundary at 0x600000. */
 const USER_BASE = 0x500000;
 
+/**
+ * The protections the workload maps with, one shared frozen object per combination of rights
+ * (index user*4 + writable*2 + executable): a page's intent allocates no protection object.
+ */
+const PROTS: readonly PageProt[] = Array.from({ length: 8 }, (_, i) =>
+  Object.freeze({ user: (i & 4) !== 0, writable: (i & 2) !== 0, executable: (i & 1) !== 0 }),
+);
+const protOf = (user: boolean, writable: boolean, executable: boolean): PageProt =>
+  PROTS[(user ? 4 : 0) + (writable ? 2 : 0) + (executable ? 1 : 0)];
+/** A workload protection without write permission (what ptep_set_wrprotect leaves). */
+const readOnly = (prot: PageProt): PageProt => protOf(prot.user, false, prot.executable);
+
 /** One page a legitimate setter meant to map. */
 interface Intended {
   readonly physical: number;
@@ -96,11 +108,11 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   const randomProt = (): PageProt => {
     switch (prng.below(3)) {
       case 0:
-        return { user: true, writable: true, executable: false };
+        return protOf(true, true, false);
       case 1:
-        return { user: true, writable: false, executable: true }; // text
+        return protOf(true, false, true); // text
       default:
-        return { user: false, writable: true, executable: false }; // kernel-only (e.g. an LDT page)
+        return protOf(false, true, false); // kernel-only (e.g. an LDT page)
     }
   };
 
@@ -137,7 +149,7 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
           break;
         case 2: {
           guard.ptep_set_wrprotect(cpu, guard.pte_offset(mm, va)!);
-          intended[m].set(va, { physical: mapped!.physical, prot: { ...mapped!.prot, writable: false } });
+          intended[m].set(va, { physical: mapped!.physical, prot: readOnly(mapped!.prot) });
           break;
         }
         default: {
@@ -173,35 +185,66 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   const userFlip = guard.format.user.flip.lo;
   const writeFlip = guard.format.write.flip.lo;
 
-  /** A present leaf PTE lacking U/S or R/W, and the bits whose flip would grant it. */
-  function flipTarget(): { m: number; va: number; ptep: number; bit: number } | undefined {
-    const candidates: { m: number; va: number; ptep: number; bit: number }[] = [];
-    intended.forEach((pages, m) => {
+  // flipTarget's candidates, in parallel arrays refilled by each call (no object per candidate).
+  const candidateSpace: number[] = [];
+  const candidateVa: number[] = [];
+  const candidatePtep: number[] = [];
+  const candidateBit: number[] = [];
+  // The PTE table of each 2 MiB region one space's pass has found (NaN: none; kernel addresses are negative), reset per space.
+  const regionKeys: number[] = [];
+  const regionTables: number[] = [];
+
+  /**
+   * A present leaf PTE lacking U/S or R/W, and the bits whose flip would grant it: the index of the
+   * picked candidate in the candidate arrays, or -1 when there is none.
+   */
+  function flipTarget(): number {
+    let count = 0;
+    for (let m = 0; m < intended.length; m++) {
       // Nothing is stored while candidates are gathered: one walk per PTE table (2 MiB region), not per page.
-      const tableOf = new Map<number, number | undefined>();
-      for (const [va, page] of pages) {
+      let regions = 0; // the arrays' first `regions` slots are this space's (no length reset: a slow call)
+      for (const [va, page] of intended[m]) {
         // The rights first: only a page lacking one needs its PTE found (the walk is the costly part).
         if (page.prot.user && page.prot.writable) continue;
         const region = Math.floor(va / PMD_SPAN);
         const index = indexAt(va, 1) * ENTRY_BYTES;
-        let table = tableOf.get(region);
-        if (!tableOf.has(region)) {
+        let r = 0;
+        while (r < regions && regionKeys[r] !== region) r++;
+        if (r === regions) {
           const found = guard.pte_offset(mms[m], va);
-          table = found === undefined ? undefined : found - index;
-          tableOf.set(region, table);
+          regionKeys[r] = region;
+          regionTables[r] = found === undefined ? Number.NaN : found - index;
+          regions++;
         }
-        if (table === undefined) continue;
-        const ptep = table + index;
-        candidates.push({ m, va, ptep, bit: page.prot.user ? writeFlip : userFlip });
+        const table = regionTables[r];
+        if (Number.isNaN(table)) continue;
+        candidateSpace[count] = m;
+        candidateVa[count] = va;
+        candidatePtep[count] = table + index;
+        candidateBit[count] = page.prot.user ? writeFlip : userFlip;
+        count++;
       }
-    });
-    return candidates.length > 0 ? prng.pick(candidates) : undefined;
+    }
+    // prng.pick over the candidates: the same draw.
+    return count > 0 ? prng.below(count) : -1;
   }
 
   function randomTableEntry(): number {
-    // The tables each space links now (recorded as setters link them): no walk per stray.
-    const tables = mms.flatMap((mm) => [...mm.tables]);
-    return kernel.page_address(prng.pick(tables)) + prng.below(512) * ENTRY_BYTES;
+    // The tables each space links now (recorded as setters link them): no walk per stray. One draw
+    // over all spaces' tables in order (what prng.pick of their concatenation draws), no array made.
+    let total = 0;
+    for (const mm of mms) total += mm.tables.size;
+    let n = prng.below(total);
+    let table = -1;
+    for (const mm of mms) {
+      if (n >= mm.tables.size) {
+        n -= mm.tables.size;
+        continue;
+      }
+      for (const t of mm.tables) if (n-- === 0) table = t;
+      break;
+    }
+    return kernel.page_address(table) + prng.below(512) * ENTRY_BYTES;
   }
 
   const randomBytes = (n: number) => {
@@ -228,12 +271,14 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
       case 'write-after-kunmap': {
         // A legitimate setter (write-protect a page), then a store through the stale pointer that undoes it.
         const target = flipTarget();
-        const ptep = target?.ptep ?? randomTableEntry();
+        const ptep = target >= 0 ? candidatePtep[target] : randomTableEntry();
         const before = guard.readEntry(ptep);
-        if (target) {
+        if (target >= 0) {
+          const m = candidateSpace[target];
+          const va = candidateVa[target];
           guard.ptep_set_wrprotect(self.cpu.id, ptep);
-          const page = intended[target.m].get(target.va)!;
-          intended[target.m].set(target.va, { physical: page.physical, prot: { ...page.prot, writable: false } });
+          const page = intended[m].get(va)!;
+          intended[m].set(va, { physical: page.physical, prot: readOnly(page.prot) });
         }
         yield;
         strayStore(self.cpu, kind, ptep, entryBytes(guard.format.withWrite(before)));
@@ -243,8 +288,8 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
         // The entry's low byte (low word when the bits lie higher) flipped: U/S on a kernel-only
         // page, R/W on a read-only one.
         const target = flipTarget();
-        const ptep = target?.ptep ?? randomTableEntry();
-        const bit = target?.bit ?? userFlip;
+        const ptep = target >= 0 ? candidatePtep[target] : randomTableEntry();
+        const bit = target >= 0 ? candidateBit[target] : userFlip;
         const low = guard.readEntry(ptep).lo;
         strayStore(
           self.cpu,

@@ -20,7 +20,7 @@ import { type PgtableBootParams, type PgtableMode, parsePgtableBootParams } from
 import { GroupedPageCache } from './grouped-cache';
 import { EntryFormat, indexAt, LEVELS, levelSpan, USER_PGD_ENTRIES } from './entry-format';
 import { type EffectiveLeaf, entryWords, type LeafChange, leafChanges, LeafReport } from './leaf-report';
-import { decodeEntry, ENTRY_BYTES, entryBytes, type EntryValue, NONE, type PageProt, sameEntry } from './pte';
+import { decodeEntry, ENTRY_BYTES, entryBytes, type EntryValue, NONE, type PageProt, putEntry, wordAt } from './pte';
 import { TableIndex } from './table-index';
 
 /**
@@ -122,6 +122,8 @@ export class PgtableGuard {
   /** Where each linked table page sits (space, level, base address), recorded when it is linked. */
   private readonly index = new TableIndex<Mm>();
   private readonly report: LeafReport;
+  /** The bytes of the entry storeEntry and update store (the machine copies them; read back by written() before the next store). */
+  private readonly entryScratch = new Uint8Array(ENTRY_BYTES);
   /** The entry changes of the read-modify-write setters, made once (not a closure per call). */
   private readonly cleared = (): EntryValue => NONE;
   private readonly wrprotected = (old: EntryValue): EntryValue => this.format.withoutWrite(old);
@@ -461,10 +463,10 @@ export class PgtableGuard {
     this.storeBytes(cpu, at, bytes);
   }
 
-  /** One entry's store (set_pte and friends): {@link store} without the array. */
+  /** One entry's store (set_pte and friends): {@link store} without the array, through one reused buffer (the store copies it). */
   private storeEntry(cpu: number, at: number, entry: EntryValue): void {
     this.checkEntryPointer(at, 'set_entry', 1);
-    this.storeBytes(cpu, at, entryBytes(entry));
+    this.storeBytes(cpu, at, putEntry(this.entryScratch, entry));
   }
 
   private storeBytes(cpu: number, at: number, bytes: Uint8Array): void {
@@ -487,7 +489,7 @@ export class PgtableGuard {
       if (!read.ok)
         throw new KernelError('EFAULT', `pgtable-guard: reading ${formatAddress(ptep)} oopsed: ${read.oops.reason}`);
       const value = decodeEntry(read.data);
-      const bytes = entryBytes(change(value));
+      const bytes = putEntry(this.entryScratch, change(value));
       this.write(cpu, ptep, bytes);
       this.written(cpu, this.physicalOf(ptep), read.data, bytes);
       return value;
@@ -505,9 +507,10 @@ export class PgtableGuard {
     const page = physical - (physical % PAGE_SIZE);
     const slot = this.index.slotOf(page);
     for (let offset = 0; offset < after.length; offset += ENTRY_BYTES) {
-      const old = decodeEntry(before, offset);
-      const now = decodeEntry(after, offset);
-      if (sameEntry(old, now)) continue;
+      // Compared as words; entry objects only where a link changes (level > 1).
+      const oldLo = wordAt(before, offset);
+      const oldHi = wordAt(before, offset + 4);
+      if (oldLo === wordAt(after, offset) && oldHi === wordAt(after, offset + 4)) continue;
       this.kernel.machine.events.count(cpu, MachineEvent.PteWrite);
       if (slot < 0) continue; // a table no space links: nothing translates through it
       const mm = this.index.ownerOf(slot);
@@ -515,8 +518,8 @@ export class PgtableGuard {
       const i = (physical - page + offset) / ENTRY_BYTES;
       if (!mm.tables.has(page) || (level === LEVELS && i >= USER_PGD_ENTRIES)) continue;
       const virtual = this.index.baseOf(slot) + i * levelSpan(level);
-      if (level > 1) this.relink(mm, level, old, now, virtual);
-      if (this.format.isPresent(old, level)) this.flush(cpu, virtual, levelSpan(level));
+      if (level > 1) this.relink(mm, level, decodeEntry(before, offset), decodeEntry(after, offset), virtual);
+      if (this.format.isPresentWords(oldLo, oldHi, level)) this.flush(cpu, virtual, levelSpan(level));
     }
   }
 

@@ -28,8 +28,12 @@ export interface PageProt {
 
 /** The entry as the 8 little-endian bytes stored in the table. */
 export function entryBytes(entry: EntryValue): Uint8Array {
+  return putEntry(new Uint8Array(ENTRY_BYTES), entry);
+}
+
+/** Store the entry's 8 little-endian bytes into `bytes[0..7]`; returns `bytes`. */
+export function putEntry(bytes: Uint8Array, entry: EntryValue): Uint8Array {
   // Little-endian words stored by hand: no DataView per entry.
-  const bytes = new Uint8Array(ENTRY_BYTES);
   const lo = entry.lo >>> 0;
   const hi = entry.hi >>> 0;
   bytes[0] = lo;
@@ -41,6 +45,11 @@ export function entryBytes(entry: EntryValue): Uint8Array {
   bytes[6] = hi >>> 16;
   bytes[7] = hi >>> 24;
   return bytes;
+}
+
+/** The little-endian unsigned 32-bit word at `offset` of `bytes` (in range: the caller checks). */
+export function wordAt(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
 }
 
 /** Decode entry `index` of a table page's bytes (at `offset` in `bytes`). */

@@ -37,6 +37,12 @@ export class PageMap<T> {
     return removed;
   }
 
+  /** Every stored value: the shared upper half's, then each space's (in no particular page order). */
+  *values(): IterableIterator<T> {
+    yield* this.shared.values();
+    for (const table of this.spaces.values()) yield* table.values();
+  }
+
   /** Remove every page of every space. */
   clear(): void {
     this.shared.clear();

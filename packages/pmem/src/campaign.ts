@@ -207,16 +207,23 @@ function campaignNotes(ns: PmemNamespace, log: readonly string[], pagesCorrupted
     notes.push(
       `namespace: ${ns.pages} pages behind a dev_pagemap with key ${ns.protection.key} (${ns.protection.faultMode} mode)`,
     );
-  const warnings = [...new Set(log.filter((l) => l.startsWith('WARNING: ')))];
-  notes.push(...warnings.slice(0, 3));
-  const oopses = log.filter((l) => l.startsWith('BUG: unable to handle page fault'));
+  // One pass over the log (it is long): the first three distinct warnings, the oopses counted, the first key line.
+  const warnings = new Set<string>();
+  let oopses = 0;
+  let firstOops = '';
+  let reason: string | undefined;
+  for (const line of log) {
+    if (line.startsWith('WARNING: ')) {
+      if (warnings.size < 3) warnings.add(line);
+    } else if (line.startsWith('BUG: unable to handle page fault')) {
+      if (oopses++ === 0) firstOops = line;
+    } else if (reason === undefined && line.startsWith('key: ')) reason = line;
+  }
+  notes.push(...warnings);
   const relaxed = ns.protection.stats.relaxed;
   if (relaxed > 0)
     notes.push(`relaxed mode: ${relaxed} key fault(s) warned about once, then let through (pks_update_exception)`);
-  if (oopses.length > 0) {
-    const reason = log.find((l) => l.startsWith('key: '));
-    notes.push(`${oopses.length} oops(es); first: ${oopses[0]}${reason ? ` (${reason})` : ''}`);
-  }
+  if (oopses > 0) notes.push(`${oopses} oops(es); first: ${firstOops}${reason ? ` (${reason})` : ''}`);
   if (pagesCorrupted > 0)
     notes.push(`after reboot: ${pagesCorrupted} of ${ns.pages} namespace pages differ from the intended contents`);
   return notes;

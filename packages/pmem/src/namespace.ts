@@ -111,7 +111,8 @@ export class PmemNamespace {
       const n = Math.min(PAGE_SIZE - (at % PAGE_SIZE), bytes.length - done);
       const page = this.physical + at - (at % PAGE_SIZE);
       this.protection.pgmap_set_readwrite(cpu, page);
-      const chunk = bytes.subarray(done, done + n);
+      // Most writes stay inside one page: the bytes themselves, no view made.
+      const chunk = n === bytes.length ? bytes : bytes.subarray(done, done + n);
       const result = cpu.write(this.address + at, chunk);
       handledFaults += result.handledFaults;
       // An oops killed the thread and dropped its windows: nothing left to close.
@@ -228,22 +229,26 @@ export class PmemNamespace {
     this.rebooted = true;
     const found = machine.readPhysical(this.physical, this.size);
     const shadow = this.shadow;
-    // Most pages match: compare them as 4-byte words (views made once), bytes only where a word differs.
+    // Most pages match: compare them as 4-byte words (views made once), bytes only inside a word that differs.
     const words = wordsOf(found);
     const intended = wordsOf(shadow);
-    const wordsPerPage = PAGE_SIZE / 4;
     let bytesCorrupted = 0;
     let pagesCorrupted = 0;
     let firstCorruptOffset: number | undefined;
     for (let page = 0; page < this.pages; page++) {
-      if (words !== undefined && intended !== undefined) {
-        let same = true;
-        for (let w = page * wordsPerPage, end = w + wordsPerPage; w < end && same; w++) same = words[w] === intended[w];
-        if (same) continue;
-      }
       let bad = 0;
-      for (let i = page * PAGE_SIZE; i < (page + 1) * PAGE_SIZE; i++) {
-        if (found[i] !== shadow[i]) {
+      if (words !== undefined && intended !== undefined) {
+        for (let w = page * WORDS_PER_PAGE, end = w + WORDS_PER_PAGE; w < end; w++) {
+          if (words[w] === intended[w]) continue;
+          for (let i = w * 4; i < w * 4 + 4; i++) {
+            if (found[i] === shadow[i]) continue;
+            bad++;
+            firstCorruptOffset ??= i;
+          }
+        }
+      } else {
+        for (let i = page * PAGE_SIZE; i < (page + 1) * PAGE_SIZE; i++) {
+          if (found[i] === shadow[i]) continue;
           bad++;
           firstCorruptOffset ??= i;
         }
@@ -273,6 +278,8 @@ export class PmemNamespace {
     if (this.rebooted) throw new KernelError('EINVAL', 'pmem: the machine has rebooted; this kernel is gone');
   }
 }
+
+const WORDS_PER_PAGE = PAGE_SIZE / 4;
 
 /** `bytes` as 32-bit words, when it starts on a word boundary and holds whole words (else undefined). */
 function wordsOf(bytes: Uint8Array): Int32Array | undefined {

@@ -94,6 +94,45 @@ export interface RoWindow<F extends string> {
   open: boolean;
 }
 
+/** @internal Where {@link RoCache.storeFields} sends each field's word: true when the store landed. */
+export interface RoWordStore {
+  storeWord(address: number, bytes: Uint8Array): boolean;
+}
+
+/**
+ * An open window and its writer's context in one object (the context is the window itself): a
+ * window allocates no closures, and its stores go through {@link storeWord}.
+ */
+class WriteWindow<F extends string> implements RoWindow<F>, RoWriterContext<F>, RoWordStore {
+  open = true;
+  constructor(
+    private readonly kernel: Kernel,
+    readonly cpu: number,
+    readonly thread: Thread,
+    readonly object: RoObject<F>,
+    readonly writer: string,
+  ) {}
+
+  get context(): RoWriterContext<F> {
+    return this;
+  }
+
+  get(): RoValue<F> {
+    return this.object.cache.read(this.thread.cpu, this.object);
+  }
+
+  set(value: Partial<RoValue<F>>): void {
+    if (!this.open) throw new KernelError('EINVAL', `roWrite: ${this.writer}'s window is closed`);
+    this.object.cache.storeFields(this.object, value, this);
+  }
+
+  storeWord(address: number, bytes: Uint8Array): boolean {
+    const result = this.kernel.cpu(this.thread.cpu).write(address, bytes);
+    if (!result.ok) throw new KernelError('EFAULT', `ro-at-rest: ${this.writer} store oopsed: ${result.oops.reason}`);
+    return true;
+  }
+}
+
 /**
  * A slab-style cache of one object size over key-protected pages: slabs of `slabPages` pages, keyed
  * in the direct map as a whole, carved into fixed-size slots.
@@ -169,7 +208,11 @@ export class RoCache<F extends string> {
 
   /** Whether `address` is inside one of this cache's slabs. */
   containsAddress(address: number): boolean {
-    return this.slabs.some((s) => address >= s && address < s + this.ro.slabBytes);
+    // A loop, not slabs.some(): the fault callback asks this of every cache on every key fault.
+    const slabs = this.slabs;
+    const bytes = this.ro.slabBytes;
+    for (let i = 0; i < slabs.length; i++) if (address >= slabs[i] && address < slabs[i] + bytes) return true;
+    return false;
   }
 
   /** The slab page addresses (for reports and campaigns). */
@@ -187,14 +230,10 @@ export class RoCache<F extends string> {
 
   /**
    * @internal Store the given fields of `value` with one checked 4-byte write per field, in field
-   * order, through `write`; stops at the first store `write` reports failed (it may also throw).
+   * order, through `write.storeWord`; stops at the first store it reports failed (it may also throw).
    * One scratch word serves every store: the machine copies the bytes it writes.
    */
-  storeFields(
-    object: RoObject<F>,
-    value: Partial<RoValue<F>>,
-    write: (address: number, bytes: Uint8Array) => boolean,
-  ): void {
+  storeFields(object: RoObject<F>, value: Partial<RoValue<F>>, write: RoWordStore): void {
     this.checkValue(value, false);
     const fields = this.spec.fields;
     const word = this.scratch;
@@ -202,7 +241,7 @@ export class RoCache<F extends string> {
       const v = value[fields[i]];
       if (v === undefined) continue;
       putWord(word, v);
-      if (!write(object.address + i * 4, word)) return;
+      if (!write.storeWord(object.address + i * 4, word)) return;
     }
   }
 
@@ -298,7 +337,7 @@ export class RoAllocator {
         key = got.key;
         rest = got.restDenials;
         kernel.pks_set_fault_callback(key, (frame, address, write) => {
-          const cache = this.caches.find((c) => c.containsAddress(address));
+          const cache = this.cacheAt(address);
           if (!cache) return false;
           if (!write) return relaxReadFault(kernel, frame, got.key, write);
           const allowed = this.report(frame.cpu, cache, address);
@@ -413,29 +452,13 @@ export class RoAllocator {
     }
     entry.depth++;
     this.depth.set(thread, entry);
-    const kernel = this.kernel;
-    const cache = object.cache;
-    const window: RoWindow<F> = {
-      cpu,
-      thread,
-      object,
-      writer,
-      open: true,
-      context: {
-        cpu,
-        get: () => cache.read(thread.cpu, object),
-        set: (value) => {
-          if (!window.open) throw new KernelError('EINVAL', `roWrite: ${writer}'s window is closed`);
-          cache.storeFields(object, value, (address, bytes) => {
-            const result = kernel.cpu(thread.cpu).write(address, bytes);
-            if (!result.ok)
-              throw new KernelError('EFAULT', `ro-at-rest: ${writer} store oopsed: ${result.oops.reason}`);
-            return true;
-          });
-        },
-      },
-    };
-    return window;
+    return new WriteWindow(this.kernel, cpu, thread, object, writer);
+  }
+
+  /** The cache whose slabs hold `address`, if any. */
+  private cacheAt(address: number): RoCache<string> | undefined {
+    for (const cache of this.caches) if (cache.containsAddress(address)) return cache;
+    return undefined;
   }
 
   /** The fault callback's report; true when the write may go on (relaxed mode). */

@@ -78,9 +78,10 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
       allow: 0x4,
     })),
   );
-  const intended = new Map<RoObject<string>, Record<string, number>>();
-  taskCreds.forEach((o) => intended.set(o, { ...creds.cache.peek(o) }));
-  policy.rules.forEach((o) => intended.set(o, { ...policy.cache.peek(o) }));
+  // Each value is a fresh object nobody changes afterwards (read or built per write): kept as it is, not copied.
+  const intended = new Map<RoObject<string>, Readonly<Record<string, number>>>();
+  taskCreds.forEach((o) => intended.set(o, creds.cache.peek(o)));
+  policy.rules.forEach((o) => intended.set(o, policy.cache.peek(o)));
   const objects = [...intended.keys()];
 
   const campaign = new StrayCampaign(kernel, scheduler, {
@@ -104,7 +105,7 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
             euid: prng.below(2) === 0 ? 0 : 1000 + prng.below(shape.tasks),
           };
           ro.roWrite(self.cpu.id, task, creds.commit_creds, next);
-          intended.set(task, { ...next });
+          intended.set(task, next);
           break;
         }
         case 1: {
@@ -117,7 +118,7 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
           window.context.set(next);
           openWindows.splice(openWindows.indexOf(rule), 1);
           ro.roWriteEnd(window);
-          intended.set(rule, { ...next });
+          intended.set(rule, next);
           break;
         }
         default:

@@ -27,7 +27,8 @@ export interface ExposureWindow {
 interface OpenWindow {
   readonly domain: number;
   readonly openedBy: number;
-  readonly rights: string;
+  /** The denials everyone got (formatted only when reported: a switch builds no string). */
+  readonly denials: Denials;
   readonly openedAt: number;
   closedAt: number | undefined;
   closedBy: number | undefined;
@@ -69,7 +70,7 @@ export class ExposureLog {
       const window: OpenWindow = {
         domain,
         openedBy: cpu,
-        rights: formatDenials(after),
+        denials: after,
         openedAt: this.clock(),
         closedAt: undefined,
         closedBy: undefined,
@@ -111,7 +112,7 @@ export class ExposureLog {
       return {
         domain: w.domain,
         openedBy: w.openedBy,
-        rights: w.rights,
+        rights: formatDenials(w.denials),
         openedAt: w.openedAt,
         closedAt: w.closedAt,
         closedBy: w.closedBy,

@@ -15,26 +15,23 @@ import {
   type Translation,
 } from '@pkeysim/core';
 import { ForwardingMachine, PageMap } from '@pkeysim/plugin-kit';
-import {
-  E_P,
-  E_RW,
-  E_XD_HI,
-  formatAddress,
-  PAGE_SIZE,
-  TLB_SINGLE_PAGE_FLUSH_CEILING,
-  type X86Cpu,
-  X86Machine,
-} from '@pkeysim/x86';
-import { BASE_EXECUTABLE, BASE_WRITABLE, DomainMembers } from './domain-members';
+import { formatAddress, PAGE_SIZE, TLB_SINGLE_PAGE_FLUSH_CEILING, type X86Cpu, X86Machine } from '@pkeysim/x86';
+import { DomainMembers } from './domain-members';
 import { ExposureLog, type ExposureWindow } from './exposure';
+import { PageList } from './page-list';
+import { BASE_EXECUTABLE, BASE_WRITABLE, domainPteHi, domainPteLo } from './pte-bits';
 import { checkDomainNumber, PAGETABLE_RIGHTS, PageTableDomainSpace, type PageTableRightsHost } from './space';
 
 /** A 4 KiB page of a non-default domain: where its PTE is and what the mapping grants by itself. */
 interface DomainPage {
   domain: number;
   readonly virtual: number;
-  /** Physical address of the leaf PTE (stable: a 4 KiB leaf is never split or moved). */
-  readonly entryAt: number;
+  /**
+   * The words of the page-table frame holding the leaf PTE, and the PTE's low-word index there
+   * (stable: a 4 KiB leaf is never split or moved, and a frame is never replaced before a reboot).
+   */
+  readonly frame: Uint32Array;
+  readonly word: number;
   readonly physical: number;
   readonly user: boolean;
   readonly writable: boolean;
@@ -57,13 +54,8 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
   private readonly byDomain = new Map<number, DomainMembers<DomainPage>>();
   private live: RightsState = rightsState();
   private readonly exposureLog: ExposureLog;
-  private readonly words = new Int32Array(2);
-  /**
-   * Scratch list of the pages whose PTE a rights change rewrote: a typed array and a count, reused,
-   * so a switch allocates neither a backing store nor a boxed number per (upper-half, non-Smi) address.
-   */
-  private changed = new Float64Array(64);
-  private changedCount = 0;
+  /** Scratch list of the pages whose PTE a rights change or an attach rewrote (reused by every one). */
+  private readonly changed = new PageList();
 
   /** Build the scheme on a new x86 machine whose protection keys are left off. */
   static fromConfig(config: MachineConfig): PageTableMachine {
@@ -102,13 +94,13 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
 
   applyRights(initiator: number, state: RightsState): void {
     const before = this.live;
-    this.changedCount = 0;
+    this.changed.count = 0;
     // The domains the old state names, then those only the new one names (no Set per switch).
     for (let i = 0; i < before.length; i += 2) this.changeDomain(initiator, before[i], before[i + 1], state);
     for (let j = 0; j < state.length; j += 2)
       if (!PAGETABLE_RIGHTS.names(before, state[j])) this.changeDomain(initiator, state[j], undefined, state);
     this.live = state;
-    if (this.changedCount > 0) this.invalidate(this.changed, this.changedCount, initiator);
+    if (this.changed.count > 0) this.invalidate(this.changed.pages, this.changed.count, initiator);
   }
 
   /** Rewrite the PTEs of `domain` when its denials differ in `state` (`was` undefined: its implicit ones). */
@@ -118,53 +110,30 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
     if (before === now) return;
     const members = this.byDomain.get(domain);
     if (members) {
-      const { entryAt, virtual, base } = members;
-      for (let i = 0; i < members.count; i++)
-        if (this.writeBits(entryAt[i], base[i], now, initiator)) this.noteChanged(virtual[i]);
+      const written = members.rewrite(now, this.changed);
+      if (written > 0) this.inner.events.count(initiator, MachineEvent.PteWrite, written);
     }
     this.exposureLog.transition(initiator, domain, before, now);
   }
 
-  /** Add a page to the scratch list of rewritten PTEs. */
-  private noteChanged(virtual: number): void {
-    if (this.changedCount === this.changed.length) {
-      const grown = new Float64Array(this.changed.length * 2);
-      grown.set(this.changed);
-      this.changed = grown;
-    }
-    this.changed[this.changedCount++] = virtual;
-  }
-
-  /**
-   * Set P, R/W and XD of the PTE at `entryAt` for `denials`, on top of the page's own permissions
-   * (`base`: BASE_WRITABLE, BASE_EXECUTABLE); true if the entry changed.
-   */
-  private writeBits(entryAt: number, base: number, denials: Denials, cpu: number): boolean {
-    const memory = this.inner.memory;
-    const words = this.words;
-    memory.readEntry(entryAt, words);
-    const lo = words[0] >>> 0;
-    const hi = words[1] >>> 0;
-    // PROT_NONE-like: P=0 keeps the frame in the entry (Linux keeps the pfn of a _PAGE_PROTNONE PTE).
-    let newLo = (denials & Deny.Access) !== 0 ? lo & ~E_P : lo | E_P;
-    newLo = (base & BASE_WRITABLE) !== 0 && (denials & Deny.Write) === 0 ? newLo | E_RW : newLo & ~E_RW;
-    const newHi = (base & BASE_EXECUTABLE) === 0 || (denials & Deny.Execute) !== 0 ? hi | E_XD_HI : hi & ~E_XD_HI;
-    if (newLo >>> 0 === lo && newHi >>> 0 === hi) return false;
-    memory.writeEntry(entryAt, newLo >>> 0, newHi >>> 0);
+  /** Set P, R/W and XD of a page's PTE for `denials` (pte-bits.ts); true if the entry changed. */
+  private writePage(page: DomainPage, denials: Denials, cpu: number): boolean {
+    const { frame, word } = page;
+    const base = baseOf(page);
+    const lo = domainPteLo(frame[word], base, denials);
+    const hi = domainPteHi(frame[word + 1], base, denials);
+    if (lo === frame[word] && hi === frame[word + 1]) return false;
+    frame[word] = lo;
+    frame[word + 1] = hi;
     this.inner.events.count(cpu, MachineEvent.PteWrite);
     return true;
-  }
-
-  /** {@link writeBits} for a page record. */
-  private writePage(page: DomainPage, denials: Denials, cpu: number): boolean {
-    return this.writeBits(page.entryAt, baseOf(page), denials, cpu);
   }
 
   /**
    * Flush the pages on the initiating CPU and shoot them down on every other one (IPI + INVLPG, or a
    * full flush above Linux's tlb_single_page_flush_ceiling), as flush_tlb_kernel_range does.
    */
-  private invalidate(virtuals: ArrayLike<number>, count: number, initiator: number): void {
+  private invalidate(virtuals: Float64Array, count: number, initiator: number): void {
     this.flushing = virtuals;
     this.flushingCount = count;
     for (let index = 0; index < this.inner.cpuCount; index++) {
@@ -178,11 +147,10 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
   }
 
   /** The pages {@link invalidate} is flushing, and its INVLPG loop (bound once: no closure per CPU). */
-  private flushing: ArrayLike<number> = NO_PAGES;
+  private flushing: Float64Array = NO_PAGES;
   private flushingCount = 0;
   private readonly invlpgFlushing = (cpu: X86Cpu): void => {
-    const flushing = this.flushing;
-    for (let i = 0; i < this.flushingCount; i++) cpu.invlpg(flushing[i]);
+    cpu.invlpgEach(this.flushing, this.flushingCount);
   };
 
   // ---- mappings ----------------------------------------------------------------------------------
@@ -218,7 +186,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
           throw new RangeError(`${formatAddress(at)} is already mapped in address space ${space}`);
       }
     }
-    this.inner.map(space, virtual, physical, length, { ...attrs, domain: 0 });
+    this.inner.map(space, virtual, physical, length, attrs.domain === 0 ? attrs : { ...attrs, domain: 0 });
     // x86 never caches a not-present translation, so a new mapping needs no flush (SDM 4.10.2.3).
     if (domain !== 0) this.tag(space, virtual, length, domain, 0);
   }
@@ -248,13 +216,15 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
     for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
       if (!this.mapped(space, at)) throw new RangeError(`${formatAddress(at)} is not mapped in address space ${space}`);
     }
-    const changed = this.tag(space, virtual, length, domain, initiator);
-    if (changed.length > 0) this.invalidate(changed, changed.length, initiator);
+    this.tag(space, virtual, length, domain, initiator);
+    const changed = this.changed;
+    if (changed.count > 0) this.invalidate(changed.pages, changed.count, initiator);
   }
 
-  /** Give every page of the range `domain` (validated); returns the pages whose PTE changed. */
-  private tag(space: AddressSpaceId, virtual: number, length: number, domain: number, cpu: number): number[] {
-    const changed: number[] = [];
+  /** Give every page of the range `domain` (validated); {@link changed} lists the pages whose PTE changed. */
+  private tag(space: AddressSpaceId, virtual: number, length: number, domain: number, cpu: number): void {
+    const changed = this.changed;
+    changed.count = 0;
     const root = this.inner.rootOf(space);
     const denials = PAGETABLE_RIGHTS.denialsOf(this.live, domain);
     for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
@@ -270,14 +240,21 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
       } else {
         if (domain === 0) continue;
         // A domain's rights are per 4 KiB PTE: split a large page around it (Linux split_large_page).
-        this.inner.pageTables.splitAt(root, at);
-        this.inner.pageTables.splitAt(root, at + PAGE_SIZE);
-        const leaf = this.inner.pageTables.findLeaf(root, at)!;
+        // A 4 KiB leaf needs no split (its page table covers the next page too, or that page starts
+        // a new region), so one walk finds it.
+        const tables = this.inner.pageTables;
+        let leaf = tables.findLeaf(root, at)!;
+        if (leaf.level !== 1) {
+          tables.splitAt(root, at);
+          tables.splitAt(root, at + PAGE_SIZE);
+          leaf = tables.findLeaf(root, at)!;
+        }
         const t = this.inner.translate(space, at)!;
         page = {
           domain,
           virtual: at,
-          entryAt: leaf.entryAt,
+          frame: this.inner.memory.frame(Math.floor(leaf.entryAt / PAGE_SIZE)),
+          word: (leaf.entryAt & (PAGE_SIZE - 1)) >>> 2,
           physical: t.physical,
           user: t.user,
           writable: t.writable,
@@ -289,10 +266,9 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
       page.domain = domain;
       let members = this.byDomain.get(domain);
       if (!members) this.byDomain.set(domain, (members = new DomainMembers()));
-      members.add(page, page.entryAt, page.virtual, baseOf(page));
+      members.add(page, page.frame, page.word, page.virtual, baseOf(page));
       if (this.writePage(page, denials, cpu)) changed.push(at);
     }
-    return changed;
   }
 
   /** Back to the default domain: restore the mapping's own bits and drop the record. */
@@ -385,7 +361,7 @@ export class PageTableMachine extends ForwardingMachine<X86Machine> implements P
 }
 
 /** No pages to flush. */
-const NO_PAGES: ArrayLike<number> = Object.freeze([]);
+const NO_PAGES = new Float64Array(0);
 
 /** A page's own permissions as {@link DomainMembers} keeps them. */
 function baseOf(page: DomainPage): number {

@@ -12,10 +12,10 @@ import { ForwardingMachine, PageMap } from '@pkeysim/plugin-kit';
 import { FAULT_PF, formatAddress, PAGE_SIZE, PF, X86Machine } from '@pkeysim/x86';
 import { checkVirtualKey, type RetagHost, type VirtualKeyStats, type VirtualPage, VirtualKeySpace } from './space';
 
-/** A page of a non-default virtual key. */
-interface PageRecord {
+/** A page of a non-default virtual key: one record, kept here and in its virtual key space. */
+interface PageRecord extends VirtualPage {
   readonly vkey: number;
-  readonly space: VirtualKeySpace;
+  readonly vspace: VirtualKeySpace;
 }
 
 function isKeyFault(code: number): boolean {
@@ -64,19 +64,24 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
   }
 
   retag(pages: Iterable<VirtualPage>, key: number, initiator: number): void {
-    // Contiguous pages of one address space move in one range (one flush or shootdown per run).
-    const sorted = [...pages].sort((a, b) => a.space - b.space || a.virtual - b.virtual);
-    let i = 0;
-    while (i < sorted.length) {
-      let j = i + 1;
-      while (
-        j < sorted.length &&
-        sorted[j].space === sorted[i].space &&
-        sorted[j].virtual === sorted[j - 1].virtual + PAGE_SIZE
-      )
-        j++;
-      this.inner.attach(sorted[i].space, sorted[i].virtual, (j - i) * PAGE_SIZE, key, initiator);
-      i = j;
+    // Contiguous pages of one address space move in one range (one flush or shootdown per run), the
+    // spaces in ascending order. Each space's addresses are sorted as a typed array: a numeric sort
+    // with no comparator call per comparison.
+    const bySpace = new Map<number, number[]>();
+    for (const page of pages) {
+      let list = bySpace.get(page.space);
+      if (!list) bySpace.set(page.space, (list = []));
+      list.push(page.virtual);
+    }
+    for (const space of [...bySpace.keys()].sort((a, b) => a - b)) {
+      const virtuals = Float64Array.from(bySpace.get(space)!).sort();
+      let i = 0;
+      while (i < virtuals.length) {
+        let j = i + 1;
+        while (j < virtuals.length && virtuals[j] === virtuals[j - 1] + PAGE_SIZE) j++;
+        this.inner.attach(space, virtuals[i], (j - i) * PAGE_SIZE, key, initiator);
+        i = j;
+      }
     }
   }
 
@@ -90,15 +95,16 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
     for (let at = virtual; at < virtual + length; at += PAGE_SIZE) {
       this.forget(space, at);
       if (vkey === 0) continue;
-      this.pages.set(space, at, { vkey, space: vspace });
-      vspace.addPage(vkey, { space, virtual: at });
+      const record: PageRecord = { vkey, vspace, space, virtual: at };
+      this.pages.set(space, at, record);
+      vspace.addPage(vkey, record);
     }
   }
 
   private forget(space: AddressSpaceId, virtual: number): void {
     const old = this.pages.get(space, virtual);
     if (!old) return;
-    old.space.removePage(old.vkey, { space, virtual });
+    old.vspace.removePage(old.vkey, old);
     this.pages.delete(space, virtual);
   }
 
@@ -113,7 +119,8 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
     const vkey = attrs.domain ?? 0;
     checkVirtualKey(vkey);
     const vspace = this.spaceFor(attrs.user);
-    this.inner.map(space, virtual, physical, length, { ...attrs, domain: vspace.hardwareKeyOf(vkey) });
+    const key = vspace.hardwareKeyOf(vkey);
+    this.inner.map(space, virtual, physical, length, attrs.domain === key ? attrs : { ...attrs, domain: key });
     this.record(space, virtual, length, vkey, vspace);
   }
 
@@ -153,7 +160,9 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
   override translate(space: AddressSpaceId, virtual: number): Translation | undefined {
     const t = this.inner.translate(space, virtual);
     if (!t) return undefined;
-    return { ...t, domain: this.pages.get(space, virtual)?.vkey ?? 0 };
+    const vkey = this.pages.get(space, virtual)?.vkey ?? 0;
+    // The x86 translation is a fresh object: reuse it when the domains agree (a key-0 page).
+    return vkey === t.domain ? t : { ...t, domain: vkey };
   }
 
   /** Power-cycle the x86 machine and reset both virtual key spaces. */
@@ -169,8 +178,8 @@ export class VirtualKeyMachine extends ForwardingMachine<X86Machine> implements 
   /** Resolve a key fault the CPU's virtual rights allow; true when the access should be retried. */
   private resolve(cpu: number, virtual: number, kind: AccessKind): boolean {
     const record = this.pages.get(this.inner.activeSpace(cpu), virtual);
-    if (!record || !record.space.allows(cpu, record.vkey, kind)) return false;
-    return record.space.resolveMiss(cpu, record.vkey);
+    if (!record || !record.vspace.allows(cpu, record.vkey, kind)) return false;
+    return record.vspace.resolveMiss(cpu, record.vkey);
   }
 
   /** An access; a key fault the CPU's virtual rights allow is a key-cache miss, resolved and retried. */

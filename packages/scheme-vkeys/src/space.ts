@@ -11,7 +11,7 @@ import {
   rightsState,
   rightsStateEqual,
 } from '@pkeysim/core';
-import { SparseRights, SPARSE_MAX_DOMAIN } from '@pkeysim/plugin-kit';
+import { PageMap, SparseRights, SPARSE_MAX_DOMAIN } from '@pkeysim/plugin-kit';
 
 /**
  * Hardware keys 1..14 hold virtual keys; key 15 is the parking key, access-disabled on every CPU at
@@ -74,7 +74,8 @@ export class VirtualKeySpace implements DomainSpace {
   private readonly slotOwner = new Float64Array(PARKING_KEY).fill(-1);
   private readonly slotStamp = new Float64Array(PARKING_KEY);
   private readonly slotOf = new Map<number, number>();
-  private readonly pagesOf = new Map<number, Map<string, VirtualPage>>();
+  /** Each virtual key's pages, by address space and page (kernel pages shared by every space). */
+  private readonly pagesOf = new Map<number, PageMap<VirtualPage>>();
   private readonly allocated = new Set<number>();
   private clock = 0;
   /**
@@ -289,14 +290,14 @@ export class VirtualKeySpace implements DomainSpace {
   /** Record that `page` carries virtual key `vkey`. */
   addPage(vkey: number, page: VirtualPage): void {
     let pages = this.pagesOf.get(vkey);
-    if (!pages) this.pagesOf.set(vkey, (pages = new Map()));
-    pages.set(`${page.virtual < 0 ? 'k' : page.space}:${page.virtual}`, page);
+    if (!pages) this.pagesOf.set(vkey, (pages = new PageMap()));
+    pages.set(page.space, page.virtual, page);
   }
 
   /** Forget that `page` carries virtual key `vkey`. */
   removePage(vkey: number, page: VirtualPage): void {
     const pages = this.pagesOf.get(vkey);
-    pages?.delete(`${page.virtual < 0 ? 'k' : page.space}:${page.virtual}`);
+    pages?.delete(page.space, page.virtual);
     if (pages && pages.size === 0) this.pagesOf.delete(vkey);
   }
 

@@ -14,6 +14,7 @@ import { invalidArgument, type Tlb } from '@pkeysim/machine-kit';
 import { machineCheckTables } from './access-check';
 import { cpuid, type CpuidResult } from './cpu/cpuid';
 import { flushTlbAll, invlpg, modeWordOf, movToCr0, movToCr3, movToCr4, walkControlOf } from './cpu/control-registers';
+import { invlpgEach } from './cpu/control-registers';
 import { CpuRegisters, requireCpl0, ud, type CpuContext } from './cpu/core';
 import { rdmsr, wrmsr, type RegisterPair } from './cpu/msr';
 import { rdpkru, wrpkru, xrstor, xsave, xsetbv, type XsaveArea } from './cpu/xsave';
@@ -27,7 +28,7 @@ export type { XsaveArea } from './cpu/xsave';
 /** What a CPU needs from its machine: the kit's TLB and access path, and a word when state changes. */
 export interface X86CpuHost {
   readonly events: EventCounters;
-  /** The CPU's TLB (the machine kit's). */
+  /** The CPU's TLB (the machine kit's): the same object for the machine's life (the CPU keeps it). */
   tlbOf(cpu: number): Tlb;
   /** CPL, CR0, CR4, EFER or EFLAGS.AC changed: recompute the mode and walk-control words. */
   cpuStateChanged(cpu: number): void;
@@ -84,9 +85,7 @@ export class X86Cpu {
       regs: this.regs,
       features: this.features,
       maxPhysAddr: options.maxPhysAddr,
-      get tlb() {
-        return host.tlbOf(index);
-      },
+      tlb: host.tlbOf(index),
       stateChanged: () => this.updateDerived(),
       rightsChanged: () => host.rightsChanged(index),
       loadRoot: (root) => host.loadRoot(index, root),
@@ -99,7 +98,7 @@ export class X86Cpu {
 
   /** The CPU's TLB (the machine kit's Tlb). */
   get tlb(): Tlb {
-    return this.host.tlbOf(this.index);
+    return this.context.tlb;
   }
 
   /**
@@ -246,6 +245,11 @@ export class X86Cpu {
   /** INVLPG (CPL 0): invalidate the page's translations of every size (cpu/control-registers.ts). */
   invlpg(address: number): void {
     invlpg(this.context, address);
+  }
+
+  /** INVLPG of each of `addresses[0..count)` (CPL 0): a kernel's page-by-page flush loop (cpu/control-registers.ts). */
+  invlpgEach(addresses: ArrayLike<number>, count: number): void {
+    invlpgEach(this.context, addresses, count);
   }
 
   /** Invalidate every TLB entry, global ones too (what a CR4.PGE toggle does). */

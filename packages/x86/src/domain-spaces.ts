@@ -34,7 +34,9 @@ abstract class X86KeySpace implements DomainSpace {
   constructor(protected readonly machine: CpuSource) {}
 
   available(cpu: number): boolean {
-    return this.machine.cpu(cpu).features[this.feature];
+    // Two named loads, not a keyed one by a field's value (every rights load asks).
+    const features = this.machine.cpu(cpu).features;
+    return this.feature === 'pks' ? features.pks : features.pku;
   }
 
   enabled(cpu: number): boolean {
@@ -58,16 +60,11 @@ abstract class X86KeySpace implements DomainSpace {
     }
   }
 
-  /** Run an instruction, turning a hardware exception into the domain error it means. */
-  protected instruction<T>(cpu: number, run: (c: X86Cpu) => T): T {
-    this.requireAvailable(cpu);
-    try {
-      return run(this.machine.cpu(cpu));
-    } catch (error) {
-      if (isX86Exception(error))
-        throw new DomainError('unsupported', `${this.info.register} on CPU ${cpu}: ${error.message}`);
-      throw error;
-    }
+  /** What an instruction's error means here: a hardware exception is DomainError('unsupported'); anything else stays. */
+  protected refusal(cpu: number, error: unknown): unknown {
+    return isX86Exception(error)
+      ? new DomainError('unsupported', `${this.info.register} on CPU ${cpu}: ${error.message}`)
+      : error;
   }
 
   /** The rights register value of a one-word rights state (throws DomainError('invalid') if malformed). */
@@ -131,64 +128,98 @@ abstract class X86KeySpace implements DomainSpace {
 
 const KEY0_RESERVED = { domain: 0, reason: 'key 0 is the default key of every mapping and stays open' } as const;
 
+/** What the PKS space is (one frozen object for every machine). */
+const PKS_INFO: DomainSpaceInfo = Object.freeze({
+  id: 'x86.pks',
+  register: 'PKRS',
+  governs: Privilege.Supervisor,
+  domains: 16,
+  defaultDomain: 0,
+  reserved: Object.freeze([KEY0_RESERVED]),
+  deniable: Deny.Access | Deny.Write,
+  scope: 'thread',
+  switchCost: 'register-write',
+  // PKRS is not XSAVE-managed: the kernel saves it per thread (PKS series, thread_struct.pkrs).
+  contextSave: 'software',
+  faultReportsDomain: false,
+});
+
+/** What the PKU space is (one frozen object for every machine). */
+const PKU_INFO: DomainSpaceInfo = Object.freeze({
+  id: 'x86.pku',
+  register: 'PKRU',
+  governs: Privilege.User,
+  domains: 16,
+  defaultDomain: 0,
+  reserved: Object.freeze([KEY0_RESERVED]),
+  deniable: Deny.Access | Deny.Write,
+  scope: 'thread',
+  switchCost: 'register-write',
+  // PKRU is XSAVE state component 9 (SDM vol. 1, 13.1).
+  contextSave: 'extended-state',
+  faultReportsDomain: false,
+});
+
 /** Supervisor keys: IA32_PKRS (MSR 0x6E1), CR4.PKS, CPUID.7.0:ECX[31]. */
 export class X86PksSpace extends X86KeySpace {
-  readonly info: DomainSpaceInfo = Object.freeze({
-    id: 'x86.pks',
-    register: 'PKRS',
-    governs: Privilege.Supervisor,
-    domains: 16,
-    defaultDomain: 0,
-    reserved: Object.freeze([KEY0_RESERVED]),
-    deniable: Deny.Access | Deny.Write,
-    scope: 'thread',
-    switchCost: 'register-write',
-    // PKRS is not XSAVE-managed: the kernel saves it per thread (PKS series, thread_struct.pkrs).
-    contextSave: 'software',
-    faultReportsDomain: false,
-  });
+  readonly info: DomainSpaceInfo = PKS_INFO;
   protected readonly feature = 'pks' as const;
   protected readonly cr4Bit = CR4.PKS;
 
+  // read and load run on every context switch, mostly at CPL 0: there they call the instruction
+  // directly, without asKernel's closure.
+
   /** RDMSR IA32_PKRS at CPL 0. */
   read(cpu: number): RightsState {
-    return this.instruction(cpu, (c) => rightsState(c.asKernel((k) => k.rdmsr(MSR.IA32_PKRS)).eax));
+    this.requireAvailable(cpu);
+    const c = this.machine.cpu(cpu);
+    try {
+      return rightsState((c.cpl === 0 ? c.rdmsr(MSR.IA32_PKRS) : c.asKernel((k) => k.rdmsr(MSR.IA32_PKRS))).eax);
+    } catch (error) {
+      throw this.refusal(cpu, error);
+    }
   }
 
   /** WRMSR IA32_PKRS at CPL 0: no TLB flush (SDM 4.10.2.2). */
   load(cpu: number, state: RightsState): void {
     const value = this.registerValue(state);
-    this.instruction(cpu, (c) => c.asKernel((k) => k.wrmsr(MSR.IA32_PKRS, value, 0)));
+    this.requireAvailable(cpu);
+    const c = this.machine.cpu(cpu);
+    try {
+      if (c.cpl === 0) c.wrmsr(MSR.IA32_PKRS, value, 0);
+      else c.asKernel((k) => k.wrmsr(MSR.IA32_PKRS, value, 0));
+    } catch (error) {
+      throw this.refusal(cpu, error);
+    }
   }
 }
 
 /** User keys: PKRU, CR4.PKE, CPUID.7.0:ECX[3]. */
 export class X86PkuSpace extends X86KeySpace {
-  readonly info: DomainSpaceInfo = Object.freeze({
-    id: 'x86.pku',
-    register: 'PKRU',
-    governs: Privilege.User,
-    domains: 16,
-    defaultDomain: 0,
-    reserved: Object.freeze([KEY0_RESERVED]),
-    deniable: Deny.Access | Deny.Write,
-    scope: 'thread',
-    switchCost: 'register-write',
-    // PKRU is XSAVE state component 9 (SDM vol. 1, 13.1).
-    contextSave: 'extended-state',
-    faultReportsDomain: false,
-  });
+  readonly info: DomainSpaceInfo = PKU_INFO;
   protected readonly feature = 'pku' as const;
   protected readonly cr4Bit = CR4.PKE;
 
   /** RDPKRU: unsupported until CR4.PKE=1 (#UD). */
   read(cpu: number): RightsState {
-    return this.instruction(cpu, (c) => rightsState(c.rdpkru(0).eax));
+    this.requireAvailable(cpu);
+    const c = this.machine.cpu(cpu);
+    try {
+      return rightsState(c.rdpkru(0).eax);
+    } catch (error) {
+      throw this.refusal(cpu, error);
+    }
   }
 
   /** WRPKRU: unsupported until CR4.PKE=1 (#UD); no TLB flush (SDM 4.10.2.2). */
   load(cpu: number, state: RightsState): void {
     const value = this.registerValue(state);
-    this.instruction(cpu, (c) => c.wrpkru(value, 0, 0));
+    this.requireAvailable(cpu);
+    const c = this.machine.cpu(cpu);
+    try {
+      c.wrpkru(value, 0, 0);
+    } catch (error) {
+      throw this.refusal(cpu, error);
+    }
   }
 }

@@ -186,6 +186,8 @@ export class AccessWindows implements KmapHookPoints {
 
   /** Forget a dead thread's global kmaps. */
   dropThread(thread: TaskStruct): void {
+    // Every oops kills a thread: without global kmaps (the usual case) there is nothing to iterate.
+    if (this.globalKmaps.size === 0) return;
     for (const [address, holders] of this.globalKmaps) {
       const kept = holders.filter((h) => h.holder !== thread);
       if (kept.length === 0) this.globalKmaps.delete(address);

@@ -3,9 +3,6 @@ import type { KeyTable } from '../keys/key-table';
 import type { Sched } from '../sched/sched';
 import { leastRestrictive, rightsAreGlobal } from './scope';
 
-/** The distinct states liveRights combines, reused across calls (states are immutable values). */
-const held: RightsState[] = [];
-
 /** How many combinations {@link LiveRights} remembers: a campaign cycles through a handful. */
 const MEMO_SIZE = 8;
 
@@ -14,12 +11,6 @@ interface Combined {
   readonly current: RightsState;
   readonly others: readonly RightsState[];
   readonly live: RightsState;
-}
-
-/** Add `state` unless an equal state is there already (most threads hold the same rights). */
-function addDistinct(state: RightsState): void {
-  for (let i = 0; i < held.length; i++) if (rightsStateEqual(held[i], state)) return;
-  held.push(state);
 }
 
 /**
@@ -44,6 +35,13 @@ export class LiveRights {
    */
   private readonly memo: (Combined | undefined)[] = new Array<Combined | undefined>(MEMO_SIZE).fill(undefined);
   private nextMemo = 0;
+  /**
+   * The distinct states {@link of} combines: the first `heldCount` slots. Reused across calls with
+   * a count rather than emptied (setting an array's length to 0 frees its storage, so every call
+   * would grow a new one).
+   */
+  private readonly held: RightsState[] = [];
+  private heldCount = 0;
 
   constructor(
     private readonly space: DomainSpace | undefined,
@@ -58,28 +56,24 @@ export class LiveRights {
     const current = this.sched.current(cpu);
     const space = this.space;
     if (!space || !this.global) return current.pkrs;
-    held.length = 0;
-    held.push(current.pkrs);
+    const held = this.held;
+    held[0] = current.pkrs;
+    this.heldCount = 1;
     const alive = this.sched.alive;
     for (let t = 0; t < alive.length; t++) {
       const thread = alive[t];
       if (thread.state === 'dead') continue; // a user task killed while switched out (user/thread.ts terminate)
-      addDistinct(thread.pkrs);
+      this.addDistinct(thread.pkrs);
       const frames = thread.frames;
       for (let f = 0; f < frames.length; f++) {
         const aux = frames[f].aux;
-        if (aux) addDistinct(aux.pkrs);
+        if (aux) this.addDistinct(aux.pkrs);
       }
     }
-    if (held.length === 1) {
-      held.length = 0;
-      return current.pkrs;
-    }
+    const count = this.heldCount;
+    if (count === 1) return current.pkrs;
     const remembered = this.recall();
-    if (remembered !== undefined) {
-      held.length = 0;
-      return remembered;
-    }
+    if (remembered !== undefined) return remembered;
     const keys = this.keys;
     let live = current.pkrs;
     for (let key = 0; key < keys.domains; key++) {
@@ -87,23 +81,38 @@ export class LiveRights {
       // held[0] is the current context's state, which `live` still equals at this key.
       const own = space.denialsOf(held[0], key);
       let shared = own;
-      for (let i = 1; i < held.length; i++) shared = leastRestrictive(shared, space.denialsOf(held[i], key));
+      for (let i = 1; i < count; i++) shared = leastRestrictive(shared, space.denialsOf(held[i], key));
       if (shared !== own) live = space.withDenials(live, key, shared);
     }
-    this.memo[this.nextMemo] = { current: held[0], others: held.slice(1), live };
+    this.memo[this.nextMemo] = { current: held[0], others: held.slice(1, count), live };
     this.nextMemo = (this.nextMemo + 1) % MEMO_SIZE;
-    held.length = 0;
     return live;
   }
 
-  /** The remembered result for exactly the states in `held` (same objects, same order), if any. */
+  /** Add `state` unless an equal state is held already (most threads hold the same rights). */
+  private addDistinct(state: RightsState): void {
+    const held = this.held;
+    const count = this.heldCount;
+    for (let i = 0; i < count; i++) if (rightsStateEqual(held[i], state)) return;
+    held[count] = state;
+    this.heldCount = count + 1;
+  }
+
+  /**
+   * The remembered result for the states in `held` (the same objects; the others in any order:
+   * live threads are kept in no particular order, and the combination, a union of what each state
+   * allows, does not depend on it), if any.
+   */
   private recall(): RightsState | undefined {
     const memo = this.memo;
+    const held = this.held;
+    const count = this.heldCount;
     for (let m = 0; m < memo.length; m++) {
       const entry = memo[m];
-      if (entry === undefined || entry.current !== held[0] || entry.others.length !== held.length - 1) continue;
+      if (entry === undefined || entry.current !== held[0] || entry.others.length !== count - 1) continue;
+      // Both lists hold distinct states, so equal lengths and each of held's found means the same set.
       let same = true;
-      for (let i = 1; i < held.length && same; i++) same = entry.others[i - 1] === held[i];
+      for (let i = 1; i < count && same; i++) same = entry.others.includes(held[i]);
       if (same) return entry.live;
     }
     return undefined;

@@ -11,33 +11,37 @@ const DENIAL_SLOTS = 16;
  * state, and the per-CPU cache of the last value written compares identical objects.
  */
 export class RightsTransitions {
-  /** Per slot (key * 16 + denials): the state the transition was computed from, and its result. */
-  private readonly from: (RightsState | undefined)[];
-  private readonly to: (RightsState | undefined)[];
+  /**
+   * Per key, made when the key first changes (a kernel uses a few of its keys): slots 0..15 hold the
+   * state each transition (by denials) was computed from, slots 16..31 its result.
+   */
+  private readonly rows: (RightsState | undefined)[][];
 
   constructor(
     private readonly space: DomainSpace,
     domains: number,
   ) {
-    this.from = new Array<RightsState | undefined>(domains * DENIAL_SLOTS).fill(undefined);
-    this.to = new Array<RightsState | undefined>(domains * DENIAL_SLOTS).fill(undefined);
+    this.rows = new Array<(RightsState | undefined)[]>(domains);
   }
 
   /** `state` with `key`'s denials set to `denials` (throws as withDenials does for a bad argument). */
   withDenials(state: RightsState, key: number, denials: Denials): RightsState {
-    const slot = key * DENIAL_SLOTS + denials;
-    if (slot >= 0 && slot < this.from.length && (denials & ~(DENIAL_SLOTS - 1)) === 0) {
-      if (this.from[slot] === state) return this.to[slot]!;
+    if (key >= 0 && key < this.rows.length && Number.isInteger(key) && (denials & ~(DENIAL_SLOTS - 1)) === 0) {
+      const row = (this.rows[key] ??= new Array<RightsState | undefined>(2 * DENIAL_SLOTS).fill(undefined));
+      if (row[denials] === state) return row[DENIAL_SLOTS + denials]!;
       const next = this.space.withDenials(state, key, denials);
-      this.from[slot] = state;
-      this.to[slot] = next;
+      row[denials] = state;
+      row[DENIAL_SLOTS + denials] = next;
       // The way back: from `next`, restoring the key's previous denials gives `state` again. Checked
       // once, on this miss, so a space whose denials do not round-trip exactly is never short-cut.
       const previous = this.space.denialsOf(state, key);
-      const back = key * DENIAL_SLOTS + previous;
-      if (back !== slot && rightsStateEqual(this.space.withDenials(next, key, previous), state)) {
-        this.from[back] = next;
-        this.to[back] = state;
+      if (
+        previous !== denials &&
+        (previous & ~(DENIAL_SLOTS - 1)) === 0 &&
+        rightsStateEqual(this.space.withDenials(next, key, previous), state)
+      ) {
+        row[previous] = next;
+        row[DENIAL_SLOTS + previous] = state;
       }
       return next;
     }

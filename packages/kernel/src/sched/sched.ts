@@ -40,6 +40,11 @@ export class Sched {
    * that derived something from them (the Scheduler's runnable counts) knows when to derive again.
    */
   runqueueVersion = 0;
+  /**
+   * Told about each thread whose state or runqueue just changed (after the change): what lets a
+   * scheduler keep its runnable counts current without scanning its threads (Kernel.watchRunqueue).
+   */
+  private readonly watchers: ((thread: TaskStruct) => void)[] = [];
 
   constructor(
     cpuCount: number,
@@ -115,6 +120,18 @@ export class Sched {
     return this.create(name, p.kind === 'kthread' ? 'kthread' : 'task', cpu, p.kind === 'kthread' ? undefined : pkru);
   }
 
+  /** Call `watcher` with each thread whose state or runqueue changes, after the change. */
+  watchRunqueue(watcher: (thread: TaskStruct) => void): void {
+    this.watchers.push(watcher);
+  }
+
+  /** A thread's state or runqueue changed: bump the version and tell the watchers. */
+  private changed(thread: TaskStruct): void {
+    this.runqueueVersion++;
+    const watchers = this.watchers;
+    for (let i = 0; i < watchers.length; i++) watchers[i](thread);
+  }
+
   /** Move a thread that is not running to another CPU's runqueue. */
   migrate(thread: Thread, cpu: number): void {
     const t = this.own(thread);
@@ -125,7 +142,7 @@ export class Sched {
       throw new KernelError('EBUSY', `migrate: ${describeThread(t)} is running on CPU ${t.cpu}; switch it out first`);
     }
     t.cpu = cpu;
-    this.runqueueVersion++;
+    this.changed(t);
   }
 
   /** __switch_to(): run `next` on `cpu`. */
@@ -196,16 +213,18 @@ export class Sched {
     if (prev.state === 'running') prev.state = 'runnable';
     next.state = 'running';
     next.cpu = cpu;
-    this.runqueueVersion++;
     this.cpus[cpu].current = next;
+    this.changed(prev);
+    this.changed(next);
     this.events.count(cpu, MachineEvent.ContextSwitch);
-    for (const hook of this.switchHooks) hook(cpu, prev, next);
+    const hooks = this.switchHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i](cpu, prev, next);
   }
 
   /** The thread is dead: it leaves the live set (its TaskStruct stays for kernel.threads()). */
   bury(thread: TaskStruct): void {
     thread.state = 'dead';
-    this.runqueueVersion++;
+    this.changed(thread);
     const alive = this.live;
     const at = alive.indexOf(thread);
     if (at >= 0) {
@@ -223,7 +242,7 @@ export class Sched {
     const t = new TaskStruct(this.nextTid++, name, kind, cpu, this.initValue, pkru, this.domains, idle);
     this.all.push(t);
     this.live.push(t);
-    this.runqueueVersion++;
+    this.changed(t);
     return t;
   }
 }

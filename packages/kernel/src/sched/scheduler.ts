@@ -50,6 +50,23 @@ const ACTION_NAMES: readonly SchedEvent['action'][] = ['run', 'finish', 'preempt
 interface LiveThread {
   readonly thread: Thread;
   readonly body: Generator<unknown, void, unknown>;
+  /** The CPU whose runnable count includes the thread, or -1 while it is not counted (running or dead). */
+  countedOn: number;
+}
+
+/**
+ * What a body sees as `self`: a class rather than an object literal with a getter, so each start()
+ * builds a plain instance of one shape (a literal's accessor is defined anew for every object).
+ */
+class BodyContext implements ThreadContext {
+  constructor(
+    readonly thread: Thread,
+    private readonly kernel: Kernel,
+  ) {}
+
+  get cpu(): Cpu {
+    return this.kernel.cpu(this.thread.cpu);
+  }
 }
 
 /**
@@ -59,8 +76,9 @@ interface LiveThread {
  *
  * Cost: a step looks only at the threads whose bodies have not finished (kept in tid order, the
  * order its picks are made in), so it is O(live threads) and a finished thread is forgotten; the
- * runnable counts a preemption or migration needs are taken in one pass and reused until a thread's
- * state or CPU changes, so most steps (a body runs, a CPU idles) scan nothing. A step allocates nothing: {@link advance} returns a number and leaves the decision in fields; the
+ * runnable counts a preemption or migration needs are kept current as the kernel reports each
+ * thread's state or CPU change (Kernel.watchRunqueue), so no step recounts them. A step allocates
+ * nothing: {@link advance} returns a number and leaves the decision in fields; the
  * {@link SchedEvent} of {@link step} and the trace of {@link run} are built only for callers that ask.
  */
 export class Scheduler {
@@ -81,10 +99,8 @@ export class Scheduler {
   private lastThread: Thread | undefined;
   private lastOther: Thread | undefined;
   private lastDetail = 0;
-  /** Runnable live threads per CPU, and anywhere in the last slot, as of {@link countsAt}. */
+  /** Runnable live threads per CPU, and anywhere in the last slot (see LiveThread.countedOn). */
   private readonly counts: Int32Array;
-  /** The kernel's runqueue version the counts were taken at (-1: take them again). */
-  private countsAt = -1;
 
   constructor(
     private readonly kernel: Kernel,
@@ -96,24 +112,23 @@ export class Scheduler {
     this.pMigrate = options.migrate ?? 0.1;
     this.pPreempt = options.preempt ?? 0.2;
     this.counts = new Int32Array(kernel.cpuCount + 1);
+    kernel.watchRunqueue((thread) => {
+      const entry = this.byTid[thread.tid];
+      if (entry !== undefined && entry.thread === thread) this.recount(entry);
+    });
   }
 
   /** Give `thread` a body; it runs when the scheduler switches to it. */
   start(thread: Thread, body: ThreadBody): void {
     if (this.byTid[thread.tid] !== undefined) throw new RangeError(`${thread.name} already has a body`);
-    const kernel = this.kernel;
-    const self: ThreadContext = {
-      thread,
-      get cpu() {
-        return kernel.cpu(thread.cpu);
-      },
-    };
-    const entry = { thread, body: body(self) };
+    const entry: LiveThread = { thread, body: body(new BodyContext(thread, this.kernel)), countedOn: -1 };
     this.byTid[thread.tid] = entry;
-    let at = this.live.length;
-    while (at > 0 && this.live[at - 1].thread.tid > thread.tid) at--;
-    this.live.splice(at, 0, entry);
-    this.countsAt = -1;
+    const live = this.live;
+    let at = live.length;
+    live.push(entry);
+    for (; at > 0 && live[at - 1].thread.tid > thread.tid; at--) live[at] = live[at - 1];
+    live[at] = entry;
+    this.recount(entry);
   }
 
   /** Add an interrupt source the scheduler may deliver at any step. */
@@ -216,9 +231,7 @@ export class Scheduler {
     if (mine === undefined) return SchedAction.Idle;
     const result = mine.body.next();
     if (result.done || current.state === 'dead') {
-      this.live.splice(this.live.indexOf(mine), 1);
-      this.byTid[current.tid] = undefined;
-      this.countsAt = -1;
+      this.forget(mine);
       if (current.state !== 'dead') kernel.exitCurrent(cpu.id);
       this.lastDetail = current.oops ? 1 : 0;
       return SchedAction.Finish;
@@ -236,29 +249,41 @@ export class Scheduler {
     }
   }
 
-  /**
-   * Live threads that are runnable (not running, not dead), on `cpu`'s runqueue or anywhere (-1).
-   * Counted for every CPU in one pass, and only again once a thread was created, switched, migrated
-   * or died (the kernel's runqueue version) or a body started or finished: steps in between (most
-   * steps run a body or find an idle CPU) reuse the counts.
-   */
+  /** Live threads that are runnable (not running, not dead), on `cpu`'s runqueue or anywhere (-1). */
   private countRunnable(cpu: number): number {
     const counts = this.counts;
-    const version = this.kernel.runqueueVersion;
-    if (this.countsAt !== version) {
-      counts.fill(0);
-      const live = this.live;
-      const any = counts.length - 1;
-      for (let i = 0; i < live.length; i++) {
-        const t = live[i].thread;
-        if (t.state === 'runnable') {
-          counts[t.cpu]++;
-          counts[any]++;
-        }
-      }
-      this.countsAt = version;
-    }
     return counts[cpu < 0 ? counts.length - 1 : cpu];
+  }
+
+  /** Make the counts include `entry`'s thread as it stands now (and only once). */
+  private recount(entry: LiveThread): void {
+    const counts = this.counts;
+    const any = counts.length - 1;
+    if (entry.countedOn >= 0) {
+      counts[entry.countedOn]--;
+      counts[any]--;
+    }
+    const t = entry.thread;
+    if (t.state === 'runnable') {
+      counts[t.cpu]++;
+      counts[any]++;
+      entry.countedOn = t.cpu;
+    } else entry.countedOn = -1;
+  }
+
+  /** The body finished: the thread leaves the live list (keeping tid order) and the counts. */
+  private forget(entry: LiveThread): void {
+    const live = this.live;
+    let at = live.indexOf(entry);
+    for (; at < live.length - 1; at++) live[at] = live[at + 1];
+    live.pop();
+    this.byTid[entry.thread.tid] = undefined;
+    if (entry.countedOn >= 0) {
+      const counts = this.counts;
+      counts[entry.countedOn]--;
+      counts[counts.length - 1]--;
+      entry.countedOn = -1;
+    }
   }
 
   /** The `n`th (0-based, in tid order) of the threads {@link countRunnable} counts. */

@@ -105,8 +105,17 @@ export class TaskStruct implements Thread {
 
   /** In an interrupt or NMI handler, or inside kmap_atomic: the thread may not sleep or be switched out. */
   get atomic(): boolean {
-    return this.atomicDepth > 0 || this.frames.some((f) => f.kind !== 'exception');
+    return this.atomicDepth > 0 || inHandler(this.frames);
   }
+}
+
+/**
+ * Whether one of `frames` is an interrupt or NMI handler's (a loop, not `some` with a closure: every
+ * context switch asks).
+ */
+export function inHandler(frames: readonly ExceptionFrame[]): boolean {
+  for (let i = 0; i < frames.length; i++) if (frames[i].kind !== 'exception') return true;
+  return false;
 }
 
 /** "name (tid N)" for messages. */

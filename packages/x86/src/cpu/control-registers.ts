@@ -105,11 +105,32 @@ export function movToCr3(ctx: CpuContext, value: number): void {
   flushTlbNonGlobal(ctx);
 }
 
-/** INVLPG (CPL 0): invalidate the page's translations of every size (SDM 4.10.4.1). */
-export function invlpg(ctx: CpuContext, address: number): void {
+/** An INVLPG operand the model can hold: an integer below 2^53 in magnitude. */
+function checkInvlpgAddress(address: number): void {
   if (typeof address !== 'number' || !Number.isInteger(address) || Math.abs(address) >= 2 ** 53)
     throw invalidArgument(`INVLPG address ${String(address)} must be an integer with |address| < 2^53`);
+}
+
+/** INVLPG (CPL 0): invalidate the page's translations of every size (SDM 4.10.4.1). */
+export function invlpg(ctx: CpuContext, address: number): void {
+  checkInvlpgAddress(address);
   requireCpl0(ctx.regs, 'INVLPG');
   ctx.count(MachineEvent.TlbFlushPage);
   ctx.tlb.invalidatePage(Math.floor(address / PAGE_SIZE));
+}
+
+/**
+ * One INVLPG per address of `addresses[0..count)`, as a kernel's flush loop over a list of pages
+ * issues them (Linux flush_tlb_kernel_range below the single-page ceiling): the same checks, counts
+ * and invalidations as that many {@link invlpg}s, with the TLB found once. Nothing is invalidated
+ * when an operand is bad or the CPU is at CPL 3.
+ */
+export function invlpgEach(ctx: CpuContext, addresses: ArrayLike<number>, count: number): void {
+  for (let i = 0; i < count; i++) checkInvlpgAddress(addresses[i]);
+  requireCpl0(ctx.regs, 'INVLPG');
+  const tlb = ctx.tlb;
+  for (let i = 0; i < count; i++) {
+    ctx.count(MachineEvent.TlbFlushPage);
+    tlb.invalidatePage(Math.floor(addresses[i] / PAGE_SIZE));
+  }
 }
