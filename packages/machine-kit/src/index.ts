@@ -29,7 +29,7 @@ export {
   checkBytes,
   isAccessKind,
 } from './validate';
-export { Tlb } from './tlb';
+export { Tlb, type TlbStorage, WALK_CACHE_ENTRIES } from './tlb';
 export {
   KitMachine,
   type KitMachineOptions,

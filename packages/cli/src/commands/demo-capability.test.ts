@@ -5,7 +5,7 @@ import type { DemoResult } from './demo';
 import { demoSchemes } from './demo';
 
 describe('pkeysim demo: the capability scheme', () => {
-  beforeAll(loadBundledPlugins);
+  beforeAll(() => loadBundledPlugins());
 
   it('is listed beside keys, page-table permissions and virtual keys', () => {
     expect(demoSchemes().map((s) => s.scheme)).toEqual(
