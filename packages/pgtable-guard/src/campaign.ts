@@ -61,6 +61,12 @@ const protOf = (user: boolean, writable: boolean, executable: boolean): PageProt
 /** A workload protection without write permission (what ptep_set_wrprotect leaves). */
 const readOnly = (prot: PageProt): PageProt => protOf(prot.user, false, prot.executable);
 
+/** A page-table window a worker holds across a preemption point. */
+interface HeldWindow {
+  readonly tid: number;
+  readonly ptep: number;
+}
+
 /** One page a legitimate setter meant to map. */
 interface Intended {
   readonly physical: number;
@@ -125,47 +131,59 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
     kinds: PGTABLE_STRAY_KINDS,
   });
   const granted: GrantedRights[] = [];
-  const openWindows: { tid: number; ptep: number }[] = [];
+  const openWindows: HeldWindow[] = [];
 
+  // The threads' generators only yield; each operation is a plain function they call, so what is
+  // compiled for them is small and the operations are compiled once, apart from the generators.
   function* worker(self: ThreadContext) {
     for (let op = 0; op < size.opsPerWorker; op++) {
-      const m = prng.below(mms.length);
-      const mm = mms[m];
-      const slot = prng.below(shape.pagesPerSpace);
-      const va = vaOf(slot);
-      const cpu = self.cpu.id;
-      const mapped = intended[m].get(va);
-      switch (mapped ? prng.below(4) : 0) {
-        case 0: {
-          const page = { physical: frames + slot * PAGE_SIZE, prot: randomProt() };
-          if (mapped) guard.unmap_page(cpu, mm, va);
-          guard.map_page(cpu, mm, va, page.physical, page.prot);
-          intended[m].set(va, page);
-          break;
-        }
-        case 1:
-          guard.unmap_page(cpu, mm, va);
-          intended[m].delete(va);
-          break;
-        case 2: {
-          guard.ptep_set_wrprotect(cpu, guard.pte_offset(mm, va)!);
-          intended[m].set(va, { physical: mapped!.physical, prot: readOnly(mapped!.prot) });
-          break;
-        }
-        default: {
-          // A window held across a preemption point (other threads run while it is open), then the setter.
-          const ptep = guard.pte_offset(mm, va)!;
-          const window = { tid: self.thread.tid, ptep };
-          guard.enable_pgtable_write(cpu);
-          openWindows.push(window);
-          yield;
-          guard.ptep_test_and_clear_young(self.cpu.id, ptep);
-          openWindows.splice(openWindows.indexOf(window), 1);
-          guard.disable_pgtable_write(self.cpu.id);
-        }
+      const window = workerOp(self.cpu.id, self.thread.tid);
+      if (window !== undefined) {
+        yield;
+        closeWindow(self.cpu.id, window);
       }
       yield;
     }
+  }
+
+  /** One worker operation; the page-table window it left open across a preemption point, if any. */
+  function workerOp(cpu: number, tid: number): HeldWindow | undefined {
+    const m = prng.below(mms.length);
+    const mm = mms[m];
+    const slot = prng.below(shape.pagesPerSpace);
+    const va = vaOf(slot);
+    const mapped = intended[m].get(va);
+    switch (mapped ? prng.below(4) : 0) {
+      case 0: {
+        const page = { physical: frames + slot * PAGE_SIZE, prot: randomProt() };
+        if (mapped) guard.unmap_page(cpu, mm, va);
+        guard.map_page(cpu, mm, va, page.physical, page.prot);
+        intended[m].set(va, page);
+        return undefined;
+      }
+      case 1:
+        guard.unmap_page(cpu, mm, va);
+        intended[m].delete(va);
+        return undefined;
+      case 2: {
+        guard.ptep_set_wrprotect(cpu, guard.pte_offset(mm, va)!);
+        intended[m].set(va, { physical: mapped!.physical, prot: readOnly(mapped!.prot) });
+        return undefined;
+      }
+      default: {
+        // A window held across a preemption point (other threads run while it is open), then the setter.
+        const window: HeldWindow = { tid, ptep: guard.pte_offset(mm, va)! };
+        guard.enable_pgtable_write(cpu);
+        openWindows.push(window);
+        return window;
+      }
+    }
+  }
+
+  function closeWindow(cpu: number, window: HeldWindow): void {
+    guard.ptep_test_and_clear_young(cpu, window.ptep);
+    openWindows.splice(openWindows.indexOf(window), 1);
+    guard.disable_pgtable_write(cpu);
   }
 
   /**
@@ -261,46 +279,60 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
       case 'random-address':
         strayStore(self.cpu, kind, randomTableEntry(), randomBytes(ENTRY_BYTES));
         return;
-      case 'wrong-thread': {
+      case 'wrong-thread':
         // Aim at the entry another thread's open window is about to change: its rights are not ours.
         for (let i = 0; i < MAX_WAIT && openWindows.length === 0; i++) yield;
-        const ptep = openWindows.length > 0 ? prng.pick(openWindows).ptep : randomTableEntry();
-        strayStore(self.cpu, kind, ptep, granting(guard.readEntry(ptep)));
+        strayAtWindow(self.cpu, kind);
         return;
-      }
       case 'write-after-kunmap': {
-        // A legitimate setter (write-protect a page), then a store through the stale pointer that undoes it.
-        const target = flipTarget();
-        const ptep = target >= 0 ? candidatePtep[target] : randomTableEntry();
-        const before = guard.readEntry(ptep);
-        if (target >= 0) {
-          const m = candidateSpace[target];
-          const va = candidateVa[target];
-          guard.ptep_set_wrprotect(self.cpu.id, ptep);
-          const page = intended[m].get(va)!;
-          intended[m].set(va, { physical: page.physical, prot: readOnly(page.prot) });
-        }
+        const stale = writeProtectTarget(self.cpu.id);
         yield;
-        strayStore(self.cpu, kind, ptep, entryBytes(guard.format.withWrite(before)));
+        strayStore(self.cpu, kind, stale.ptep, entryBytes(guard.format.withWrite(stale.before)));
         return;
       }
-      default: {
-        // The entry's low byte (low word when the bits lie higher) flipped: U/S on a kernel-only
-        // page, R/W on a read-only one.
-        const target = flipTarget();
-        const ptep = target >= 0 ? candidatePtep[target] : randomTableEntry();
-        const bit = target >= 0 ? candidateBit[target] : userFlip;
-        const low = guard.readEntry(ptep).lo;
-        strayStore(
-          self.cpu,
-          kind,
-          ptep,
-          bit <= 0xff
-            ? new Uint8Array([(low & 0xff) ^ bit])
-            : entryBytes({ lo: (low ^ bit) >>> 0, hi: 0 }).subarray(0, 4),
-        );
-      }
+      default:
+        flipBit(self.cpu, kind);
     }
+  }
+
+  function strayAtWindow(cpu: Cpu, kind: StrayKind): void {
+    const ptep = openWindows.length > 0 ? prng.pick(openWindows).ptep : randomTableEntry();
+    strayStore(cpu, kind, ptep, granting(guard.readEntry(ptep)));
+  }
+
+  /**
+   * A legitimate setter (write-protect a page) whose pointer is kept: the entry and what it held
+   * before, for the store through the stale pointer that undoes it.
+   */
+  function writeProtectTarget(cpu: number): { ptep: number; before: EntryValue } {
+    const target = flipTarget();
+    const ptep = target >= 0 ? candidatePtep[target] : randomTableEntry();
+    const before = guard.readEntry(ptep);
+    if (target >= 0) {
+      const m = candidateSpace[target];
+      const va = candidateVa[target];
+      guard.ptep_set_wrprotect(cpu, ptep);
+      const page = intended[m].get(va)!;
+      intended[m].set(va, { physical: page.physical, prot: readOnly(page.prot) });
+    }
+    return { ptep, before };
+  }
+
+  /**
+   * The entry's low byte (low word when the bits lie higher) flipped: U/S on a kernel-only page,
+   * R/W on a read-only one.
+   */
+  function flipBit(cpu: Cpu, kind: StrayKind): void {
+    const target = flipTarget();
+    const ptep = target >= 0 ? candidatePtep[target] : randomTableEntry();
+    const bit = target >= 0 ? candidateBit[target] : userFlip;
+    const low = guard.readEntry(ptep).lo;
+    strayStore(
+      cpu,
+      kind,
+      ptep,
+      bit <= 0xff ? new Uint8Array([(low & 0xff) ^ bit]) : entryBytes({ lo: (low ^ bit) >>> 0, hi: 0 }).subarray(0, 4),
+    );
   }
 
   campaign.spawnWorkers('mm-worker', worker);

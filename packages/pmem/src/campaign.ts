@@ -37,6 +37,12 @@ export const PMEM_CAMPAIGN_SHAPE = Object.freeze({
   strayBytes: 8,
 });
 
+/** A kmap_local window a worker holds across a preemption point. */
+interface HeldWindow {
+  readonly tid: number;
+  readonly address: number;
+}
+
 /** How long a stray waits for a window or a leaked kmap to aim at before it falls back. */
 const MAX_WAIT = 30;
 
@@ -74,8 +80,14 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
     size,
     kinds: PMEM_STRAY_KINDS,
   });
-  const openWindows: { tid: number; address: number }[] = [];
-  const leaked: number[] = [];
+  const openWindows: HeldWindow[] = [];
+  // The addresses legacy code leaked, in a typed array: kernel addresses are not small integers,
+  // and an array's element kind changing at the first one would deoptimize its readers.
+  const leaked = new Float64Array(size.strays);
+  let leakedCount = 0;
+  const leak = (address: number) => {
+    leaked[leakedCount++] = address;
+  };
   // Random bytes for one store, in a scratch buffer per size: every store copies what it writes (into
   // the machine and the shadow), and each buffer is used before the next draw of its size.
   const scratch = new Map<number, Uint8Array>();
@@ -87,50 +99,64 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
   };
   const pageOffset = (room: number) => prng.below(PAGE_SIZE - room);
 
+  // The threads' generators only yield; each operation is a plain function they call, so what is
+  // compiled for them is small and the operations are compiled once, apart from the generators.
   function* worker(self: ThreadContext) {
     for (let op = 0; op < size.opsPerWorker; op++) {
-      const index = prng.below(shape.pages);
-      const record = bytes(shape.recordBytes);
-      const offset = pageOffset(shape.recordBytes);
-      switch (prng.below(4)) {
-        case 0: // the block driver: pmem_do_write
-          ns.write(self.cpu, index * PAGE_SIZE + offset, record);
-          break;
-        case 1: {
-          // DAX: dax_read_lock, dax_direct_access, store, dax_read_unlock
-          const id = ns.dax_read_lock(self.cpu);
-          const { kaddr } = ns.dax_direct_access(self.cpu, index, 1);
-          ns.store(self.cpu, kaddr + offset, record);
-          ns.dax_read_unlock(self.cpu, id);
-          break;
-        }
-        case 2: {
-          // A kmap_local window held across a preemption point: other threads run meanwhile.
-          const address = self.cpu.kmap_local_page(ns.page(index));
-          const window = { tid: self.thread.tid, address };
-          openWindows.push(window);
-          ns.store(self.cpu, address + offset, record);
-          yield;
-          ns.store(self.cpu, address + pageOffset(shape.recordBytes), bytes(shape.recordBytes));
-          openWindows.splice(openWindows.indexOf(window), 1);
-          self.cpu.kunmap_local(address);
-          break;
-        }
-        default: {
-          const address = self.cpu.kmap_atomic(ns.page(index));
-          ns.store(self.cpu, address + offset, record);
-          self.cpu.kunmap_atomic(address);
-        }
+      const window = workerOp(self.cpu, self.thread.tid);
+      if (window !== undefined) {
+        yield;
+        closeWindow(self.cpu, window);
       }
       yield;
     }
+  }
+
+  /** One worker operation; the window it left open across a preemption point, if any. */
+  function workerOp(cpu: Cpu, tid: number): HeldWindow | undefined {
+    const index = prng.below(shape.pages);
+    const record = bytes(shape.recordBytes);
+    const offset = pageOffset(shape.recordBytes);
+    switch (prng.below(4)) {
+      case 0: // the block driver: pmem_do_write
+        ns.write(cpu, index * PAGE_SIZE + offset, record);
+        return undefined;
+      case 1: {
+        // DAX: dax_read_lock, dax_direct_access, store, dax_read_unlock
+        const id = ns.dax_read_lock(cpu);
+        const { kaddr } = ns.dax_direct_access(cpu, index, 1);
+        ns.store(cpu, kaddr + offset, record);
+        ns.dax_read_unlock(cpu, id);
+        return undefined;
+      }
+      case 2: {
+        // A kmap_local window held across a preemption point: other threads run meanwhile.
+        const address = cpu.kmap_local_page(ns.page(index));
+        const window: HeldWindow = { tid, address };
+        openWindows.push(window);
+        ns.store(cpu, address + offset, record);
+        return window;
+      }
+      default: {
+        const address = cpu.kmap_atomic(ns.page(index));
+        ns.store(cpu, address + offset, record);
+        cpu.kunmap_atomic(address);
+        return undefined;
+      }
+    }
+  }
+
+  function closeWindow(cpu: Cpu, window: HeldWindow): void {
+    ns.store(cpu, window.address + pageOffset(shape.recordBytes), bytes(shape.recordBytes));
+    openWindows.splice(openWindows.indexOf(window), 1);
+    cpu.kunmap_local(window.address);
   }
 
   /** Legacy code that kmap()s a page and leaves the address where another thread finds it. */
   function* leaker(self: ThreadContext, index: number, delay: number) {
     for (let i = 0; i < delay; i++) yield;
     const page = ns.page(index);
-    leaked.push(self.cpu.kmap(page));
+    leak(self.cpu.kmap(page));
     for (let i = 0; i < MAX_WAIT; i++) yield;
     self.cpu.kunmap(page);
   }
@@ -146,28 +172,32 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
       case 'random-address':
         strayWrite(self.cpu, kind, ns.address + prng.below(ns.size - shape.strayBytes));
         return;
-      case 'wrong-thread': {
+      case 'wrong-thread':
         // Aim at a window another thread holds open right now (its rights are not ours).
         for (let i = 0; i < MAX_WAIT && openWindows.length === 0; i++) yield;
-        const target = openWindows.length > 0 ? prng.pick(openWindows).address : ns.address;
-        strayWrite(self.cpu, kind, target + offset);
+        strayWrite(self.cpu, kind, heldWindowAddress() + offset);
         return;
-      }
-      case 'leaked-global-kmap': {
-        for (let i = 0; i < MAX_WAIT && leaked.length === 0; i++) yield;
-        const target = leaked.length > 0 ? prng.pick(leaked) : ns.address;
-        strayWrite(self.cpu, kind, target + offset);
+      case 'leaked-global-kmap':
+        for (let i = 0; i < MAX_WAIT && leakedCount === 0; i++) yield;
+        strayWrite(self.cpu, kind, leakedAddress() + offset);
         return;
-      }
       default: {
         // A legitimate window and store, then a store through the stale address after kunmap.
-        const address = self.cpu.kmap_local_page(ns.page(prng.below(shape.pages)));
-        ns.store(self.cpu, address + pageOffset(shape.recordBytes), bytes(shape.recordBytes));
-        self.cpu.kunmap_local(address);
+        const address = legitimateWindow(self.cpu);
         yield;
         strayWrite(self.cpu, kind, address + offset);
       }
     }
+  }
+
+  const heldWindowAddress = () => (openWindows.length > 0 ? prng.pick(openWindows).address : ns.address);
+  const leakedAddress = () => (leakedCount > 0 ? leaked[prng.below(leakedCount)] : ns.address);
+  /** A kmap_local window, one store through it, kunmap_local: the address it used. */
+  function legitimateWindow(cpu: Cpu): number {
+    const address = cpu.kmap_local_page(ns.page(prng.below(shape.pages)));
+    ns.store(cpu, address + pageOffset(shape.recordBytes), bytes(shape.recordBytes));
+    cpu.kunmap_local(address);
+    return address;
   }
 
   campaign.spawnWorkers('pmem-worker', worker);

@@ -261,28 +261,42 @@ function compareWithShadow(found: Uint8Array, shadow: Uint8Array, pages: number)
   let bytesCorrupted = 0;
   let pagesCorrupted = 0;
   let firstCorruptOffset: number | undefined;
+  // One call per page: the byte loop is compiled as a function of its own, never entered mid-loop
+  // (on-stack replacement) with this function's rarely reached lines still unseen.
   for (let page = 0; page < pages; page++) {
-    let bad = 0;
-    if (words !== undefined && intended !== undefined) {
-      for (let w = page * WORDS_PER_PAGE, end = w + WORDS_PER_PAGE; w < end; w++) {
-        if (words[w] === intended[w]) continue;
-        for (let i = w * 4; i < w * 4 + 4; i++) {
-          if (found[i] === shadow[i]) continue;
-          bad++;
-          firstCorruptOffset ??= i;
-        }
-      }
-    } else {
-      for (let i = page * PAGE_SIZE; i < (page + 1) * PAGE_SIZE; i++) {
-        if (found[i] === shadow[i]) continue;
-        bad++;
-        firstCorruptOffset ??= i;
-      }
-    }
+    const bad = corruptBytesIn(found, shadow, words, intended, page);
+    if (bad === 0) continue;
     bytesCorrupted += bad;
-    if (bad > 0) pagesCorrupted++;
+    pagesCorrupted++;
+    firstCorruptOffset ??= firstDifferenceIn(found, shadow, page);
   }
   return { bytesCorrupted, pagesCorrupted, firstCorruptOffset };
+}
+
+/** How many bytes of page `page` differ (`words`/`intended`: the same bytes as words, when aligned). */
+function corruptBytesIn(
+  found: Uint8Array,
+  shadow: Uint8Array,
+  words: Int32Array | undefined,
+  intended: Int32Array | undefined,
+  page: number,
+): number {
+  let bad = 0;
+  if (words !== undefined && intended !== undefined) {
+    for (let w = page * WORDS_PER_PAGE, end = w + WORDS_PER_PAGE; w < end; w++) {
+      if (words[w] === intended[w]) continue;
+      for (let i = w * 4; i < w * 4 + 4; i++) if (found[i] !== shadow[i]) bad++;
+    }
+  } else {
+    for (let i = page * PAGE_SIZE; i < (page + 1) * PAGE_SIZE; i++) if (found[i] !== shadow[i]) bad++;
+  }
+  return bad;
+}
+
+/** The offset of the first differing byte of a page that has one. */
+function firstDifferenceIn(found: Uint8Array, shadow: Uint8Array, page: number): number | undefined {
+  for (let i = page * PAGE_SIZE; i < (page + 1) * PAGE_SIZE; i++) if (found[i] !== shadow[i]) return i;
+  return undefined;
 }
 
 /** `bytes` as 32-bit words, when it starts on a word boundary and holds whole words (else undefined). */

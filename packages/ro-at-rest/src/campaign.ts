@@ -14,8 +14,24 @@ import {
   StrayCampaign,
   campaignSize,
 } from '@pkeysim/kernel';
-import { RO_KEY_NAME, RO_MODES, RoAllocator, type RoCache, type RoMode, type RoObject } from './allocator';
-import { createCredCache, createPolicyTable, type Cred, type CredField, userCred } from './examples';
+import {
+  RO_KEY_NAME,
+  RO_MODES,
+  RoAllocator,
+  type RoCache,
+  type RoMode,
+  type RoObject,
+  type RoWindow,
+} from './allocator';
+import {
+  createCredCache,
+  createPolicyTable,
+  type Cred,
+  type CredField,
+  type PolicyField,
+  type PolicyRule,
+  userCred,
+} from './examples';
 
 /** V10's static consumers plus the read-only-at-rest key, write-disabled by default. */
 export const roKernelConsumers: readonly StaticConsumer[] = Object.freeze([
@@ -36,6 +52,13 @@ export const RO_CAMPAIGN_SHAPE = Object.freeze({
 });
 
 const MAX_WAIT = 30;
+
+/** A policy reload a worker holds open across a preemption point: the rule, its new value, the window. */
+interface PolicyReload {
+  readonly rule: RoObject<PolicyField>;
+  readonly next: PolicyRule;
+  readonly window: RoWindow<PolicyField>;
+}
 
 /**
  * A read-only-at-rest campaign: worker threads change credentials through commit_creds, reload
@@ -94,38 +117,52 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
   });
   const openWindows: RoObject<string>[] = [];
 
+  // The threads' generators only yield; each operation is a plain function they call, so what is
+  // compiled for them is small and the operations are compiled once, apart from the generators.
   function* worker(self: ThreadContext) {
     for (let op = 0; op < size.opsPerWorker; op++) {
-      switch (prng.below(4)) {
-        case 0: {
-          // setresuid(): a new euid, committed by the declared writer.
-          const task = prng.pick(taskCreds);
-          const next: Cred = {
-            ...creds.cache.read(self.cpu.id, task),
-            euid: prng.below(2) === 0 ? 0 : 1000 + prng.below(shape.tasks),
-          };
-          ro.roWrite(self.cpu.id, task, creds.commit_creds, next);
-          intended.set(task, next);
-          break;
-        }
-        case 1: {
-          // A policy reload that sleeps with its window open (other threads run meanwhile).
-          const rule = prng.pick(policy.rules);
-          const next = { ...policy.cache.read(self.cpu.id, rule), allow: prng.below(8) };
-          const window = ro.roWriteBegin(self.cpu.id, rule, policy.policy_load);
-          openWindows.push(rule);
-          yield;
-          window.context.set(next);
-          openWindows.splice(openWindows.indexOf(rule), 1);
-          ro.roWriteEnd(window);
-          intended.set(rule, next);
-          break;
-        }
-        default:
-          creds.cache.read(self.cpu.id, prng.pick(taskCreds));
+      const reload = workerOp(self.cpu.id);
+      if (reload !== undefined) {
+        yield;
+        finishReload(reload);
       }
       yield;
     }
+  }
+
+  /** One worker operation; the policy reload it left open across a preemption point, if any. */
+  function workerOp(cpu: number): PolicyReload | undefined {
+    switch (prng.below(4)) {
+      case 0: {
+        // setresuid(): a new euid, committed by the declared writer.
+        const task = prng.pick(taskCreds);
+        const next: Cred = {
+          ...creds.cache.read(cpu, task),
+          euid: prng.below(2) === 0 ? 0 : 1000 + prng.below(shape.tasks),
+        };
+        ro.roWrite(cpu, task, creds.commit_creds, next);
+        intended.set(task, next);
+        return undefined;
+      }
+      case 1: {
+        // A policy reload that sleeps with its window open (other threads run meanwhile).
+        const rule = prng.pick(policy.rules);
+        const next = { ...policy.cache.read(cpu, rule), allow: prng.below(8) };
+        const window = ro.roWriteBegin(cpu, rule, policy.policy_load);
+        openWindows.push(rule);
+        return { rule, next, window };
+      }
+      default:
+        creds.cache.read(cpu, prng.pick(taskCreds));
+        return undefined;
+    }
+  }
+
+  function finishReload({ rule, next, window }: PolicyReload): void {
+    window.context.set(next);
+    openWindows.splice(openWindows.indexOf(rule), 1);
+    ro.roWriteEnd(window);
+    intended.set(rule, next);
   }
 
   function strayStore(cpu: Cpu, kind: StrayKind, address: number, bytes: Uint8Array): void {
@@ -160,14 +197,19 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
         return;
       }
       default: {
-        // commit_creds as it should be, then a store through the pointer it kept: euid 0 after the window closed.
-        const task = prng.pick(taskCreds);
-        const next = creds.cache.read(self.cpu.id, task);
-        ro.roWrite(self.cpu.id, task, creds.commit_creds, next);
+        const task = recommitCreds(self.cpu.id);
         yield;
         strayStore(self.cpu, kind, rootEuid(task), zero());
       }
     }
+  }
+
+  /** commit_creds as it should be, the task whose cred pointer is kept (for a store after the window closed). */
+  function recommitCreds(cpu: number): RoObject<CredField> {
+    const task = prng.pick(taskCreds);
+    const next = creds.cache.read(cpu, task);
+    ro.roWrite(cpu, task, creds.commit_creds, next);
+    return task;
   }
 
   campaign.spawnWorkers('cred-worker', worker);
