@@ -2,7 +2,6 @@ import {
   type CampaignOptions,
   type CampaignResult,
   type CampaignRunner,
-  type Cpu,
   createKernel,
   DEFAULT_STATIC_CONSUMERS,
   KernelError,
@@ -10,28 +9,12 @@ import {
   Scheduler,
   type StaticConsumer,
   type StrayKind,
-  type ThreadContext,
   StrayCampaign,
   campaignSize,
 } from '@pkeysim/kernel';
-import {
-  RO_KEY_NAME,
-  RO_MODES,
-  RoAllocator,
-  type RoCache,
-  type RoMode,
-  type RoObject,
-  type RoWindow,
-} from './allocator';
-import {
-  createCredCache,
-  createPolicyTable,
-  type Cred,
-  type CredField,
-  type PolicyField,
-  type PolicyRule,
-  userCred,
-} from './examples';
+import { RO_KEY_NAME, RO_MODES, RoAllocator, type RoMode, type RoObject } from './allocator';
+import { createCredCache, createPolicyTable, userCred } from './examples';
+import { RoWorkload, roStray, roWorker } from './workload';
 
 /** V10's static consumers plus the read-only-at-rest key, write-disabled by default. */
 export const roKernelConsumers: readonly StaticConsumer[] = Object.freeze([
@@ -50,15 +33,6 @@ export const RO_CAMPAIGN_SHAPE = Object.freeze({
   opsPerWorker: 20,
   strays: 24,
 });
-
-const MAX_WAIT = 30;
-
-/** A policy reload a worker holds open across a preemption point: the rule, its new value, the window. */
-interface PolicyReload {
-  readonly rule: RoObject<PolicyField>;
-  readonly next: PolicyRule;
-  readonly window: RoWindow<PolicyField>;
-}
 
 /**
  * A read-only-at-rest campaign: worker threads change credentials through commit_creds, reload
@@ -115,107 +89,11 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
     size,
     kinds: RO_STRAY_KINDS,
   });
-  const openWindows: RoObject<string>[] = [];
-
-  // The threads' generators only yield; each operation is a plain function they call, so what is
-  // compiled for them is small and the operations are compiled once, apart from the generators.
-  function* worker(self: ThreadContext) {
-    for (let op = 0; op < size.opsPerWorker; op++) {
-      const reload = workerOp(self.cpu.id);
-      if (reload !== undefined) {
-        yield;
-        finishReload(reload);
-      }
-      yield;
-    }
-  }
-
-  /** One worker operation; the policy reload it left open across a preemption point, if any. */
-  function workerOp(cpu: number): PolicyReload | undefined {
-    switch (prng.below(4)) {
-      case 0: {
-        // setresuid(): a new euid, committed by the declared writer.
-        const task = prng.pick(taskCreds);
-        const next: Cred = {
-          ...creds.cache.read(cpu, task),
-          euid: prng.below(2) === 0 ? 0 : 1000 + prng.below(shape.tasks),
-        };
-        ro.roWrite(cpu, task, creds.commit_creds, next);
-        intended.set(task, next);
-        return undefined;
-      }
-      case 1: {
-        // A policy reload that sleeps with its window open (other threads run meanwhile).
-        const rule = prng.pick(policy.rules);
-        const next = { ...policy.cache.read(cpu, rule), allow: prng.below(8) };
-        const window = ro.roWriteBegin(cpu, rule, policy.policy_load);
-        openWindows.push(rule);
-        return { rule, next, window };
-      }
-      default:
-        creds.cache.read(cpu, prng.pick(taskCreds));
-        return undefined;
-    }
-  }
-
-  function finishReload({ rule, next, window }: PolicyReload): void {
-    window.context.set(next);
-    openWindows.splice(openWindows.indexOf(rule), 1);
-    ro.roWriteEnd(window);
-    intended.set(rule, next);
-  }
-
-  function strayStore(cpu: Cpu, kind: StrayKind, address: number, bytes: Uint8Array): void {
-    campaign.strayStore(cpu, kind, address, bytes);
-  }
-
-  /** euid = 0: the store an exploit wants. */
-  const rootEuid = (object: RoObject<string>) => object.address + CRED_EUID_OFFSET;
-  const zero = () => new Uint8Array(4);
-  const randomBytes = (n: number) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = 1 + prng.below(255);
-    return out;
-  };
-  const randomAddress = () => {
-    const cache: RoCache<string> =
-      prng.below(2) === 0 ? (creds.cache as unknown as RoCache<string>) : (policy.cache as unknown as RoCache<string>);
-    const slab = prng.pick(cache.slabAddresses());
-    return slab + prng.below(ro.slabBytes / 8) * 8;
-  };
-
-  function* stray(self: ThreadContext, kind: StrayKind, delay: number) {
-    for (let i = 0; i < delay; i++) yield;
-    switch (kind) {
-      case 'random-address':
-        strayStore(self.cpu, kind, randomAddress(), randomBytes(8));
-        return;
-      case 'wrong-thread': {
-        for (let i = 0; i < MAX_WAIT && openWindows.length === 0; i++) yield;
-        const target = openWindows.length > 0 ? prng.pick(openWindows) : prng.pick(objects);
-        strayStore(self.cpu, kind, target.address + 4 * prng.below(4), randomBytes(4));
-        return;
-      }
-      default: {
-        const task = recommitCreds(self.cpu.id);
-        yield;
-        strayStore(self.cpu, kind, rootEuid(task), zero());
-      }
-    }
-  }
-
-  /** commit_creds as it should be, the task whose cred pointer is kept (for a store after the window closed). */
-  function recommitCreds(cpu: number): RoObject<CredField> {
-    const task = prng.pick(taskCreds);
-    const next = creds.cache.read(cpu, task);
-    ro.roWrite(cpu, task, creds.commit_creds, next);
-    return task;
-  }
-
-  campaign.spawnWorkers('cred-worker', worker);
+  const workload = new RoWorkload(ro, prng, campaign, creds, policy, taskCreds, objects, intended, shape.tasks);
+  campaign.spawnWorkers('cred-worker', (self) => roWorker(workload, self, size.opsPerWorker));
   campaign.spawnStrays((kind) => {
     const delay = 4 + prng.below(60);
-    return (self) => stray(self, kind, delay);
+    return (self) => roStray(workload, self, kind, delay);
   });
 
   const { cost, log } = campaign.run();
@@ -239,8 +117,6 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
   notes.push(`objects differing from their writers' intent: ${corruptedObjects} (${corruptedFields} fields)`);
   return campaign.result(cost, notes);
 }
-
-const CRED_EUID_OFFSET = 4 * (['uid', 'gid', 'suid', 'sgid', 'euid'] satisfies CredField[]).indexOf('euid');
 
 /** The read-only-at-rest entry of `pkeysim campaign`'s registry. */
 export const roAtRestCampaign: CampaignRunner = {
