@@ -51,8 +51,7 @@ export class FaultHandler {
     const rightsAtFault = thread.pkrs;
     const keyFault = fault.cause === 'domain' && isKernelAddress(fault.address) && this.supported;
     const key = this.keyOf(fault);
-    const others = this.windows.otherGlobalHolders(fault.address, thread);
-    const notes = keyFault && others.length > 0 ? this.warnGlobalKmap(fault, thread, others) : [];
+    const notes = keyFault ? this.globalKmapNotes(fault, thread) : [];
 
     const frame = this.entry.enter(cpu, 'exception', '#PF');
     const callback = keyFault && key !== undefined ? this.keys.callbackOf(key) : undefined;
@@ -94,8 +93,14 @@ export class FaultHandler {
     return { retry: false, oops: this.oops(cpu, thread, fault, key, rightsAtFault, reason, notes) };
   }
 
-  /** A key fault on an address other threads hold a global kmap() of: warned, and noted in an oops. */
-  private warnGlobalKmap(fault: AccessFault, thread: TaskStruct, others: readonly TaskStruct[]): string[] {
+  /**
+   * A key fault on an address other threads hold a global kmap() of: warned, and noted in an oops.
+   * Asked here, not in handle(): the holders list is a shared empty array or a fresh one, two shapes
+   * that would deoptimize handle() when the second appears.
+   */
+  private globalKmapNotes(fault: AccessFault, thread: TaskStruct): string[] {
+    const others = this.windows.otherGlobalHolders(fault.address, thread);
+    if (others.length === 0) return [];
     const note = `global kmap used across threads: ${formatAddress(fault.address)} was kmap()ed by ${others.map(describeThread).join(', ')}, accessed by ${describeThread(thread)}`;
     this.log.warn(note);
     return [note];
