@@ -49,41 +49,61 @@ export class FaultHandler {
   handle(cpu: number, fault: AccessFault): FaultOutcome {
     const thread = this.sched.current(cpu);
     const rightsAtFault = thread.pkrs;
-    const write = fault.access === AccessKind.Write;
     const keyFault = fault.cause === 'domain' && isKernelAddress(fault.address) && this.supported;
     const key = this.keyOf(fault);
-    const notes: string[] = [];
-    const others = this.windows.otherGlobalHolders(fault.address, thread);
-    if (keyFault && others.length > 0) {
-      const note = `global kmap used across threads: ${formatAddress(fault.address)} was kmap()ed by ${others.map(describeThread).join(', ')}, accessed by ${describeThread(thread)}`;
-      notes.push(note);
-      this.log.warn(note);
-    }
+    const notes = keyFault ? this.globalKmapNotes(fault, thread) : [];
 
     const frame = this.entry.enter(cpu, 'exception', '#PF');
-    let reason: string;
-    if (!keyFault) {
-      reason = `${fault.cause} fault, not a supervisor key fault`;
-    } else {
-      const callback = key === undefined ? undefined : this.keys.callbackOf(key);
-      if (!callback) {
-        reason = `no fault callback for key ${key ?? '?'}`;
-      } else {
-        let handled: boolean;
-        try {
-          handled = callback(frame, fault.address, write);
-        } catch (error) {
-          if (frame.live && thread.frames[thread.frames.length - 1] === frame) this.entry.exit(cpu, frame);
-          throw error;
-        }
-        if (handled) {
-          this.entry.exit(cpu, frame);
-          return RETRY;
-        }
-        reason = `the fault callback of key ${key} did not handle it`;
+    const callback = keyFault && key !== undefined ? this.keys.callbackOf(key) : undefined;
+    if (callback) {
+      let handled: boolean;
+      try {
+        handled = callback(frame, fault.address, fault.access === AccessKind.Write);
+      } catch (error) {
+        if (frame.live && thread.frames[thread.frames.length - 1] === frame) this.entry.exit(cpu, frame);
+        throw error;
+      }
+      if (handled) {
+        this.entry.exit(cpu, frame);
+        return RETRY;
       }
     }
+    return this.unhandled(cpu, thread, fault, key, rightsAtFault, keyFault, Boolean(callback), notes);
+  }
+
+  /**
+   * The cold half of handle(), kept out of it so the handled-fault path compiles small: why the
+   * fault was not handled, and the oops.
+   */
+  private unhandled(
+    cpu: number,
+    thread: TaskStruct,
+    fault: AccessFault,
+    key: number | undefined,
+    rightsAtFault: RightsState,
+    keyFault: boolean,
+    hadCallback: boolean,
+    notes: string[],
+  ): FaultOutcome {
+    const reason = !keyFault
+      ? `${fault.cause} fault, not a supervisor key fault`
+      : !hadCallback
+        ? `no fault callback for key ${key ?? '?'}`
+        : `the fault callback of key ${key} did not handle it`;
     return { retry: false, oops: this.oops(cpu, thread, fault, key, rightsAtFault, reason, notes) };
+  }
+
+  /**
+   * A key fault on an address other threads hold a global kmap() of: warned, and noted in an oops.
+   * Asked here, not in handle(): the holders list is a shared empty array or a fresh one, two shapes
+   * that would deoptimize handle() when the second appears.
+   */
+  private globalKmapNotes(fault: AccessFault, thread: TaskStruct): string[] {
+    const others = this.windows.otherGlobalHolders(fault.address, thread);
+    if (others.length === 0) return [];
+    const note = `global kmap used across threads: ${formatAddress(fault.address)} was kmap()ed by ${others.map(describeThread).join(', ')}, accessed by ${describeThread(thread)}`;
+    this.log.warn(note);
+    return [note];
   }
 
   /** An access that kept faulting although its callback said "handled". */

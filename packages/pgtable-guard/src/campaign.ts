@@ -2,24 +2,19 @@ import {
   type CampaignOptions,
   type CampaignResult,
   type CampaignRunner,
-  type Cpu,
   createKernel,
   formatAddress,
   type GrantedRights,
   KernelError,
-  PAGE_SIZE,
   Prng,
   Scheduler,
   type StrayKind,
-  type ThreadContext,
   StrayCampaign,
   campaignSize,
 } from '@pkeysim/kernel';
 import type { PgtableMode } from './boot-params';
-import { indexAt, levelSpan } from './entry-format';
 import { type GuardedMm, PgtableGuard } from './guard';
-import { grantedBy } from './leaf-report';
-import { ENTRY_BYTES, type EntryValue, entryBytes, type PageProt } from './pte';
+import { type Intended, PgtableWorkload, pgtableStray, pgtableWorker } from './workload';
 
 /** The page-table fault modes: strict (the boot default) and soft (`pkstablessoft`). */
 export const PGTABLE_MODES: readonly PgtableMode[] = ['strict', 'soft'];
@@ -42,30 +37,6 @@ export const PGTABLE_CAMPAIGN_SHAPE = Object.freeze({
   opsPerWorker: 20,
   strays: 24,
 });
-
-const MAX_WAIT = 30;
-/** Bytes one PTE table maps (2 MiB). */
-const PMD_SPAN = levelSpan(2);
-/** Where the workload maps: 0x400000 upwards, across a PMD boundary at 0x600000. */
-const USER_BASE = 0x500000;
-
-/**
- * The protections the workload maps with, one shared frozen object per combination of rights
- * (index user*4 + writable*2 + executable): a page's intent allocates no protection object.
- */
-const PROTS: readonly PageProt[] = Array.from({ length: 8 }, (_, i) =>
-  Object.freeze({ user: (i & 4) !== 0, writable: (i & 2) !== 0, executable: (i & 1) !== 0 }),
-);
-const protOf = (user: boolean, writable: boolean, executable: boolean): PageProt =>
-  PROTS[(user ? 4 : 0) + (writable ? 2 : 0) + (executable ? 1 : 0)];
-/** A workload protection without write permission (what ptep_set_wrprotect leaves). */
-const readOnly = (prot: PageProt): PageProt => protOf(prot.user, false, prot.executable);
-
-/** One page a legitimate setter meant to map. */
-interface Intended {
-  readonly physical: number;
-  readonly prot: PageProt;
-}
 
 /**
  * A page-table stray-write campaign: worker threads map, unmap, write-protect and age pages of
@@ -103,18 +74,6 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   const mms: GuardedMm[] = [];
   for (let i = 0; i < size.spaces; i++) mms.push(guard.pgd_alloc(0));
   const frames = kernel.alloc_pages(shape.pagesPerSpace);
-  const intended = mms.map(() => new Map<number, Intended>());
-  const vaOf = (slot: number) => USER_BASE + slot * PAGE_SIZE * 11; // spread over two PMDs
-  const randomProt = (): PageProt => {
-    switch (prng.below(3)) {
-      case 0:
-        return protOf(true, true, false);
-      case 1:
-        return protOf(true, false, true); // text
-      default:
-        return protOf(false, true, false); // kernel-only (e.g. an LDT page)
-    }
-  };
 
   const campaign = new StrayCampaign(kernel, scheduler, {
     consumer: 'pgtable',
@@ -124,192 +83,15 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
     size,
     kinds: PGTABLE_STRAY_KINDS,
   });
-  const granted: GrantedRights[] = [];
-  const openWindows: { tid: number; ptep: number }[] = [];
-
-  function* worker(self: ThreadContext) {
-    for (let op = 0; op < size.opsPerWorker; op++) {
-      const m = prng.below(mms.length);
-      const mm = mms[m];
-      const slot = prng.below(shape.pagesPerSpace);
-      const va = vaOf(slot);
-      const cpu = self.cpu.id;
-      const mapped = intended[m].get(va);
-      switch (mapped ? prng.below(4) : 0) {
-        case 0: {
-          const page = { physical: frames + slot * PAGE_SIZE, prot: randomProt() };
-          if (mapped) guard.unmap_page(cpu, mm, va);
-          guard.map_page(cpu, mm, va, page.physical, page.prot);
-          intended[m].set(va, page);
-          break;
-        }
-        case 1:
-          guard.unmap_page(cpu, mm, va);
-          intended[m].delete(va);
-          break;
-        case 2: {
-          guard.ptep_set_wrprotect(cpu, guard.pte_offset(mm, va)!);
-          intended[m].set(va, { physical: mapped!.physical, prot: readOnly(mapped!.prot) });
-          break;
-        }
-        default: {
-          // A window held across a preemption point (other threads run while it is open), then the setter.
-          const ptep = guard.pte_offset(mm, va)!;
-          const window = { tid: self.thread.tid, ptep };
-          guard.enable_pgtable_write(cpu);
-          openWindows.push(window);
-          yield;
-          guard.ptep_test_and_clear_young(self.cpu.id, ptep);
-          openWindows.splice(openWindows.indexOf(window), 1);
-          guard.disable_pgtable_write(self.cpu.id);
-        }
-      }
-      yield;
-    }
-  }
-
-  /**
-   * A store by unrelated code. A landed one takes effect by itself (the MMU walks the tables it
-   * wrote); what it did to the entries it hit is read before and after, to report the rights it granted.
-   */
-  function strayStore(cpu: Cpu, kind: StrayKind, address: number, bytes: Uint8Array): void {
-    const watch = guard.watchStore(address, bytes.length);
-    if (!campaign.strayStore(cpu, kind, address, bytes)) return;
-    for (const { change } of guard.storeLanded(watch)) {
-      const rights = grantedBy(change);
-      if (rights) granted.push({ address: change.virtual, granted: `${rights} (${kind})` });
-    }
-  }
-
-  // The bits that grant U/S and R/W in the machine's format (x86 U/S and R/W, arm64 AP[1] and AP[2], ...).
-  const userFlip = guard.format.user.flip.lo;
-  const writeFlip = guard.format.write.flip.lo;
-
-  // flipTarget's candidates, in parallel arrays refilled by each call (no object per candidate).
-  const candidateSpace: number[] = [];
-  const candidateVa: number[] = [];
-  const candidatePtep: number[] = [];
-  const candidateBit: number[] = [];
-  // The PTE table of each 2 MiB region one space's pass has found (NaN: none; kernel addresses are negative), reset per space.
-  const regionKeys: number[] = [];
-  const regionTables: number[] = [];
-
-  /**
-   * A present leaf PTE lacking U/S or R/W, and the bits whose flip would grant it: the index of the
-   * picked candidate in the candidate arrays, or -1 when there is none.
-   */
-  function flipTarget(): number {
-    let count = 0;
-    for (let m = 0; m < intended.length; m++) {
-      // Nothing is stored while candidates are gathered: one walk per PTE table (2 MiB region), not per page.
-      let regions = 0; // the arrays' first `regions` slots are this space's (no length reset: a slow call)
-      for (const [va, page] of intended[m]) {
-        // The rights first: only a page lacking one needs its PTE found (the walk is the costly part).
-        if (page.prot.user && page.prot.writable) continue;
-        const region = Math.floor(va / PMD_SPAN);
-        const index = indexAt(va, 1) * ENTRY_BYTES;
-        let r = 0;
-        while (r < regions && regionKeys[r] !== region) r++;
-        if (r === regions) {
-          const found = guard.pte_offset(mms[m], va);
-          regionKeys[r] = region;
-          regionTables[r] = found === undefined ? Number.NaN : found - index;
-          regions++;
-        }
-        const table = regionTables[r];
-        if (Number.isNaN(table)) continue;
-        candidateSpace[count] = m;
-        candidateVa[count] = va;
-        candidatePtep[count] = table + index;
-        candidateBit[count] = page.prot.user ? writeFlip : userFlip;
-        count++;
-      }
-    }
-    // prng.pick over the candidates: the same draw.
-    return count > 0 ? prng.below(count) : -1;
-  }
-
-  function randomTableEntry(): number {
-    // The tables each space links now (recorded as setters link them): no walk per stray. One draw
-    // over all spaces' tables in order (what prng.pick of their concatenation draws), no array made.
-    let total = 0;
-    for (const mm of mms) total += mm.tables.size;
-    let n = prng.below(total);
-    let table = -1;
-    for (const mm of mms) {
-      if (n >= mm.tables.size) {
-        n -= mm.tables.size;
-        continue;
-      }
-      for (const t of mm.tables) if (n-- === 0) table = t;
-      break;
-    }
-    return kernel.page_address(table) + prng.below(512) * ENTRY_BYTES;
-  }
-
-  const randomBytes = (n: number) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = prng.below(256);
-    return out;
-  };
-  const granting = (entry: EntryValue): Uint8Array =>
-    entryBytes(guard.format.isPresent(entry, 1) ? guard.format.granting(entry) : guard.format.madePresent(entry));
-
-  function* stray(self: ThreadContext, kind: StrayKind, delay: number) {
-    for (let i = 0; i < delay; i++) yield;
-    switch (kind) {
-      case 'random-address':
-        strayStore(self.cpu, kind, randomTableEntry(), randomBytes(ENTRY_BYTES));
-        return;
-      case 'wrong-thread': {
-        // Aim at the entry another thread's open window is about to change: its rights are not ours.
-        for (let i = 0; i < MAX_WAIT && openWindows.length === 0; i++) yield;
-        const ptep = openWindows.length > 0 ? prng.pick(openWindows).ptep : randomTableEntry();
-        strayStore(self.cpu, kind, ptep, granting(guard.readEntry(ptep)));
-        return;
-      }
-      case 'write-after-kunmap': {
-        // A legitimate setter (write-protect a page), then a store through the stale pointer that undoes it.
-        const target = flipTarget();
-        const ptep = target >= 0 ? candidatePtep[target] : randomTableEntry();
-        const before = guard.readEntry(ptep);
-        if (target >= 0) {
-          const m = candidateSpace[target];
-          const va = candidateVa[target];
-          guard.ptep_set_wrprotect(self.cpu.id, ptep);
-          const page = intended[m].get(va)!;
-          intended[m].set(va, { physical: page.physical, prot: readOnly(page.prot) });
-        }
-        yield;
-        strayStore(self.cpu, kind, ptep, entryBytes(guard.format.withWrite(before)));
-        return;
-      }
-      default: {
-        // The entry's low byte (low word when the bits lie higher) flipped: U/S on a kernel-only
-        // page, R/W on a read-only one.
-        const target = flipTarget();
-        const ptep = target >= 0 ? candidatePtep[target] : randomTableEntry();
-        const bit = target >= 0 ? candidateBit[target] : userFlip;
-        const low = guard.readEntry(ptep).lo;
-        strayStore(
-          self.cpu,
-          kind,
-          ptep,
-          bit <= 0xff
-            ? new Uint8Array([(low & 0xff) ^ bit])
-            : entryBytes({ lo: (low ^ bit) >>> 0, hi: 0 }).subarray(0, 4),
-        );
-      }
-    }
-  }
-
-  campaign.spawnWorkers('mm-worker', worker);
+  const workload = new PgtableWorkload(kernel, guard, prng, campaign, mms, frames, shape.pagesPerSpace);
+  campaign.spawnWorkers('mm-worker', (self) => pgtableWorker(workload, self, size.opsPerWorker));
   campaign.spawnStrays((kind) => {
     const delay = 4 + prng.below(60);
-    return (self) => stray(self, kind, delay);
+    return (self) => pgtableStray(workload, self, kind, delay);
   });
 
   const { cost, log } = campaign.run();
+  const { intended, granted } = workload;
   const corrupted = entriesCorrupted(guard, mms, intended);
   return campaign.result(cost, campaignNotes(guard, log, corrupted, granted), { granted_rights: granted });
 }

@@ -2,19 +2,17 @@ import {
   type CampaignOptions,
   type CampaignResult,
   type CampaignRunner,
-  type Cpu,
   createKernel,
   KernelError,
-  PAGE_SIZE,
   Prng,
   Scheduler,
   type StrayKind,
-  type ThreadContext,
   StrayCampaign,
   campaignSize,
 } from '@pkeysim/kernel';
 import { PmemNamespace } from './namespace';
 import { PKS_FAULT_MODES, type PksFaultMode } from './pgmap';
+import { PmemWorkload, pmemLeaker, pmemStray, pmemWorker } from './workload';
 
 /** The stray writes a PMEM campaign injects, in the order they are dealt out. */
 export const PMEM_STRAY_KINDS: readonly StrayKind[] = [
@@ -36,12 +34,6 @@ export const PMEM_CAMPAIGN_SHAPE = Object.freeze({
   recordBytes: 32,
   strayBytes: 8,
 });
-
-/** How long a stray waits for a window or a leaked kmap to aim at before it falls back. */
-const MAX_WAIT = 30;
-
-/** Where the completion interrupt keeps its counter: the first 8 bytes of namespace page 0. */
-const COMPLETION_SLOT = 0;
 
 /**
  * A PMEM stray-write campaign: worker threads write records through the driver path, the DAX path
@@ -74,123 +66,18 @@ export function runPmemCampaign(options: CampaignOptions): CampaignResult {
     size,
     kinds: PMEM_STRAY_KINDS,
   });
-  const openWindows: { tid: number; address: number }[] = [];
-  const leaked: number[] = [];
-  // Random bytes for one store, in a scratch buffer per size: every store copies what it writes (into
-  // the machine and the shadow), and each buffer is used before the next draw of its size.
-  const scratch = new Map<number, Uint8Array>();
-  const bytes = (n: number) => {
-    let out = scratch.get(n);
-    if (out === undefined) scratch.set(n, (out = new Uint8Array(n)));
-    for (let i = 0; i < n; i++) out[i] = 1 + prng.below(255);
-    return out;
-  };
-  const pageOffset = (room: number) => prng.below(PAGE_SIZE - room);
-
-  function* worker(self: ThreadContext) {
-    for (let op = 0; op < size.opsPerWorker; op++) {
-      const index = prng.below(shape.pages);
-      const record = bytes(shape.recordBytes);
-      const offset = pageOffset(shape.recordBytes);
-      switch (prng.below(4)) {
-        case 0: // the block driver: pmem_do_write
-          ns.write(self.cpu, index * PAGE_SIZE + offset, record);
-          break;
-        case 1: {
-          // DAX: dax_read_lock, dax_direct_access, store, dax_read_unlock
-          const id = ns.dax_read_lock(self.cpu);
-          const { kaddr } = ns.dax_direct_access(self.cpu, index, 1);
-          ns.store(self.cpu, kaddr + offset, record);
-          ns.dax_read_unlock(self.cpu, id);
-          break;
-        }
-        case 2: {
-          // A kmap_local window held across a preemption point: other threads run meanwhile.
-          const address = self.cpu.kmap_local_page(ns.page(index));
-          const window = { tid: self.thread.tid, address };
-          openWindows.push(window);
-          ns.store(self.cpu, address + offset, record);
-          yield;
-          ns.store(self.cpu, address + pageOffset(shape.recordBytes), bytes(shape.recordBytes));
-          openWindows.splice(openWindows.indexOf(window), 1);
-          self.cpu.kunmap_local(address);
-          break;
-        }
-        default: {
-          const address = self.cpu.kmap_atomic(ns.page(index));
-          ns.store(self.cpu, address + offset, record);
-          self.cpu.kunmap_atomic(address);
-        }
-      }
-      yield;
-    }
-  }
-
-  /** Legacy code that kmap()s a page and leaves the address where another thread finds it. */
-  function* leaker(self: ThreadContext, index: number, delay: number) {
-    for (let i = 0; i < delay; i++) yield;
-    const page = ns.page(index);
-    leaked.push(self.cpu.kmap(page));
-    for (let i = 0; i < MAX_WAIT; i++) yield;
-    self.cpu.kunmap(page);
-  }
-
-  function strayWrite(cpu: Cpu, kind: StrayKind, address: number): void {
-    campaign.strayStore(cpu, kind, address, bytes(shape.strayBytes));
-  }
-
-  function* stray(self: ThreadContext, kind: StrayKind, delay: number) {
-    for (let i = 0; i < delay; i++) yield;
-    const offset = pageOffset(shape.strayBytes);
-    switch (kind) {
-      case 'random-address':
-        strayWrite(self.cpu, kind, ns.address + prng.below(ns.size - shape.strayBytes));
-        return;
-      case 'wrong-thread': {
-        // Aim at a window another thread holds open right now (its rights are not ours).
-        for (let i = 0; i < MAX_WAIT && openWindows.length === 0; i++) yield;
-        const target = openWindows.length > 0 ? prng.pick(openWindows).address : ns.address;
-        strayWrite(self.cpu, kind, target + offset);
-        return;
-      }
-      case 'leaked-global-kmap': {
-        for (let i = 0; i < MAX_WAIT && leaked.length === 0; i++) yield;
-        const target = leaked.length > 0 ? prng.pick(leaked) : ns.address;
-        strayWrite(self.cpu, kind, target + offset);
-        return;
-      }
-      default: {
-        // A legitimate window and store, then a store through the stale address after kunmap.
-        const address = self.cpu.kmap_local_page(ns.page(prng.below(shape.pages)));
-        ns.store(self.cpu, address + pageOffset(shape.recordBytes), bytes(shape.recordBytes));
-        self.cpu.kunmap_local(address);
-        yield;
-        strayWrite(self.cpu, kind, address + offset);
-      }
-    }
-  }
-
-  campaign.spawnWorkers('pmem-worker', worker);
+  const workload = new PmemWorkload(ns, prng, campaign, shape, size.strays);
+  campaign.spawnWorkers('pmem-worker', (self) => pmemWorker(workload, self, size.opsPerWorker));
   campaign.spawnStrays((kind, s, spawn) => {
     const delay = prng.below(40);
     if (kind === 'leaked-global-kmap') {
       const index = prng.below(shape.pages);
       const leakDelay = prng.below(20);
-      spawn(`legacy-kmap/${s}`, (self) => leaker(self, index, leakDelay));
+      spawn(`legacy-kmap/${s}`, (self) => pmemLeaker(workload, ns, self, index, leakDelay));
     }
-    return (self) => stray(self, kind, delay);
+    return (self) => pmemStray(workload, self, kind, delay, shape.strayBytes);
   });
-  // The completion interrupt: a handler's own kmap_atomic window, with its own nesting count.
-  let completions = 0;
-  const counter = new Uint8Array(8);
-  const counterView = new DataView(counter.buffer);
-  scheduler.onInterrupt((cpu) => {
-    const address = cpu.kmap_atomic(ns.page(0));
-    // The counter as a little-endian float64, in one reused buffer (the store copies it).
-    counterView.setFloat64(0, ++completions, true);
-    ns.store(cpu, address + COMPLETION_SLOT, counter);
-    cpu.kunmap_atomic(address);
-  });
+  scheduler.onInterrupt((cpu) => workload.completion(cpu));
 
   const { cost, log } = campaign.run();
   const check = ns.rebootAndVerify();

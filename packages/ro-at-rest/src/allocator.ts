@@ -249,6 +249,10 @@ export class RoCache<F extends string> {
   decode(bytes: Uint8Array): RoValue<F> {
     const value = {} as Record<F, number>;
     const fields = this.spec.fields;
+    // Every field starts as a heap number: a u32 often exceeds the small-integer range, and a field
+    // that changed representation at its first large word would retire the value's shape and
+    // deoptimize every reader compiled against it (the campaign's workers, again and again).
+    for (let i = 0; i < fields.length; i++) value[fields[i]] = HEAP_NUMBER;
     for (let i = 0; i < fields.length; i++) {
       const at = i * 4;
       value[fields[i]] = (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
@@ -493,3 +497,6 @@ function putWord(bytes: Uint8Array, v: number): void {
   bytes[2] = (w >>> 16) & 0xff;
   bytes[3] = w >>> 24;
 }
+
+/** A number outside the small-integer representation, that decoded fields are created with. */
+const HEAP_NUMBER = 0.5;

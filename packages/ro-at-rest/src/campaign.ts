@@ -2,7 +2,6 @@ import {
   type CampaignOptions,
   type CampaignResult,
   type CampaignRunner,
-  type Cpu,
   createKernel,
   DEFAULT_STATIC_CONSUMERS,
   KernelError,
@@ -10,12 +9,12 @@ import {
   Scheduler,
   type StaticConsumer,
   type StrayKind,
-  type ThreadContext,
   StrayCampaign,
   campaignSize,
 } from '@pkeysim/kernel';
-import { RO_KEY_NAME, RO_MODES, RoAllocator, type RoCache, type RoMode, type RoObject } from './allocator';
-import { createCredCache, createPolicyTable, type Cred, type CredField, userCred } from './examples';
+import { RO_KEY_NAME, RO_MODES, RoAllocator, type RoMode, type RoObject } from './allocator';
+import { createCredCache, createPolicyTable, userCred } from './examples';
+import { RoWorkload, roStray, roWorker } from './workload';
 
 /** V10's static consumers plus the read-only-at-rest key, write-disabled by default. */
 export const roKernelConsumers: readonly StaticConsumer[] = Object.freeze([
@@ -34,8 +33,6 @@ export const RO_CAMPAIGN_SHAPE = Object.freeze({
   opsPerWorker: 20,
   strays: 24,
 });
-
-const MAX_WAIT = 30;
 
 /**
  * A read-only-at-rest campaign: worker threads change credentials through commit_creds, reload
@@ -92,113 +89,58 @@ export function runRoAtRestCampaign(options: CampaignOptions): CampaignResult {
     size,
     kinds: RO_STRAY_KINDS,
   });
-  const openWindows: RoObject<string>[] = [];
-
-  function* worker(self: ThreadContext) {
-    for (let op = 0; op < size.opsPerWorker; op++) {
-      switch (prng.below(4)) {
-        case 0: {
-          // setresuid(): a new euid, committed by the declared writer.
-          const task = prng.pick(taskCreds);
-          const next: Cred = {
-            ...creds.cache.read(self.cpu.id, task),
-            euid: prng.below(2) === 0 ? 0 : 1000 + prng.below(shape.tasks),
-          };
-          ro.roWrite(self.cpu.id, task, creds.commit_creds, next);
-          intended.set(task, next);
-          break;
-        }
-        case 1: {
-          // A policy reload that sleeps with its window open (other threads run meanwhile).
-          const rule = prng.pick(policy.rules);
-          const next = { ...policy.cache.read(self.cpu.id, rule), allow: prng.below(8) };
-          const window = ro.roWriteBegin(self.cpu.id, rule, policy.policy_load);
-          openWindows.push(rule);
-          yield;
-          window.context.set(next);
-          openWindows.splice(openWindows.indexOf(rule), 1);
-          ro.roWriteEnd(window);
-          intended.set(rule, next);
-          break;
-        }
-        default:
-          creds.cache.read(self.cpu.id, prng.pick(taskCreds));
-      }
-      yield;
-    }
-  }
-
-  function strayStore(cpu: Cpu, kind: StrayKind, address: number, bytes: Uint8Array): void {
-    campaign.strayStore(cpu, kind, address, bytes);
-  }
-
-  /** euid = 0: the store an exploit wants. */
-  const rootEuid = (object: RoObject<string>) => object.address + CRED_EUID_OFFSET;
-  const zero = () => new Uint8Array(4);
-  const randomBytes = (n: number) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = 1 + prng.below(255);
-    return out;
-  };
-  const randomAddress = () => {
-    const cache: RoCache<string> =
-      prng.below(2) === 0 ? (creds.cache as unknown as RoCache<string>) : (policy.cache as unknown as RoCache<string>);
-    const slab = prng.pick(cache.slabAddresses());
-    return slab + prng.below(ro.slabBytes / 8) * 8;
-  };
-
-  function* stray(self: ThreadContext, kind: StrayKind, delay: number) {
-    for (let i = 0; i < delay; i++) yield;
-    switch (kind) {
-      case 'random-address':
-        strayStore(self.cpu, kind, randomAddress(), randomBytes(8));
-        return;
-      case 'wrong-thread': {
-        for (let i = 0; i < MAX_WAIT && openWindows.length === 0; i++) yield;
-        const target = openWindows.length > 0 ? prng.pick(openWindows) : prng.pick(objects);
-        strayStore(self.cpu, kind, target.address + 4 * prng.below(4), randomBytes(4));
-        return;
-      }
-      default: {
-        // commit_creds as it should be, then a store through the pointer it kept: euid 0 after the window closed.
-        const task = prng.pick(taskCreds);
-        const next = creds.cache.read(self.cpu.id, task);
-        ro.roWrite(self.cpu.id, task, creds.commit_creds, next);
-        yield;
-        strayStore(self.cpu, kind, rootEuid(task), zero());
-      }
-    }
-  }
-
-  campaign.spawnWorkers('cred-worker', worker);
+  const workload = new RoWorkload(ro, prng, campaign, creds, policy, taskCreds, objects, intended, shape.tasks);
+  campaign.spawnWorkers('cred-worker', (self) => roWorker(workload, self, size.opsPerWorker));
   campaign.spawnStrays((kind) => {
     const delay = 4 + prng.below(60);
-    return (self) => stray(self, kind, delay);
+    return (self) => roStray(workload, self, kind, delay);
   });
 
   const { cost, log } = campaign.run();
 
-  let corruptedObjects = 0;
-  let corruptedFields = 0;
+  // The check and the notes are functions of their own: this one runs once per campaign, and is not
+  // worth compiling together with every loop it would otherwise hold.
+  return campaign.result(cost, campaignNotes(ro, mode, intended, log));
+}
+
+/** The objects whose memory differs from what their writers meant, and the fields that differ. */
+function corruption(intended: ReadonlyMap<RoObject<string>, Readonly<Record<string, number>>>): {
+  objects: number;
+  fields: number;
+} {
+  let objects = 0;
+  let fields = 0;
   for (const [object, value] of intended) {
     const actual = object.cache.peek(object) as Record<string, number>;
     const bad = Object.keys(value).filter((f) => actual[f] !== value[f]).length;
-    corruptedFields += bad;
-    if (bad > 0) corruptedObjects++;
+    fields += bad;
+    if (bad > 0) objects++;
   }
+  return { objects, fields };
+}
+
+/** The lines worth showing: the protection, the first stray report, the oops count and the first oops, the check. */
+function campaignNotes(
+  ro: RoAllocator,
+  mode: RoMode,
+  intended: ReadonlyMap<RoObject<string>, Readonly<Record<string, number>>>,
+  log: readonly string[],
+): string[] {
+  const corrupted = corruption(intended);
   const notes: string[] = [
     ro.protected
       ? `objects: ${intended.size} (cred, policy_rule) in slabs keyed with key ${ro.roKey}, ${mode} mode`
       : `objects not write-protected (${ro.state})`,
   ];
   if (ro.reports.length > 0) notes.push(ro.reports[0].message);
-  const oopses = log.filter((l) => l.startsWith('BUG: unable to handle page fault'));
-  if (oopses.length > 0) notes.push(`${oopses.length} oops(es); first: ${oopses[0]}`);
-  notes.push(`objects differing from their writers' intent: ${corruptedObjects} (${corruptedFields} fields)`);
-  return campaign.result(cost, notes);
+  // One pass over the log (it is long): the oopses counted, the first kept.
+  let oopses = 0;
+  let firstOops = '';
+  for (const line of log) if (line.startsWith('BUG: unable to handle page fault') && oopses++ === 0) firstOops = line;
+  if (oopses > 0) notes.push(`${oopses} oops(es); first: ${firstOops}`);
+  notes.push(`objects differing from their writers' intent: ${corrupted.objects} (${corrupted.fields} fields)`);
+  return notes;
 }
-
-const CRED_EUID_OFFSET = 4 * (['uid', 'gid', 'suid', 'sgid', 'euid'] satisfies CredField[]).indexOf('euid');
 
 /** The read-only-at-rest entry of `pkeysim campaign`'s registry. */
 export const roAtRestCampaign: CampaignRunner = {
