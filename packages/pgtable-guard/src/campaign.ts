@@ -91,9 +91,11 @@ export function runPgtableCampaign(options: CampaignOptions): CampaignResult {
   });
 
   const { cost, log } = campaign.run();
-  const { intended, granted } = workload;
+  const { intended, granted, unreachable } = workload;
   const corrupted = entriesCorrupted(guard, mms, intended);
-  return campaign.result(cost, campaignNotes(guard, log, corrupted, granted), { granted_rights: granted });
+  return campaign.result(cost, campaignNotes(guard, log, corrupted, granted, unreachable), {
+    granted_rights: granted,
+  });
 }
 
 /** Leaves whose effective translation differs from what the legitimate setters meant. */
@@ -125,6 +127,7 @@ function campaignNotes(
   log: readonly string[],
   corrupted: number,
   granted: readonly GrantedRights[],
+  unreachable: number,
 ): string[] {
   const notes: string[] = [];
   const stats = guard.cache.stats();
@@ -146,6 +149,8 @@ function campaignNotes(
   if (oopses > 0) notes.push(`${oopses} oops(es); first: ${firstOops}`);
   if (granted.length > 0) notes.push(`first grant: ${formatAddress(granted[0].address)} ${granted[0].granted}`);
   notes.push(`page-table entries differing from the setters' intent: ${corrupted}`);
+  if (unreachable > 0)
+    notes.push(`worker operations skipped: a corrupted upper-level entry hid the page's PTE: ${unreachable}`);
   return notes;
 }
 

@@ -63,6 +63,8 @@ export class PgtableWorkload {
   readonly intended: Map<number, Intended>[];
   /** The rights landed stray stores granted. */
   readonly granted: GrantedRights[] = [];
+  /** Worker operations skipped because a corrupted upper-level entry hid their page's PTE. */
+  unreachable = 0;
   private readonly openWindows: HeldWindow[] = [];
   // The bits that grant U/S and R/W in the machine's format (x86 U/S and R/W, arm64 AP[1] and AP[2], ...).
   private readonly userFlip: number;
@@ -116,18 +118,34 @@ export class PgtableWorkload {
         intended[m].delete(va);
         return undefined;
       case 2: {
-        guard.ptep_set_wrprotect(cpu, guard.pte_offset(mm, va)!);
+        const ptep = this.reachablePte(mm, va);
+        if (ptep === undefined) return undefined;
+        guard.ptep_set_wrprotect(cpu, ptep);
         intended[m].set(va, { physical: mapped!.physical, prot: readOnly(mapped!.prot) });
         return undefined;
       }
       default: {
+        const ptep = this.reachablePte(mm, va);
+        if (ptep === undefined) return undefined;
         // A window held across a preemption point (other threads run while it is open), then the setter.
-        const window: HeldWindow = { tid, ptep: guard.pte_offset(mm, va)! };
+        const window: HeldWindow = { tid, ptep };
         guard.enable_pgtable_write(cpu);
         this.openWindows.push(window);
         return window;
       }
     }
+  }
+
+  /**
+   * The PTE of a page the setters mapped, or undefined when the walk no longer reaches it: a landed
+   * stray corrupted an upper-level entry. Linux's page walkers skip such a bad entry (mm/pgtable-
+   * generic.c, pmd_clear_bad) rather than follow it, and so does the workload; the page keeps its
+   * intended value, so the end-of-run comparison counts it as corrupted.
+   */
+  private reachablePte(mm: GuardedMm, va: number): number | undefined {
+    const ptep = this.guard.pte_offset(mm, va);
+    if (ptep === undefined) this.unreachable++;
+    return ptep;
   }
 
   closeWindow(cpu: number, window: HeldWindow): void {

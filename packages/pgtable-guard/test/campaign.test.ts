@@ -25,6 +25,16 @@ describe('page-table campaign', () => {
     expect(r.notes.at(-1)).not.toMatch(/intent: 0$/);
   });
 
+  it('a worker whose PTE a landed stray made unreachable skips its operation instead of failing the run', () => {
+    // 20 workers and their 160 strays, protection off: a stray corrupts an upper-level entry, and a
+    // later write-protect of a page below it found no PTE (an internal error, exit 3, before).
+    const r = runPgtableCampaign({ seed: 1, protection: false, mode: 'strict', threads: 20, ops: 50, spaces: 2 });
+    expect(r.strays_landed).toBe(r.strays_attempted);
+    expect(r.notes).toContainEqual(
+      expect.stringMatching(/^worker operations skipped: a corrupted upper-level entry hid the page's PTE: [1-9]\d*$/),
+    );
+  });
+
   it('soft mode warns once and then lets every stray land', () => {
     const r = runPgtableCampaign({ seed: 1, protection: true, mode: 'soft' });
     expect(r.strays_landed).toBe(r.strays_attempted);
