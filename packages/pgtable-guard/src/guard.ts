@@ -312,7 +312,9 @@ export class PgtableGuard {
     for (let level = LEVELS; level > 1; level--) {
       const entryAt = this.kernel.page_address(table) + indexAt(virtual, level) * ENTRY_BYTES;
       const linked = this.tableAt(this.physicalOf(entryAt), level);
-      if (linked >= 0) {
+      // A link outside the page-table cache is a corrupted entry (a landed stray): like Linux's
+      // pmd_clear_bad (mm/pgtable-generic.c) it is not followed but replaced by a new table.
+      if (linked >= 0 && this.cache.contains(linked)) {
         table = linked;
         continue;
       }
