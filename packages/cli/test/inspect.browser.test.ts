@@ -7,9 +7,10 @@ const EXAMPLE = resolve(import.meta.dirname, '../../../examples/rfc-v1-interrupt
 
 describe('pkeysim inspect in chromium', () => {
   let session: BrowserSession;
+  // Room for a slow chromium start (openBrowser allows 90 s) beyond the default hook timeout.
   beforeAll(async () => {
     session = await openBrowser();
-  });
+  }, 120_000);
   afterAll(() => session?.close());
 
   it('serves a page that renders per-CPU decoded rights and the timeline, with no console errors', async () => {

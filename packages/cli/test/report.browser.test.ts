@@ -8,9 +8,10 @@ import { runCli } from './run-cli';
 
 describe('HTML reports in chromium', () => {
   let session: BrowserSession;
+  // Room for a slow chromium start (openBrowser allows 90 s) beyond the default hook timeout.
   beforeAll(async () => {
     session = await openBrowser();
-  });
+  }, 120_000);
   afterAll(() => session?.close());
 
   it('demo --html writes one offline file whose table and charts chromium renders', async () => {

@@ -28,7 +28,8 @@ export async function openBrowser(): Promise<BrowserSession> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     viewport: { width: 1400, height: 1000 },
-    timeout: 30_000,
+    // Starting chromium took over 30 s while CI built and tested other packages on both cores.
+    timeout: 90_000,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];

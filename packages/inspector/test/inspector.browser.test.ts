@@ -18,9 +18,10 @@ async function serve(name: string, yaml?: string): Promise<{ server: InspectorSe
 
 describe('the inspector in chromium', () => {
   let session: BrowserSession;
+  // Room for a slow chromium start (openBrowser allows 90 s) beyond the default hook timeout.
   beforeAll(async () => {
     session = await openBrowser();
-  });
+  }, 120_000);
   afterAll(() => session?.close());
 
   it('steps to the RFC V1 interrupt and shows the rights it corrupted on CPU 0', async () => {
